@@ -1,0 +1,118 @@
+"""Shared fixtures: the named personas every access test uses, and service guards.
+
+Personas
+- carol: a customer with an account.
+- dave: another customer.
+- alice: an agent in the General team.
+- bob: an agent in the Security desk (a restricted team).
+- erin: an agent in no team.
+- root: an admin.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip locally when a service is missing; in CI a missing service is a failure, never a skip."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings: Any) -> None:
+    # Tasks run inline in tests unless a test asks for the database queue explicitly.
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "email", "sla"],
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    from walletdesk.tickets import registry, screening
+
+    registry.forget()
+    screening.forget_rules()
+    yield
+    registry.forget()
+    screening.forget_rules()
+
+
+def _make_user(
+    email: str, *, staff: bool = False, superuser: bool = False, teams: tuple[str, ...] = ()
+) -> Any:
+    from allauth.account.models import EmailAddress
+
+    from walletdesk.accounts.models import User
+    from walletdesk.tickets.models import Team
+
+    user = User.objects.create_user(email=email, password="correct horse battery staple 9")
+    user.is_staff = staff or superuser
+    user.is_superuser = superuser
+    user.display_name = email.split("@")[0].title()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    for slug in teams:
+        Team.objects.get(slug=slug).members.add(user)
+    return user
+
+
+@pytest.fixture
+def carol(db: None) -> Any:
+    return _make_user("carol@example.com")
+
+
+@pytest.fixture
+def dave(db: None) -> Any:
+    return _make_user("dave@example.com")
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    return _make_user("alice@desk.test", staff=True, teams=("general",))
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    return _make_user("bob@desk.test", staff=True, teams=("security",))
+
+
+@pytest.fixture
+def erin(db: None) -> Any:
+    return _make_user("erin@desk.test", staff=True)
+
+
+@pytest.fixture
+def root(db: None) -> Any:
+    return _make_user("root@desk.test", superuser=True)
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def as_user() -> Any:
+    return client_for

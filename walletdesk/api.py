@@ -1,0 +1,71 @@
+"""The one NinjaAPI: each app owns a router; errors are JSON with a stable code."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from walletdesk.connectors.inapp.api import router as inapp_router
+from walletdesk.tickets.actions import TicketError
+from walletdesk.tickets.api import router as tickets_router
+
+api = NinjaAPI(
+    title="walletdesk API",
+    version="1",
+    description="Tickets, in-app contact and self-service for a crypto wallet's support desk.",
+    urls_namespace="api",
+)
+api.add_router("/", tickets_router)
+api.add_router("/inapp", inapp_router)
+
+# The names our endpoints give their body/query parameters; a client knows fields, not these.
+_PARAM_NAMES = {"payload", "filters"}
+_STATUS_BY_CODE = {"not_found": 404, "not_authenticated": 401, "bad_token": 401}
+
+
+@api.exception_handler(TicketError)
+def ticket_error(request: HttpRequest, exc: TicketError) -> HttpResponse:
+    body: dict[str, object] = {"code": exc.code, "message": exc.message, "field": exc.field}
+    body.update(exc.extra)
+    return api.create_response(request, body, status=_STATUS_BY_CODE.get(exc.code, exc.status))
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ())[1:] if p not in _PARAM_NAMES) or None,
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors
+    ]
+    first = errors[0] if errors else {"field": None, "message": "Invalid input."}
+    return api.create_response(
+        request,
+        {
+            "code": "invalid_input",
+            "message": f"{first['field'] or 'body'}: {first['message']}",
+            "field": first["field"],
+            "errors": errors,
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "not_authenticated", "message": "Missing or invalid credentials.", "field": None},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = {404: "not_found", 403: "not_allowed", 401: "not_authenticated"}.get(exc.status_code, "error")
+    return api.create_response(
+        request, {"code": code, "message": str(exc), "field": None}, status=exc.status_code
+    )

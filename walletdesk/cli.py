@@ -1,0 +1,152 @@
+"""The `walletdesk` command.
+
+    walletdesk up [--demo] [--host H] [--port P] [--workers N]
+
+applies migrations, optionally loads demo data, then runs the ASGI server and a task worker
+side by side until Ctrl-C, and stops both cleanly. Everything else is `walletdesk manage …`,
+which is Django's manage.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SETTINGS = "walletdesk.settings"
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    import django
+
+    django.setup()
+
+
+def _children_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    return env
+
+
+def up(args: argparse.Namespace) -> int:
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    print(f"walletdesk: data in {settings.DATA_DIR}", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    logins: list[tuple[str, str, str]] = []
+    if args.demo:
+        from walletdesk.tickets.demo import load_demo
+
+        logins = load_demo()
+
+    env = _children_env()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "walletdesk.asgi:application",
+            "--host",
+            args.host,
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "5",
+        ],
+        env=env,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"], env=env
+    )
+    pidfile = Path(settings.DATA_DIR) / "walletdesk.pid"
+    pidfile.write_text(str(server.pid))
+
+    base = f"http://{args.host}:{args.port}"
+    print(f"walletdesk is up (server pid {server.pid}, worker pid {worker.pid}); Ctrl-C stops it.")
+    print(f"  Help centre:  {base}/")
+    print(f"  Agent desk:   {base}/agent/")
+    print(f"  Admin:        {base}/admin/")
+    print(f"  API docs:     {base}/api/v1/docs")
+    print(f"  Health:       {base}/healthz")
+    for role, email, password in logins:
+        print(f"  demo {role:<9} {email} / {password}")
+    sys.stdout.flush()
+
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        while not stopping:
+            for name, proc in (("server", server), ("worker", worker)):
+                if proc.poll() is not None:
+                    print(f"walletdesk: the {name} exited with {proc.returncode}; stopping.", file=sys.stderr)
+                    stopping, code = True, 1
+            time.sleep(0.3)
+    finally:
+        for proc in (server, worker):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in (server, worker):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        pidfile.unlink(missing_ok=True)
+        print("walletdesk stopped.", flush=True)
+    return code
+
+
+def manage(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["walletdesk manage", *argv])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["manage"]:
+        return manage(argv[1:])
+    parser = argparse.ArgumentParser(prog="walletdesk", description="Customer support for crypto wallets.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="migrate, then run the web server and a task worker")
+    p_up.add_argument("--demo", action="store_true", help="load demo users, tickets and channels")
+    p_up.add_argument("--host", default="127.0.0.1")
+    p_up.add_argument("--port", type=int, default=8000)
+    p_up.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+        help="web server processes (default 2, or WEB_CONCURRENCY)",
+    )
+    sub.add_parser("manage", help="Django's manage.py commands, e.g. walletdesk manage createsuperuser")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return up(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""In-app contact API for the wallet app's backend.
+
+The app authenticates with its key (`X-App-Key`) and names its user with `X-App-User` (the id the
+wallet app gives). Every message carries the app's own `message_id`, so a retried request is
+recognised instead of filing the same ticket twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader
+from pydantic import EmailStr, Field
+
+from walletdesk.connectors.inapp.models import AppKey
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.models import Channel, Message, Ticket
+from walletdesk.tickets.schemas import (
+    ErrorOut,
+    FactsIn,
+    TicketCreatedOut,
+    TicketDetailOut,
+    TicketPage,
+    created_out,
+    detail_out,
+    facts_of,
+    ticket_out,
+)
+
+router = Router(tags=["in-app"])
+
+
+class AppKeyAuth(APIKeyHeader):
+    param_name = "X-App-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> AppKey | None:
+        if not key:
+            return None
+        return AppKey.objects.filter(key_hash=AppKey.hash(key), active=True).first()
+
+
+def _user_id(request: HttpRequest) -> str:
+    user_id = (request.headers.get("X-App-User") or "").strip()
+    if not user_id or len(user_id) > 128:
+        raise TicketError(
+            "app_user_required", "Send the app's user id in the X-App-User header.", field="X-App-User"
+        )
+    return user_id
+
+
+def _external(app: AppKey, value: str) -> str:
+    # Ids are namespaced by app so two apps' user 42 are two people.
+    return f"{app.pk}:{value}"
+
+
+class InappTicketIn(FactsIn):
+    message_id: str = Field(..., min_length=1, max_length=128)
+    subject: str = Field(..., min_length=1, max_length=200)
+    body: str = Field(..., min_length=1, max_length=20_000)
+    category: str | None = Field(None, max_length=50)
+    locale: str = Field("en", max_length=20)
+    email: EmailStr | None = None
+    name: str = Field("", max_length=120)
+
+
+class InappReplyIn(Schema):
+    message_id: str = Field(..., min_length=1, max_length=128)
+    body: str = Field(..., min_length=1, max_length=20_000)
+
+
+def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
+    app: AppKey = request.auth  # type: ignore[attr-defined]
+    ticket = (
+        Ticket.objects.select_related("category", "team", "assignee", "contact")
+        .filter(
+            reference=reference.upper(),
+            contact__identities__channel=Channel.INAPP,
+            contact__identities__external_id=_external(app, _user_id(request)),
+        )
+        .first()
+    )
+    if ticket is None:
+        raise TicketError("not_found", "No such ticket.")
+    return ticket
+
+
+@router.post(
+    "/tickets",
+    response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    auth=AppKeyAuth(),
+)
+def create(request: HttpRequest, payload: InappTicketIn) -> tuple[int, TicketCreatedOut]:
+    app: AppKey = request.auth  # type: ignore[attr-defined]
+    ticket = actions.create_ticket(
+        NewTicket(
+            subject=payload.subject,
+            body=payload.body,
+            channel=Channel.INAPP,
+            email=str(payload.email) if payload.email else None,
+            name=payload.name,
+            language=payload.locale,
+            category=payload.category,
+            facts=facts_of(payload),
+            identity=(Channel.INAPP, _external(app, _user_id(request))),
+            external_id=_external(app, payload.message_id),
+        )
+    )
+    return 201, created_out(ticket)
+
+
+@router.get("/tickets", response={200: TicketPage, 400: ErrorOut}, auth=AppKeyAuth())
+def list_mine(request: HttpRequest, cursor: int | None = None, limit: int = 25) -> TicketPage:
+    from walletdesk.tickets import inbox
+
+    app: AppKey = request.auth  # type: ignore[attr-defined]
+    tickets = Ticket.objects.filter(
+        contact__identities__channel=Channel.INAPP,
+        contact__identities__external_id=_external(app, _user_id(request)),
+    )
+    page, next_cursor = inbox.page(tickets, cursor=cursor, limit=limit)
+    return TicketPage(items=[ticket_out(t) for t in page], next_cursor=next_cursor)
+
+
+@router.get(
+    "/tickets/{reference}", response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut}, auth=AppKeyAuth()
+)
+def read(request: HttpRequest, reference: str) -> TicketDetailOut:
+    ticket = _own_ticket(request, reference)
+    messages = Message.objects.filter(ticket=ticket, visibility="public").prefetch_related("attachments")
+    return detail_out(ticket, list(messages))
+
+
+@router.post(
+    "/tickets/{reference}/messages",
+    response={201: TicketDetailOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=AppKeyAuth(),
+)
+def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
+    app: AppKey = request.auth  # type: ignore[attr-defined]
+    ticket = _own_ticket(request, reference)
+    actions.add_customer_message(
+        ticket, payload.body, channel=Channel.INAPP, external_id=_external(app, payload.message_id)
+    )
+    return 201, read(request, reference)

@@ -1,0 +1,272 @@
+"""walletdesk settings: everything that differs between machines comes from the environment.
+
+Two modes, one code path. With no environment at all this is the embedded mode: SQLite (WAL)
+under ./var/, local-memory cache, in-memory channel layer, files under ./var/media/, mail to the
+console. Set DATABASE_URL and REDIS_URL for the scale mode. WALLETDESK_ENV=production turns the
+deploy checks from advice into refusal (no default secret key, no debug).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from walletdesk.core import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.string("WALLETDESK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+PRODUCTION = (
+    env.choice("WALLETDESK_ENV", ("development", "production", "test"), "development") == "production"
+)
+
+DEBUG = env.boolean("DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when WALLETDESK_ENV=production.")
+
+
+def _secret_key() -> str:
+    # A secret never lives in code. Embedded installs get one generated once and kept under
+    # ./var so sessions survive restarts; production must set SECRET_KEY itself.
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        if len(key) < 50:
+            raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters.")
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("Set SECRET_KEY when WALLETDESK_ENV=production.")
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "walletdesk.core",
+    "walletdesk.accounts",
+    "walletdesk.kb",
+    "walletdesk.tickets",
+    "walletdesk.connectors.inapp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "walletdesk.core.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Axes last: it inspects the response of the login views above it.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "walletdesk.urls"
+ASGI_APPLICATION = "walletdesk.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "walletdesk" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "walletdesk.core.context.site",
+            ],
+        },
+    }
+]
+
+# --- database ---------------------------------------------------------------------------------
+DATABASE_URL = env.string("DATABASE_URL", "")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "walletdesk.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
+                # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA mmap_size=134217728; PRAGMA cache_size=-32000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": DATA_DIR / "test.sqlite3"}
+            if env.boolean("WALLETDESK_SQLITE_FILE_TESTS")
+            else {},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, channels ----------------------------------------------------------------------------
+REDIS_URL = env.string("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- background tasks -------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": env.string("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "email", "sla"],
+    }
+}
+
+# --- auth -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:my_requests"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_PREVENT_ENUMERATION = True
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "walletdesk"
+
+AXES_FAILURE_LIMIT = env.integer("LOCKOUT_FAILURES", 5)
+AXES_COOLOFF_TIME = env.integer("LOCKOUT_MINUTES", 30) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_USERNAME_FORM_FIELD = "login"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLED = env.boolean("AXES_ENABLED", True)
+
+# --- i18n -------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "walletdesk" / "locale"]
+USE_I18N = True
+TIME_ZONE = env.string("TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+
+# --- files ------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Attachments are never served from a public URL; views stream them after a permission check.
+MEDIA_URL = "/media-not-served/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_MAX_COUNT = env.integer("ATTACHMENT_MAX_COUNT", 5)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- mail -------------------------------------------------------------------------------------
+_smtp_host = env.string("EMAIL_HOST", "")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _smtp_host,
+            "port": env.integer("EMAIL_PORT", 25),
+            "username": env.string("EMAIL_HOST_USER", ""),
+            "password": env.string("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env.boolean("EMAIL_USE_TLS", False),
+            "timeout": 20,
+        },
+    }
+    if _smtp_host
+    else {"BACKEND": env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+}
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "walletdesk support <support@walletdesk.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- product settings -------------------------------------------------------------------------
+TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
+# First-reply promise per priority, in hours, until SLA policies say otherwise.
+FIRST_REPLY_HOURS = {"urgent": 1, "high": 4, "normal": 24, "low": 48}
+
+# --- security ---------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "WARNING")},
+}
+
+NINJA_PAGINATION_MAX_LIMIT = 100

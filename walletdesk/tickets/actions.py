@@ -1,0 +1,618 @@
+"""Every change to a ticket happens here.
+
+Each action validates its input, writes in one transaction, records a TicketEvent and enqueues
+its follow-up tasks. Views, API endpoints, connectors, tasks and the admin all call these.
+
+Tasks are enqueued *inside* the transaction rather than on commit: the task queue is a table in
+the same database (django-tasks-db), so the ticket and the job that acknowledges it commit
+together or not at all. A crash between commit and an on_commit hook would otherwise lose the
+acknowledgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from walletdesk.core.locks import lock_rows
+from walletdesk.tickets import screening, search, sla
+from walletdesk.tickets.files import CheckedFile
+from walletdesk.tickets.models import (
+    FACT_FIELDS,
+    PRIORITY_RANK,
+    Attachment,
+    AuthorRole,
+    Category,
+    Channel,
+    Contact,
+    ContactIdentity,
+    Message,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    Visibility,
+)
+from walletdesk.tickets.references import new_reference
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+FACT_MAX_LENGTH = {name: Ticket._meta.get_field(name).max_length or 200 for name in FACT_FIELDS}
+
+
+class TicketError(Exception):
+    """A request the desk refuses, with a stable code for the API and a message for people."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class DuplicateMessage(TicketError):
+    status = 409
+
+
+class NotAllowed(TicketError):
+    status = 403
+
+
+@dataclass
+class NewTicket:
+    subject: str
+    body: str
+    channel: str = Channel.WEB
+    email: str | None = None
+    name: str = ""
+    language: str = "en"
+    category: str | None = None
+    priority: str | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+    user: Any = None  # the signed-in customer, if any
+    identity: tuple[str, str] | None = None  # (channel, external id) the channel knows them by
+    external_id: str | None = None  # the provider's id of the first message
+    attachments: Sequence[CheckedFile] = ()
+    actor: Any = None  # the agent, when an agent logs the ticket (phone)
+    team: Team | None = None
+    follow_up_of: Ticket | None = None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        data=data,
+    )
+
+
+def _clean_text(value: str | None, *, field: str, limit: int, required: bool = True) -> str:
+    text = (value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise TicketError("required", _("This field is required."), field=field)
+    if len(text) > limit:
+        raise TicketError(
+            "too_long",
+            _("Keep this under %(limit)d characters.") % {"limit": limit},
+            field=field,
+            limit=limit,
+        )
+    return text
+
+
+def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for name, value in (facts or {}).items():
+        if name not in FACT_MAX_LENGTH:
+            raise TicketError("unknown_field", _("Unknown field “%(name)s”.") % {"name": name}, field=name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TicketError("wrong_type", _("This field must be text."), field=name)
+        cleaned[name] = _clean_text(value, field=name, limit=FACT_MAX_LENGTH[name], required=False)
+    return cleaned
+
+
+def _category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    category = Category.objects.filter(slug=slug, active=True).select_related("default_team").first()
+    if category is None:
+        raise TicketError(
+            "unknown_category", _("Unknown category “%(slug)s”.") % {"slug": slug}, field="category"
+        )
+    return category
+
+
+def _contact_for(new: NewTicket) -> Contact:
+    """Find or create the contact behind a new ticket, by account, channel identity or email."""
+    if new.user is not None and getattr(new.user, "is_authenticated", False):
+        contact = Contact.objects.filter(user=new.user).first()
+        if contact is None:
+            contact = (
+                Contact.objects.filter(email=new.user.email, user__isnull=True).first()
+                if new.user.email
+                else None
+            )
+            if contact is None:
+                contact = Contact.objects.create(
+                    email=new.user.email, name=new.user.label, language=new.language, user=new.user
+                )
+            else:
+                contact.user = new.user
+                contact.save(update_fields=["user"])
+        return contact
+    if new.identity is not None:
+        channel, external = new.identity
+        identity = (
+            ContactIdentity.objects.select_related("contact")
+            .filter(channel=channel, external_id=external)
+            .first()
+        )
+        if identity is not None:
+            return identity.contact
+        contact = Contact.objects.create(name=new.name, language=new.language, email=new.email or None)
+        ContactIdentity.objects.create(contact=contact, channel=channel, external_id=external)
+        return contact
+    if not new.email:
+        raise TicketError("required", _("Give an email address so we can answer you."), field="email")
+    email = new.email.strip().lower()
+    contact = Contact.objects.filter(email=email).first()
+    if contact is None:
+        contact = Contact.objects.create(email=email, name=new.name, language=new.language)
+    return contact
+
+
+def _store_attachments(message: Message, files: Sequence[CheckedFile]) -> None:
+    if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        raise TicketError(
+            "too_many_files",
+            _("Attach at most %(n)d files.") % {"n": settings.ATTACHMENT_MAX_COUNT},
+            field="attachments",
+        )
+    for checked in files:
+        attachment = Attachment(
+            message=message,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        attachment.file.save(checked.filename, ContentFile(checked.data), save=False)
+        attachment.save()
+
+
+def _insert_ticket(ticket: Ticket) -> None:
+    """Insert with a fresh reference, drawing again on the (rare) collision."""
+    for _attempt in range(5):
+        ticket.reference = new_reference(ticket.created_at)
+        try:
+            with transaction.atomic():
+                ticket.save(force_insert=True)
+            return
+        except IntegrityError:
+            if Ticket.objects.filter(reference=ticket.reference).exists():
+                continue
+            raise
+    raise RuntimeError("Could not draw a free ticket reference.")
+
+
+def _existing_message(channel: str, external_id: str | None) -> Message | None:
+    if not external_id:
+        return None
+    return Message.objects.select_related("ticket").filter(channel=channel, external_id=external_id).first()
+
+
+def _enqueue(task_name: str, **kwargs: Any) -> None:
+    from walletdesk.tickets import tasks
+
+    getattr(tasks, task_name).enqueue(**kwargs)
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def create_ticket(new: NewTicket) -> Ticket:
+    subject = _clean_text(new.subject, field="subject", limit=MAX_SUBJECT)
+    body = _clean_text(new.body, field="body", limit=MAX_BODY)
+    facts = _clean_facts(new.facts)
+    if new.priority and new.priority not in Priority.values:
+        raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
+    if new.channel not in Channel.values:
+        raise TicketError("unknown_channel", _("Unknown channel."), field="channel")
+    language = "zh-hans" if (new.language or "").lower().startswith("zh") else "en"
+    category = _category(new.category)
+
+    # The shield runs before anything is stored: what it removes is never written anywhere.
+    screened_subject = screening.screen(subject)
+    screened_body = screening.screen(body)
+    flags = screened_subject.flags + screened_body.flags
+    triage: dict[str, Any] = {}
+    priority = new.priority
+    if category is None:
+        verdict = screening.triage(f"{screened_subject.text}\n{screened_body.text}")
+        category = (
+            Category.objects.filter(slug=verdict.category, active=True).select_related("default_team").first()
+        )
+        triage = {
+            "category": verdict.category,
+            "priority": verdict.priority,
+            "matched": list(verdict.matched),
+        }
+        priority = priority or verdict.priority
+    if category is not None:
+        if (
+            not priority
+            or PRIORITY_RANK[Priority(category.default_priority)] > PRIORITY_RANK[Priority(priority)]
+        ):
+            priority = category.default_priority
+    priority = priority or Priority.NORMAL
+    now = timezone.now()
+
+    with transaction.atomic():
+        duplicate = _existing_message(new.channel, new.external_id)
+        if duplicate is not None:
+            raise DuplicateMessage(
+                "duplicate_message",
+                _("This message was already received."),
+                reference=duplicate.ticket.reference,
+            )
+        contact = _contact_for(new)
+        ticket = Ticket(
+            subject=screened_subject.text,
+            priority=priority,
+            channel=new.channel,
+            category=category,
+            language=language,
+            contact=contact,
+            team=new.team or (category.default_team if category else None),
+            tags=sorted(set(screened_subject.tags + screened_body.tags)),
+            flags=flags,
+            triage=triage,
+            follow_up_of=new.follow_up_of,
+            created_at=now,
+            updated_at=now,
+            last_customer_message_at=None if new.actor else now,
+            search_text=search.document(screened_subject.text, screened_body.text),
+            **facts,
+        )
+        ticket.first_reply_due = sla.first_reply_due(priority, now)
+        _insert_ticket(ticket)
+        message = Message.objects.create(
+            ticket=ticket,
+            author_role=AuthorRole.AGENT if new.actor else AuthorRole.CUSTOMER,
+            author_user=new.actor
+            if new.actor
+            else (new.user if getattr(new.user, "is_authenticated", False) else None),
+            author_contact=None if new.actor else contact,
+            channel=new.channel,
+            external_id=new.external_id or None,
+            body=screened_body.text,
+            created_at=now,
+        )
+        _store_attachments(message, new.attachments)
+        _event(
+            ticket,
+            "created",
+            new.actor,
+            channel=new.channel,
+            category=category.slug if category else None,
+            priority=priority,
+            triaged=bool(triage),
+        )
+        if screened_body.secret_kinds or screened_subject.secret_kinds:
+            _event(
+                ticket,
+                "secret_removed",
+                kinds=sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds)),
+            )
+        if contact.email:
+            _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
+    return ticket
+
+
+def _lock_ticket(ticket_id: int) -> Ticket:
+    return lock_rows(Ticket, [ticket_id])[ticket_id]
+
+
+def add_customer_message(
+    ticket: Ticket,
+    body: str,
+    *,
+    channel: str,
+    user: Any = None,
+    external_id: str | None = None,
+    attachments: Sequence[CheckedFile] = (),
+) -> Message:
+    body = _clean_text(body, field="body", limit=MAX_BODY)
+    screened = screening.screen(body)
+    now = timezone.now()
+    with transaction.atomic():
+        duplicate = _existing_message(channel, external_id)
+        if duplicate is not None:
+            raise DuplicateMessage(
+                "duplicate_message",
+                _("This message was already received."),
+                reference=duplicate.ticket.reference,
+            )
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.status == Status.CLOSED:
+            raise TicketError("ticket_closed", _("This request is closed. Please open a new request."))
+        message = Message.objects.create(
+            ticket=ticket,
+            author_role=AuthorRole.CUSTOMER,
+            author_user=user if getattr(user, "is_authenticated", False) else None,
+            author_contact=ticket.contact,
+            channel=channel,
+            external_id=external_id or None,
+            body=screened.text,
+            created_at=now,
+        )
+        _store_attachments(message, attachments)
+        fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags", "next_reply_due"]
+        previous = ticket.status
+        if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
+            ticket.status = Status.OPEN
+            fields += ["status", "solved_at"]
+            ticket.solved_at = None
+        ticket.updated_at = ticket.last_customer_message_at = now
+        ticket.next_reply_due = sla.next_reply_due(ticket.priority, now) if ticket.first_replied_at else None
+        ticket.search_text = f"{ticket.search_text} {search.document(screened.text)}"
+        ticket.flags = [*ticket.flags, *screened.flags]
+        ticket.tags = sorted(set(ticket.tags) | set(screened.tags))
+        ticket.save(update_fields=fields)
+        _event(ticket, "customer_replied", user, channel=channel)
+        if previous != ticket.status:
+            _event(ticket, "status_changed", None, old=previous, new=ticket.status, why="customer replied")
+        if screened.secret_kinds:
+            _event(ticket, "secret_removed", kinds=screened.secret_kinds)
+    return message
+
+
+def add_agent_message(
+    ticket: Ticket,
+    body: str,
+    *,
+    agent: Any,
+    internal: bool = False,
+    new_status: str | None = None,
+    attachments: Sequence[CheckedFile] = (),
+    override_risks: bool = False,
+) -> Message:
+    body = _clean_text(body, field="body", limit=MAX_BODY)
+    checked = screening.screen(body)
+    if checked.secret_kinds:
+        # An agent never sends (or stores) a recovery phrase or key, not even in a note.
+        raise TicketError(
+            "reply_contains_secret",
+            _(
+                "This reply contains what looks like a recovery phrase or private key. Remove it before sending."
+            ),
+            field="body",
+        )
+    risks = [] if internal else screening.outbound_risks(body)
+    if risks and not override_risks:
+        raise TicketError(
+            "reply_needs_override",
+            _("This reply contains a non-official link or a payment request. Confirm to send it anyway."),
+            field="body",
+            risks=risks,
+        )
+    if new_status and new_status not in Status.values:
+        raise TicketError("unknown_status", _("Unknown status."), field="status")
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        message = Message.objects.create(
+            ticket=ticket,
+            visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
+            author_role=AuthorRole.AGENT,
+            author_user=agent,
+            channel=ticket.channel if not internal else Channel.WEB,
+            body=body,
+            created_at=now,
+        )
+        _store_attachments(message, attachments)
+        fields = ["updated_at", "search_text"]
+        ticket.updated_at = now
+        ticket.search_text = f"{ticket.search_text} {search.document(body)}"
+        if not internal:
+            if ticket.first_replied_at is None:
+                ticket.first_replied_at = now
+                fields.append("first_replied_at")
+            ticket.next_reply_due = None
+            fields.append("next_reply_due")
+        ticket.save(update_fields=fields)
+        _event(
+            ticket,
+            "internal_note" if internal else "agent_replied",
+            agent,
+            **({"override": risks} if risks else {}),
+        )
+        if not internal and ticket.status == Status.NEW and not new_status:
+            new_status = Status.OPEN
+        if new_status and new_status != ticket.status:
+            _set_status(ticket, new_status, agent)
+        if not internal and ticket.contact.email:
+            _enqueue("notify_customer", ticket_id=ticket.pk, kind="reply", message_id=message.pk)
+    return message
+
+
+def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
+    old = ticket.status
+    now = timezone.now()
+    ticket.status = status
+    ticket.updated_at = now
+    fields = ["status", "updated_at"]
+    if status == Status.SOLVED:
+        ticket.solved_at = now
+        fields.append("solved_at")
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+        fields += ["closed_at", "solved_at"]
+    elif old in (Status.SOLVED, Status.CLOSED):
+        ticket.solved_at = ticket.closed_at = None
+        fields += ["solved_at", "closed_at"]
+    ticket.save(update_fields=fields)
+    _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
+
+
+def change_status(ticket: Ticket, status: str, *, actor: Any) -> Ticket:
+    if status not in Status.values:
+        raise TicketError("unknown_status", _("Unknown status."), field="status")
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.status != status:
+            _set_status(ticket, status, actor)
+            if status == Status.SOLVED and ticket.contact.email:
+                _enqueue("notify_customer", ticket_id=ticket.pk, kind="solved")
+    return ticket
+
+
+def close_by_customer(ticket: Ticket, *, user: Any = None) -> Ticket:
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.status != Status.CLOSED:
+            _set_status(ticket, Status.CLOSED, user, why="closed by customer")
+    return ticket
+
+
+def change_priority(ticket: Ticket, priority: str, *, actor: Any) -> Ticket:
+    if priority not in Priority.values:
+        raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.priority != priority:
+            old = ticket.priority
+            ticket.priority = priority
+            ticket.updated_at = timezone.now()
+            if ticket.first_replied_at is None:
+                ticket.first_reply_due = sla.first_reply_due(priority, ticket.created_at)
+            ticket.save(update_fields=["priority", "updated_at", "first_reply_due"])
+            _event(ticket, "priority_changed", actor, old=old, new=priority)
+    return ticket
+
+
+def assign(ticket: Ticket, assignee: Any, *, actor: Any) -> Ticket:
+    if assignee is not None and not (assignee.is_active and assignee.is_staff):
+        raise TicketError("not_an_agent", _("Tickets can only be assigned to agents."), field="assignee")
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.assignee_id != (assignee.pk if assignee else None):
+            old = ticket.assignee_id
+            ticket.assignee = assignee
+            ticket.updated_at = timezone.now()
+            ticket.save(update_fields=["assignee", "updated_at"])
+            _event(
+                ticket,
+                "assigned",
+                actor,
+                old=old,
+                new=assignee.pk if assignee else None,
+                name=assignee.label if assignee else "",
+            )
+    return ticket
+
+
+def set_team(ticket: Ticket, team: Team | None, *, actor: Any) -> Ticket:
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if ticket.team_id != (team.pk if team else None):
+            old = ticket.team_id
+            ticket.team = team
+            ticket.updated_at = timezone.now()
+            ticket.save(update_fields=["team", "updated_at"])
+            _event(
+                ticket,
+                "team_changed",
+                actor,
+                old=old,
+                new=team.pk if team else None,
+                name=team.name if team else "",
+            )
+    return ticket
+
+
+def update_facts(ticket: Ticket, facts: dict[str, str], *, actor: Any) -> Ticket:
+    cleaned = _clean_facts(facts)
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        changed = {k: v for k, v in cleaned.items() if getattr(ticket, k) != v}
+        if changed:
+            for name, value in changed.items():
+                setattr(ticket, name, value)
+            ticket.updated_at = timezone.now()
+            ticket.save(update_fields=[*changed, "updated_at"])
+            _event(ticket, "facts_changed", actor, fields=sorted(changed))
+    return ticket
+
+
+def merge(source: Ticket, target: Ticket, *, actor: Any) -> Ticket:
+    """Fold a duplicate into another ticket: its messages move, it closes and points there."""
+    if source.pk == target.pk:
+        raise TicketError("merge_into_self", _("A ticket cannot be merged into itself."), field="target")
+    with transaction.atomic():
+        locked = lock_rows(Ticket, [source.pk, target.pk])
+        source, target = locked[source.pk], locked[target.pk]
+        if source.merged_into_id:
+            raise TicketError("already_merged", _("This ticket was already merged."))
+        if target.status == Status.CLOSED:
+            raise TicketError("target_closed", _("Cannot merge into a closed ticket."), field="target")
+        moved = Message.objects.filter(ticket=source).update(ticket=target)
+        target.search_text = f"{target.search_text} {source.search_text}"
+        target.updated_at = timezone.now()
+        target.save(update_fields=["search_text", "updated_at"])
+        source.merged_into = target
+        source.save(update_fields=["merged_into"])
+        _set_status(source, Status.CLOSED, actor, why=f"merged into {target.reference}")
+        _event(source, "merged_into", actor, target=target.reference, messages=moved)
+        _event(target, "merged_from", actor, source=source.reference, messages=moved)
+    return target
+
+
+def link_contact_to_user(user: Any) -> int:
+    """After a user verifies their email, their guest tickets become theirs. Returns how many."""
+    if not user.email:
+        return 0
+    with transaction.atomic():
+        updated = Contact.objects.filter(email=user.email.lower(), user__isnull=True).exclude(
+            pk__in=Contact.objects.filter(user=user).values("pk")
+        )
+        if Contact.objects.filter(user=user).exists():
+            return 0
+        return updated.update(user=user)
+
+
+__all__ = [
+    "DuplicateMessage",
+    "NewTicket",
+    "NotAllowed",
+    "TicketError",
+    "add_agent_message",
+    "add_customer_message",
+    "assign",
+    "change_priority",
+    "change_status",
+    "close_by_customer",
+    "create_ticket",
+    "link_contact_to_user",
+    "merge",
+    "set_team",
+    "update_facts",
+]

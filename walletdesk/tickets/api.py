@@ -1,0 +1,220 @@
+"""Tickets API: create, list, read, reply, update.
+
+Who is asking decides what they get:
+- an agent, by bearer token (`Authorization: Bearer wdk_…`) or their session;
+- a customer, by their session;
+- a guest, by the tracking token from their link (`X-Tracking-Token`), for one ticket;
+- anyone may create a ticket with an email address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.utils import check_csrf
+
+from walletdesk.accounts.actions import user_for_api_token
+from walletdesk.accounts.models import User
+from walletdesk.tickets import access, actions, inbox
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.models import Channel, Message, Team, Ticket
+from walletdesk.tickets.schemas import (
+    ErrorOut,
+    ReplyIn,
+    TicketCreatedOut,
+    TicketCreateIn,
+    TicketDetailOut,
+    TicketOut,
+    TicketPage,
+    TicketUpdateIn,
+    created_out,
+    detail_out,
+    facts_of,
+    ticket_out,
+)
+from walletdesk.tickets.tracking import BadTrackingToken, read_token
+
+router = Router(tags=["tickets"])
+
+
+def _optional_agent(request: HttpRequest) -> Any:
+    """The agent behind a bearer token, if one was sent; a bad token is refused, not ignored."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = user_for_api_token(header[7:].strip())
+        if user is None:
+            raise TicketError("bad_token", "The API token is not valid.")
+        request.user = user
+        return user
+    return None
+
+
+def _caller(request: HttpRequest) -> Any:
+    """The agent behind a bearer token, else the session user, else anonymous.
+
+    A session is a browser's ambient credential, so a state change made with it must carry the
+    CSRF token; a bearer token cannot be sent by another site and needs none.
+    """
+    agent = _optional_agent(request)
+    if agent is not None:
+        return agent
+    user = request.user
+    if getattr(user, "is_authenticated", False) and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if check_csrf(request) is not None:
+            raise actions.NotAllowed("csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
+    return user
+
+
+class Viewer:
+    """Whoever is asking about one ticket, and what they may do with it."""
+
+    def __init__(self, request: HttpRequest, ticket: Ticket) -> None:
+        self.user: Any = _caller(request)
+        self.ticket = ticket
+        self.agent = access.agent_can_see(self.user, ticket)
+        self.owner = access.customer_owns(self.user, ticket)
+        self.guest = False
+        token = request.headers.get("X-Tracking-Token")
+        if not (self.agent or self.owner) and token:
+            try:
+                reference, contact_id = read_token(token)
+            except BadTrackingToken as exc:
+                raise TicketError(
+                    "tracking_link_expired" if exc.expired else "bad_tracking_token",
+                    "This tracking link has expired; ask for a new one."
+                    if exc.expired
+                    else "This tracking link is not valid.",
+                ) from None
+            self.guest = reference == ticket.reference and contact_id == ticket.contact_id
+
+    @property
+    def allowed(self) -> bool:
+        return self.agent or self.owner or self.guest
+
+
+def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
+    ticket = (
+        Ticket.objects.select_related("category", "team", "assignee", "contact")
+        .filter(reference=reference.upper())
+        .first()
+    )
+    if ticket is None:
+        raise TicketError("not_found", "No such ticket.")
+    viewer = Viewer(request, ticket)
+    if not viewer.allowed:
+        # The same answer as a missing ticket: a reference alone reveals nothing.
+        raise TicketError("not_found", "No such ticket.")
+    return ticket, viewer
+
+
+@router.post(
+    "/tickets", response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut}, auth=None
+)
+def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, TicketCreatedOut]:
+    caller = _caller(request)
+    user = caller if getattr(caller, "is_authenticated", False) and not access.is_agent(caller) else None
+    ticket = actions.create_ticket(
+        NewTicket(
+            subject=payload.subject,
+            body=payload.body,
+            channel=Channel.WEB,
+            email=str(payload.email) if payload.email else None,
+            name=payload.name,
+            language=payload.language or request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+            category=payload.category,
+            facts=facts_of(payload),
+            user=user,
+        )
+    )
+    return 201, created_out(ticket)
+
+
+class ListFilters(Schema):
+    view: inbox.ViewName | None = None
+    status: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    team: str | None = None
+    q: str | None = None
+    cursor: int | None = None
+    limit: int = 25
+
+
+@router.get("/tickets", response={200: TicketPage, 401: ErrorOut, 422: ErrorOut}, auth=None)
+def list_tickets(request: HttpRequest, filters: Query[ListFilters]) -> TicketPage:
+    user: Any = _caller(request)
+    if access.is_agent(user):
+        tickets = inbox.filtered(access.agent_tickets(user), user, filters.dict())
+    elif getattr(user, "is_authenticated", False):
+        tickets = access.customer_tickets(user)
+    else:
+        raise TicketError("not_authenticated", "Sign in, or use an agent API token.")
+    page, next_cursor = inbox.page(tickets, cursor=filters.cursor, limit=filters.limit)
+    return TicketPage(items=[ticket_out(t) for t in page], next_cursor=next_cursor)
+
+
+@router.get("/tickets/{reference}", response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut}, auth=None)
+def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
+    ticket, viewer = _ticket_for(request, reference)
+    messages = Message.objects.filter(ticket=ticket).prefetch_related("attachments")
+    if not viewer.agent:
+        messages = messages.filter(visibility="public")
+    return detail_out(ticket, list(messages))
+
+
+@router.post(
+    "/tickets/{reference}/messages",
+    response={201: TicketDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=None,
+)
+def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> tuple[int, TicketDetailOut]:
+    ticket, viewer = _ticket_for(request, reference)
+    if viewer.agent:
+        actions.add_agent_message(
+            ticket,
+            payload.body,
+            agent=viewer.user,
+            internal=payload.internal,
+            new_status=payload.status,
+            override_risks=payload.override_risks,
+        )
+    else:
+        if payload.internal or payload.status:
+            raise actions.NotAllowed("not_allowed", "Only agents can write internal notes or change status.")
+        actions.add_customer_message(ticket, payload.body, channel=ticket.channel, user=viewer.user)
+    return 201, read_ticket(request, reference)
+
+
+@router.patch(
+    "/tickets/{reference}", response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}, auth=None
+)
+def update_ticket(request: HttpRequest, reference: str, payload: TicketUpdateIn) -> Any:
+    ticket, viewer = _ticket_for(request, reference)
+    if not viewer.agent:
+        if payload.status == "closed" and set(payload.model_dump(exclude_unset=True)) == {"status"}:
+            return ticket_out(actions.close_by_customer(ticket, user=viewer.user))
+        raise actions.NotAllowed("not_allowed", "Only agents can change a ticket; you can close it.")
+    agent = viewer.user
+    if payload.status:
+        ticket = actions.change_status(ticket, payload.status, actor=agent)
+    if payload.priority:
+        ticket = actions.change_priority(ticket, payload.priority, actor=agent)
+    if payload.unassign:
+        ticket = actions.assign(ticket, None, actor=agent)
+    elif payload.assignee:
+        assignee = User.objects.filter(email__iexact=str(payload.assignee)).first()
+        if assignee is None:
+            raise TicketError("unknown_agent", "No agent with that email.", field="assignee")
+        ticket = actions.assign(ticket, assignee, actor=agent)
+    if payload.team is not None:
+        team = get_object_or_404(Team, slug=payload.team) if payload.team else None
+        ticket = actions.set_team(ticket, team, actor=agent)
+    facts = facts_of(payload)
+    if facts:
+        ticket = actions.update_facts(ticket, facts, actor=agent)
+    ticket = Ticket.objects.select_related("category", "team", "assignee").get(pk=ticket.pk)
+    return ticket_out(ticket)

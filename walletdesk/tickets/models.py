@@ -1,0 +1,359 @@
+"""Tickets and everything a ticket carries.
+
+Nothing here writes itself: every change goes through `walletdesk.tickets.actions`, which
+validates, writes in one transaction and records a `TicketEvent`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending (waiting on you)")
+    ON_HOLD = "on_hold", _("On hold")
+    SOLVED = "solved", _("Solved")
+    CLOSED = "closed", _("Closed")
+
+
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    INAPP = "inapp", _("In-app")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    WECHAT = "wechat", _("WeChat")
+    WEIBO = "weibo", _("Weibo")
+    X = "x", _("X")
+    TELEGRAM = "telegram", _("Telegram")
+    PHONE = "phone", _("Phone")
+
+
+class Fact(models.TextChoices):
+    """The structured facts a request form can ask for; each is a column on Ticket."""
+
+    ACCOUNT = "account", _("Account ID or email")
+    WALLET_ADDRESS = "wallet_address", _("Wallet address")
+    CHAIN = "chain", _("Chain / network")
+    TX_HASH = "tx_hash", _("Transaction hash")
+    ERROR_CODE = "error_code", _("Error code or message")
+    DEVICE = "device", _("Device model")
+    OS = "os", _("Operating system")
+    APP_VERSION = "app_version", _("App version")
+
+
+FACT_FIELDS = tuple(Fact.values)
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A restricted team's tickets are visible only to its members (and admins); e.g. the
+    # security desk handling stolen accounts. Unrestricted teams share tickets with all agents.
+    restricted = models.BooleanField(_("restricted"), default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    slug = models.SlugField(unique=True)
+    name_en = models.CharField(max_length=100)
+    name_zh = models.CharField(max_length=100)
+    help_en = models.CharField(max_length=300, blank=True)
+    help_zh = models.CharField(max_length=300, blank=True)
+    required_facts = models.JSONField(default=list, blank=True, help_text="Fact names the form requires.")
+    optional_facts = models.JSONField(default=list, blank=True, help_text="Fact names the form offers.")
+    default_priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    default_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def help(self) -> str:
+        return self.help_zh if (get_language() or "").startswith("zh") else self.help_en
+
+    @property
+    def facts(self) -> list[str]:
+        return [*self.required_facts, *(f for f in self.optional_facts if f not in self.required_facts)]
+
+
+class Contact(models.Model):
+    """The person a ticket is for, however they reached us.
+
+    A contact exists before (and without) a login: a guest who only gave an email, a WeChat
+    follower, a wallet-app user. When a user signs in with a verified email, the contact with
+    that email is linked to them and "My requests" shows its tickets.
+    """
+
+    email = models.EmailField(null=True, blank=True, unique=True)
+    name = models.CharField(max_length=120, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"contact #{self.pk}"
+
+
+class ContactIdentity(models.Model):
+    """An id a channel knows the contact by (in-app user id, WeChat openid, Telegram id…)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    external_id = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="uniq_identity_per_channel")
+        ]
+
+
+class Ticket(models.Model):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW, db_index=True)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT)
+    language = models.CharField(max_length=10, default="en")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+
+    account = models.CharField(_("account ID or email"), max_length=200, blank=True)
+    wallet_address = models.CharField(_("wallet address"), max_length=128, blank=True)
+    chain = models.CharField(_("chain / network"), max_length=40, blank=True)
+    tx_hash = models.CharField(_("transaction hash"), max_length=128, blank=True, db_index=True)
+    error_code = models.CharField(_("error code or message"), max_length=200, blank=True)
+    device = models.CharField(_("device model"), max_length=100, blank=True)
+    os = models.CharField(_("operating system"), max_length=60, blank=True)
+    app_version = models.CharField(_("app version"), max_length=40, blank=True)
+
+    tags = models.JSONField(default=list, blank=True)
+    # Why the shield or triage raised a flag, for the agent: [{"code": ..., "reason": ...}].
+    flags = models.JSONField(default=list, blank=True)
+    triage = models.JSONField(default=dict, blank=True)
+
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    follow_up_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_replied_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    first_reply_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_reply_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+
+    # jieba-segmented subject + public and internal message text, for full-text search.
+    search_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "priority", "created_at"], name="ticket_inbox_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(fields=["team", "status"], name="ticket_team_idx"),
+            models.Index(fields=["contact", "created_at"], name="ticket_contact_idx"),
+        ]
+        permissions = [("view_all_tickets", "Can see tickets of every team")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(label, value) for each fact that is filled in, in form order."""
+        return [(str(Fact(name).label), getattr(self, name)) for name in FACT_FIELDS if getattr(self, name)]
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    INTERNAL = "internal", _("Internal note")
+
+
+class AuthorRole(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    SYSTEM = "system", _("System")
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    author_role = models.CharField(max_length=10, choices=AuthorRole.choices)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    # The provider's id for this message (email Message-ID, WeChat MsgId, in-app message id):
+    # a redelivered message finds its twin here instead of being stored twice.
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    body = models.TextField()  # already passed through the shield: secrets are placeholders
+    body_html = models.TextField(blank=True)  # sanitised with nh3 before it is stored
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="uniq_message_external_id_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.body[:40]}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is the content hash, never the user's file name: no path tricks, no
+    # collisions, and the same file uploaded twice is stored once per ticket.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's history: who changed what, and when."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class TriageRuleRecord(models.Model):
+    """An admin-editable triage rule; `walletdesk.tickets.triage` applies them as plain data."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, to_field="slug", db_column="category_slug"
+    )
+    keywords = models.TextField(help_text="One keyword per line; prefix with re: for a regular expression.")
+    weight = models.FloatField(default=1.0)
+    language = models.CharField(
+        max_length=10, blank=True, choices=[("", "any"), ("zh", "Chinese"), ("en", "English")]
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "triage rule"
+
+    def __str__(self) -> str:
+        return f"{self.category_id}: {self.keywords.splitlines()[0] if self.keywords else ''}"
+
+
+class OfficialContact(models.Model):
+    """One entry of the public registry of official contacts.
+
+    The contact page is rendered from these rows, and the shield's verifier compares what a
+    user shows us ("is this support account real?") against them.
+    """
+
+    class Kind(models.TextChoices):
+        DOMAIN = "domain", _("Website")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        WECHAT = "wechat", _("WeChat")
+        WEIBO = "weibo", _("Weibo")
+        X = "x", _("X (Twitter)")
+        TELEGRAM = "telegram", _("Telegram")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(
+        max_length=200, help_text="Domain, address, number or handle, e.g. token.im, @imToken."
+    )
+    label_en = models.CharField(max_length=120)
+    label_zh = models.CharField(max_length=120)
+    url = models.URLField(blank=True)
+    current = models.BooleanField(default=True, help_text="Former official contacts stay listed as retired.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="uniq_official_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def label(self) -> str:
+        return self.label_zh if (get_language() or "").startswith("zh") else self.label_en

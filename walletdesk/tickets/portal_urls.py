@@ -1,0 +1,16 @@
+from django.urls import path
+
+from walletdesk.tickets import portal_views as views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("contact/", views.contact, name="contact"),
+    path("new/", views.new_request, name="new"),
+    path("submitted/<str:token>/", views.submitted, name="submitted"),
+    path("track/<str:token>/", views.track, name="track"),
+    path("requests/", views.my_requests, name="my_requests"),
+    path("requests/<str:reference>/", views.my_request, name="my_request"),
+    path("files/<int:pk>/", views.attachment, name="attachment"),
+    path("files/<int:pk>/<str:token>/", views.attachment, name="attachment_by_link"),
+]

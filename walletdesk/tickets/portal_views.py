@@ -1,0 +1,216 @@
+"""The customer's help centre: home, contact, request form, my requests, guest tracking.
+
+Thin views: forms validate the shape, actions decide and write, access decides who sees what.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods
+
+from walletdesk.tickets import access, actions
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.forms import ReplyForm, RequestForm
+from walletdesk.tickets.models import Attachment, Category, Channel, Message, OfficialContact, Ticket
+from walletdesk.tickets.tracking import BadTrackingToken, make_token, read_token
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    categories = Category.objects.filter(active=True)
+    return render(request, "tickets/portal/home.html", {"categories": categories})
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    entries = list(OfficialContact.objects.all())
+    return render(
+        request,
+        "tickets/portal/contact.html",
+        {"current": [e for e in entries if e.current], "retired": [e for e in entries if not e.current]},
+    )
+
+
+def _category_from(request: HttpRequest) -> Category | None:
+    slug = request.POST.get("category") or request.GET.get("category")
+    return Category.objects.filter(slug=slug, active=True).first() if slug else None
+
+
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest) -> HttpResponse:
+    category = _category_from(request)
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES, category=category, user=request.user)
+        if form.is_valid():
+            try:
+                ticket = actions.create_ticket(
+                    NewTicket(
+                        subject=form.cleaned_data["subject"],
+                        body=form.cleaned_data["body"],
+                        channel=Channel.WEB,
+                        email=form.cleaned_data.get("email"),
+                        language=get_language() or "en",
+                        category=form.cleaned_data["category"].slug,
+                        facts=form.facts(),
+                        user=request.user,
+                        attachments=form.cleaned_data["attachments"],
+                    )
+                )
+            except TicketError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
+    else:
+        form = RequestForm(initial={"category": category}, category=category, user=request.user)
+    template = (
+        "tickets/portal/_facts.html"
+        if request.htmx and request.method == "GET"
+        else "tickets/portal/new.html"
+    )  # type: ignore[attr-defined]
+    return render(request, template, {"form": form, "category": category})
+
+
+def _ticket_from_token(token: str) -> Ticket:
+    try:
+        reference, contact_id = read_token(token)
+    except BadTrackingToken as exc:
+        raise _LinkProblem(expired=exc.expired) from None
+    ticket = (
+        Ticket.objects.select_related("category", "contact")
+        .filter(reference=reference, contact_id=contact_id)
+        .first()
+    )
+    if ticket is None:
+        raise _LinkProblem(expired=False)
+    return ticket
+
+
+class _LinkProblem(Exception):
+    def __init__(self, expired: bool) -> None:
+        self.expired = expired
+
+
+def _bad_link(request: HttpRequest, problem: _LinkProblem) -> HttpResponse:
+    return render(request, "tickets/portal/bad_link.html", {"expired": problem.expired}, status=403)
+
+
+def submitted(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    return render(
+        request,
+        "tickets/portal/submitted.html",
+        {"ticket": ticket, "tracking_path": reverse("portal:track", args=[token])},
+    )
+
+
+def _thread_page(
+    request: HttpRequest, ticket: Ticket, post_url: str, form: ReplyForm | None = None, link_token: str = ""
+) -> HttpResponse:
+    messages = (
+        Message.objects.filter(ticket=ticket, visibility="public")
+        .select_related("author_user")
+        .prefetch_related("attachments")
+    )
+    return render(
+        request,
+        "tickets/portal/ticket.html",
+        {
+            "ticket": ticket,
+            "thread": messages,
+            "form": form or ReplyForm(),
+            "post_url": post_url,
+            "link_token": link_token,
+        },
+    )
+
+
+def _handle_customer_post(
+    request: HttpRequest, ticket: Ticket, post_url: str, link_token: str = ""
+) -> HttpResponse:
+    if request.POST.get("action") == "close":
+        actions.close_by_customer(ticket, user=request.user)
+        return redirect(post_url)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.add_customer_message(
+                ticket,
+                form.cleaned_data["body"],
+                channel=Channel.WEB,
+                user=request.user,
+                attachments=form.cleaned_data["attachments"],
+            )
+        except TicketError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(post_url)
+    return _thread_page(request, ticket, post_url, form, link_token)
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    url = reverse("portal:track", args=[token])
+    if request.method == "POST":
+        return _handle_customer_post(request, ticket, url, token)
+    return _thread_page(request, ticket, url, link_token=token)
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    tickets = access.customer_tickets(request.user).select_related("category").order_by("-created_at")[:200]
+    return render(request, "tickets/portal/my_requests.html", {"tickets": tickets})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_request(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = (
+        access.customer_tickets(request.user)
+        .select_related("category", "contact")
+        .filter(reference=reference.upper())
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    url = reverse("portal:my_request", args=[ticket.reference])
+    if request.method == "POST":
+        return _handle_customer_post(request, ticket, url)
+    return _thread_page(request, ticket, url)
+
+
+def attachment(request: HttpRequest, pk: int, token: str = "") -> FileResponse:
+    """Files are streamed only to someone who may see the ticket; there is no public media URL."""
+    item = (
+        Attachment.objects.select_related("message__ticket__contact", "message__ticket__team")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404
+    ticket = item.message.ticket
+    allowed = access.agent_can_see(request.user, ticket) or (
+        item.message.is_public and access.customer_owns(request.user, ticket)
+    )
+    if not allowed and token and item.message.is_public:
+        try:
+            reference, contact_id = read_token(token)
+        except BadTrackingToken:
+            reference, contact_id = "", 0
+        allowed = reference == ticket.reference and contact_id == ticket.contact_id
+    if not allowed:
+        raise PermissionDenied
+    response = FileResponse(
+        item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,91 @@
+"""What every inbound text passes through before it is stored: the shield, then triage.
+
+One hook point for every channel (web, in-app, email, chat, social): `screen()` returns the
+text with secrets replaced by placeholders, the tags to put on the ticket and the scam flags
+agents see in the inbox.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from walletdesk import shield
+from walletdesk.tickets import triage as triage_rules
+
+SECRET_TAG = "secret-removed"
+SCAM_TAG = "scam-signal"
+
+
+@dataclass(frozen=True)
+class Screened:
+    text: str
+    secret_kinds: list[str] = field(default_factory=list)
+    flags: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def tags(self) -> list[str]:
+        tags = []
+        if self.secret_kinds:
+            tags.append(SECRET_TAG)
+        if self.flags:
+            tags.append(SCAM_TAG)
+        return tags
+
+
+def official_domains() -> list[str]:
+    from walletdesk.tickets.registry import official_domains as domains
+
+    return domains()
+
+
+def screen(text: str) -> Screened:
+    result = shield.scan(text)
+    kinds = sorted({f.kind for f in result.findings})
+    signals = shield.scam_signals(result.redacted, official_domains()) if hasattr(shield, 'scam_signals') else []  # TEMP
+    flags = [{"code": s.code, "reason": s.reason} for s in signals]
+    return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
+
+
+def outbound_risks(text: str) -> list[dict[str, str]]:
+    if not hasattr(shield, "outbound_reply_risks"):
+        return []  # TEMP
+    return [
+        {"code": r.code, "reason": r.reason} for r in shield.outbound_reply_risks(text, official_domains())
+    ]
+
+
+_RULES_TTL = 30.0
+_rules_cache: tuple[float, list[triage_rules.TriageRule]] | None = None
+
+
+def _rules() -> list[triage_rules.TriageRule]:
+    # Admin edits reach every process within the TTL without a query per ticket.
+    global _rules_cache
+    now = time.monotonic()
+    if _rules_cache is None or now - _rules_cache[0] > _RULES_TTL:
+        from walletdesk.tickets.models import TriageRuleRecord
+
+        records = list(TriageRuleRecord.objects.filter(active=True))
+        rules = [
+            triage_rules.TriageRule(
+                category=r.category_id,
+                keywords=tuple(k.strip() for k in r.keywords.splitlines() if k.strip()),
+                weight=r.weight,
+                language=r.language,
+                priority=r.priority or None,
+            )
+            for r in records
+        ] or triage_rules.load_default_rules()
+        _rules_cache = (now, rules)
+    return _rules_cache[1]
+
+
+def forget_rules() -> None:
+    global _rules_cache
+    _rules_cache = None
+
+
+def triage(text: str) -> Any:
+    return triage_rules.classify(text, _rules())

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from walletdesk.api import api
+from walletdesk.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("agent/", include("walletdesk.tickets.agent_urls")),
+    path("", include("walletdesk.tickets.portal_urls")),
+]
