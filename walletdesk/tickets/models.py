@@ -312,6 +312,9 @@ class TriageRuleRecord(models.Model):
         max_length=10, blank=True, choices=[("", "any"), ("zh", "Chinese"), ("en", "English")]
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    negatable = models.BooleanField(
+        default=False, help_text="Ignore a keyword right after a negation (没有被盗, wasn't hacked)."
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

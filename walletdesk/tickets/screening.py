@@ -57,10 +57,10 @@ def outbound_risks(text: str) -> list[dict[str, str]]:
 
 
 _RULES_TTL = 30.0
-_rules_cache: tuple[float, list[triage_rules.TriageRule]] | None = None
+_rules_cache: tuple[float, triage_rules.CompiledRules] | None = None
 
 
-def _rules() -> list[triage_rules.TriageRule]:
+def _rules() -> triage_rules.CompiledRules:
     # Admin edits reach every process within the TTL without a query per ticket.
     global _rules_cache
     now = time.monotonic()
@@ -75,10 +75,12 @@ def _rules() -> list[triage_rules.TriageRule]:
                 weight=r.weight,
                 language=r.language,
                 priority=r.priority or None,
+                negatable=r.negatable,
             )
             for r in records
-        ] or triage_rules.load_default_rules()
-        _rules_cache = (now, rules)
+        ]
+        # With every rule switched off, triage still works on the shipped defaults.
+        _rules_cache = (now, triage_rules.compile_rules(rules or triage_rules.load_default_rules()))
     return _rules_cache[1]
 
 

@@ -1,0 +1,98 @@
+"""In-app contact API: the wallet app's backend files and follows tickets for its users."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from walletdesk.connectors.inapp.models import AppKey
+from walletdesk.tickets.models import Message, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def app_key() -> str:
+    return AppKey.issue("wallet-ios")[1]
+
+
+def call(method: str, url: str, key: str | None, user: str | None, data: Any = None) -> Any:
+    headers = {}
+    if key is not None:
+        headers["X-App-Key"] = key
+    if user is not None:
+        headers["X-App-User"] = user
+    client = Client()
+    if method == "get":
+        return client.get(url, headers=headers)
+    return client.post(url, data=json.dumps(data), content_type="application/json", headers=headers)
+
+
+NEW = {
+    "message_id": "m-1",
+    "subject": "交易一直在等待",
+    "body": "转账三个小时了还没到账",
+    "device": "iPhone 15",
+    "os": "iOS 18.1",
+    "app_version": "2.15.3",
+    "locale": "zh-CN",
+    "tx_hash": "0x88df016429689c079f3b2f6ad39fa052532c56795b733da78a91ebe6a713944b",
+}
+
+
+def test_app_files_a_ticket_with_device_facts_and_gets_the_reference(app_key: str) -> None:
+    response = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW)
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get(reference=response.json()["reference"])
+    assert (ticket.channel, ticket.device, ticket.os, ticket.app_version) == ("inapp", "iPhone 15", "iOS 18.1", "2.15.3")
+    assert ticket.language == "zh-hans"
+    assert ticket.tx_hash.startswith("0x88df")
+
+
+def test_replayed_message_id_is_refused_and_changes_nothing(app_key: str) -> None:
+    first = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW)
+    again = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW)
+    assert again.status_code == 409
+    assert again.json()["code"] == "duplicate_message"
+    assert again.json()["reference"] == first.json()["reference"]
+    assert Ticket.objects.count() == 1
+    assert Message.objects.count() == 1
+
+
+def test_user_lists_reads_and_replies_only_their_own(app_key: str) -> None:
+    ref = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).json()["reference"]
+    other = call("post", "/api/v1/inapp/tickets", app_key, "user-7", {**NEW, "message_id": "m-2"}).json()["reference"]
+    listing = call("get", "/api/v1/inapp/tickets", app_key, "user-42").json()
+    assert [t["reference"] for t in listing["items"]] == [ref]
+    assert call("get", f"/api/v1/inapp/tickets/{ref}", app_key, "user-42").status_code == 200
+    assert call("get", f"/api/v1/inapp/tickets/{other}", app_key, "user-42").status_code == 404
+    reply = call("post", f"/api/v1/inapp/tickets/{ref}/messages", app_key, "user-42", {"message_id": "m-3", "body": "还在等"})
+    assert reply.status_code == 201
+    assert reply.json()["messages"][-1]["body"] == "还在等"
+    replay = call("post", f"/api/v1/inapp/tickets/{ref}/messages", app_key, "user-42", {"message_id": "m-3", "body": "还在等"})
+    assert replay.status_code == 409
+    foreign = call("post", f"/api/v1/inapp/tickets/{other}/messages", app_key, "user-42", {"message_id": "m-4", "body": "x"})
+    assert foreign.status_code == 404
+
+
+def test_another_apps_key_sees_nothing_of_this_apps_users(app_key: str) -> None:
+    ref = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).json()["reference"]
+    other_key = AppKey.issue("wallet-android")[1]
+    assert call("get", f"/api/v1/inapp/tickets/{ref}", other_key, "user-42").status_code == 404
+    assert call("get", "/api/v1/inapp/tickets", other_key, "user-42").json()["items"] == []
+
+
+@pytest.mark.parametrize(("key", "user", "status"), [(None, "u", 401), ("wdapp_wrong", "u", 401), ("VALID", None, 400)])
+def test_missing_or_bad_credentials(app_key: str, key: str | None, user: str | None, status: int) -> None:
+    response = call("post", "/api/v1/inapp/tickets", app_key if key == "VALID" else key, user, NEW)
+    assert response.status_code == status
+    assert response.json()["code"] in {"not_authenticated", "app_user_required"}
+    assert Ticket.objects.count() == 0
+
+
+def test_revoked_key_is_refused(app_key: str) -> None:
+    AppKey.objects.update(active=False)
+    assert call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).status_code == 401
