@@ -1,0 +1,133 @@
+"""Query latency and memory of walletdesk.kb.search.SearchIndex at 10k and 100k documents.
+
+    .venv/bin/python bench/kb_latency.py [--sizes 10000 100000] [--queries 2000]
+
+Documents are synthesised from the starter articles so the vocabulary is realistic: each
+one mixes 4-12 sentences drawn at random (seeded) from the English and Chinese versions of
+all articles, in one language or both. Queries are the labelled questions of
+bench/data/kb_questions.jsonl (Simplified, Traditional, English, typos, mixed), cycled.
+
+Reported per size: build time and RSS growth (one build; tracemalloc would slow the
+Python-heavy build ~2x, so memory is the process's resident-set delta plus the exact size of
+the index's numpy arrays), then query p50/p99/max after a warm-up, measured in several
+rounds (--rounds) over the same index; the median of the rounds is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import re
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from kb_eval import load_questions, machine  # noqa: E402
+
+from walletdesk.kb.search import SearchIndex  # noqa: E402
+from walletdesk.kb.starter import load_starter_articles  # noqa: E402
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？\n])\s*")
+
+
+def sentences_by_language() -> dict[str, list[str]]:
+    pools: dict[str, list[str]] = {}
+    for article in load_starter_articles():
+        for lang, translation in article.translations.items():
+            text = f"{translation.title}\n{translation.summary}\n{translation.body_markdown}"
+            pool = pools.setdefault(lang, [])
+            pool.extend(s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 3)
+    return pools
+
+
+def synthetic_docs(count: int, seed: int = 7) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    pools = sentences_by_language()
+    languages = list(pools)
+    docs = []
+    for number in range(count):
+        chosen = rng.choice([*languages, "both"])
+        pool = pools["en"] + pools["zh-hans"] if chosen == "both" else pools[chosen]
+        docs.append((f"doc-{number}", "\n".join(rng.sample(pool, rng.randint(4, 12)))))
+    return docs
+
+
+def rss_mib() -> float:
+    # Current RSS from /proc (Linux); ru_maxrss (peak) as a fallback elsewhere.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def index_array_mib(index: SearchIndex) -> float:
+    postings = index._postings
+    return (postings.data.nbytes + postings.indices.nbytes + postings.indptr.nbytes) / 2**20
+
+
+def time_queries(index: SearchIndex, queries: list[str], n_queries: int) -> dict[str, float]:
+    for query in queries[:200]:  # warm caches (stemmer, jieba, numpy) before timing
+        index.search(query, k=10)
+    timings = []
+    for i in range(n_queries):
+        query = queries[i % len(queries)]
+        t0 = time.perf_counter_ns()
+        index.search(query, k=10)
+        timings.append((time.perf_counter_ns() - t0) / 1e6)
+    timings.sort()
+    return {
+        "p50_ms": timings[len(timings) // 2],
+        "p99_ms": timings[int(len(timings) * 0.99) - 1],
+        "max_ms": timings[-1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    print(machine())
+    queries = [q["q"] for q in load_questions()]
+    SearchIndex.build([("warm", "warm up jieba 预热")]).search("预热")  # load jieba's dictionary once
+    print(
+        f"{'docs':>8}{'build s':>9}{'RSS+ MiB':>10}{'arrays MiB':>11}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+        f"  (query times: median of {args.rounds} rounds x {args.queries})"
+    )
+    for size in args.sizes:
+        docs = synthetic_docs(size)
+        gc.collect()
+        rss_before = rss_mib()
+        started = time.perf_counter()
+        index = SearchIndex.build(docs)
+        build_s = time.perf_counter() - started
+        gc.collect()
+        rss_delta = rss_mib() - rss_before
+        rounds = [time_queries(index, queries, args.queries) for _ in range(args.rounds)]
+        med = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+        print(
+            f"{size:>8}{build_s:>9.1f}{rss_delta:>10.1f}{index_array_mib(index):>11.1f}"
+            f"{med['p50_ms']:>8.3f}{med['p99_ms']:>8.3f}{med['max_ms']:>8.2f}",
+            flush=True,
+        )
+        del index, docs
+        gc.collect()
+
+
+if __name__ == "__main__":
+    main()
