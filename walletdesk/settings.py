@@ -60,15 +60,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
-    "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "axes",
+    # Our apps come before allauth so their templates override allauth's.
     "walletdesk.core",
     "walletdesk.accounts",
     "walletdesk.kb",
     "walletdesk.tickets",
     "walletdesk.connectors.inapp",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
 ]
 
 MIDDLEWARE = [
