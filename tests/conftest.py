@@ -116,3 +116,20 @@ def client_for(user: Any) -> Client:
 @pytest.fixture
 def as_user() -> Any:
     return client_for
+
+
+@pytest.fixture
+def postgres(db: None) -> None:
+    """For tests that only mean something on PostgreSQL (row locks, concurrent workers)."""
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL=postgres://…)")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from django.conf import settings
+
+    url = getattr(settings, "REDIS_URL", "")
+    need(bool(url), "Redis (set REDIS_URL=redis://…)")
+    return str(url)

@@ -201,6 +201,7 @@ USE_TZ = True
 # --- files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "walletdesk" / "static"]
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Attachments are never served from a public URL; views stream them after a permission check.
 MEDIA_URL = "/media-not-served/"
