@@ -1,0 +1,406 @@
+"""Real mail servers on loopback for tests: Debian's Dovecot (IMAP) and aiosmtpd (SMTP).
+
+Pytest-independent context managers; any test (or benchmark) can use them:
+
+    with dovecot_server(tmp_path) as imap:
+        imap.append(raw_bytes)
+        with imap.mailbox() as box: ...          # imap_tools, logged in
+
+    with smtp_server() as smtp:
+        smtplib.SMTP(smtp.host, smtp.port).sendmail(...)
+        smtp.wait_for(1)
+
+Servers listen on 127.0.0.1 on a free port and are stopped (their whole process group) on exit.
+A missing Dovecot binary skips the test locally (``unittest.SkipTest``, which pytest honours) and
+fails loudly when ``CI=true``: CI must install ``dovecot-imapd``.
+
+Dovecot gotchas handled here (see ``_dovecot_config``):
+- run as root (CI), login processes refuse root ("This process must not be run as root"), so
+  they run as ``dovenull``; mail processes refuse uid 0 ("userdb returned 0 as uid"), so mail is
+  owned by ``dovenull`` too, and is *chrooted* into the mail directory, because pytest's
+  ``tmp_path`` lives under a 0700 root-owned directory that ``dovenull`` cannot traverse;
+- uid, gid and home come from the passwd-file itself, which reads the same in 2.3 and 2.4;
+- 2.4 renamed settings (``auth_allow_cleartext``, ``mail_driver``/``mail_path``, named
+  ``passdb``/``userdb`` blocks with ``passwd_file_path``) and wants ``dovecot_config_version``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import imaplib
+import os
+import pwd
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DOVECOT = "/usr/sbin/dovecot"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_binary(path: str) -> str:
+    """Return ``path`` if it is an executable; otherwise fail in CI, skip elsewhere."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    message = f"{path} is not installed"
+    if IN_CI:
+        raise RuntimeError(f"{message}, and CI=true: CI must install it (apt-get install dovecot-imapd)")
+    raise unittest.SkipTest(message)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the caller should retry if it loses the race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_greeting(
+    host: str, port: int, prefix: bytes, deadline: float, proc: subprocess.Popen[bytes]
+) -> bool:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=1) as sock:
+                sock.settimeout(2)
+                if sock.recv(256).startswith(prefix):
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def _stop_group(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Stop a child we started in its own session, and everything it forked."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+    else:
+        # The master is gone; make sure no orphaned child of its group lingers.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------------------------
+# Dovecot
+
+
+@dataclass
+class DovecotServer:
+    host: str
+    port: int
+    users: dict[str, str]
+    root: Path
+    log_path: Path
+
+    @property
+    def default_user(self) -> str:
+        return next(iter(self.users))
+
+    def imap(self, user: str | None = None) -> imaplib.IMAP4:
+        """A logged-in stdlib IMAP client (caller logs out)."""
+        user = user or self.default_user
+        client = imaplib.IMAP4(self.host, self.port, timeout=10)
+        client.login(user, self.users[user])
+        return client
+
+    def mailbox(self, user: str | None = None, folder: str = "INBOX") -> Any:
+        """A logged-in ``imap_tools.MailBoxUnencrypted`` (use it as a context manager)."""
+        from imap_tools import MailBoxUnencrypted
+
+        user = user or self.default_user
+        return MailBoxUnencrypted(self.host, self.port, timeout=10).login(user, self.users[user], folder)
+
+    def append(
+        self, raw: bytes, *, user: str | None = None, folder: str = "INBOX", flags: str | None = None
+    ) -> str | None:
+        """APPEND ``raw`` into ``folder``; returns the new message's UID when the server says it."""
+        client = self.imap(user)
+        try:
+            if folder.upper() != "INBOX":
+                client.create(folder)
+            status, data = client.append(folder, flags, None, raw)
+            if status != "OK":
+                raise RuntimeError(f"APPEND failed: {data!r}")
+            match = re.search(rb"APPENDUID \d+ (\d+)", data[0] if data and data[0] else b"")
+            return match.group(1).decode() if match else None
+        finally:
+            client.logout()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def _dovecot_version(binary: str) -> tuple[int, int]:
+    out = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+    ).stdout
+    match = re.match(r"(\d+)\.(\d+)", out.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else (2, 3)
+
+
+@dataclass
+class _Identity:
+    """Who Dovecot's processes run as, and whether mail processes are chrooted."""
+
+    internal_user: str
+    internal_group: str
+    login_user: str
+    mail_uid: int
+    mail_gid: int
+    chroot: bool = field(default=False)
+
+
+def _identity() -> _Identity:
+    if os.geteuid() != 0:
+        me = pwd.getpwuid(os.geteuid())
+        return _Identity(me.pw_name, _group_name(me.pw_gid), me.pw_name, me.pw_uid, me.pw_gid)
+    for name in ("dovenull", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return _Identity("root", _group_name(0), name, entry.pw_uid, entry.pw_gid, chroot=True)
+    raise RuntimeError("running as root but neither 'dovenull' nor 'nobody' exists for Dovecot's processes")
+
+
+def _dovecot_config(
+    root: Path, port: int, passwd: Path, mail: Path, identity: _Identity, version: tuple[int, int]
+) -> str:
+    common = f"""
+base_dir = {root / "run"}
+state_dir = {root / "state"}
+log_path = {root / "dovecot.log"}
+info_log_path = {root / "dovecot.log"}
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+auth_mechanisms = plain login
+default_internal_user = {identity.internal_user}
+default_internal_group = {identity.internal_group}
+default_login_user = {identity.login_user}
+first_valid_uid = 1
+{f"valid_chroot_dirs = {mail}" if identity.chroot else ""}
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+    if version >= (2, 4):
+        return f"""dovecot_config_version = {version[0]}.{version[1]}.0
+dovecot_storage_version = {version[0]}.{version[1]}.0
+{common}
+auth_allow_cleartext = yes
+mail_driver = maildir
+mail_path = ~/Maildir
+passdb passwd-file {{
+  passwd_file_path = {passwd}
+}}
+userdb passwd-file {{
+  passwd_file_path = {passwd}
+}}
+"""
+    return f"""{common}
+disable_plaintext_auth = no
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {passwd}
+}}
+"""
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+@contextlib.contextmanager
+def dovecot_server(
+    tmp_path: Path | str,
+    users: Mapping[str, str] | None = None,
+    *,
+    binary: str = DOVECOT,
+    start_timeout: float = 20,
+) -> Iterator[DovecotServer]:
+    """Start a throw-away Dovecot IMAP server on 127.0.0.1; stop it and its children on exit."""
+    binary = require_binary(binary)
+    users = dict(users or {"support@example.test": "pw"})
+    for user, password in users.items():
+        if any(ch in user + password for ch in ":\n\r"):
+            raise ValueError("users and passwords may not contain ':' or newlines (passwd-file format)")
+    root = Path(tmp_path) / "dovecot"
+    mail = root / "mail"
+    for folder in (root / "run", root / "state", mail):
+        folder.mkdir(parents=True, exist_ok=True)
+    identity = _identity()
+    lines = []
+    for user, password in users.items():
+        home = mail / user
+        home.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(home, identity.mail_uid, identity.mail_gid)
+        # "/./" marks the chroot boundary: mail processes chroot to ``mail`` and see ``/<user>``.
+        home_field = f"{mail}/./{user}" if identity.chroot else str(home)
+        lines.append(f"{user}:{{PLAIN}}{password}:{identity.mail_uid}:{identity.mail_gid}::{home_field}::")
+    passwd = root / "passwd"
+    passwd.write_text("\n".join(lines) + "\n")
+    version = _dovecot_version(binary)
+    conf = root / "dovecot.conf"
+    log_path = root / "dovecot.log"
+
+    last_error = ""
+    for _attempt in range(3):  # another process may grab the free port before Dovecot binds it
+        port = free_port()
+        conf.write_text(_dovecot_config(root, port, passwd, mail, identity, version))
+        proc = subprocess.Popen(
+            [binary, "-F", "-c", str(conf)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so cleanup reaches every child
+        )
+        try:
+            if _wait_for_greeting("127.0.0.1", port, b"* OK", time.monotonic() + start_timeout, proc):
+                yield DovecotServer("127.0.0.1", port, users, root, log_path)
+                return
+            output = b""
+            if proc.poll() is not None and proc.stdout is not None:
+                output = proc.stdout.read()
+            log = log_path.read_text(errors="replace") if log_path.exists() else ""
+            last_error = (
+                f"dovecot {version} did not start on port {port}:\n{output.decode(errors='replace')}\n{log}"
+            )
+            if "in use" not in last_error:
+                break
+        finally:
+            _stop_group(proc)
+            if proc.stdout is not None:
+                proc.stdout.close()
+    raise RuntimeError(last_error[-4000:])
+
+
+# --------------------------------------------------------------------------------------------
+# SMTP (aiosmtpd)
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    data: bytes  # the DATA bytes as received (CRLF line endings)
+
+
+class _RecordingHandler:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.messages: list[ReceivedMail] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data = envelope.original_content or envelope.content or b""
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        mail = ReceivedMail(str(envelope.mail_from), tuple(envelope.rcpt_tos), bytes(data))
+        with self.arrived:
+            self.messages.append(mail)
+            self.arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    _handler: _RecordingHandler
+
+    @property
+    def messages(self) -> list[ReceivedMail]:
+        """A snapshot of what arrived so far (thread-safe)."""
+        with self._handler.lock:
+            return list(self._handler.messages)
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
+        """Block until ``count`` messages arrived; raise ``TimeoutError`` otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._handler.arrived:
+            while len(self._handler.messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"expected {count} mails, got {len(self._handler.messages)}")
+                self._handler.arrived.wait(remaining)
+            return list(self._handler.messages)
+
+    def clear(self) -> None:
+        with self._handler.lock:
+            self._handler.messages.clear()
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[SmtpServer]:
+    """Start an aiosmtpd server on 127.0.0.1 recording every envelope; stop it on exit."""
+    from aiosmtpd.controller import Controller
+
+    handler = _RecordingHandler()
+    last_error: Exception | None = None
+    for _attempt in range(3):
+        port = free_port()
+        controller = Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=port,
+            ready_timeout=10,
+            enable_SMTPUTF8=True,  # Chinese addresses and raw UTF-8 headers must get through
+            loop=asyncio.new_event_loop(),
+        )
+        try:
+            controller.start()
+        except Exception as exc:  # port lost to a race: try another
+            last_error = exc
+            continue
+        try:
+            yield SmtpServer("127.0.0.1", port, handler)
+        finally:
+            controller.stop()
+            controller.loop.close()
+        return
+    raise RuntimeError(f"aiosmtpd did not start: {last_error!r}")
+
+
+__all__ = [
+    "DovecotServer",
+    "ReceivedMail",
+    "SmtpServer",
+    "dovecot_server",
+    "free_port",
+    "require_binary",
+    "smtp_server",
+]
