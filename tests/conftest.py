@@ -48,13 +48,13 @@ def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
-    from walletdesk.tickets import registry, screening
+    from walletdesk.tickets import actions, registry, screening
 
-    registry.forget()
-    screening.forget_rules()
+    for forget in (registry.forget, screening.forget_rules, actions.forget_categories):
+        forget()
     yield
-    registry.forget()
-    screening.forget_rules()
+    for forget in (registry.forget, screening.forget_rules, actions.forget_categories):
+        forget()
 
 
 def _make_user(

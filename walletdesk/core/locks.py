@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
 
 from django.db import models
 
-M = TypeVar("M", bound=models.Model)
 
-
-def lock_rows(model: type[M], ids: Iterable[int]) -> dict[int, M]:
+def lock_rows[M: models.Model](model: type[M], ids: Iterable[int]) -> dict[int, M]:
     """Lock the rows of `model` with these ids (SELECT … FOR UPDATE, ordered by pk).
 
     SQLite ignores FOR UPDATE, but there the IMMEDIATE transaction already holds the one write

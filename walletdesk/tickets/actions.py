@@ -11,12 +11,14 @@ acknowledgement.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +47,9 @@ from walletdesk.tickets.references import new_reference
 
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
-FACT_MAX_LENGTH = {name: Ticket._meta.get_field(name).max_length or 200 for name in FACT_FIELDS}
+FACT_MAX_LENGTH = {
+    name: getattr(Ticket._meta.get_field(name), "max_length", None) or 200 for name in FACT_FIELDS
+}
 
 
 class TicketError(Exception):
@@ -128,10 +132,30 @@ def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
+_CATEGORY_TTL = 30.0
+_category_cache: tuple[float, dict[str, Category]] | None = None
+
+
+def _active_categories() -> dict[str, Category]:
+    # Categories change a few times a year and every ticket needs one: read them once per TTL
+    # per process rather than once per ticket.
+    global _category_cache
+    now = time.monotonic()
+    if _category_cache is None or now - _category_cache[0] > _CATEGORY_TTL:
+        rows = Category.objects.filter(active=True).select_related("default_team")
+        _category_cache = (now, {c.slug: c for c in rows})
+    return _category_cache[1]
+
+
+def forget_categories() -> None:
+    global _category_cache
+    _category_cache = None
+
+
 def _category(slug: str | None) -> Category | None:
     if not slug:
         return None
-    category = Category.objects.filter(slug=slug, active=True).select_related("default_team").first()
+    category = _active_categories().get(slug)
     if category is None:
         raise TicketError(
             "unknown_category", _("Unknown category “%(slug)s”.") % {"slug": slug}, field="category"
@@ -178,38 +202,43 @@ def _contact_for(new: NewTicket) -> Contact:
     return contact
 
 
-def _store_attachments(message: Message, files: Sequence[CheckedFile]) -> None:
+def _check_count(files: Sequence[CheckedFile]) -> None:
     if len(files) > settings.ATTACHMENT_MAX_COUNT:
         raise TicketError(
             "too_many_files",
             _("Attach at most %(n)d files.") % {"n": settings.ATTACHMENT_MAX_COUNT},
             field="attachments",
         )
+
+
+def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
+    """Write the files before the transaction opens, so no lock is held during file I/O.
+
+    Names are content hashes: writing the same file twice is harmless, and a file whose
+    transaction then fails is an orphan, never a row without its file.
+    """
+    _check_count(files)
+    stored = []
     for checked in files:
-        attachment = Attachment(
+        name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(checked.data))
+        stored.append((checked, name))
+    return stored
+
+
+def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
+    Attachment.objects.bulk_create(
+        Attachment(
             message=message,
+            file=name,
             filename=checked.filename,
             content_type=checked.content_type,
             size=checked.size,
             sha256=checked.sha256,
         )
-        attachment.file.save(checked.filename, ContentFile(checked.data), save=False)
-        attachment.save()
-
-
-def _insert_ticket(ticket: Ticket) -> None:
-    """Insert with a fresh reference, drawing again on the (rare) collision."""
-    for _attempt in range(5):
-        ticket.reference = new_reference(ticket.created_at)
-        try:
-            with transaction.atomic():
-                ticket.save(force_insert=True)
-            return
-        except IntegrityError:
-            if Ticket.objects.filter(reference=ticket.reference).exists():
-                continue
-            raise
-    raise RuntimeError("Could not draw a free ticket reference.")
+        for checked, name in stored
+    )
 
 
 def _existing_message(channel: str, external_id: str | None) -> Message | None:
@@ -246,84 +275,102 @@ def create_ticket(new: NewTicket) -> Ticket:
     priority = new.priority
     if category is None:
         verdict = screening.triage(f"{screened_subject.text}\n{screened_body.text}")
-        category = (
-            Category.objects.filter(slug=verdict.category, active=True).select_related("default_team").first()
-        )
+        category = _active_categories().get(verdict.category)
         triage = {
             "category": verdict.category,
             "priority": verdict.priority,
             "matched": list(verdict.matched),
         }
         priority = priority or verdict.priority
-    if category is not None:
-        if (
-            not priority
-            or PRIORITY_RANK[Priority(category.default_priority)] > PRIORITY_RANK[Priority(priority)]
-        ):
-            priority = category.default_priority
+    # A category's default priority is a floor: a stolen account is urgent whatever triage says.
+    if category is not None and (
+        not priority or PRIORITY_RANK[Priority(category.default_priority)] > PRIORITY_RANK[Priority(priority)]
+    ):
+        priority = category.default_priority
     priority = priority or Priority.NORMAL
     now = timezone.now()
 
-    with transaction.atomic():
-        duplicate = _existing_message(new.channel, new.external_id)
-        if duplicate is not None:
-            raise DuplicateMessage(
-                "duplicate_message",
-                _("This message was already received."),
-                reference=duplicate.ticket.reference,
-            )
-        contact = _contact_for(new)
-        ticket = Ticket(
-            subject=screened_subject.text,
-            priority=priority,
-            channel=new.channel,
-            category=category,
-            language=language,
-            contact=contact,
-            team=new.team or (category.default_team if category else None),
-            tags=sorted(set(screened_subject.tags + screened_body.tags)),
-            flags=flags,
-            triage=triage,
-            follow_up_of=new.follow_up_of,
-            created_at=now,
-            updated_at=now,
-            last_customer_message_at=None if new.actor else now,
-            search_text=search.document(screened_subject.text, screened_body.text),
-            **facts,
-        )
-        ticket.first_reply_due = sla.first_reply_due(priority, now)
-        _insert_ticket(ticket)
-        message = Message.objects.create(
-            ticket=ticket,
-            author_role=AuthorRole.AGENT if new.actor else AuthorRole.CUSTOMER,
-            author_user=new.actor
-            if new.actor
-            else (new.user if getattr(new.user, "is_authenticated", False) else None),
-            author_contact=None if new.actor else contact,
-            channel=new.channel,
-            external_id=new.external_id or None,
-            body=screened_body.text,
-            created_at=now,
-        )
-        _store_attachments(message, new.attachments)
-        _event(
-            ticket,
-            "created",
-            new.actor,
-            channel=new.channel,
-            category=category.slug if category else None,
-            priority=priority,
-            triaged=bool(triage),
-        )
-        if screened_body.secret_kinds or screened_subject.secret_kinds:
-            _event(
-                ticket,
-                "secret_removed",
-                kinds=sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds)),
-            )
-        if contact.email:
-            _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
-    return ticket
+    stored = _save_files(new.attachments)
+    ticket = Ticket(
+        subject=screened_subject.text,
+        priority=priority,
+        channel=new.channel,
+        category=category,
+        language=language,
+        team=new.team or (category.default_team if category else None),
+        tags=sorted(set(screened_subject.tags + screened_body.tags)),
+        flags=flags,
+        triage=triage,
+        follow_up_of=new.follow_up_of,
+        created_at=now,
+        updated_at=now,
+        last_customer_message_at=None if new.actor else now,
+        first_reply_due=sla.first_reply_due(priority, now),
+        search_text=search.document(screened_subject.text, screened_body.text),
+        **facts,
+    )
+    secrets_found = sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds))
+    # A clash on the random reference (or a concurrent first ticket from the same new contact)
+    # fails the whole transaction; drawing again and re-running it is simpler and cheaper than
+    # a savepoint around every insert.
+    for attempt in range(3):
+        ticket.pk = None
+        ticket.reference = new_reference(now)
+        try:
+            with transaction.atomic():
+                duplicate = _existing_message(new.channel, new.external_id)
+                if duplicate is not None:
+                    raise DuplicateMessage(
+                        "duplicate_message",
+                        _("This message was already received."),
+                        reference=duplicate.ticket.reference,
+                    )
+                ticket.contact = _contact_for(new)
+                ticket.save(force_insert=True)
+                message = Message.objects.create(
+                    ticket=ticket,
+                    author_role=AuthorRole.AGENT if new.actor else AuthorRole.CUSTOMER,
+                    author_user=new.actor
+                    if new.actor
+                    else (new.user if getattr(new.user, "is_authenticated", False) else None),
+                    author_contact=None if new.actor else ticket.contact,
+                    channel=new.channel,
+                    external_id=new.external_id or None,
+                    body=screened_body.text,
+                    created_at=now,
+                )
+                _attach(message, stored)
+                events = [
+                    TicketEvent(
+                        ticket=ticket,
+                        kind="created",
+                        actor=new.actor,
+                        created_at=now,
+                        data={
+                            "channel": new.channel,
+                            "category": category.slug if category else None,
+                            "priority": priority,
+                            "triaged": bool(triage),
+                        },
+                    )
+                ]
+                if secrets_found:
+                    events.append(
+                        TicketEvent(
+                            ticket=ticket,
+                            kind="secret_removed",
+                            created_at=now,
+                            data={"kinds": secrets_found},
+                        )
+                    )
+                TicketEvent.objects.bulk_create(events)
+                if ticket.contact.email:
+                    _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
+            return ticket
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _lock_ticket(ticket_id: int) -> Ticket:
@@ -341,6 +388,7 @@ def add_customer_message(
 ) -> Message:
     body = _clean_text(body, field="body", limit=MAX_BODY)
     screened = screening.screen(body)
+    stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
         duplicate = _existing_message(channel, external_id)
@@ -363,7 +411,7 @@ def add_customer_message(
             body=screened.text,
             created_at=now,
         )
-        _store_attachments(message, attachments)
+        _attach(message, stored)
         fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags", "next_reply_due"]
         previous = ticket.status
         if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
@@ -415,6 +463,7 @@ def add_agent_message(
         )
     if new_status and new_status not in Status.values:
         raise TicketError("unknown_status", _("Unknown status."), field="status")
+    stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock_ticket(ticket.pk)
@@ -427,7 +476,7 @@ def add_agent_message(
             body=body,
             created_at=now,
         )
-        _store_attachments(message, attachments)
+        _attach(message, stored)
         fields = ["updated_at", "search_text"]
         ticket.updated_at = now
         ticket.search_text = f"{ticket.search_text} {search.document(body)}"

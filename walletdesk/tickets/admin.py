@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from walletdesk.tickets import registry, screening
+from walletdesk.tickets import actions, registry, screening
 from walletdesk.tickets.models import Category, OfficialContact, Team, Ticket, TicketEvent, TriageRuleRecord
 
 
@@ -19,6 +19,10 @@ from walletdesk.tickets.models import Category, OfficialContact, Team, Ticket, T
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ("slug", "name_en", "name_zh", "default_priority", "default_team", "position", "active")
     list_editable = ("position", "active")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        actions.forget_categories()
 
 
 @admin.register(Team)

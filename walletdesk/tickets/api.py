@@ -62,9 +62,9 @@ def _caller(request: HttpRequest) -> Any:
     if agent is not None:
         return agent
     user = request.user
-    if getattr(user, "is_authenticated", False) and request.method not in ("GET", "HEAD", "OPTIONS"):
-        if check_csrf(request) is not None:
-            raise actions.NotAllowed("csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if getattr(user, "is_authenticated", False) and unsafe and check_csrf(request) is not None:
+        raise actions.NotAllowed("csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
     return user
 
 
@@ -123,7 +123,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, T
             channel=Channel.WEB,
             email=str(payload.email) if payload.email else None,
             name=payload.name,
-            language=payload.language or request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+            language=str(payload.language or getattr(request, "LANGUAGE_CODE", "en")),
             category=payload.category,
             facts=facts_of(payload),
             user=user,

@@ -48,7 +48,7 @@ class AttachmentsField(forms.FileField):
 
 
 def _fact_field(name: str, required: bool) -> forms.CharField:
-    max_length = Ticket._meta.get_field(name).max_length
+    max_length = getattr(Ticket._meta.get_field(name), "max_length", None)
     return forms.CharField(
         label=Fact(name).label, required=required, max_length=max_length, help_text=FACT_HELP.get(name, "")
     )
@@ -109,17 +109,19 @@ class AgentReplyForm(ReplyForm):
 class TicketPropertiesForm(forms.Form):
     status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
     priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
-    assignee = forms.ModelChoiceField(queryset=None, required=False, label=_("Assignee"))  # type: ignore[arg-type]
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label=_("Assignee")
+    )
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from walletdesk.accounts.models import User
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(is_staff=True, is_active=True).order_by(
-            "email"
-        )  # type: ignore[attr-defined]
-        self.fields["assignee"].label_from_instance = lambda u: u.label  # type: ignore[attr-defined]
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_staff=True, is_active=True).order_by("email")
+        field.label_from_instance = lambda u: u.label  # type: ignore[method-assign,assignment]
 
 
 class MergeForm(forms.Form):

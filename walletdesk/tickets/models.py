@@ -144,6 +144,9 @@ class ContactIdentity(models.Model):
             models.UniqueConstraint(fields=["channel", "external_id"], name="uniq_identity_per_channel")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
 
 class Ticket(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)

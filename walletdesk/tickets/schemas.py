@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.utils import timezone
 from ninja import Schema
@@ -136,7 +136,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
     return TicketOut(**_ticket_fields(ticket))
 
 
-def _ticket_fields(ticket: Ticket) -> dict:  # type: ignore[type-arg]
+def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
     return {
         "reference": ticket.reference,
         "subject": ticket.subject,

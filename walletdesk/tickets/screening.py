@@ -14,7 +14,7 @@ from typing import Any
 from walletdesk import shield
 from walletdesk.tickets import triage as triage_rules
 
-SECRET_TAG = "secret-removed"
+SECRET_TAG = "secret-removed"  # noqa: S105 - a tag name, not a password
 SCAM_TAG = "scam-signal"
 
 
@@ -42,8 +42,10 @@ def official_domains() -> list[str]:
 
 def screen(text: str) -> Screened:
     result = shield.scan(text)
-    kinds = sorted({f.kind for f in result.findings})
-    signals = shield.scam_signals(result.redacted, official_domains()) if hasattr(shield, 'scam_signals') else []  # TEMP
+    kinds = sorted({str(f.kind) for f in result.findings})
+    signals = (
+        shield.scam_signals(result.redacted, official_domains()) if hasattr(shield, "scam_signals") else []
+    )  # TEMP
     flags = [{"code": s.code, "reason": s.reason} for s in signals]
     return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
 

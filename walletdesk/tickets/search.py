@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -21,7 +22,7 @@ MAX_QUERY_TERMS = 12
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     import logging
 
     import jieba

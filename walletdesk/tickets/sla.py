@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from typing import TYPE_CHECKING, Literal
+
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from walletdesk.tickets.models import Ticket
+
+SlaState = Literal["ok", "at_risk", "breached", "paused"]
 
 
 def first_reply_due(priority: str, created_at: datetime) -> datetime:
@@ -18,14 +25,14 @@ def next_reply_due(priority: str, customer_wrote_at: datetime) -> datetime:
 AT_RISK_FRACTION = 0.25  # the last quarter of the reply window is "at risk"
 
 
-def current_due(ticket) -> datetime | None:  # type: ignore[no-untyped-def]
+def current_due(ticket: Ticket) -> datetime | None:
     """The deadline the team is working against now: first reply, then next reply."""
     if ticket.first_replied_at is None:
         return ticket.first_reply_due
     return ticket.next_reply_due
 
 
-def sla_state(ticket, now: datetime) -> str:  # type: ignore[no-untyped-def]
+def sla_state(ticket: Ticket, now: datetime) -> SlaState:
     from walletdesk.tickets.models import Status
 
     if ticket.status in (Status.PENDING, Status.ON_HOLD):

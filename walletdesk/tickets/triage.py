@@ -141,6 +141,9 @@ class _CompiledRule:
     rule: TriageRule
     # (keyword as written, compiled pattern or None, normalised plain text or "")
     matchers: tuple[tuple[str, re.Pattern[str] | None, str], ...]
+    # All keywords of the rule in one alternation: most rules match nothing, and one regex
+    # pass per rule is far cheaper than one Python-level test per keyword.
+    any_keyword: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,9 @@ def load_default_rules() -> list[TriageRule]:
     return rules_from_dicts(json.loads(source.read_text(encoding="utf-8")))
 
 
+_HAS_UPPER = re.compile(r"(?<!\\)[A-Z]")
+
+
 def compile_rules(rules: Sequence[TriageRule]) -> CompiledRules:
     compiled = []
     order: dict[str, int] = {}
@@ -207,7 +213,18 @@ def compile_rules(rules: Sequence[TriageRule]) -> CompiledRules:
                 matchers.append((keyword, re.compile(pattern, re.IGNORECASE), ""))
             else:
                 matchers.append((keyword, None, normalise_text(keyword)))
-        compiled.append(_CompiledRule(rule, tuple(matchers)))
+        alternatives = [
+            re.escape(plain) if pattern is None else f"(?:{pattern.pattern})"
+            for _, pattern, plain in matchers
+        ]
+        # Texts are case-folded before matching, so the prefilter needs IGNORECASE (slow for
+        # alternations) only when a regex keyword itself has capitals.
+        flags = (
+            re.IGNORECASE
+            if any(p is not None and _HAS_UPPER.search(p.pattern) for _, p, _ in matchers)
+            else 0
+        )
+        compiled.append(_CompiledRule(rule, tuple(matchers), re.compile("|".join(alternatives), flags)))
     return CompiledRules(tuple(compiled), order)
 
 
@@ -260,6 +277,8 @@ def classify(
     for c in compiled.rules:
         rule = c.rule
         if (rule.language == "zh" and not has_zh) or (rule.language == "en" and not has_en):
+            continue
+        if c.any_keyword.search(norm) is None:
             continue
         found = [kw for kw, pattern, plain in c.matchers if _occurs(norm, pattern, plain, rule.negatable)]
         if not found:
