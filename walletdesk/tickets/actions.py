@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core.locks import lock_rows
-from walletdesk.tickets import screening, search, sla
+from walletdesk.tickets import routing, screening, search, sla
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
     FACT_FIELDS,
@@ -297,7 +297,6 @@ def create_ticket(new: NewTicket) -> Ticket:
         channel=new.channel,
         category=category,
         language=language,
-        team=new.team or (category.default_team if category else None),
         tags=sorted(set(screened_subject.tags + screened_body.tags)),
         flags=flags,
         triage=triage,
@@ -305,7 +304,6 @@ def create_ticket(new: NewTicket) -> Ticket:
         created_at=now,
         updated_at=now,
         last_customer_message_at=None if new.actor else now,
-        first_reply_due=sla.first_reply_due(priority, now),
         search_text=search.document(screened_subject.text, screened_body.text),
         **facts,
     )
@@ -326,6 +324,10 @@ def create_ticket(new: NewTicket) -> Ticket:
                         reference=duplicate.ticket.reference,
                     )
                 ticket.contact = _contact_for(new)
+                routing.route(
+                    ticket, f"{screened_subject.text}\n{screened_body.text}", requested_team=new.team
+                )
+                sla.on_created(ticket, now)
                 ticket.save(force_insert=True)
                 message = Message.objects.create(
                     ticket=ticket,
@@ -354,6 +356,16 @@ def create_ticket(new: NewTicket) -> Ticket:
                         },
                     )
                 ]
+                if new.follow_up_of is not None:
+                    # The old ticket's history points at its follow-up (a reply to a closed ticket).
+                    events.append(
+                        TicketEvent(
+                            ticket=new.follow_up_of,
+                            kind="follow_up_opened",
+                            created_at=now,
+                            data={"reference": ticket.reference},
+                        )
+                    )
                 if secrets_found:
                     events.append(
                         TicketEvent(
@@ -412,14 +424,15 @@ def add_customer_message(
             created_at=now,
         )
         _attach(message, stored)
-        fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags", "next_reply_due"]
+        fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags"]
         previous = ticket.status
         if ticket.status in (Status.PENDING, Status.SOLVED, Status.ON_HOLD):
             ticket.status = Status.OPEN
             fields += ["status", "solved_at"]
             ticket.solved_at = None
+            fields += sla.on_status_change(ticket, previous, now)
         ticket.updated_at = ticket.last_customer_message_at = now
-        ticket.next_reply_due = sla.next_reply_due(ticket.priority, now) if ticket.first_replied_at else None
+        fields += sla.on_customer_message(ticket, now)
         ticket.search_text = f"{ticket.search_text} {search.document(screened.text)}"
         ticket.flags = [*ticket.flags, *screened.flags]
         ticket.tags = sorted(set(ticket.tags) | set(screened.tags))
@@ -484,9 +497,8 @@ def add_agent_message(
             if ticket.first_replied_at is None:
                 ticket.first_replied_at = now
                 fields.append("first_replied_at")
-            ticket.next_reply_due = None
-            fields.append("next_reply_due")
-        ticket.save(update_fields=fields)
+            fields += sla.on_agent_reply(ticket, now)
+        ticket.save(update_fields=list(dict.fromkeys(fields)))
         _event(
             ticket,
             "internal_note" if internal else "agent_replied",
@@ -518,7 +530,8 @@ def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
     elif old in (Status.SOLVED, Status.CLOSED):
         ticket.solved_at = ticket.closed_at = None
         fields += ["solved_at", "closed_at"]
-    ticket.save(update_fields=fields)
+    fields += sla.on_status_change(ticket, old, now)
+    ticket.save(update_fields=list(dict.fromkeys(fields)))
     _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
 
 
@@ -551,9 +564,8 @@ def change_priority(ticket: Ticket, priority: str, *, actor: Any) -> Ticket:
             old = ticket.priority
             ticket.priority = priority
             ticket.updated_at = timezone.now()
-            if ticket.first_replied_at is None:
-                ticket.first_reply_due = sla.first_reply_due(priority, ticket.created_at)
-            ticket.save(update_fields=["priority", "updated_at", "first_reply_due"])
+            fields = ["priority", "updated_at", *sla.on_priority_change(ticket, ticket.updated_at)]
+            ticket.save(update_fields=list(dict.fromkeys(fields)))
             _event(ticket, "priority_changed", actor, old=old, new=priority)
     return ticket
 
@@ -635,6 +647,51 @@ def merge(source: Ticket, target: Ticket, *, actor: Any) -> Ticket:
     return target
 
 
+def find_ticket_by_message_ids(channel: str, external_ids: Sequence[str]) -> Ticket | None:
+    """The ticket holding a message with one of these provider ids; the first id wins.
+
+    Channels thread replies with it (email: In-Reply-To, then References newest first).
+    """
+    ids = [i for i in dict.fromkeys(external_ids) if i]
+    if not ids:
+        return None
+    found = {
+        m.external_id: m.ticket
+        for m in Message.objects.select_related("ticket").filter(channel=channel, external_id__in=ids[:200])
+    }
+    return next((found[i] for i in ids if i in found), None)
+
+
+def add_system_note(
+    ticket: Ticket,
+    body: str,
+    *,
+    kind: str,
+    flag: dict[str, str] | None = None,
+    **data: Any,
+) -> Message:
+    """An internal note written by the system (a dropped attachment, an undeliverable reply),
+    with its event and optionally a flag agents see on the ticket. The text may quote
+    customer input (a file name), so it passes the shield like any inbound text."""
+    screened = screening.screen(_clean_text(body, field="body", limit=MAX_BODY))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        message = Message.objects.create(
+            ticket=ticket,
+            visibility=Visibility.INTERNAL,
+            author_role=AuthorRole.SYSTEM,
+            channel=Channel.WEB,
+            body=screened.text,
+            created_at=now,
+        )
+        if flag is not None and flag not in ticket.flags:
+            ticket.flags = [*ticket.flags, flag]
+            ticket.save(update_fields=["flags"])
+        _event(ticket, kind, **data)
+    return message
+
+
 def link_contact_to_user(user: Any) -> int:
     """After a user verifies their email, their guest tickets become theirs. Returns how many."""
     if not user.email:
@@ -655,11 +712,13 @@ __all__ = [
     "TicketError",
     "add_agent_message",
     "add_customer_message",
+    "add_system_note",
     "assign",
     "change_priority",
     "change_status",
     "close_by_customer",
     "create_ticket",
+    "find_ticket_by_message_ids",
     "link_contact_to_user",
     "merge",
     "set_team",
