@@ -9,6 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from walletdesk.connectors.inapp.api import router as inapp_router
 from walletdesk.tickets.actions import TicketError
 from walletdesk.tickets.api import router as tickets_router
+from walletdesk.tickets.verify_api import router as verify_router
 
 api = NinjaAPI(
     title="walletdesk API",
@@ -18,6 +19,7 @@ api = NinjaAPI(
 )
 api.add_router("/", tickets_router)
 api.add_router("/inapp", inapp_router)
+api.add_router("/", verify_router)
 
 # The names our endpoints give their body/query parameters; a client knows fields, not these.
 _PARAM_NAMES = {"payload", "filters"}

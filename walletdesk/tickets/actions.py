@@ -12,7 +12,7 @@ acknowledgement.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from walletdesk.core import audit
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import routing, screening, search, sla
 from walletdesk.tickets.files import CheckedFile
@@ -724,3 +725,36 @@ __all__ = [
     "set_team",
     "update_facts",
 ]
+
+
+def import_phishing_list(
+    source: str,
+    *,
+    blocklist: Iterable[str] = (),
+    allowlist: Iterable[str] = (),
+    fuzzylist: Iterable[str] = (),
+) -> dict[str, int]:
+    """Replace everything imported from `source` with these domains, in one transaction."""
+    from walletdesk.tickets import registry
+    from walletdesk.tickets.models import PhishingDomain
+
+    if not source.strip():
+        raise TicketError("required", _("Name the list's source."), field="source")
+    rows = {
+        (domain.strip().lower().rstrip("."), list_type)
+        for list_type, domains in (("block", blocklist), ("allow", allowlist), ("fuzzy", fuzzylist))
+        for domain in domains
+        if domain.strip()
+    }
+    counts = {t: sum(1 for _, lt in rows if lt == t) for t in ("block", "allow", "fuzzy")}
+    with transaction.atomic():
+        PhishingDomain.objects.filter(source=source).delete()
+        # Another source may already list a domain; the unique pair keeps one row for both.
+        PhishingDomain.objects.bulk_create(
+            [PhishingDomain(domain=d, list_type=t, source=source) for d, t in sorted(rows)],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        audit.record("phishing_list.imported", target_type="phishing_list", target_id=source, counts=counts)
+    registry.forget()
+    return counts

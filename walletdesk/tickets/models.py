@@ -363,3 +363,28 @@ class OfficialContact(models.Model):
     @property
     def label(self) -> str:
         return self.label_zh if (get_language() or "").startswith("zh") else self.label_en
+
+
+class PhishingDomain(models.Model):
+    """A domain from an imported community list (MetaMask eth-phishing-detect, plain lists).
+
+    Blocklisted and fuzzy-listed domains count as impersonation; allowlisted ones are never
+    flagged, whatever they look like.
+    """
+
+    class ListType(models.TextChoices):
+        BLOCK = "block", "blocklist"
+        ALLOW = "allow", "allowlist"
+        FUZZY = "fuzzy", "fuzzylist"
+
+    domain = models.CharField(max_length=253)
+    list_type = models.CharField(max_length=5, choices=ListType.choices)
+    source = models.CharField(max_length=80)
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["domain", "list_type"], name="uniq_phishing_domain")]
+        indexes = [models.Index(fields=["source"], name="phishing_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.list_type}: {self.domain}"

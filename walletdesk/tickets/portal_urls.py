@@ -1,11 +1,13 @@
 from django.urls import path
 
 from walletdesk.tickets import portal_views as views
+from walletdesk.tickets import verify_views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("contact/", views.contact, name="contact"),
+    path("verify/", verify_views.verify, name="verify"),
     path("new/", views.new_request, name="new"),
     path("submitted/<str:token>/", views.submitted, name="submitted"),
     path("track/<str:token>/", views.track, name="track"),

@@ -40,22 +40,23 @@ def official_domains() -> list[str]:
     return domains()
 
 
+def phishing_lists() -> shield.PhishingLists | None:
+    from walletdesk.tickets.registry import phishing_lists as lists
+
+    return lists()
+
+
 def screen(text: str) -> Screened:
     result = shield.scan(text)
     kinds = sorted({str(f.kind) for f in result.findings})
-    signals = (
-        shield.scam_signals(result.redacted, official_domains()) if hasattr(shield, "scam_signals") else []
-    )  # TEMP
+    signals = shield.scam_signals(result.redacted, official_domains(), phishing_lists())
     flags = [{"code": s.code, "reason": s.reason} for s in signals]
     return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
 
 
 def outbound_risks(text: str) -> list[dict[str, str]]:
-    if not hasattr(shield, "outbound_reply_risks"):
-        return []  # TEMP
-    return [
-        {"code": r.code, "reason": r.reason} for r in shield.outbound_reply_risks(text, official_domains())
-    ]
+    risks = shield.outbound_reply_risks(text, official_domains(), phishing_lists())
+    return [{"code": r.code, "reason": r.reason} for r in risks]
 
 
 _RULES_TTL = 30.0

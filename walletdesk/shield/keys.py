@@ -1,0 +1,149 @@
+"""Private keys: raw hex, WIF, BIP32 extended private keys and Ethereum keystore JSON.
+
+A raw key and a transaction hash are both 64 random hex digits, so only the words around
+one tell them apart. The nearest cue wins ("private key" vs "tx/hash/交易哈希", or the hash
+sitting inside an explorer URL); with no cue at all the string is treated as a key, because
+losing a hash costs the agent one question while keeping a key can cost the user everything.
+"""
+
+import re
+from collections.abc import Iterator
+
+from .checksums import base58check_decode
+from .findings import Finding, SecretKind
+
+# Every key format here is one unbroken ASCII alphanumeric run of 51+ characters, so a single
+# cheap pass finds all candidates and each is classified by its exact shape.
+_LONG_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{51,}")
+_HEX_KEY = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
+_BASE58_ONLY = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+# Matched against lower-cased context; one pattern so the nearest cue of either kind wins.
+_CONTEXT_CUE = re.compile(
+    r"(?P<key>private|priv\b|privkey|\bkeys?\b|\bpk\b|secret|私钥|私鑰|密钥|密鑰|秘钥|秘鑰|导出|導出|export)"
+    r"|(?P<hash>tx|hash|sha-?256|sha3|keccak|checksum|digest|transaction|transfer|deposit|withdraw|block|explorer|scan\b|receipt|order|"
+    r"交易|哈希|转账|轉賬|转帐|區塊|区块|记录|記錄|订单|訂單|提币|提幣|充值|到账|到賬|浏览器|瀏覽器)"
+)
+_URL_BEFORE = re.compile(r"(?:https?://|www\.|\.[a-z]{2,10}/)\S*$", re.IGNORECASE)
+_CONTEXT_BEFORE = 80
+_CONTEXT_AFTER = 40
+_MIN_DISTINCT_HEX_DIGITS = 10  # random keys use ~16; "000…001" test values are not secrets
+
+_WIF_VERSIONS = frozenset({0x80, 0xEF})  # mainnet, testnet
+_EXTENDED_PRIVATE_PREFIXES = ("xprv", "yprv", "zprv", "tprv", "uprv", "vprv", "Yprv", "Zprv", "Uprv", "Vprv")
+_EXTENDED_KEY_LENGTH = 78
+
+_CIPHERTEXT_KEY = re.compile(r"[\"']ciphertext[\"']", re.IGNORECASE)
+_KEYSTORE_MARKERS = re.compile(r"[\"'](?:kdf|cipher|cipherparams|mac|kdfparams)[\"']", re.IGNORECASE)
+_KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a keystore
+
+
+def find_keys(text: str) -> Iterator[Finding]:
+    for match in _LONG_ALNUM_RUN.finditer(text):
+        candidate = match.group()
+        if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
+            yield from _judge_hex_key(text, match.start(), match.end(), candidate)
+        elif _BASE58_ONLY.fullmatch(candidate):
+            yield from _judge_base58_key(candidate, match.start(), match.end())
+    if "iphertext" in text or "IPHERTEXT" in text:
+        yield from _find_keystores(text)
+
+
+def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[Finding]:
+    if len(set(candidate[-64:].lower())) < _MIN_DISTINCT_HEX_DIGITS:
+        return
+    verdict = _judge_hex_context(text, start, end)
+    if verdict is not None:
+        yield Finding(SecretKind.PRIVATE_KEY, start, end, verdict)
+
+
+def _judge_hex_context(text: str, start: int, end: int) -> str | None:
+    """A detail string when the 64-hex string reads as a key, None when it reads as a hash."""
+    before = text[max(0, start - _CONTEXT_BEFORE) : start]
+    if _URL_BEFORE.search(before):
+        return None
+    matches = list(_CONTEXT_CUE.finditer(before.lower()))
+    if matches:
+        nearest_before = matches[-1]
+        return "64 hex digits after a private-key cue" if nearest_before.lastgroup == "key" else None
+    first_after = _CONTEXT_CUE.search(text[end : end + _CONTEXT_AFTER].lower())
+    if first_after is not None:
+        return "64 hex digits before a private-key cue" if first_after.lastgroup == "key" else None
+    return "64 hex digits with no context; treated as a private key to be safe"
+
+
+def _judge_base58_key(candidate: str, start: int, end: int) -> Iterator[Finding]:
+    if candidate.startswith(_EXTENDED_PRIVATE_PREFIXES) and len(candidate) in (111, 112):
+        payload = base58check_decode(candidate)
+        if payload is not None and len(payload) == _EXTENDED_KEY_LENGTH:
+            detail = f"BIP32 extended private key ({candidate[:4]}), valid base58check"
+            yield Finding(SecretKind.EXTENDED_PRIVATE_KEY, start, end, detail)
+    elif len(candidate) in (51, 52) and candidate[0] in "5KL9c":
+        payload = base58check_decode(candidate)
+        if payload is None or payload[0] not in _WIF_VERSIONS:
+            return
+        if len(payload) == 33:
+            yield Finding(SecretKind.WIF_KEY, start, end, "WIF private key (uncompressed), valid checksum")
+        elif len(payload) == 34 and payload[-1] == 1:
+            yield Finding(SecretKind.WIF_KEY, start, end, "WIF private key (compressed), valid checksum")
+
+
+def _find_keystores(text: str) -> Iterator[Finding]:
+    covered_until = -1
+    for match in _CIPHERTEXT_KEY.finditer(text):
+        if match.start() < covered_until:
+            continue
+        span = _enclosing_json_object(text, match.start())
+        if span is None:
+            continue
+        start, end = span
+        if len(_KEYSTORE_MARKERS.findall(text, start, end)) < 1:
+            continue
+        covered_until = end
+        yield Finding(SecretKind.KEYSTORE, start, end, "Ethereum keystore JSON (encrypted private key)")
+
+
+def _enclosing_json_object(text: str, position: int) -> tuple[int, int] | None:
+    """The outermost balanced {...} around ``position``; a truncated paste runs to the end."""
+    opens: list[int] = []
+    depth = 0
+    for index in range(position - 1, max(-1, position - _KEYSTORE_LOOKBEHIND), -1):
+        char = text[index]
+        if char == "}":
+            depth += 1
+        elif char == "{":
+            if depth == 0:
+                opens.append(index)
+            else:
+                depth -= 1
+    if not opens:
+        return None
+    innermost_end = len(text)
+    for start in reversed(opens):  # outermost last: try it first
+        end = _matching_brace(text, start)
+        if end is not None:
+            return start, end
+    return opens[0], innermost_end
+
+
+def _matching_brace(text: str, start: int) -> int | None:
+    depth = 0
+    in_string = False
+    escaped = False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return None

@@ -1,0 +1,491 @@
+"""Recovery phrases (BIP39, every language) and SLIP-39 shares in free text.
+
+Two detectors:
+
+* Word runs. The text is split into letter tokens once (``re.split``, in C) and each token is
+  looked up in the union of all wordlists (``map`` over a frozenset, also in C). The hit flags
+  become a byte string, and a bytes regex finds runs of 11+ hits; only those few regions get
+  Python-level attention. A region counts when 12+ tokens of ONE wordlist follow each other,
+  separated only by phrase-like separators (spaces, new lines, commas, dashes, numbering such
+  as ``1.`` ``1、`` ``①`` ``1)``), with at most one non-list token (a typo) per 12 words. This
+  covers every alphabetic language, Japanese, Korean, and Chinese written one character per
+  token ("的 一 是 …", "1.的 2.一 …").
+
+* Concatenated Chinese ("的一是在不了有和人这中大"). The Chinese lists are the 2,048 most
+  common characters, so ordinary Chinese is mostly made of them; what differs is that a real
+  phrase is random. A run of 12-25 wordlist characters counts only when it contains at most
+  one common two-character word (ordinary text is full of them) AND either carries a valid
+  BIP39 checksum at a phrase length, or follows a phrase cue such as "助记词".
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from itertools import accumulate, pairwise, repeat
+
+from .checksums import BIP39_PHRASE_LENGTHS, SLIP39_SHARE_LENGTHS, bip39_checksum_ok, slip39_checksum_ok
+from .findings import Finding, SecretKind
+from .wordlists import (
+    Wordlist,
+    all_wordlists,
+    any_list_word,
+    chinese_wordlist_chars,
+    chinese_wordlists,
+    common_chinese_bigrams,
+)
+
+MIN_PHRASE_WORDS = 12
+# A token is a run of anything but whitespace, ASCII/CJK/full-width punctuation, digits and
+# circled numbers ("①abandon" is numbering + word). A negated class is several times faster
+# than a letter class with combining-mark alternatives, and keeps decomposed accents and kana
+# voicing marks inside their word.
+_NON_WORD_CLASS = (
+    r"\s\x00-\x40\x5b-\x60\x7b-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2460-\u24ff"
+    r"\u2776-\u2793\u3000-\u303f\u3251-\u325f\u32b1-\u32bf\uff00-\uff20\uff3b-\uff40\uff5b-\uff65"
+)
+# A sentence end (not "1." numbering) is a token of its own that no run may cross, so prose
+# made of list words falls apart into sentences before any Python-level work.
+_SENTENCE_END_SOURCE = r"(?<![0-9])[.!?。！？]"
+_SENTENCE_END_TOKENS = frozenset(".!?。！？")
+_TOKEN = re.compile(rf"[^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE}")
+_TOKEN_SPLIT = re.compile(rf"([^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE})")
+_LIST_WORD, _SENTENCE_END = 1, 2  # token flags; anything else is 0
+# 11+ list hits with at most single misses between them: the only regions worth a closer look.
+_CANDIDATE_RUN = re.compile(rb"\x01(?:\x00?\x01){10,}")
+# What may stand between two words of a phrase: whitespace, list punctuation and numbering.
+_PHRASE_SEPARATOR = re.compile(
+    r"[\s,，、;；:：.。·•\-–—_|/\\()（）\[\]【】<>《》\"'“”‘’`*#+=~0-9\u2460-\u24ff\u2776-\u2793"
+    r"\u3251-\u325f\u32b1-\u32bf]{1,16}"
+)
+_MIN_TYPO_LENGTH = 3  # shorter tokens are words like "is", "my", not a mistyped list word
+_MAX_TYPO_LENGTH = 12
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+
+_HAN_WHITESPACE = re.compile(r"[ \t\u3000\r\n]")
+_CUE_CHARACTERS = ("词", "詞", "语", "語", "钥", "鑰")  # every cue below holds one
+_CUE_THEN_HAN = re.compile(
+    r"(?:助记词|助記詞|记忆词|記憶詞|恢复短语|恢復短語|种子短语|種子短語|备份短语|備份短語|私钥|私鑰|密钥|密鑰)"
+    rf"(?:就是|是|为|為|如下是|如下)?([{_HAN}]{{12,}})"
+)
+_PHRASE_CUE_BEFORE = re.compile(
+    r"助记|助記|记忆词|記憶詞|短语|短語|种子|種子|备份|備份|私钥|私鑰|密钥|密鑰|"
+    # "my words are: …", "the 12 words": how people announce a phrase when they do not
+    # know its name; a 12+ run of list words right after it is not prose.
+    r"mnemonic|seed|recovery|phrase|secret|backup|words",
+    re.IGNORECASE,
+)
+_CUE_LOOKBEHIND = 40
+_MAX_CONCATENATED = 25
+_GRID_GROUP_SIZES = frozenset({1, 2, 3, 4, 6})
+_MAX_GRID_RUN = _MAX_CONCATENATED + 11  # 24 characters in groups: up to 11 single spaces
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    wordlist: Wordlist
+    first: int  # token number of the first word
+    last: int  # token number of the last word (inclusive)
+    words: int
+    typos: int
+    evidence: str  # why this run is a phrase, e.g. "valid checksum", "numbered"
+    checksum_ok: bool
+
+    @property
+    def rank(self) -> tuple[bool, int, bool]:
+        return (self.checksum_ok, self.words, not self.wordlist.is_slip39)
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """A candidate region of the token stream, with what the judges need to see of it."""
+
+    text: str
+    parts: list[str]  # re.split output: separator, token, separator, token, ...
+    ends: list[int]  # running end offset of each part
+    first: int  # first token number of the region
+    lowered: list[str]
+    separators_ok: list[bool]  # separator after token k (relative) is phrase-like
+
+    def token(self, k: int) -> str:
+        return self.parts[2 * (self.first + k) + 1]
+
+    def separator_after(self, k: int) -> str:
+        return self.parts[2 * (self.first + k) + 2]
+
+    def start_of(self, k: int) -> int:
+        return self.ends[2 * (self.first + k)]
+
+
+def find_phrases(text: str) -> Iterator[Finding]:
+    yield from _find_word_runs(text)
+    yield from _find_concatenated_chinese(text)
+
+
+_SENTENCE_END_CHAR = re.compile(r"[.。!?！？]")
+_DIGIT = re.compile(r"\d|[\u2460-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf]")
+_CHUNK = 8192
+_CHUNK_OVERLAP = 768  # > 24 words of 11 letters, each with a 16-character separator
+_CHECKSUM_SLACK = 2
+_STRONG_CHECKSUM_WORDS = 18  # 6+ checksum bits: a chance pass is rare enough to stand alone  # words of the surrounding sentence a checksum-valid phrase may absorb
+
+
+# --- word runs -----------------------------------------------------------------------------
+
+
+def _find_word_runs(text: str) -> Iterator[Finding]:
+    """Scan in overlapping chunks, so that a candidate region (ordinary prose made of list
+    words is one every few KB) costs a re-split of its chunk, not of the whole text."""
+    if len(text) <= _CHUNK:
+        yield from _find_word_runs_in(text)
+        return
+    start = 0
+    while True:
+        end = min(len(text), start + _CHUNK)
+        for finding in _find_word_runs_in(text[start:end]):
+            yield Finding(finding.kind, finding.start + start, finding.end + start, finding.detail)
+        if end == len(text):
+            return
+        # Any phrase shorter than the overlap that crosses ``end`` lies whole in the next chunk.
+        start = end - _CHUNK_OVERLAP
+
+
+def _find_word_runs_in(text: str) -> Iterator[Finding]:
+    # Lower-casing the whole text once is far cheaper than per token; offsets come later
+    # from the original text, so a character whose lower case is longer does no harm.
+    flag_of = _token_flags().get
+    if not _CANDIDATE_RUN.search(bytes(map(flag_of, _TOKEN.findall(text.lower()), repeat(0)))):
+        return
+    # Offsets are only needed now: parts alternate separator, token, separator, ..., so
+    # token k is parts[2k+1] and ends at the running length of parts[:2k+2].
+    parts = _TOKEN_SPLIT.split(text)
+    tokens = parts[1::2]
+    spans = [
+        match.span()
+        for match in _CANDIDATE_RUN.finditer(bytes(map(flag_of, map(str.lower, tokens), repeat(0))))
+    ]
+    ends = list(accumulate(map(len, parts)))
+    for first, stop in spans:
+        region = _Region(
+            text,
+            parts,
+            ends,
+            first,
+            [token.lower() for token in tokens[first:stop]],
+            [_is_phrase_separator(parts[2 * k + 2]) for k in range(first, stop - 1)],
+        )
+        for segment in _best_segments(region):
+            start = ends[2 * segment.first]
+            end = ends[2 * segment.last + 1]
+            start, end = _extend_over_glued_han(segment, parts, ends, start, end)
+            yield Finding(_kind_of(segment), start, end, _describe(segment))
+
+
+@cache
+def _token_flags() -> dict[str, int]:
+    flags = dict.fromkeys(any_list_word(), _LIST_WORD)
+    flags.update(dict.fromkeys(_SENTENCE_END_TOKENS, _SENTENCE_END))
+    return flags
+
+
+def _is_phrase_separator(separator: str) -> bool:
+    if _PHRASE_SEPARATOR.fullmatch(separator) is None:
+        return False
+    # "word. Word" ends a sentence; "1. word" is numbering.
+    return not _SENTENCE_END_CHAR.search(separator) or _DIGIT.search(separator) is not None
+
+
+def _best_segments(region: _Region) -> list[_Segment]:
+    if _longest_true_run(region.separators_ok) < MIN_PHRASE_WORDS - 2:
+        return []  # sentence breaks cut it into pieces too short to be a phrase
+    candidates: list[_Segment] = []
+    for wordlist in all_wordlists():
+        index = wordlist.index
+        hits = [word in index for word in region.lowered]
+        if sum(hits) >= MIN_PHRASE_WORDS - 1:
+            candidates.extend(_segments_of(wordlist, region, hits))
+    chosen: list[_Segment] = []
+    for segment in sorted(candidates, key=lambda s: s.rank, reverse=True):
+        if all(segment.last < other.first or segment.first > other.last for other in chosen):
+            chosen.append(segment)
+    return chosen
+
+
+def _longest_true_run(flags: list[bool]) -> int:
+    longest = current = 0
+    for flag in flags:
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
+def _segments_of(wordlist: Wordlist, region: _Region, hits: list[bool]) -> Iterator[_Segment]:
+    """Maximal runs of this wordlist's words, allowing isolated typos, cut at odd separators."""
+    lowered, separators_ok = region.lowered, region.separators_ok
+    count = len(lowered)
+    k = 0
+    while k < count:
+        if not hits[k]:
+            k += 1
+            continue
+        start = k
+        typo_positions: list[int] = []
+        while k + 1 < count and separators_ok[k]:
+            if hits[k + 1]:
+                k += 1
+            elif (
+                k + 2 < count
+                and separators_ok[k + 1]
+                and hits[k + 2]
+                and _could_be_typo(wordlist, lowered[k + 1])
+            ):
+                typo_positions.append(k + 1)
+                k += 2
+            else:
+                break
+        yield from _accept(wordlist, region, start, k, typo_positions)
+        k += 1
+
+
+def _could_be_typo(wordlist: Wordlist, token: str) -> bool:
+    if token in _SENTENCE_END_TOKENS:
+        return False
+    if wordlist.is_single_character:
+        return len(token) == 1
+    return _MIN_TYPO_LENGTH <= len(token) <= _MAX_TYPO_LENGTH
+
+
+def _accept(
+    wordlist: Wordlist, region: _Region, start: int, last: int, typos: list[int]
+) -> Iterator[_Segment]:
+    length = last - start + 1
+    if length < MIN_PHRASE_WORDS:
+        return
+    if typos:
+        # The clean stretches between typos compete too: in "my phrase is <12 words>" the
+        # checksum-valid stretch must win over the run that swallowed "phrase is".
+        bounds = [start - 1, *typos, last + 1]
+        for left, right in pairwise(bounds):
+            yield from _accept(wordlist, region, left + 1, right - 1, [])
+        if len(typos) > length // MIN_PHRASE_WORDS:
+            return
+    window = None
+    if not typos:
+        window = _valid_window(wordlist, [wordlist.index[word] for word in region.lowered[start : last + 1]])
+    first = region.first
+    if (
+        window is not None
+        and window[1] < _STRONG_CHECKSUM_WORDS
+        and _ends_a_sentence(region, last)
+        and _formatting_evidence(wordlist, region, start, last) is None
+    ):
+        # "Site old own call … bag day." — prose made of list words passes a 4-5 bit checksum
+        # one time in 16-32; a phrase that ends a sentence must also be announced or laid out.
+        window = None
+    if window is not None:
+        # Words of the sentence around a checksum-valid phrase ("… please help") stay.
+        begin, size = window
+        head = start + begin + first
+        yield _Segment(wordlist, head, head + size - 1, size, 0, "valid checksum", True)
+        return
+    evidence = _formatting_evidence(wordlist, region, start, last)
+    if evidence is not None:
+        yield _Segment(
+            wordlist, start + first, last + first, length - len(typos), len(typos), evidence, False
+        )
+
+
+def _ends_a_sentence(region: _Region, last: int) -> bool:
+    following = 2 * (region.first + last) + 3
+    return (
+        region.separator_after(last) == ""
+        and following < len(region.parts)
+        and region.parts[following] in _SENTENCE_END_TOKENS
+    )
+
+
+def _valid_window(wordlist: Wordlist, indices: list[int]) -> tuple[int, int] | None:
+    """(offset, size) of the longest checksum-valid phrase that (nearly) fills the run."""
+    lengths, check = (
+        (SLIP39_SHARE_LENGTHS, slip39_checksum_ok)
+        if wordlist.is_slip39
+        else (BIP39_PHRASE_LENGTHS, bip39_checksum_ok)
+    )
+    for size in sorted(lengths, reverse=True):
+        # Only windows that (nearly) fill the run: a long run of ordinary words offers many
+        # windows, and one of them passing a 4-bit checksum by chance proves nothing.
+        if 0 <= len(indices) - size <= _CHECKSUM_SLACK:
+            for begin in range(len(indices) - size + 1):
+                if check(indices[begin : begin + size]):
+                    return begin, size
+    return None
+
+
+def _formatting_evidence(wordlist: Wordlist, region: _Region, start: int, last: int) -> str | None:
+    """Without a checksum, a run is a phrase only if it is laid out like one (or announced).
+
+    Ordinary prose made of list words (English has many) fails all of these: it is not
+    numbered, not one word per line, and not announced as a phrase. (Lower case and single
+    spaces are no evidence: generated word salad and hurried chat look exactly like that.)
+    """
+    if wordlist.is_single_character:
+        return "one character per word"  # nobody writes ordinary Chinese like this
+    separators = [region.separator_after(k) for k in range(start, last)]
+    half = len(separators) // 2
+    if sum(1 for separator in separators if _DIGIT.search(separator)) >= half:
+        return "numbered"
+    if sum(1 for separator in separators if "\n" in separator) >= half:
+        return "one word per line"
+    begin = region.start_of(start)
+    # The cue may be the run's own first word: "seed: cloud tilt …" ("seed" is a list word).
+    cue_end = begin + len(region.token(start))
+    if _PHRASE_CUE_BEFORE.search(region.text, max(0, begin - _CUE_LOOKBEHIND), cue_end):
+        return "announced as a phrase"
+    return None
+
+
+def _extend_over_glued_han(
+    segment: _Segment, parts: list[str], ends: list[int], start: int, end: int
+) -> tuple[int, int]:
+    """'助记词是的 一 是 …': the first character is glued to the cue; take it along."""
+    if not segment.wordlist.is_single_character:
+        return start, end
+    index = segment.wordlist.index
+    before = segment.first - 1
+    if before >= 0:
+        token = parts[2 * before + 1]
+        if len(token) > 1 and token[-1] in index and _PHRASE_SEPARATOR.fullmatch(parts[2 * segment.first]):
+            start = ends[2 * before + 1] - 1
+    after = segment.last + 1
+    if 2 * after + 1 < len(parts):
+        token = parts[2 * after + 1]
+        if len(token) > 1 and token[0] in index and _PHRASE_SEPARATOR.fullmatch(parts[2 * after]):
+            end = ends[2 * after] + 1
+    return start, end
+
+
+def _kind_of(segment: _Segment) -> SecretKind:
+    return SecretKind.SLIP39_SHARE if segment.wordlist.is_slip39 else SecretKind.RECOVERY_PHRASE
+
+
+def _describe(segment: _Segment) -> str:
+    name = "SLIP-39" if segment.wordlist.is_slip39 else f"BIP39 {segment.wordlist.language}"
+    typos = f", {segment.typos} unrecognised" if segment.typos else ""
+    return f"{segment.words} {name} words{typos}, {segment.evidence}"
+
+
+# --- concatenated Chinese -------------------------------------------------------------------
+
+
+def _find_concatenated_chinese(text: str) -> Iterator[Finding]:
+    # Ordinary Chinese meets this pass at every clause, so the regex does the sifting: only
+    # runs of 12-36 wordlist characters that stand alone (no Han letter, digit or ASCII letter
+    # glued on either side) reach Python.
+    for match in _standalone_chinese_run().finditer(text):
+        run = match.group()
+        if len(run) <= _MAX_CONCATENATED and not _HAN_WHITESPACE.search(run):
+            detail = _judge_chinese(run, text, match.start(), cued=False)
+        else:
+            detail = _judge_grid_copy(run, text, match.start())
+        if detail is not None:
+            yield Finding(SecretKind.RECOVERY_PHRASE, match.start(), match.end(), detail)
+    if "\n" in text:
+        yield from _find_grid_rows(text)
+    if any(cue in text for cue in _CUE_CHARACTERS):
+        yield from _find_glued_to_cue(text)
+
+
+def _find_grid_rows(text: str) -> Iterator[Finding]:
+    """A phrase copied from the app's grid, one row per line ("的一是\n在不了\n有和人\n这中大")."""
+    for match in _grid_rows().finditer(text):
+        rows = match.group().split("\n")
+        if _regular_grouping([row.strip(" \t\u3000") for row in rows]):
+            detail = _judge_grid_copy(match.group(), text, match.start())
+            if detail is not None:
+                yield Finding(SecretKind.RECOVERY_PHRASE, match.start(), match.end(), detail)
+
+
+@cache
+def _grid_rows() -> re.Pattern[str]:
+    chars = "".join(sorted(chinese_wordlist_chars()))
+    row = rf"[ \t\u3000]*[{chars}]{{1,6}}[ \t\u3000]*"
+    return re.compile(rf"(?m)^{row}(?:\n{row}){{1,11}}$")
+
+
+@cache
+def _standalone_chinese_run() -> re.Pattern[str]:
+    chars = "".join(sorted(chinese_wordlist_chars()))
+    return re.compile(
+        rf"(?<![{_HAN}0-9A-Za-z])[{chars}](?:[ \t\u3000]?[{chars}]){{11,{_MAX_GRID_RUN - 1}}}"
+        rf"(?![{_HAN}0-9A-Za-z])"
+    )
+
+
+def _judge_grid_copy(run: str, text: str, start: int) -> str | None:
+    """Characters in equal groups separated by single spaces or new lines ("的一是 在不了 …")."""
+    groups = _HAN_WHITESPACE.split(run)
+    if not _regular_grouping(groups):
+        return None
+    chars = "".join(groups)
+    if not 12 <= len(chars) <= _MAX_CONCATENATED:
+        return None
+    return _judge_chinese(chars, text, start, cued=False)
+
+
+def _find_glued_to_cue(text: str) -> Iterator[Finding]:
+    """ "助记词是的一是在不了有和人这中大请帮我看看": the phrase runs into the words around it."""
+    list_chars = chinese_wordlist_chars()
+    for match in _CUE_THEN_HAN.finditer(text):
+        run = match.group(1)
+        offset = match.start(1)
+        detail, size = None, 0
+        for size in sorted(BIP39_PHRASE_LENGTHS, reverse=True):  # an exact phrase first
+            if size <= len(run) and list_chars.issuperset(run[:size]):
+                detail = _judge_chinese(run[:size], text, offset, cued=False, need_checksum=True)
+                if detail is not None:
+                    break
+        if detail is None and len(run) <= _MAX_CONCATENATED:
+            size = len(run)
+            if sum(char not in list_chars for char in run) <= 1:  # one mistyped character
+                detail = _judge_chinese(run, text, offset, cued=True)
+        if detail is not None:
+            yield Finding(SecretKind.RECOVERY_PHRASE, offset, offset + size, detail)
+
+
+def _judge_chinese(chars: str, text: str, start: int, cued: bool, need_checksum: bool = False) -> str | None:
+    bigrams = common_chinese_bigrams()
+    # A random 12-15 character phrase holds more than one common word ~0.5% of the time.
+    allowed = 1 if len(chars) <= 15 else 2
+    common_words = 0
+    for i in range(len(chars) - 1):
+        if chars[i : i + 2] in bigrams:
+            common_words += 1
+            if common_words > allowed:
+                return None  # reads like ordinary Chinese
+    return _checksum_or_cue(chars, cued, text, start, need_checksum)
+
+
+def _regular_grouping(groups: list[str]) -> bool:
+    """A phrase is one block, or equal groups copied from a grid ("的一是 在不了 …").
+
+    Ordinary text that merely lost its punctuation splits unevenly ("我的钱包打不开了 牛军").
+    """
+    if len(groups) == 1:
+        return True
+    sizes = {len(group) for group in groups}
+    return len(sizes) == 1 and sizes <= _GRID_GROUP_SIZES
+
+
+def _checksum_or_cue(
+    chars: str, cued: bool, text: str, start: int, need_checksum: bool = False
+) -> str | None:
+    for wordlist in chinese_wordlists():
+        index = wordlist.index
+        indices = [index[char] for char in chars if char in index]
+        if len(indices) == len(chars) and bip39_checksum_ok(indices):
+            return f"{len(chars)} BIP39 {wordlist.language} characters, valid checksum"
+    if need_checksum:
+        return None
+    if cued or _PHRASE_CUE_BEFORE.search(text, max(0, start - _CUE_LOOKBEHIND), start):
+        return f"{len(chars)} BIP39 Chinese characters after a phrase cue, no valid checksum"
+    return None

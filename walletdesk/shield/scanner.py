@@ -1,0 +1,40 @@
+"""``scan``: find every secret in a text and return it redacted."""
+
+from .findings import Finding, ScanResult
+from .keys import find_keys
+from .phrases import find_phrases
+
+
+def scan(text: str) -> ScanResult:
+    """Find recovery phrases, SLIP-39 shares and private keys in ``text`` and redact them.
+
+    Each secret is replaced by a visible English placeholder such as
+    "[recovery phrase removed]". Finding offsets refer to ``text``, not to the redacted text.
+    """
+    if not text:
+        return ScanResult(redacted=text, findings=[])
+    findings = _without_overlaps([*find_phrases(text), *find_keys(text)])
+    if not findings:
+        return ScanResult(redacted=text, findings=[])
+    pieces: list[str] = []
+    position = 0
+    for finding in findings:
+        pieces.append(text[position : finding.start])
+        pieces.append(finding.placeholder)
+        position = finding.end
+    pieces.append(text[position:])
+    return ScanResult(redacted="".join(pieces), findings=findings)
+
+
+def _without_overlaps(findings: list[Finding]) -> list[Finding]:
+    """Overlapping findings (a keystore's hex ciphertext, a phrase seen by two detectors)
+    become one finding over their union, named after the longest of them."""
+    merged: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if merged and finding.start < merged[-1].end:
+            previous = merged[-1]
+            longest = max(previous, finding, key=lambda f: f.end - f.start)
+            merged[-1] = Finding(longest.kind, previous.start, max(previous.end, finding.end), longest.detail)
+        else:
+            merged.append(finding)
+    return merged
