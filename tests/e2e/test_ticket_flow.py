@@ -13,7 +13,8 @@ import pytest
 from tests.browser import DESKTOP, PHONE, chromium, login_cookie, shot
 from walletdesk.tickets.models import Status, Ticket
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the seeded categories and teams come back for the next browser test.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_chinese_phone_request_answered_by_agent(live_server: Any, alice: Any) -> None:
