@@ -1,0 +1,81 @@
+"""The embedded default under concurrent load: the real server, two processes, one SQLite file.
+
+Every accepted ticket must be stored exactly once and no request may fail with "database is
+locked" — the writers queue on the kernel lock in walletdesk.core.sqlite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def post(url: str, n: int) -> int:
+    body = json.dumps(
+        {"email": f"load{n}@example.com", "subject": f"load {n}", "body": f"message {n}"}
+    ).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return int(response.status)
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="exercises the embedded SQLite default")
+def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        WALLETDESK_DATA_DIR=str(tmp_path),
+        PYTHONPATH=str(ROOT),
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        SITE_URL=f"http://127.0.0.1:{port}",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}/api/v1/tickets"
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda n: post(url, n), range(240)))
+        assert statuses == [201] * 240
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, out.decode()
+    assert b"walletdesk stopped." in out
+    assert b"database is locked" not in out
+    db = sqlite3.connect(tmp_path / "walletdesk.sqlite3")
+    tickets = db.execute("SELECT count(*), count(DISTINCT reference) FROM tickets_ticket").fetchone()
+    subjects = db.execute("SELECT count(DISTINCT subject) FROM tickets_ticket").fetchone()[0]
+    assert tickets == (240, 240) and subjects == 240
