@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from walletdesk.connectors.inapp.api import router as inapp_router
+from walletdesk.kb.api import router as kb_router
 from walletdesk.tickets.actions import TicketError
 from walletdesk.tickets.api import router as tickets_router
 from walletdesk.tickets.verify_api import router as verify_router
@@ -20,6 +21,7 @@ api = NinjaAPI(
 api.add_router("/", tickets_router)
 api.add_router("/inapp", inapp_router)
 api.add_router("/", verify_router)
+api.add_router("/kb", kb_router)
 
 # The names our endpoints give their body/query parameters; a client knows fields, not these.
 _PARAM_NAMES = {"payload", "filters"}

@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("help/", include("walletdesk.kb.urls")),
+    path("agent/kb/", include("walletdesk.kb.agent_urls")),
     path("agent/", include("walletdesk.tickets.agent_urls")),
     path("", include("walletdesk.tickets.portal_urls")),
 ]

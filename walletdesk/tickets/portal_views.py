@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
+from walletdesk.kb import actions as kb_actions
 from walletdesk.tickets import access, actions
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import ReplyForm, RequestForm
@@ -62,14 +63,15 @@ def new_request(request: HttpRequest) -> HttpResponse:
             except TicketError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
+                # Suggestions were shown in this visit and a ticket was still filed: not deflected.
+                kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
                 return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
     else:
-        form = RequestForm(initial={"category": category}, category=category, user=request.user)
-    template = (
-        "tickets/portal/_facts.html"
-        if request.htmx and request.method == "GET"
-        else "tickets/portal/new.html"
-    )  # type: ignore[attr-defined]
+        # A troubleshooter's "send a request" link prefills what the customer already tried.
+        prefill = {key: request.GET.get(key, "")[:limit] for key, limit in (("subject", 200), ("body", 5000))}
+        form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
+    partial = getattr(request, "htmx", False) and request.method == "GET"
+    template = "tickets/portal/_facts.html" if partial else "tickets/portal/new.html"
     return render(request, template, {"form": form, "category": category})
 
 

@@ -1,0 +1,327 @@
+"""Every change to the knowledge base, each in one transaction.
+
+Views, the API, management commands and `tickets` (for deflection outcomes) call these;
+none of them writes kb models directly. Changes to searchable content replace the index
+token so every process rebuilds its search index (see walletdesk.kb.index).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from walletdesk.core import audit
+from walletdesk.kb import index
+from walletdesk.kb.flows import FlowError, validate_flow
+from walletdesk.kb.models import (
+    LANGUAGE_CODES,
+    Article,
+    ArticleCategory,
+    ArticleStatus,
+    ArticleTranslation,
+    ArticleVote,
+    DeflectionSession,
+    IndexState,
+    SuggestionEvent,
+    Troubleshooter,
+)
+from walletdesk.kb.render import render_markdown
+from walletdesk.kb.starter import TICKET_CATEGORIES
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+DEFLECTION_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_BODY = 50_000
+
+
+class KbError(Exception):
+    """A change the knowledge base refuses; `field` names the input at fault, if one is."""
+
+    def __init__(self, code: str, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationInput:
+    title: str
+    summary: str
+    body_markdown: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInput:
+    category: str  # ArticleCategory slug
+    translations: dict[str, TranslationInput]  # language -> text; at least one language
+    position: int = 0
+    ticket_categories: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # article slugs
+
+
+@dataclass(frozen=True, slots=True)
+class TroubleshooterInput:
+    title_en: str
+    title_zh: str
+    graph: dict[str, Any]
+    summary_en: str = ""
+    summary_zh: str = ""
+    position: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _content_changed() -> None:
+    IndexState.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+    # Safe before commit: forgetting only makes this process re-read the token sooner.
+    index.changed()
+
+
+# --- articles ---------------------------------------------------------------------------------
+
+
+def _check_article(data: ArticleInput) -> ArticleCategory:
+    category = ArticleCategory.objects.filter(slug=data.category).first()
+    if category is None:
+        raise KbError("unknown_category", _("Choose a category."), field="category")
+    unknown = set(data.ticket_categories) - set(TICKET_CATEGORIES)
+    if unknown:
+        raise KbError(
+            "unknown_ticket_category",
+            _("Unknown ticket category: %(names)s") % {"names": ", ".join(sorted(unknown))},
+            field="ticket_categories",
+        )
+    texts = {lang: t for lang, t in data.translations.items() if t.title.strip() or t.body_markdown.strip()}
+    if not texts:
+        raise KbError("no_translation", _("Write the article in at least one language."), field="title_en")
+    for lang, text in texts.items():
+        if lang not in LANGUAGE_CODES:
+            raise KbError("unknown_language", _("Unknown language."), field="language")
+        suffix = "zh" if lang == "zh-hans" else "en"
+        if not text.title.strip():
+            raise KbError("title_required", _("A translation needs a title."), field=f"title_{suffix}")
+        if not text.body_markdown.strip():
+            raise KbError("body_required", _("A translation needs a body."), field=f"body_{suffix}")
+        if len(text.body_markdown) > MAX_BODY:
+            raise KbError("body_too_long", _("The article is too long."), field=f"body_{suffix}")
+    return category
+
+
+def _write_article(article: Article, data: ArticleInput, category: ArticleCategory) -> None:
+    article.category = category
+    article.position = data.position
+    article.ticket_categories = list(data.ticket_categories)
+    article.save()
+    for lang, text in data.translations.items():
+        if not (text.title.strip() or text.body_markdown.strip()):
+            ArticleTranslation.objects.filter(article=article, language=lang).delete()
+            continue
+        ArticleTranslation.objects.update_or_create(
+            article=article,
+            language=lang,
+            defaults={
+                "title": text.title.strip(),
+                "summary": text.summary.strip(),
+                "body_markdown": text.body_markdown,
+                "body_html": render_markdown(text.body_markdown),
+            },
+        )
+    related = Article.objects.filter(slug__in=data.related).exclude(pk=article.pk)
+    article.related.set(related)
+
+
+@transaction.atomic
+def create_article(slug: str, data: ArticleInput, *, actor: Any = None) -> Article:
+    """A new article, as a draft: nobody outside the desk sees it until it is published."""
+    slug = slug.strip().lower()
+    if not SLUG.match(slug) or len(slug) > 50:
+        raise KbError("bad_slug", _("Use lower-case letters, digits and hyphens."), field="slug")
+    if Article.objects.filter(slug=slug).exists():
+        raise KbError("slug_taken", _("An article with this address already exists."), field="slug")
+    category = _check_article(data)
+    article = Article(slug=slug, status=ArticleStatus.DRAFT)
+    _write_article(article, data, category)
+    audit.record("kb.article_created", actor=actor, target=article)
+    return article
+
+
+@transaction.atomic
+def update_article(article: Article, data: ArticleInput, *, actor: Any = None) -> Article:
+    category = _check_article(data)
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    _write_article(article, data, category)
+    if article.is_published:
+        _content_changed()
+    audit.record("kb.article_updated", actor=actor, target=article)
+    return article
+
+
+@transaction.atomic
+def publish_article(article: Article, *, actor: Any = None) -> Article:
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    if not article.translations.exists():
+        raise KbError("no_translation", _("Write the article before publishing it."))
+    article.status = ArticleStatus.PUBLISHED
+    article.published_at = article.published_at or timezone.now()
+    article.save(update_fields=["status", "published_at", "updated_at"])
+    _content_changed()
+    audit.record("kb.article_published", actor=actor, target=article)
+    return article
+
+
+@transaction.atomic
+def unpublish_article(article: Article, *, actor: Any = None) -> Article:
+    article = Article.objects.select_for_update().get(pk=article.pk)
+    article.status = ArticleStatus.DRAFT
+    article.save(update_fields=["status", "updated_at"])
+    _content_changed()
+    audit.record("kb.article_unpublished", actor=actor, target=article)
+    return article
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vote(article: Article, *, helpful: bool, voter_key: str, language: str) -> ArticleVote:
+    """Record one voter's answer; voting again changes the answer instead of adding one."""
+    if not article.is_published:
+        raise KbError("not_found", _("No such article."), status=404)
+    if not voter_key:
+        raise KbError("no_voter", _("Voting needs a session."))
+    existing = ArticleVote.objects.select_for_update().filter(article=article, voter_key=voter_key).first()
+    if existing is not None:
+        if existing.helpful != helpful:
+            # Move one count from the old answer to the new one.
+            Article.objects.filter(pk=article.pk).update(
+                helpful_yes=F("helpful_yes") + (1 if helpful else -1),
+                helpful_no=F("helpful_no") + (-1 if helpful else 1),
+            )
+            existing.helpful = helpful
+            existing.save(update_fields=["helpful", "updated_at"])
+        return existing
+    counter = "helpful_yes" if helpful else "helpful_no"
+    Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    return ArticleVote.objects.create(
+        article=article, voter_key=voter_key, helpful=helpful, language=language
+    )
+
+
+# --- deflection -------------------------------------------------------------------------------
+
+
+def new_deflection_id() -> str:
+    """A random id for one visit to the request form; no row exists until something is shown."""
+    return uuid.uuid4().hex
+
+
+def _session(ds: str, language: str) -> DeflectionSession | None:
+    if not DEFLECTION_ID.match(ds or ""):
+        return None
+    session, _created = DeflectionSession.objects.get_or_create(id=ds, defaults={"language": language})
+    return session
+
+
+def _record(session: DeflectionSession, articles: list[Article], kind: str) -> None:
+    have = set(
+        SuggestionEvent.objects.filter(session=session, kind=kind, article__in=articles).values_list(
+            "article_id", flat=True
+        )
+    )
+    for article in articles:
+        if article.pk in have:
+            continue
+        try:
+            with transaction.atomic():  # a concurrent duplicate only loses its own savepoint
+                SuggestionEvent.objects.create(session=session, article=article, kind=kind)
+        except IntegrityError:
+            pass
+
+
+@transaction.atomic
+def record_suggestions_shown(ds: str, articles: list[Article], *, language: str) -> None:
+    """Note which articles the request form suggested in this visit (once per article)."""
+    if not articles:
+        return
+    session = _session(ds, language)
+    if session is not None:
+        _record(session, articles, SuggestionEvent.Kind.SHOWN)
+
+
+@transaction.atomic
+def record_suggestion_opened(ds: str, article: Article, *, language: str) -> None:
+    session = _session(ds, language)
+    if session is not None:
+        _record(session, [article], SuggestionEvent.Kind.OPENED)
+
+
+@transaction.atomic
+def link_deflection_outcome(ds: str, ticket_reference: str) -> bool:
+    """Tickets calls this when a request is filed: the visit was not deflected.
+
+    Only visits that were shown suggestions have a row; for the others there is nothing to
+    record. Returns whether a visit was marked.
+    """
+    if not DEFLECTION_ID.match(ds or ""):
+        return False
+    updated = DeflectionSession.objects.filter(id=ds, ticket_reference="").update(
+        ticket_reference=ticket_reference[:32], ticket_filed_at=timezone.now()
+    )
+    return updated > 0
+
+
+# --- troubleshooters --------------------------------------------------------------------------
+
+
+def _check_flow(graph: dict[str, Any]) -> None:
+    slugs = set(Article.objects.values_list("slug", flat=True))
+    try:
+        validate_flow(graph, article_slugs=slugs, ticket_categories=TICKET_CATEGORIES)
+    except FlowError as exc:
+        raise KbError("bad_flow", "; ".join(exc.problems), field="graph") from exc
+
+
+@transaction.atomic
+def save_troubleshooter(
+    slug: str, data: TroubleshooterInput, *, actor: Any = None, existing: Troubleshooter | None = None
+) -> Troubleshooter:
+    """Create (as a draft) or update a troubleshooter; a flow that fails validation is refused."""
+    if not data.title_en.strip() or not data.title_zh.strip():
+        raise KbError("title_required", _("Give the flow a title in both languages."), field="title_en")
+    _check_flow(data.graph)
+    if existing is None:
+        slug = slug.strip().lower()
+        if not SLUG.match(slug) or len(slug) > 50:
+            raise KbError("bad_slug", _("Use lower-case letters, digits and hyphens."), field="slug")
+        if Troubleshooter.objects.filter(slug=slug).exists():
+            raise KbError("slug_taken", _("A flow with this address already exists."), field="slug")
+        flow = Troubleshooter(slug=slug, status=ArticleStatus.DRAFT)
+    else:
+        flow = Troubleshooter.objects.select_for_update().get(pk=existing.pk)
+    flow.title_en, flow.title_zh = data.title_en.strip(), data.title_zh.strip()
+    flow.summary_en, flow.summary_zh = data.summary_en.strip(), data.summary_zh.strip()
+    flow.graph = data.graph
+    flow.position = data.position
+    flow.save()
+    audit.record("kb.troubleshooter_saved", actor=actor, target=flow)
+    return flow
+
+
+@transaction.atomic
+def set_troubleshooter_status(flow: Troubleshooter, status: str, *, actor: Any = None) -> Troubleshooter:
+    if status not in ArticleStatus.values:
+        raise KbError("bad_status", _("Unknown status."), field="status")
+    flow = Troubleshooter.objects.select_for_update().get(pk=flow.pk)
+    if status == ArticleStatus.PUBLISHED:
+        _check_flow(flow.graph)  # an article it links to may have been renamed since
+    flow.status = status
+    flow.save(update_fields=["status", "updated_at"])
+    audit.record(f"kb.troubleshooter_{status}", actor=actor, target=flow)
+    return flow
