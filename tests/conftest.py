@@ -57,6 +57,30 @@ def _fresh_caches() -> Iterator[None]:
         forget()
 
 
+def ensure_seed_data() -> None:
+    """Put back what the data migrations seed, after a transactional test flushed it.
+
+    pytest-django runs transactional tests last and flushes the database after each, which
+    also removes the migrations' categories, teams and triage rules. (serialized_rollback
+    would restore them, but collides with content types recreated by the flush.)
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from walletdesk.tickets.models import Category
+
+    if Category.objects.exists():
+        return
+    for module in ("0002_seed_categories_and_teams", "0005_seed_triage_rules"):
+        importlib.import_module(f"walletdesk.tickets.migrations.{module}").seed(apps, None)
+
+
+@pytest.fixture
+def seeded(db: None) -> None:
+    ensure_seed_data()
+
+
 def _make_user(
     email: str, *, staff: bool = False, superuser: bool = False, teams: tuple[str, ...] = ()
 ) -> Any:
@@ -65,6 +89,7 @@ def _make_user(
     from walletdesk.accounts.models import User
     from walletdesk.tickets.models import Team
 
+    ensure_seed_data()
     user = User.objects.create_user(email=email, password="correct horse battery staple 9")
     user.is_staff = staff or superuser
     user.is_superuser = superuser

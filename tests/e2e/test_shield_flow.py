@@ -14,8 +14,7 @@ from mnemonic import Mnemonic
 from tests.browser import DESKTOP, PHONE, chromium, login_cookie, shot
 from walletdesk.tickets.models import Message, Ticket
 
-# serialized_rollback: the seeded categories and teams come back for the next browser test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
@@ -28,7 +27,9 @@ def test_pasted_phrase_is_removed_and_the_customer_warned(live_server: Any, alic
         page.fill("#id_account", "li@example.com")
         page.fill("#id_email", "li@example.com")
         page.fill("#id_subject", "Help, someone asked for my words")
-        page.fill("#id_body", f"The support agent on Telegram asked me for my seed phrase:\n{phrase}\nIs that ok?")
+        page.fill(
+            "#id_body", f"The support agent on Telegram asked me for my seed phrase:\n{phrase}\nIs that ok?"
+        )
         page.click("button[type=submit].primary")
         page.wait_for_selector("[data-testid=reference]")
         warning = page.inner_text(".warning")

@@ -13,8 +13,7 @@ import pytest
 from tests.browser import DESKTOP, PHONE, chromium, login_cookie, shot
 from walletdesk.tickets.models import Status, Ticket
 
-# serialized_rollback: the seeded categories and teams come back for the next browser test.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
 
 def test_chinese_phone_request_answered_by_agent(live_server: Any, alice: Any) -> None:
