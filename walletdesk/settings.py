@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "axes",
 ]
 
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "walletdesk.accounts.middleware.SessionActivityMiddleware",
+    "walletdesk.accounts.middleware.RequireAgentMFAMiddleware",
     # Axes last: it inspects the response of the login views above it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -120,8 +123,8 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "walletdesk.sqlite3",
+            "ENGINE": "walletdesk.core.sqlite",  # Django's, plus a kernel queue for writers
+            "NAME": str(DATA_DIR / "walletdesk.sqlite3"),
             "OPTIONS": {
                 # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
                 # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
@@ -132,9 +135,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": DATA_DIR / "test.sqlite3"}
-            if env.boolean("WALLETDESK_SQLITE_FILE_TESTS")
-            else {},
+            # The connection lives as long as the process (see core/asgi.py): reopening SQLite
+            # per request, and checkpointing the WAL on every close, cost more than the request.
+            "CONN_MAX_AGE": None,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -182,13 +185,43 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "walletdesk"
+MFA_TOTP_TOLERANCE = 1  # accept the neighbouring 30 s window: phone clocks drift
+
+ACCOUNT_ADAPTER = "walletdesk.accounts.adapters.AccountAdapter"
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[walletdesk] "
+# Password-reset links (allauth uses Django's token generator): single use, and expiring.
+PASSWORD_RESET_TIMEOUT = env.integer("PASSWORD_RESET_MINUTES", 60) * 60
+# Axes owns failed-login lockout; allauth's own per-email "login_failed" limit is switched off so
+# a locked-out user sees one lockout page, not two different messages.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.string("RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": None,
+    "reset_password": env.string("RATE_LIMIT_PASSWORD_RESET", "20/m/ip,5/m/key"),
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/m/ip",
+}
+MFA_ADAPTER = "walletdesk.accounts.adapters.MFAAdapter"
+MFA_RECOVERY_CODE_COUNT = 10
+# Staff without 2FA are sent to enrolment before they can use /agent/.
+REQUIRE_AGENT_MFA = env.boolean("REQUIRE_AGENT_MFA", PRODUCTION)
+USERSESSIONS_TRACK_ACTIVITY = False  # our SessionActivityMiddleware updates last-seen, throttled
 
 AXES_FAILURE_LIMIT = env.integer("LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = env.integer("LOCKOUT_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with `email=`; this reads it (lower-cased) so attempts key on the account.
+AXES_USERNAME_CALLABLE = "walletdesk.accounts.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "walletdesk.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ENABLED = env.boolean("AXES_ENABLED", True)
+
+# Self-service unlock links and the cache-based limits on unlock requests and document uploads.
+UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)
+RATE_LIMIT_UNLOCK = env.string("RATE_LIMIT_UNLOCK", "5/h/ip")
+RATE_LIMIT_DOCUMENT_UPLOAD = env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip")
 
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -217,10 +250,44 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 ATTACHMENT_MAX_BYTES = env.integer("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = env.integer("ATTACHMENT_MAX_COUNT", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Identity documents (account recovery): encrypted at rest with MultiFernet. The first key
+# encrypts; the others still decrypt, so a new key is added in front to rotate.
+DOCUMENT_MAX_BYTES = env.integer("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+DOCUMENT_MAX_COUNT = env.integer("DOCUMENT_MAX_COUNT", 4)
+DOCUMENT_RETENTION_DAYS = env.integer("DOCUMENT_RETENTION_DAYS", 30)
+
+
+def _document_keys() -> list[str]:
+    from cryptography.fernet import Fernet
+
+    keys = env.csv("DOCUMENT_KEYS", default=[])
+    if not keys:
+        if PRODUCTION:
+            raise ImproperlyConfigured("Set DOCUMENT_KEYS (Fernet keys) when WALLETDESK_ENV=production.")
+        path = DATA_DIR / "document_key"
+        if not path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(Fernet.generate_key().decode())
+            path.chmod(0o600)
+        keys = [path.read_text().strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                "DOCUMENT_KEYS must be comma-separated Fernet keys (32 url-safe base64-encoded bytes)."
+            ) from None
+    return keys
+
+
+DOCUMENT_KEYS = _document_keys()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- mail -------------------------------------------------------------------------------------
-_smtp_host = env.string("EMAIL_HOST", "")
+# Production never falls back to the console: sign-up, reset and security mails must go out,
+# so without EMAIL_HOST it relays through a local MTA.
+_smtp_host = env.string("EMAIL_HOST", "localhost" if PRODUCTION else "")
 MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

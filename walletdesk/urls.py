@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from walletdesk.accounts.urls import allauth_overrides
 from walletdesk.api import api
 from walletdesk.core.views import healthz
 
@@ -10,7 +11,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    # Ours first: walletdesk.accounts pages, and the few allauth views it replaces.
+    path("accounts/", include("walletdesk.accounts.urls")),
+    path("accounts/", include(allauth_overrides)),
     path("accounts/", include("allauth.urls")),
+    path("", include("walletdesk.tickets.recovery_urls")),
     path("help/", include("walletdesk.kb.urls")),
     path("agent/kb/", include("walletdesk.kb.agent_urls")),
     path("agent/", include("walletdesk.tickets.agent_urls")),

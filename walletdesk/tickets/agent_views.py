@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from walletdesk.accounts.agent_tools import security_summary
 
 from walletdesk.tickets import access, actions, inbox
 from walletdesk.tickets.actions import NewTicket, TicketError
@@ -140,6 +141,7 @@ def _ticket_page(
             "risks": risks,
             "sla_state": sla_state(ticket, timezone.now()),
             "due": current_due(ticket),
+            "account_security": security_summary(ticket.contact.user, request.user, ticket_id=ticket.pk),
         },
         status=status,
     )
@@ -250,7 +252,7 @@ def phone(request: HttpRequest) -> HttpResponse:
                     channel=Channel.PHONE,
                     email=data["email"] or None,
                     name=data["name"],
-                    language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                    language=getattr(request, "LANGUAGE_CODE", "en"),
                     category=data["category"].slug if data["category"] else None,
                     priority=data["priority"] or None,
                     identity=(Channel.PHONE, data["phone"]) if data["phone"] and not data["email"] else None,

@@ -1,0 +1,194 @@
+"""Account recovery cases: urgent ticket, encrypted metadata-free documents, access, retention."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from tests.accounts.conftest import make_reviewer, picture_with_exif
+from walletdesk.accounts import actions, crypto
+from walletdesk.accounts.models import IdentityDocument, RecoveryCase
+from walletdesk.core.models import AuditEntry
+from walletdesk.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def form(**extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "email": "carol@example.com",
+        "what_happened": "My password was changed last night and I cannot sign in any more.",
+        "recent_activity": "I signed in from my iPhone on Monday.",
+        "document_kind": "id_card",
+        "front": SimpleUploadedFile("front.jpg", picture_with_exif("JPEG"), content_type="image/jpeg"),
+        "back": SimpleUploadedFile("back.png", picture_with_exif("PNG"), content_type="image/png"),
+    }
+    data.update(extra)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def open_case(client: Client | None = None, **extra: Any) -> RecoveryCase:
+    response = (client or Client()).post("/account-recovery/", form(**extra))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    return RecoveryCase.objects.latest("created_at")
+
+
+def stored_bytes(document: IdentityDocument) -> bytes:
+    return Path(document.file.path).read_bytes()
+
+
+def test_guest_opens_a_case_with_an_urgent_security_ticket(carol: Any) -> None:
+    case = open_case()
+    ticket = Ticket.objects.get(pk=case.ticket_id)
+    assert ticket.reference == case.ticket_reference
+    assert ticket.category.slug == "account_stolen" and ticket.priority == "urgent"
+    assert ticket.team.slug == "security"
+    assert "cannot sign in" in ticket.messages.first().body
+    assert case.email == "carol@example.com" and case.user is None
+    assert AuditEntry.objects.filter(action="recovery_case.opened", target_id=str(case.pk)).exists()
+
+
+def test_documents_are_encrypted_at_rest_and_stripped_of_exif(carol: Any) -> None:
+    original = picture_with_exif("JPEG")
+    assert b"SecretCam" in original
+    case = open_case(front=SimpleUploadedFile("front.jpg", original, content_type="image/jpeg"))
+    documents = list(case.documents.order_by("side"))
+    assert [d.side for d in documents] == ["back", "front"]
+    for document in documents:
+        raw = stored_bytes(document)
+        assert raw != original and b"SecretCam" not in raw and not raw.startswith((b"\xff\xd8", b"\x89PNG"))
+        assert "identity/" in document.file.name and document.file.name.endswith(".bin")
+        plain = crypto.decrypt(raw)
+        assert b"SecretCam" not in plain and b"Model-42" not in plain
+        with Image.open(io.BytesIO(plain)) as image:
+            assert not image.getexif()
+            assert image.size == (64, 40)
+        assert document.metadata_stripped
+
+
+def test_pdf_is_kept_as_is_and_flagged(carol: Any) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    case = open_case(front=SimpleUploadedFile("id.pdf", pdf), back=None, document_kind="passport")
+    document = case.documents.get()
+    assert document.content_type == "application/pdf" and not document.metadata_stripped
+    assert crypto.decrypt(stored_bytes(document)) == pdf
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("front.jpg", b"MZ\x90\x00 this is a windows program" * 10, "not a photo or PDF"),
+        ("front.png", b"", "empty"),
+        ("front.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100, "could not be read"),
+    ],
+)
+def test_bad_documents_are_refused_and_nothing_is_stored(
+    carol: Any, name: str, data: bytes, message: str
+) -> None:
+    response = Client().post("/account-recovery/", form(front=SimpleUploadedFile(name, data)))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not RecoveryCase.objects.exists() and not Ticket.objects.exists()
+
+
+def test_size_limit(carol: Any, settings: Any) -> None:
+    settings.DOCUMENT_MAX_BYTES = 200
+    response = Client().post("/account-recovery/", form())
+    assert response.status_code == 400 and "larger than" in response.content.decode()
+    assert not RecoveryCase.objects.exists()
+
+
+def test_signed_in_customer_case_is_linked_to_the_account(carol: Any, as_user: Any) -> None:
+    case = open_case(as_user(carol), email=None)
+    assert case.user == carol and case.email == "carol@example.com"
+    assert Ticket.objects.get(pk=case.ticket_id).contact.user == carol
+
+
+def test_document_view_only_for_authorised_agents_and_every_view_is_audited(
+    carol: Any, dave: Any, alice: Any, bob: Any, erin: Any, root: Any, as_user: Any
+) -> None:
+    case = open_case(as_user(carol), email=None)
+    document = case.documents.get(side="front")
+    link = f"/accounts/documents/{document.public_id}/"
+    assert Client().get(link).status_code == 302  # anonymous: to sign in
+    for persona in (carol, dave, alice, erin, bob):  # bob is on the desk but lacks the permission
+        response = as_user(persona).get(link)
+        assert response.status_code == 403 and response.content != crypto.decrypt(stored_bytes(document))
+    assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
+    reviewer = make_reviewer(bob)
+    response = as_user(reviewer).get(link)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response.content == crypto.decrypt(stored_bytes(document))
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    entry = AuditEntry.objects.get(action="identity_document.viewed")
+    assert entry.actor == bob and entry.target_id == str(document.pk)
+    assert as_user(root).get(link).status_code == 200
+    assert AuditEntry.objects.filter(action="identity_document.viewed").count() == 2
+    # The sidebar on the case's ticket links the documents for the reviewer.
+    page = as_user(reviewer).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
+    assert link in page
+
+
+def test_documents_are_deleted_after_retention_once_the_case_closes(
+    carol: Any, bob: Any, as_user: Any, settings: Any
+) -> None:
+    settings.DOCUMENT_RETENTION_DAYS = 30
+    case = open_case()
+    paths = [Path(d.file.path) for d in case.documents.all()]
+    assert all(p.exists() for p in paths)
+    assert actions.purge_expired_documents() == 0  # open cases keep their documents
+    response = as_user(bob).post(
+        f"/agent/tickets/{case.ticket_reference}/account/close-case/",
+        {"close-reason": "Owner confirmed, resolved"},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "closed" and case.documents_purge_after is not None
+    assert abs(case.documents_purge_after - (case.closed_at + timedelta(days=30))) < timedelta(seconds=1)
+    assert actions.purge_expired_documents() == 0  # not yet
+    assert actions.purge_expired_documents(now=timezone.now() + timedelta(days=29)) == 0
+    RecoveryCase.objects.filter(pk=case.pk).update(
+        documents_purge_after=timezone.now() - timedelta(seconds=1)
+    )
+    call_command("purge_identity_documents")
+    assert not IdentityDocument.objects.filter(case=case).exists()
+    assert not any(p.exists() for p in paths)
+    assert AuditEntry.objects.filter(action="identity_document.purged", target_id=str(case.pk)).exists()
+    # The periodic task does the same and is idempotent.
+    from walletdesk.accounts.tasks import purge_expired_documents
+
+    assert purge_expired_documents.enqueue().return_value == 0
+
+
+def test_deleting_a_case_deletes_its_document_files(carol: Any, root: Any) -> None:
+    case = open_case()
+    paths = [Path(d.file.path) for d in case.documents.all()]
+    actions.delete_recovery_case(case, actor=root, reason="duplicate")
+    assert not IdentityDocument.objects.exists() and not any(p.exists() for p in paths)
+    # And a plain cascade delete (e.g. from a shell) also removes the files.
+    case = open_case()
+    paths = [Path(d.file.path) for d in case.documents.all()]
+    RecoveryCase.objects.filter(pk=case.pk).delete()
+    assert not any(p.exists() for p in paths)
+
+
+def test_key_rotation_keeps_old_documents_readable(carol: Any, settings: Any) -> None:
+    from cryptography.fernet import Fernet
+
+    case = open_case()
+    document = case.documents.first()
+    before = crypto.decrypt(stored_bytes(document))
+    settings.DOCUMENT_KEYS = [Fernet.generate_key().decode(), *settings.DOCUMENT_KEYS]
+    assert crypto.decrypt(stored_bytes(document)) == before
+    settings.DOCUMENT_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(Exception, match=""):
+        crypto.decrypt(stored_bytes(document))

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from walletdesk.accounts.models import DocumentKind
+
+REASON_HELP = _("Recorded in the audit log with your name.")
+
+
+class UnlockRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+
+
+class AgentActionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=1000,
+        min_length=5,
+        help_text=REASON_HELP,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ResetMFAForm(AgentActionForm):
+    identity_check = forms.CharField(
+        label=_("Identity check performed"),
+        max_length=1000,
+        min_length=5,
+        help_text=_("How you confirmed this is the account owner, e.g. documents matched, video call."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RecoveryCaseForm(forms.Form):
+    """The "account stolen" report. The tickets app renders and submits it."""
+
+    email = forms.EmailField(label=_("Your account's email address"), max_length=254)
+    what_happened = forms.CharField(
+        label=_("What happened?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("When did you notice, what changed, what did you lose access to?"),
+    )
+    recent_activity = forms.CharField(
+        label=_("Recent activity you recognise"),
+        max_length=3000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Your last sign-in you are sure of, devices you use, recent transactions."),
+    )
+    document_kind = forms.ChoiceField(label=_("Identity document"), choices=DocumentKind.choices)
+    front = forms.FileField(
+        label=_("Front (photo or PDF)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
+    )
+    back = forms.FileField(
+        label=_("Back (photo or PDF)"),
+        required=False,
+        help_text=_("Not needed for a passport."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
+    )
+
+    def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if getattr(user, "is_authenticated", False):
+            # A signed-in customer's case is about their own account.
+            del self.fields["email"]

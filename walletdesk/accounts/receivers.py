@@ -1,0 +1,113 @@
+"""Signal receivers: allauth, axes and Django auth events turned into account actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account import signals as account_signals
+from allauth.mfa import signals as mfa_signals
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from walletdesk.accounts import actions
+from walletdesk.accounts.lockout import attempted_username
+from walletdesk.accounts.models import IdentityDocument, LoginEvent, User
+from walletdesk.accounts.ratelimit import client_ip
+
+# Marks a user_login_failed we send ourselves for a wrong 2FA code (so axes counts it too).
+FACTOR_KEY = "walletdesk_factor"
+
+
+def _ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    try:
+        return client_ip(request)
+    except Exception:
+        return request.META.get("REMOTE_ADDR")
+
+
+def _ua(request: HttpRequest | None) -> str:
+    return request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+
+
+@receiver(auth_signals.user_logged_in)
+def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    if request is None:
+        return
+    actions.record_login(user, outcome=LoginEvent.Outcome.SUCCESS, ip=_ip(request), user_agent=_ua(request))
+
+
+@receiver(auth_signals.user_login_failed)
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kw: Any
+) -> None:
+    if request is None:
+        return
+    username = attempted_username(request, credentials)
+    user = User.objects.filter(email__iexact=username).first() if username else None
+    if user is None:
+        return
+    locked = bool(getattr(request, "axes_locked_out", False))
+    actions.record_login(
+        user,
+        outcome=LoginEvent.Outcome.LOCKED if locked else LoginEvent.Outcome.FAILED,
+        ip=_ip(request),
+        user_agent=_ua(request),
+        detail=str(credentials.get(FACTOR_KEY, "password")),
+    )
+
+
+@receiver(mfa_signals.authentication_failed)
+def on_mfa_failed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    # A wrong code counts towards the same lockout as a wrong password.
+    if kwargs.get("reauthentication"):
+        return
+    auth_signals.user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.email or user.username, FACTOR_KEY: "2fa"},
+        request=request,
+    )
+
+
+def _session_key(request: HttpRequest | None) -> str | None:
+    session = getattr(request, "session", None)
+    return session.session_key if session is not None else None
+
+
+@receiver(account_signals.password_changed)
+@receiver(account_signals.password_set)
+def on_password_changed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    actions.password_changed(user, current_session_key=_session_key(request), ip=_ip(request), reset=False)
+
+
+@receiver(account_signals.password_reset)
+def on_password_reset(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    actions.password_changed(user, current_session_key=None, ip=_ip(request), reset=True)
+
+
+@receiver(mfa_signals.authenticator_added)
+def on_authenticator_added(
+    sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    if authenticator.type == Authenticator.Type.TOTP:
+        actions.mfa_changed(user, enabled=True, ip=_ip(request))
+
+
+@receiver(mfa_signals.authenticator_removed)
+def on_authenticator_removed(
+    sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kw: Any
+) -> None:
+    if authenticator.type == Authenticator.Type.TOTP and not is_mfa_enabled(user):
+        actions.mfa_changed(user, enabled=False, ip=_ip(request))
+
+
+@receiver(post_delete, sender=IdentityDocument)
+def delete_document_file(sender: Any, instance: IdentityDocument, **kwargs: Any) -> None:
+    # Deleting a document (or its case, by cascade) removes the ciphertext from storage too.
+    if instance.file:
+        instance.file.delete(save=False)

@@ -1,0 +1,109 @@
+"""Security mail and document retention. Tasks take ids, never model instances.
+
+Every notice is written in the user's language first and the other language under it: a
+security mail must be readable even when the language setting is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.tasks import default_task_backend, task
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from walletdesk.accounts import actions
+from walletdesk.accounts.models import User
+
+LANGUAGES = ("en", "zh-hans")
+
+
+def _languages(user: User) -> list[str]:
+    first = "zh-hans" if (user.language or "").startswith("zh") else "en"
+    return [first, *(code for code in LANGUAGES if code != first)]
+
+
+def _send(user: User, kind: str, context: dict[str, Any]) -> None:
+    order = _languages(user)
+    context = {"user": user, "kind": kind, "SITE_URL": settings.SITE_URL, **context}
+    parts = []
+    for code in order:
+        with translation.override(code):
+            parts.append(render_to_string("accounts/email/security_notice.txt", context).strip())
+    with translation.override(order[0]):
+        subject = render_to_string("accounts/email/security_subject.txt", context).strip()
+    body = "\n\n----------------------------------------\n\n".join(parts) + "\n"
+    EmailMessage(
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        body=body,
+        to=[user.email or ""],
+        headers={"Auto-Submitted": "auto-generated"},
+    ).send()
+
+
+def _user(user_id: int) -> User | None:
+    return (
+        User.objects.filter(pk=user_id, is_active=True).exclude(email__isnull=True).exclude(email="").first()
+    )
+
+
+@task(queue_name="email")
+def send_security_notice(user_id: int, kind: str, data: dict[str, Any]) -> str:
+    user = _user(user_id)
+    if user is None:
+        return "skipped"
+    _send(user, kind, {"data": data, "security_url": settings.SITE_URL + reverse("accounts:security")})
+    return "sent"
+
+
+@task(queue_name="email")
+def send_unlock_link(user_id: int) -> str:
+    """The token is made here, at send time, so the raw value never sits in the task queue."""
+    user = _user(user_id)
+    if user is None:
+        return "skipped"
+    raw = actions.issue_unlock_token(user)
+    url = settings.SITE_URL + reverse("accounts:unlock_confirm", kwargs={"token": raw})
+    _send(user, "unlock_link", {"url": url, "minutes": settings.UNLOCK_LINK_MAX_AGE_MINUTES})
+    return "sent"
+
+
+def password_reset_url(user: User) -> str:
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+    return settings.SITE_URL + path.replace("UID-KEY", key)
+
+
+@task(queue_name="email")
+def send_password_reset_link(user_id: int) -> str:
+    """After an agent forced a reset: a fresh allauth reset link (single use, expiring)."""
+    user = _user(user_id)
+    if user is None:
+        return "skipped"
+    _send(
+        user,
+        "forced_reset",
+        {"url": password_reset_url(user), "minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+    )
+    return "sent"
+
+
+@task()
+def purge_expired_documents() -> int:
+    return actions.purge_expired_documents()
+
+
+def schedule_document_purge(run_after: datetime) -> None:
+    """Ask the queue to purge when retention ends, where the backend can defer.
+
+    `manage.py purge_identity_documents` (run daily by cron or `walletdesk up`) is the backstop
+    for backends that cannot defer and for tasks lost in between.
+    """
+    if default_task_backend.supports_defer:
+        purge_expired_documents.using(run_after=run_after).enqueue()
