@@ -47,7 +47,12 @@ def test_app_files_a_ticket_with_device_facts_and_gets_the_reference(app_key: st
     response = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW)
     assert response.status_code == 201, response.content
     ticket = Ticket.objects.get(reference=response.json()["reference"])
-    assert (ticket.channel, ticket.device, ticket.os, ticket.app_version) == ("inapp", "iPhone 15", "iOS 18.1", "2.15.3")
+    assert (ticket.channel, ticket.device, ticket.os, ticket.app_version) == (
+        "inapp",
+        "iPhone 15",
+        "iOS 18.1",
+        "2.15.3",
+    )
     assert ticket.language == "zh-hans"
     assert ticket.tx_hash.startswith("0x88df")
 
@@ -64,17 +69,37 @@ def test_replayed_message_id_is_refused_and_changes_nothing(app_key: str) -> Non
 
 def test_user_lists_reads_and_replies_only_their_own(app_key: str) -> None:
     ref = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).json()["reference"]
-    other = call("post", "/api/v1/inapp/tickets", app_key, "user-7", {**NEW, "message_id": "m-2"}).json()["reference"]
+    other = call("post", "/api/v1/inapp/tickets", app_key, "user-7", {**NEW, "message_id": "m-2"}).json()[
+        "reference"
+    ]
     listing = call("get", "/api/v1/inapp/tickets", app_key, "user-42").json()
     assert [t["reference"] for t in listing["items"]] == [ref]
     assert call("get", f"/api/v1/inapp/tickets/{ref}", app_key, "user-42").status_code == 200
     assert call("get", f"/api/v1/inapp/tickets/{other}", app_key, "user-42").status_code == 404
-    reply = call("post", f"/api/v1/inapp/tickets/{ref}/messages", app_key, "user-42", {"message_id": "m-3", "body": "还在等"})
+    reply = call(
+        "post",
+        f"/api/v1/inapp/tickets/{ref}/messages",
+        app_key,
+        "user-42",
+        {"message_id": "m-3", "body": "还在等"},
+    )
     assert reply.status_code == 201
     assert reply.json()["messages"][-1]["body"] == "还在等"
-    replay = call("post", f"/api/v1/inapp/tickets/{ref}/messages", app_key, "user-42", {"message_id": "m-3", "body": "还在等"})
+    replay = call(
+        "post",
+        f"/api/v1/inapp/tickets/{ref}/messages",
+        app_key,
+        "user-42",
+        {"message_id": "m-3", "body": "还在等"},
+    )
     assert replay.status_code == 409
-    foreign = call("post", f"/api/v1/inapp/tickets/{other}/messages", app_key, "user-42", {"message_id": "m-4", "body": "x"})
+    foreign = call(
+        "post",
+        f"/api/v1/inapp/tickets/{other}/messages",
+        app_key,
+        "user-42",
+        {"message_id": "m-4", "body": "x"},
+    )
     assert foreign.status_code == 404
 
 
@@ -85,7 +110,9 @@ def test_another_apps_key_sees_nothing_of_this_apps_users(app_key: str) -> None:
     assert call("get", "/api/v1/inapp/tickets", other_key, "user-42").json()["items"] == []
 
 
-@pytest.mark.parametrize(("key", "user", "status"), [(None, "u", 401), ("wdapp_wrong", "u", 401), ("VALID", None, 400)])
+@pytest.mark.parametrize(
+    ("key", "user", "status"), [(None, "u", 401), ("wdapp_wrong", "u", 401), ("VALID", None, 400)]
+)
 def test_missing_or_bad_credentials(app_key: str, key: str | None, user: str | None, status: int) -> None:
     response = call("post", "/api/v1/inapp/tickets", app_key if key == "VALID" else key, user, NEW)
     assert response.status_code == status

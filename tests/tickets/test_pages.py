@@ -25,10 +25,18 @@ def upload(name: str, fixture: str | None = None, data: bytes | None = None) -> 
     return SimpleUploadedFile(name, content)
 
 
-def ticket_for(user: Any = None, *, category: str = "other", email: str = "guest@example.com", **kw: Any) -> Ticket:
+def ticket_for(
+    user: Any = None, *, category: str = "other", email: str = "guest@example.com", **kw: Any
+) -> Ticket:
     return actions.create_ticket(
-        NewTicket(subject="Need help", body="The app shows error 1003", category=category,
-                  email=None if user else email, user=user, **kw)
+        NewTicket(
+            subject="Need help",
+            body="The app shows error 1003",
+            category=category,
+            email=None if user else email,
+            user=user,
+            **kw,
+        )
     )
 
 
@@ -58,9 +66,14 @@ def test_request_form_asks_for_the_facts_of_the_chosen_category() -> None:
 def test_guest_submits_with_attachment_and_sees_reference_and_promise() -> None:
     response = Client().post(
         "/new/",
-        {"category": "login_locked", "email": "g@example.com", "subject": "Locked", "body": "Locked out",
-         "account": "g@example.com", "attachments": [upload("screen.png", "screenshot.png"),
-                                                      upload("statement.pdf")]},
+        {
+            "category": "login_locked",
+            "email": "g@example.com",
+            "subject": "Locked",
+            "body": "Locked out",
+            "account": "g@example.com",
+            "attachments": [upload("screen.png", "screenshot.png"), upload("statement.pdf")],
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -86,7 +99,9 @@ def test_bad_attachment_is_refused_with_a_clear_error_and_nothing_is_stored(
 ) -> None:
     settings.ATTACHMENT_MAX_BYTES = 50_000
     uploads = [
-        upload(name, fixture) if fixture else upload(name, data=(FILES / "screenshot.png").read_bytes() + b"\0" * 60_000)
+        upload(name, fixture)
+        if fixture
+        else upload(name, data=(FILES / "screenshot.png").read_bytes() + b"\0" * 60_000)
         for name, fixture in files
     ]
     response = Client().post(
@@ -168,8 +183,16 @@ def test_agent_reply_solve_merge_and_phone_log(alice: Any, as_user: Any) -> None
     b.refresh_from_db()
     assert b.merged_into_id == a.pk and b.status == Status.CLOSED
     assert a.messages.count() == 3
-    client.post("/agent/phone/", {"phone": "+86 138 0000 0000", "name": "Wang", "subject": "Called about fees",
-                                  "body": "Asked why gas was high", "category": "fees"})
+    client.post(
+        "/agent/phone/",
+        {
+            "phone": "+86 138 0000 0000",
+            "name": "Wang",
+            "subject": "Called about fees",
+            "body": "Asked why gas was high",
+            "category": "fees",
+        },
+    )
     logged = Ticket.objects.get(channel=Channel.PHONE)
     assert logged.messages.get().author_role == "agent"
 
@@ -180,7 +203,9 @@ def test_state_changes_refuse_get(alice: Any, as_user: Any) -> None:
         assert as_user(alice).get(f"/agent/tickets/{t.reference}/{action}/").status_code == 405
 
 
-def test_pages_refuse_the_wrong_persona(carol: Any, alice: Any, bob: Any, erin: Any, root: Any, as_user: Any) -> None:
+def test_pages_refuse_the_wrong_persona(
+    carol: Any, alice: Any, bob: Any, erin: Any, root: Any, as_user: Any
+) -> None:
     secure = ticket_for(carol, category="account_stolen")
     assert secure.team is not None and secure.team.restricted
     url = f"/agent/tickets/{secure.reference}/"
@@ -195,12 +220,21 @@ def test_pages_refuse_the_wrong_persona(carol: Any, alice: Any, bob: Any, erin: 
     assert Client().get("/agent/").status_code == 302
 
 
-def test_attachments_are_streamed_only_to_who_may_see_them(carol: Any, dave: Any, alice: Any, bob: Any,
-                                                            as_user: Any) -> None:
+def test_attachments_are_streamed_only_to_who_may_see_them(
+    carol: Any, dave: Any, alice: Any, bob: Any, as_user: Any
+) -> None:
     ticket = actions.create_ticket(
-        NewTicket(subject="Stolen", body="see screenshot", category="account_stolen", user=carol,
-                  attachments=[__import__("walletdesk.tickets.files", fromlist=["check_file"]).check_file(
-                      "s.png", (FILES / "screenshot.png").read_bytes())])
+        NewTicket(
+            subject="Stolen",
+            body="see screenshot",
+            category="account_stolen",
+            user=carol,
+            attachments=[
+                __import__("walletdesk.tickets.files", fromlist=["check_file"]).check_file(
+                    "s.png", (FILES / "screenshot.png").read_bytes()
+                )
+            ],
+        )
     )
     item = Attachment.objects.get(message__ticket=ticket)
     url = f"/files/{item.pk}/"
@@ -211,7 +245,9 @@ def test_attachments_are_streamed_only_to_who_may_see_them(carol: Any, dave: Any
     good = f"/files/{item.pk}/{make_token(ticket.reference, ticket.contact_id)}/"
     assert Client().get(good).status_code == 200
     other = ticket_for()
-    assert Client().get(f"/files/{item.pk}/{make_token(other.reference, other.contact_id)}/").status_code == 403
+    assert (
+        Client().get(f"/files/{item.pk}/{make_token(other.reference, other.contact_id)}/").status_code == 403
+    )
 
 
 def test_healthz_checks_the_database() -> None:
@@ -225,5 +261,7 @@ def test_security_headers() -> None:
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     csrf_client = Client(enforce_csrf_checks=True)
-    refused = csrf_client.post("/new/", {"category": "other", "email": "a@example.com", "subject": "s", "body": "b"})
+    refused = csrf_client.post(
+        "/new/", {"category": "other", "email": "a@example.com", "subject": "s", "body": "b"}
+    )
     assert refused.status_code == 403
