@@ -247,3 +247,19 @@ def test_openapi_is_published() -> None:
     spec = Client().get("/api/v1/openapi.json").json()
     assert "/api/v1/tickets" in spec["paths"]
     assert "/api/v1/inapp/tickets" in spec["paths"]
+
+
+def test_an_agent_gets_a_token_from_the_command_and_only_its_hash_is_kept(alice: Any, carol: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from walletdesk.accounts.models import ApiToken
+
+    out = StringIO()
+    call_command("issue_api_token", "alice@desk.test", "--name", "crm", stdout=out)
+    raw = out.getvalue().strip()
+    assert Client().get("/api/v1/tickets", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    assert not ApiToken.objects.filter(token_hash=raw).exists()
+    with pytest.raises(CommandError):
+        call_command("issue_api_token", "carol@example.com", "--name", "x")
