@@ -123,3 +123,13 @@ def test_missing_or_bad_credentials(app_key: str, key: str | None, user: str | N
 def test_revoked_key_is_refused(app_key: str) -> None:
     AppKey.objects.update(active=False)
     assert call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).status_code == 401
+
+
+def test_an_app_user_with_a_known_email_joins_that_contact(app_key: str) -> None:
+    from walletdesk.tickets import actions
+    from walletdesk.tickets.actions import NewTicket
+
+    web = actions.create_ticket(NewTicket(subject="web first", body="b", email="known@example.com"))
+    response = call("post", "/api/v1/inapp/tickets", app_key, "user-9", {**NEW, "email": "Known@Example.com"})
+    assert response.status_code == 201
+    assert Ticket.objects.get(reference=response.json()["reference"]).contact_id == web.contact_id

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -191,16 +191,37 @@ def _contact_for(new: NewTicket) -> Contact:
         )
         if identity is not None:
             return identity.contact
-        contact = Contact.objects.create(name=new.name, language=new.language, email=new.email or None)
+        # A channel user who gives an email we already know is that contact, not a new one.
+        if new.email:
+            contact = _contact_by_email(new.email, new.name, new.language)
+        else:
+            contact = Contact.objects.create(name=new.name, language=new.language)
         ContactIdentity.objects.create(contact=contact, channel=channel, external_id=external)
         return contact
     if not new.email:
         raise TicketError("required", _("Give an email address so we can answer you."), field="email")
-    email = new.email.strip().lower()
-    contact = Contact.objects.filter(email=email).first()
-    if contact is None:
-        contact = Contact.objects.create(email=email, name=new.name, language=new.language)
-    return contact
+    return _contact_by_email(new.email, new.name, new.language)
+
+
+def _contact_by_email(email: str, name: str, language: str) -> Contact:
+    """The contact with this email, created if new, in one statement when it is new.
+
+    Every guest ticket does this, so it skips the ORM's SELECT-then-INSERT: an INSERT that
+    does nothing on a duplicate email (SQLite and PostgreSQL both support ON CONFLICT), and a
+    SELECT only when the contact already existed.
+    """
+    email = email.strip().lower()
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (email) DO NOTHING RETURNING id",
+            [email, name[:120], language, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return Contact(pk=row[0], email=email, name=name[:120], language=language)
+    return Contact.objects.get(email=email)
 
 
 def _check_count(files: Sequence[CheckedFile]) -> None:
