@@ -13,17 +13,34 @@ from .checksums import base58check_decode
 from .findings import Finding, SecretKind
 
 # Every key format here is one unbroken ASCII alphanumeric run of 51+ characters, so a single
-# cheap pass finds all candidates and each is classified by its exact shape.
-_LONG_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{51,}")
+# cheap pass finds all candidates and each is classified by its exact shape. The pass works on
+# a one-byte-per-character class map of the text (alphanumeric -> "a", anything else -> " "),
+# where ``bytes.find`` of 51 "a"s skips ordinary text far faster than a regex can step
+# through it (a regex tries every letter of every English word as a possible start).
+_MIN_KEY_RUN = 51
+_ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ALNUM_CLASSES = bytes(ord("a") if byte in _ALNUM else ord(" ") for byte in range(256))
+_RUN_SEED = b"a" * _MIN_KEY_RUN
 _HEX_KEY = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 _BASE58_ONLY = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
 # Matched against lower-cased context; one pattern so the nearest cue of either kind wins.
-_CONTEXT_CUE = re.compile(
-    r"(?P<key>private|priv\b|privkey|\bkeys?\b|\bpk\b|secret|私钥|私鑰|密钥|密鑰|秘钥|秘鑰|导出|導出|export)"
-    r"|(?P<hash>tx|hash|sha-?256|sha3|keccak|checksum|digest|transaction|transfer|deposit|withdraw|block|explorer|scan\b|receipt|order|"
-    r"交易|哈希|转账|轉賬|转帐|區塊|区块|记录|記錄|订单|訂單|提币|提幣|充值|到账|到賬|浏览器|瀏覽器)"
+_KEY_CUES = r"private|priv\b|privkey|\bkeys?\b|\bpk\b|secret|私钥|私鑰|密钥|密鑰|秘钥|秘鑰|导出|導出|export"
+_HASH_CUES = (
+    r"tx|hash|sha-?256|sha3|keccak|checksum|digest|transaction|transfer|deposit|withdraw|block|explorer|scan\b|"
+    r"receipt|order|交易|哈希|转账|轉賬|转帐|區塊|区块|记录|記錄|订单|訂單|提币|提幣|充值|到账|到賬|浏览器|瀏覽器"
 )
-_URL_BEFORE = re.compile(r"(?:https?://|www\.|\.[a-z]{2,10}/)\S*$", re.IGNORECASE)
+_CUE_FIRST_CHARS = "".join(
+    sorted({cue.removeprefix("\\b")[0] for cue in f"{_KEY_CUES}|{_HASH_CUES}".split("|")})
+)
+# The lookahead on the first character lets most positions fail on one set test before the
+# 40-way alternation is tried.
+_CUE = rf"(?=[{_CUE_FIRST_CHARS}])(?:(?P<key>{_KEY_CUES})|(?P<hash>{_HASH_CUES}))"
+_CONTEXT_CUE = re.compile(_CUE)
+# "…/tx/<hash>": is the text before the candidate the tail of a URL? Matched backwards on the
+# reversed text, from its end, so only the last whitespace-free stretch is ever read; the same
+# as searching ``(?:https?://|www\.|\.[a-z]{2,10}/)\S*$`` forwards, including ``$`` matching
+# before one final new line.
+_URL_BEFORE_REVERSED = re.compile(r"\n?\S*?(?://:s?ptth|\.www|/[a-z]{2,10}\.)", re.IGNORECASE)
 _CONTEXT_BEFORE = 80
 _CONTEXT_AFTER = 40
 _MIN_DISTINCT_HEX_DIGITS = 10  # random keys use ~16; "000…001" test values are not secrets
@@ -38,14 +55,29 @@ _KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a
 
 
 def find_keys(text: str) -> Iterator[Finding]:
-    for match in _LONG_ALNUM_RUN.finditer(text):
-        candidate = match.group()
+    for start, end in _long_alnum_runs(text):
+        candidate = text[start:end]
         if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
-            yield from _judge_hex_key(text, match.start(), match.end(), candidate)
+            yield from _judge_hex_key(text, start, end, candidate)
         elif _BASE58_ONLY.fullmatch(candidate):
-            yield from _judge_base58_key(candidate, match.start(), match.end())
+            yield from _judge_base58_key(candidate, start, end)
     if "iphertext" in text or "IPHERTEXT" in text:
         yield from _find_keystores(text)
+
+
+def _long_alnum_runs(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every maximal run of 51+ ASCII letters and digits."""
+    # "replace" turns each non-ASCII character (even a lone surrogate) into one "?", so byte
+    # offsets are character offsets.
+    classes = text.encode("ascii", "replace").translate(_ALNUM_CLASSES)
+    position = 0
+    while (start := classes.find(_RUN_SEED, position)) != -1:
+        # ``position`` is 0 or just past a run, so the first 51 "a"s found open a run.
+        end = classes.find(b" ", start + _MIN_KEY_RUN)
+        if end == -1:
+            end = len(classes)
+        yield start, end
+        position = end
 
 
 def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[Finding]:
@@ -59,12 +91,13 @@ def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[
 def _judge_hex_context(text: str, start: int, end: int) -> str | None:
     """A detail string when the 64-hex string reads as a key, None when it reads as a hash."""
     before = text[max(0, start - _CONTEXT_BEFORE) : start]
-    if _URL_BEFORE.search(before):
+    if _URL_BEFORE_REVERSED.match(before[::-1]):
         return None
-    matches = list(_CONTEXT_CUE.finditer(before.lower()))
-    if matches:
-        nearest_before = matches[-1]
-        return "64 hex digits after a private-key cue" if nearest_before.lastgroup == "key" else None
+    # findall gives (key, hash) pairs; the last pair is the nearest cue. (Searching backwards
+    # would differ: "export" + "x" reads "tx" from the right.)
+    cues = _CONTEXT_CUE.findall(before.lower())
+    if cues:
+        return "64 hex digits after a private-key cue" if cues[-1][0] else None
     first_after = _CONTEXT_CUE.search(text[end : end + _CONTEXT_AFTER].lower())
     if first_after is not None:
         return "64 hex digits before a private-key cue" if first_after.lastgroup == "key" else None

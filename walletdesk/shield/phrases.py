@@ -19,10 +19,12 @@ Two detectors:
 """
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate, pairwise, repeat
+from itertools import accumulate, chain, compress, count, islice, pairwise, repeat, takewhile
+from operator import add
 
 from .checksums import BIP39_PHRASE_LENGTHS, SLIP39_SHARE_LENGTHS, bip39_checksum_ok, slip39_checksum_ok
 from .findings import Finding, SecretKind
@@ -48,7 +50,18 @@ _NON_WORD_CLASS = (
 # made of list words falls apart into sentences before any Python-level work.
 _SENTENCE_END_SOURCE = r"(?<![0-9])[.!?。！？]"
 _SENTENCE_END_TOKENS = frozenset(".!?。！？")
-_TOKEN = re.compile(rf"[^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE}")
+# The same as ``[^NW]+|(?<![0-9])[.!?。！？]``, but opening with a single character class (any
+# token character or sentence end), which lets the regex engine skip separators in its C search
+# loop instead of trying both alternatives at each; ~10% faster on the text of every scan.
+_NON_WORD_BUT_SENTENCE_END_CLASS = (
+    r"\s\x00-\x20\x22-\x2d\x2f-\x3e\x40\x5b-\x60\x7b-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f"
+    r"\u2460-\u24ff\u2776-\u2793\u3000\u3001\u3003-\u303f\u3251-\u325f\u32b1-\u32bf\uff00\uff02-\uff1e"
+    r"\uff20\uff3b-\uff40\uff5b-\uff65"
+)
+_TOKEN = re.compile(
+    rf"[^{_NON_WORD_BUT_SENTENCE_END_CLASS}]"
+    rf"(?:(?<![.!?。！？])[^{_NON_WORD_CLASS}]*|(?<![0-9].))"  # a word, or a sentence end not after a digit
+)
 _TOKEN_SPLIT = re.compile(rf"([^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE})")
 _LIST_WORD, _SENTENCE_END = 1, 2  # token flags; anything else is 0
 # 11+ list hits with at most single misses between them: the only regions worth a closer look.
@@ -151,19 +164,26 @@ def _find_word_runs(text: str) -> Iterator[Finding]:
 
 
 def _find_word_runs_in(text: str) -> Iterator[Finding]:
-    # Lower-casing the whole text once is far cheaper than per token; offsets come later
-    # from the original text, so a character whose lower case is longer does no harm.
+    # Lower-casing the whole text once is far cheaper than per token.
     flag_of = _token_flags().get
-    if not _CANDIDATE_RUN.search(bytes(map(flag_of, _TOKEN.findall(text.lower()), repeat(0)))):
+    lowered = text.lower()
+    flags = bytes(map(flag_of, _TOKEN.findall(lowered), repeat(0)))
+    if not _CANDIDATE_RUN.search(flags):
         return
     # Offsets are only needed now: parts alternate separator, token, separator, ..., so
     # token k is parts[2k+1] and ends at the running length of parts[:2k+2].
-    parts = _TOKEN_SPLIT.split(text)
-    tokens = parts[1::2]
-    spans = [
-        match.span()
-        for match in _CANDIDATE_RUN.finditer(bytes(map(flag_of, map(str.lower, tokens), repeat(0))))
-    ]
+    if len(lowered) == len(text):
+        # Every character lowered to exactly one character, and lower-casing never moves a
+        # token boundary or changes how a separator reads (tests check every code point), so
+        # the lowered text splits exactly like the original, and the flags above stand.
+        parts = _TOKEN_SPLIT.split(lowered)
+        lowered_tokens = parts[1::2]
+    else:
+        # Rare ("İ" lowers to two characters): split the original and lower token by token.
+        parts = _TOKEN_SPLIT.split(text)
+        lowered_tokens = [token.lower() for token in parts[1::2]]
+        flags = bytes(map(flag_of, lowered_tokens, repeat(0)))
+    spans = [match.span() for match in _CANDIDATE_RUN.finditer(flags)]
     ends = list(accumulate(map(len, parts)))
     for first, stop in spans:
         region = _Region(
@@ -171,7 +191,7 @@ def _find_word_runs_in(text: str) -> Iterator[Finding]:
             parts,
             ends,
             first,
-            [token.lower() for token in tokens[first:stop]],
+            lowered_tokens[first:stop],
             [_is_phrase_separator(parts[2 * k + 2]) for k in range(first, stop - 1)],
         )
         for segment in _best_segments(region):
@@ -380,15 +400,24 @@ def _describe(segment: _Segment) -> str:
 def _find_concatenated_chinese(text: str) -> Iterator[Finding]:
     # Ordinary Chinese meets this pass at every clause, so the regex does the sifting: only
     # runs of 12-36 wordlist characters that stand alone (no Han letter, digit or ASCII letter
-    # glued on either side) reach Python.
-    for match in _standalone_chinese_run().finditer(text):
-        run = match.group()
-        if len(run) <= _MAX_CONCATENATED and not _HAN_WHITESPACE.search(run):
-            detail = _judge_chinese(run, text, match.start(), cued=False)
+    # glued on either side) reach Python, and the loop stays lean: group 1 is a run without
+    # spaces (nearly all of them), group 2 one with spaces (a grid copy, say).
+    at_start, prefixed = _standalone_chinese_run()
+    first = at_start.match(text)
+    matches = prefixed.finditer(text, first.end() if first is not None else 0)
+    for match in matches if first is None else chain((first,), matches):
+        run = match.group(1)
+        if run is not None:
+            if len(run) > _MAX_CONCATENATED:
+                continue  # too long for a phrase (and a single block is no grid)
+            start, end = match.span(1)
+            detail = _judge_chinese(run, text, start, cued=False)
         else:
-            detail = _judge_grid_copy(run, text, match.start())
+            run = match.group(2)
+            start, end = match.span(2)
+            detail = _judge_grid_copy(run, text, start)
         if detail is not None:
-            yield Finding(SecretKind.RECOVERY_PHRASE, match.start(), match.end(), detail)
+            yield Finding(SecretKind.RECOVERY_PHRASE, start, end, detail)
     if "\n" in text:
         yield from _find_grid_rows(text)
     if any(cue in text for cue in _CUE_CHARACTERS):
@@ -397,28 +426,57 @@ def _find_concatenated_chinese(text: str) -> Iterator[Finding]:
 
 def _find_grid_rows(text: str) -> Iterator[Finding]:
     """A phrase copied from the app's grid, one row per line ("的一是\n在不了\n有和人\n这中大")."""
-    for match in _grid_rows().finditer(text):
-        rows = match.group().split("\n")
-        if _regular_grouping([row.strip(" \t\u3000") for row in rows]):
-            detail = _judge_grid_copy(match.group(), text, match.start())
+    for start, end in _prefixed_matches(*_grid_rows(), text):
+        block = text[start:end]
+        if _regular_grouping([row.strip(" \t\u3000") for row in block.split("\n")]):
+            detail = _judge_grid_copy(block, text, start)
             if detail is not None:
-                yield Finding(SecretKind.RECOVERY_PHRASE, match.start(), match.end(), detail)
+                yield Finding(SecretKind.RECOVERY_PHRASE, start, end, detail)
+
+
+def _prefixed_matches(
+    at_start: re.Pattern[str], prefixed: re.Pattern[str], text: str
+) -> Iterator[tuple[int, int]]:
+    """Spans of ``body`` where ``at_start`` is ``body`` and ``prefixed`` is ``<one char>(body)``.
+
+    "Starts a line" / "not glued to a letter" written as a consumed first character rather than
+    a look-behind gives the regex a first-character set, and the C search loop then skips every
+    other character without trying a match (a look-behind is tried at every position). The
+    first character of the text has no predecessor, so it is tried on its own.
+    """
+    position = 0
+    first = at_start.match(text)
+    if first is not None:
+        yield first.span(1)
+        position = first.end()
+    for match in prefixed.finditer(text, position):
+        yield match.span(1)
 
 
 @cache
-def _grid_rows() -> re.Pattern[str]:
+def _grid_rows() -> tuple[re.Pattern[str], re.Pattern[str]]:
     chars = "".join(sorted(chinese_wordlist_chars()))
     row = rf"[ \t\u3000]*[{chars}]{{1,6}}[ \t\u3000]*"
-    return re.compile(rf"(?m)^{row}(?:\n{row}){{1,11}}$")
+    block = rf"({row}(?:\n{row}){{1,11}})$"
+    # A block starts the text or follows a new line (the original ``(?m)^``).
+    return re.compile(rf"(?m){block}"), re.compile(rf"(?m)\n{block}")
 
 
 @cache
-def _standalone_chinese_run() -> re.Pattern[str]:
+def _standalone_chinese_run() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Runs of 12-36 wordlist characters (single spaces allowed) that stand alone: no Han
+    letter, digit or ASCII letter glued on either side; the run is group 1 or 2."""
     chars = "".join(sorted(chinese_wordlist_chars()))
-    return re.compile(
-        rf"(?<![{_HAN}0-9A-Za-z])[{chars}](?:[ \t\u3000]?[{chars}]){{11,{_MAX_GRID_RUN - 1}}}"
-        rf"(?![{_HAN}0-9A-Za-z])"
-    )
+    glued = rf"[{_HAN}0-9A-Za-z]"
+    spaced = rf"[{chars}](?:[ \t\u3000]?[{chars}]){{11,{_MAX_GRID_RUN - 1}}}(?!{glued})"
+    # Most runs hold no space at all; a plain character-class repeat finds them several times
+    # faster than the spaced form's group repetition. The plain form matches exactly when the
+    # spaced form would match without a space (it refuses when a space and another list
+    # character follow); otherwise, if a space follows 1-36 list characters, the spaced form
+    # decides, exactly as before.
+    plain = rf"[{chars}]{{12,{_MAX_GRID_RUN}}}(?![ \t\u3000]?[{chars}])(?!{glued})"
+    body = rf"(?:({plain})|(?=[{chars}]{{1,{_MAX_GRID_RUN}}}[ \t\u3000][{chars}])({spaced}))"
+    return re.compile(body), re.compile(rf"[^{_HAN}0-9A-Za-z]{body}")
 
 
 def _judge_grid_copy(run: str, text: str, start: int) -> str | None:
@@ -438,31 +496,55 @@ def _find_glued_to_cue(text: str) -> Iterator[Finding]:
     for match in _CUE_THEN_HAN.finditer(text):
         run = match.group(1)
         offset = match.start(1)
+        # Every candidate below is a prefix of the run, so look at the run once: how far it
+        # is all list characters, and where its first common words are (the prefix of
+        # ``size`` characters holds those that start before ``size - 1``; no judge allows more
+        # than two, so three positions are all it takes).
+        list_prefix = len(list(takewhile(list_chars.__contains__, run)))
+        common = _common_word_positions(run, _MAX_COMMON_WORDS + 1)
         detail, size = None, 0
-        for size in sorted(BIP39_PHRASE_LENGTHS, reverse=True):  # an exact phrase first
-            if size <= len(run) and list_chars.issuperset(run[:size]):
-                detail = _judge_chinese(run[:size], text, offset, cued=False, need_checksum=True)
+        for size in _PHRASE_LENGTHS_LONGEST_FIRST:  # an exact phrase first
+            if size <= list_prefix and bisect_left(common, size - 1) <= _allowed_common_words(size):
+                detail = _checksum_or_cue(run[:size], False, text, offset, need_checksum=True)
                 if detail is not None:
                     break
         if detail is None and len(run) <= _MAX_CONCATENATED:
             size = len(run)
-            if sum(char not in list_chars for char in run) <= 1:  # one mistyped character
-                detail = _judge_chinese(run, text, offset, cued=True)
+            one_typo_at_most = sum(map(list_chars.__contains__, run)) >= size - 1
+            if one_typo_at_most and bisect_left(common, size - 1) <= _allowed_common_words(size):
+                detail = _checksum_or_cue(run, True, text, offset)
         if detail is not None:
             yield Finding(SecretKind.RECOVERY_PHRASE, offset, offset + size, detail)
 
 
-def _judge_chinese(chars: str, text: str, start: int, cued: bool, need_checksum: bool = False) -> str | None:
-    bigrams = common_chinese_bigrams()
+_PHRASE_LENGTHS_LONGEST_FIRST = tuple(sorted(BIP39_PHRASE_LENGTHS, reverse=True))
+
+
+_MAX_COMMON_WORDS = 2
+
+
+def _allowed_common_words(length: int) -> int:
     # A random 12-15 character phrase holds more than one common word ~0.5% of the time.
-    allowed = 1 if len(chars) <= 15 else 2
-    common_words = 0
-    for i in range(len(chars) - 1):
-        if chars[i : i + 2] in bigrams:
-            common_words += 1
-            if common_words > allowed:
-                return None  # reads like ordinary Chinese
-    return _checksum_or_cue(chars, cued, text, start, need_checksum)
+    return 1 if length <= 15 else _MAX_COMMON_WORDS
+
+
+def _common_word_positions(chars: str, limit: int) -> list[int]:
+    """The first ``limit`` positions i where chars[i:i+2] is a common two-character word.
+
+    Iterated in C and lazily: ordinary Chinese yields them within a few characters.
+    """
+    pairs = map(add, chars, chars[1:])
+    return list(islice(compress(count(), map(common_chinese_bigrams().__contains__, pairs)), limit))
+
+
+def _judge_chinese(chars: str, text: str, start: int, cued: bool) -> str | None:
+    allowed = _allowed_common_words(len(chars))
+    # The (allowed+1)-th common word, if any: ordinary Chinese meets it within a few characters,
+    # and the whole test stays in C.
+    common = filter(common_chinese_bigrams().__contains__, map(add, chars, chars[1:]))
+    if next(islice(common, allowed, None), None) is not None:
+        return None  # reads like ordinary Chinese
+    return _checksum_or_cue(chars, cued, text, start)
 
 
 def _regular_grouping(groups: list[str]) -> bool:
