@@ -7,6 +7,7 @@ precision change, so these compare the two on generated text.
 
 import re
 import sys
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,3 +110,21 @@ def test_url_before_and_nearest_cue(before):
     assert bool(cues) == bool(reference)
     if cues:
         assert (cues[-1][0] != "") == (reference[-1].lastgroup == "key")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZé1.!?。！？ \n\t-中、①\u3000"), max_size=80), st.integers(1, 9))
+def test_blocks_tokenize_like_the_whole_text(text, block):
+    """``_find_word_runs_in`` tokenizes in blocks and re-splits only a window of them."""
+    original = phrases._BLOCK
+    phrases._BLOCK = block
+    try:
+        bounds = phrases._block_bounds(text)
+    finally:
+        phrases._BLOCK = original
+    tokens = [token for start, end in pairwise(bounds) for token in phrases._TOKEN.findall(text, start, end)]
+    assert tokens == phrases._TOKEN.findall(text)
+    for start in bounds:  # a window from any bound splits like the whole text from there
+        parts = phrases._TOKEN_SPLIT.split(text)
+        window = phrases._TOKEN_SPLIT.split(text[start:])
+        assert window[1::2] == parts[1::2][len(parts[1::2]) - len(window[1::2]) :]

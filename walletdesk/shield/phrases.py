@@ -19,7 +19,7 @@ Two detectors:
 """
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -139,6 +139,8 @@ _SENTENCE_END_CHAR = re.compile(r"[.。!?！？]")
 _DIGIT = re.compile(r"\d|[\u2460-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf]")
 _CHUNK = 8192
 _CHUNK_OVERLAP = 768  # > 24 words of 11 letters, each with a 16-character separator
+_BLOCK = 1024  # characters per tokenizing block (see _find_word_runs_in)
+_WHITESPACE = re.compile(r"\s")
 _CHECKSUM_SLACK = 2
 _STRONG_CHECKSUM_WORDS = 18  # 6+ checksum bits: a chance pass is rare enough to stand alone  # words of the surrounding sentence a checksum-valid phrase may absorb
 
@@ -165,40 +167,85 @@ def _find_word_runs(text: str) -> Iterator[Finding]:
 
 def _find_word_runs_in(text: str) -> Iterator[Finding]:
     # Lower-casing the whole text once is far cheaper than per token.
-    flag_of = _token_flags().get
     lowered = text.lower()
-    flags = bytes(map(flag_of, _TOKEN.findall(lowered), repeat(0)))
+    if len(lowered) != len(text):
+        yield from _find_word_runs_in_resized(text, lowered)
+        return
+    # Every character lowered to exactly one character, and lower-casing never moves a token
+    # boundary or changes how a separator reads (tests check every code point), so the lowered
+    # text splits exactly like the original and its offsets are the original's.
+    #
+    # The text is tokenized in blocks that end just after a whitespace character. No token
+    # holds whitespace, and the tokenizer looks back at most two characters (is a sentence end
+    # after a digit?), which whitespace answers the same way in a block or in the whole text, so
+    # the blocks' tokens, joined, are exactly the whole text's. Knowing how many tokens each
+    # block holds lets a candidate region re-split only the blocks around it: ordinary English
+    # offers one every few KB, and re-splitting its whole chunk used to cost a quarter of the scan.
+    flag_of = _token_flags().get
+    bounds = _block_bounds(lowered)
+    block_flags = [
+        bytes(map(flag_of, _TOKEN.findall(lowered, start, end), repeat(0))) for start, end in pairwise(bounds)
+    ]
+    flags = b"".join(block_flags)
     if not _CANDIDATE_RUN.search(flags):
         return
-    # Offsets are only needed now: parts alternate separator, token, separator, ..., so
-    # token k is parts[2k+1] and ends at the running length of parts[:2k+2].
-    if len(lowered) == len(text):
-        # Every character lowered to exactly one character, and lower-casing never moves a
-        # token boundary or changes how a separator reads (tests check every code point), so
-        # the lowered text splits exactly like the original, and the flags above stand.
-        parts = _TOKEN_SPLIT.split(lowered)
-        lowered_tokens = parts[1::2]
-    else:
-        # Rare ("İ" lowers to two characters): split the original and lower token by token.
-        parts = _TOKEN_SPLIT.split(text)
-        lowered_tokens = [token.lower() for token in parts[1::2]]
-        flags = bytes(map(flag_of, lowered_tokens, repeat(0)))
-    spans = [match.span() for match in _CANDIDATE_RUN.finditer(flags)]
+    tokens_before = list(accumulate(map(len, block_flags), initial=0))
+    last_block = len(block_flags) - 1
+    for match in _CANDIDATE_RUN.finditer(flags):
+        first, stop = match.span()
+        # The window: whole blocks, from the one holding the token before the run to the one
+        # holding the token after it (a Chinese character glued to the run may be taken along).
+        head = bisect_right(tokens_before, max(first - 1, 0)) - 1
+        tail = min(bisect_right(tokens_before, stop) - 1, last_block)
+        window_start, window_end = bounds[head], bounds[tail + 1]
+        parts = _TOKEN_SPLIT.split(lowered[window_start:window_end])
+        ends = list(accumulate(map(len, parts), initial=window_start))[1:]
+        yield from _judge_region(text, parts, ends, first - tokens_before[head], stop - tokens_before[head])
+
+
+def _block_bounds(text: str) -> list[int]:
+    """0, then the end of the first whitespace character after each ``_BLOCK`` characters,
+    then len(text): the bounds of the tokenizing blocks."""
+    bounds = [0]
+    target = _BLOCK
+    while target < len(text) and (match := _WHITESPACE.search(text, target)) is not None:
+        bounds.append(match.end())
+        target = match.end() + _BLOCK
+    bounds.append(len(text))
+    return bounds
+
+
+def _find_word_runs_in_resized(text: str, lowered: str) -> Iterator[Finding]:
+    """Rare ("İ" lowers to two characters): split the original and lower token by token."""
+    flag_of = _token_flags().get
+    if not _CANDIDATE_RUN.search(bytes(map(flag_of, _TOKEN.findall(lowered), repeat(0)))):
+        return
+    parts = _TOKEN_SPLIT.split(text)
+    lowered_tokens = [token.lower() for token in parts[1::2]]
+    flags = bytes(map(flag_of, lowered_tokens, repeat(0)))
     ends = list(accumulate(map(len, parts)))
-    for first, stop in spans:
-        region = _Region(
-            text,
-            parts,
-            ends,
-            first,
-            lowered_tokens[first:stop],
-            [_is_phrase_separator(parts[2 * k + 2]) for k in range(first, stop - 1)],
-        )
-        for segment in _best_segments(region):
-            start = ends[2 * segment.first]
-            end = ends[2 * segment.last + 1]
-            start, end = _extend_over_glued_han(segment, parts, ends, start, end)
-            yield Finding(_kind_of(segment), start, end, _describe(segment))
+    for first, stop in [match.span() for match in _CANDIDATE_RUN.finditer(flags)]:
+        yield from _judge_region(text, parts, ends, first, stop, lowered_tokens[first:stop])
+
+
+def _judge_region(
+    text: str, parts: list[str], ends: list[int], first: int, stop: int, lowered: list[str] | None = None
+) -> Iterator[Finding]:
+    """Findings among tokens ``first``..``stop - 1`` of ``parts`` (lowered unless ``lowered``
+    gives the lowered tokens); ``ends`` are offsets into ``text``."""
+    region = _Region(
+        text,
+        parts,
+        ends,
+        first,
+        parts[2 * first + 1 : 2 * stop : 2] if lowered is None else lowered,
+        [_is_phrase_separator(parts[2 * k + 2]) for k in range(first, stop - 1)],
+    )
+    for segment in _best_segments(region):
+        start = ends[2 * segment.first]
+        end = ends[2 * segment.last + 1]
+        start, end = _extend_over_glued_han(segment, parts, ends, start, end)
+        yield Finding(_kind_of(segment), start, end, _describe(segment))
 
 
 @cache
@@ -500,8 +547,12 @@ def _find_glued_to_cue(text: str) -> Iterator[Finding]:
         # is all list characters, and where its first common words are (the prefix of
         # ``size`` characters holds those that start before ``size - 1``; no judge allows more
         # than two, so three positions are all it takes).
-        list_prefix = len(list(takewhile(list_chars.__contains__, run)))
         common = _common_word_positions(run, _MAX_COMMON_WORDS + 1)
+        if bisect_left(common, MIN_PHRASE_WORDS - 1) > _MAX_COMMON_WORDS:
+            # Every candidate is 12+ characters long and would hold all three: none passes.
+            # (Ordinary Chinese after "我的助记词是…" ends here, before any other work.)
+            continue
+        list_prefix = len(list(takewhile(list_chars.__contains__, run)))
         detail, size = None, 0
         for size in _PHRASE_LENGTHS_LONGEST_FIRST:  # an exact phrase first
             if size <= list_prefix and bisect_left(common, size - 1) <= _allowed_common_words(size):
