@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class EmailChannelConfig(AppConfig):
+    name = "walletdesk.connectors.email"
+    label = "email_channel"
+    verbose_name = "Email channel"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from walletdesk.core.views import register_health_check
+        from walletdesk.tickets import channels
+        from walletdesk.tickets.models import Channel
+
+        from . import health, outbound, tasks
+
+        # Outbound: tickets reach email customers through this adapter (tickets never import us).
+        channels.register_sender(Channel.EMAIL, outbound.send_notification)
+        register_health_check("email", health.mailbox_health)
+        # `walletdesk up` migrates before starting the worker: that is when polling (re)starts.
+        post_migrate.connect(tasks.start_polling_after_migrate, sender=self)

@@ -1,0 +1,383 @@
+"""Inbound mail: raw RFC 5322 bytes in, a ticket message (or a recorded reason) out.
+
+    result = ingest(raw, mailbox=None)   # IngestResult(outcome, ticket_reference, reason)
+
+Every path (IMAP poll, MTA pipe, the quarantine's re-process button, the benchmark) comes
+through here. The rules:
+
+- Nothing escapes and nothing is lost. Whatever happens, the raw bytes end up in an
+  `InboundEmail` row (encrypted at rest) with the outcome and the reason, in the same
+  transaction as the ticket message they became. Any unexpected error quarantines the mail.
+- Idempotent on the Message-ID (or the content hash when there is none): a mail fetched twice
+  (a crash between commit and the IMAP \\Seen flag) is a `duplicate`, never a second message.
+- Parse and check outside the write transaction: the transaction only inserts.
+- Text reaches the database only through `tickets.actions` (which runs the shield).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from walletdesk.accounts import crypto
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
+from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
+from walletdesk.tickets.models import Channel, Status, Ticket
+from walletdesk.tickets.references import find_reference
+
+from .models import InboundEmail, OutboundEmail, Outcome
+from .parse import ParsedMail, UnparseableMail, parse_mail
+
+if TYPE_CHECKING:
+    from .models import Mailbox
+
+logger = logging.getLogger(__name__)
+
+MAX_KEY = 255  # Message.external_id and InboundEmail.key
+MAX_BODY = actions.MAX_BODY
+MAX_SUBJECT = actions.MAX_SUBJECT
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str  # created, appended, duplicate, ignored, quarantined
+    ticket_reference: str | None = None
+    reason: str = ""
+    # False only when even the quarantine row could not be written (the database is down):
+    # the MTA pipe then exits non-zero so the MTA keeps the mail and retries.
+    kept: bool = True
+
+    @property
+    def stored(self) -> bool:
+        return self.outcome in (Outcome.CREATED, Outcome.APPENDED, Outcome.DUPLICATE)
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the write transaction: parsing, file checks, texts."""
+
+    raw: bytes
+    key: str
+    sha256: str
+    parsed: ParsedMail | None = None
+    problem: str = ""  # set => quarantine with this reason
+    subject: str = ""
+    body: str = ""
+    language: str = "en"
+    files: list[CheckedFile] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
+
+
+def id_key(message_id: str) -> str:
+    """A Message-ID as stored: as is when it fits the column, else a hash of it (stable)."""
+    if len(message_id) <= MAX_KEY:
+        return message_id
+    return "sha256id:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+
+
+def _language(text: str) -> str:
+    return "zh-hans" if _CJK.search(text) else "en"
+
+
+def _subject(parsed: ParsedMail, language: str) -> str:
+    subject = " ".join(parsed.subject.split())
+    if not subject:
+        subject = "（无主题）" if language == "zh-hans" else "(no subject)"
+    return subject[:MAX_SUBJECT]
+
+
+def _body(parsed: ParsedMail, files: int, dropped: int) -> str:
+    text = (parsed.reply_text or parsed.text or "").replace("\x00", "").strip()
+    if not text:
+        text = "(attachments only)" if files or dropped else "(empty message)"
+    if len(text) > MAX_BODY:
+        note = "\n[… truncated; the whole mail is kept]"
+        text = text[: MAX_BODY - len(note)] + note
+    return text
+
+
+def _check_attachments(parsed: ParsedMail) -> tuple[list[CheckedFile], list[tuple[str, str]]]:
+    files: list[CheckedFile] = []
+    dropped: list[tuple[str, str]] = []
+    for attachment in parsed.attachments:
+        name = attachment.filename or "attachment"
+        try:
+            checked = check_file(name, attachment.payload)
+        except RejectedFile as exc:
+            dropped.append((name, exc.code))
+            continue
+        if any(f.sha256 == checked.sha256 for f in files):
+            continue  # the same picture inline and attached
+        if len(files) >= settings.ATTACHMENT_MAX_COUNT:
+            dropped.append((name, "too_many_files"))
+            continue
+        files.append(checked)
+    return files, dropped
+
+
+def prepare(raw: bytes) -> Prepared:
+    """Parse and check one mail. No database access; never raises."""
+    sha = hashlib.sha256(raw).hexdigest()
+    prepared = Prepared(raw=raw, key=f"sha256:{sha}", sha256=sha)
+    try:
+        parsed = parse_mail(raw)
+    except UnparseableMail as exc:
+        prepared.problem = f"unparseable: {exc.reason}"
+        return prepared
+    except Exception as exc:  # a parser bug must not lose the mail
+        logger.exception("parse_mail raised")
+        prepared.problem = f"parser error: {type(exc).__name__}: {exc}"[:500]
+        return prepared
+    prepared.parsed = parsed
+    if parsed.message_id:
+        prepared.key = id_key(parsed.message_id)
+    try:
+        language = _language(f"{parsed.subject}\n{parsed.text[:2000]}")
+        prepared.language = language
+        prepared.subject = _subject(parsed, language)
+        if parsed.auto_reply_reason is None:
+            prepared.files, prepared.dropped = _check_attachments(parsed)
+            prepared.body = _body(parsed, len(prepared.files), len(prepared.dropped))
+    except Exception as exc:
+        logger.exception("preparing a parsed mail failed")
+        prepared.problem = f"internal error: {type(exc).__name__}: {exc}"[:500]
+    return prepared
+
+
+# --- threading --------------------------------------------------------------------------------
+
+
+def find_thread(parsed: ParsedMail) -> Ticket | None:
+    """The ticket this mail answers: by In-Reply-To/References against the Message-IDs we
+    received and sent, then by a ticket reference in the subject from the ticket's own contact."""
+    ids = [id_key(i) for i in parsed.thread_ids[:60]]
+    if ids:
+        # Ours first: a reply usually answers the last mail we sent.
+        sent = {
+            o.message_id_header: o.ticket
+            for o in OutboundEmail.objects.select_related("ticket").filter(message_id_header__in=ids)
+        }
+        for message_id in ids:
+            if message_id in sent:
+                return sent[message_id]
+        received = actions.find_ticket_by_message_ids(Channel.EMAIL, ids)
+        if received is not None:
+            return received
+    reference = find_reference(parsed.subject)
+    if reference:
+        ticket = Ticket.objects.select_related("contact").filter(reference=reference).first()
+        # A reference alone is not proof: only the ticket's own contact threads by subject.
+        if ticket is not None and ticket.contact.email == parsed.from_address:
+            return ticket
+    return None
+
+
+def _follow_merges(ticket: Ticket) -> Ticket:
+    for _ in range(5):
+        if ticket.merged_into_id is None:
+            break
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+def _log(
+    prepared: Prepared,
+    *,
+    mailbox: Mailbox | None,
+    source: str,
+    outcome: str,
+    reason: str = "",
+    ticket: Ticket | None = None,
+    message: Any = None,
+) -> InboundEmail:
+    parsed = prepared.parsed
+    return InboundEmail.objects.create(
+        key=prepared.key,
+        mailbox=mailbox,
+        source=source,
+        raw_encrypted=crypto.encrypt(prepared.raw),
+        size=len(prepared.raw),
+        sha256=prepared.sha256,
+        from_address=(parsed.from_address if parsed else "")[:254],
+        subject=(prepared.subject or (parsed.subject if parsed else ""))[:200],
+        outcome=outcome,
+        reason=reason[:2000],
+        ticket=ticket,
+        message=message,
+    )
+
+
+def _existing(key: str) -> IngestResult | None:
+    row = InboundEmail.objects.filter(key=key).values_list("outcome", "ticket__reference").first()
+    if row is None:
+        return None
+    return IngestResult(Outcome.DUPLICATE, row[1], f"already received ({row[0]})")
+
+
+def _note_dropped(ticket: Ticket, dropped: Sequence[tuple[str, str]]) -> None:
+    reasons = {
+        "file_too_large": f"larger than {settings.ATTACHMENT_MAX_BYTES / 1_048_576:.1f} MB",
+        "file_type_not_allowed": "not a picture or PDF",
+        "empty_file": "empty",
+        "too_many_files": f"more than {settings.ATTACHMENT_MAX_COUNT} files",
+    }
+    lines = [f"- {name}: {reasons.get(code, code)}" for name, code in dropped]
+    actions.add_system_note(
+        ticket,
+        "Attachments from this email were not stored (the original mail is kept):\n" + "\n".join(lines),
+        kind="attachment_dropped",
+        files=[{"name": name, "reason": code} for name, code in dropped],
+    )
+
+
+def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestResult:
+    parsed = prepared.parsed
+    assert parsed is not None
+    if parsed.auto_reply_reason is not None:
+        with transaction.atomic():
+            _log(
+                prepared,
+                mailbox=mailbox,
+                source=source,
+                outcome=Outcome.IGNORED,
+                reason=parsed.auto_reply_reason,
+            )
+        return IngestResult(Outcome.IGNORED, None, parsed.auto_reply_reason)
+    sender = parsed.from_address or (parsed.reply_to[0] if parsed.reply_to else "")
+    if not sender or "@" not in sender:
+        return _quarantine(prepared, mailbox, source, "no sender address to answer")
+
+    with transaction.atomic():
+        ticket = find_thread(parsed)
+        if ticket is not None:
+            ticket = _follow_merges(ticket)
+        message = None
+        if ticket is not None and ticket.status != Status.CLOSED:
+            try:
+                message = actions.add_customer_message(
+                    ticket,
+                    prepared.body,
+                    channel=Channel.EMAIL,
+                    external_id=prepared.key,
+                    attachments=prepared.files,
+                )
+                outcome = Outcome.APPENDED
+            except TicketError as exc:
+                if exc.code != "ticket_closed":
+                    raise
+                ticket.status = Status.CLOSED  # closed meanwhile: fall through to a follow-up
+        if message is None:
+            category = mailbox.default_category if mailbox and mailbox.default_category_id else None
+            ticket = actions.create_ticket(
+                NewTicket(
+                    subject=prepared.subject,
+                    body=prepared.body,
+                    channel=Channel.EMAIL,
+                    email=sender,
+                    name=parsed.from_name[:120],
+                    language=prepared.language,
+                    category=category.slug if category and category.active else None,
+                    team=mailbox.default_team if mailbox else None,
+                    external_id=prepared.key,
+                    attachments=prepared.files,
+                    follow_up_of=ticket,  # set only when the ticket it answers is closed
+                )
+            )
+            message = ticket.messages.order_by("id").first()
+            outcome = Outcome.CREATED
+        assert ticket is not None
+        if prepared.dropped:
+            _note_dropped(ticket, prepared.dropped)
+        _log(prepared, mailbox=mailbox, source=source, outcome=outcome, ticket=ticket, message=message)
+    return IngestResult(outcome, ticket.reference, "")
+
+
+def _quarantine(prepared: Prepared, mailbox: Mailbox | None, source: str, reason: str) -> IngestResult:
+    try:
+        with transaction.atomic():
+            existing = _existing(prepared.key)
+            if existing is not None:
+                return existing
+            _log(prepared, mailbox=mailbox, source=source, outcome=Outcome.QUARANTINED, reason=reason)
+    except Exception:
+        logger.exception("could not even quarantine a mail (%s): %s", prepared.key, reason)
+        return IngestResult(Outcome.QUARANTINED, None, reason, kept=False)
+    return IngestResult(Outcome.QUARANTINED, None, reason)
+
+
+def ingest_prepared(
+    prepared: Prepared, mailbox: Mailbox | None = None, *, source: str = "pipe"
+) -> IngestResult:
+    try:
+        if prepared.problem:
+            return _quarantine(prepared, mailbox, source, prepared.problem)
+        existing = _existing(prepared.key)
+        if existing is not None:
+            return existing
+        try:
+            return _store(prepared, mailbox, source)
+        except DuplicateMessage as exc:
+            return IngestResult(Outcome.DUPLICATE, exc.extra.get("reference"), "already received")
+        except IntegrityError:
+            # A concurrent poll stored the same mail first (unique key): not an error.
+            existing = _existing(prepared.key)
+            if existing is not None:
+                return existing
+            raise
+        except TicketError as exc:
+            return _quarantine(prepared, mailbox, source, f"refused by the desk: {exc.code}: {exc.message}")
+    except Exception as exc:
+        logger.exception("ingest failed; quarantining %s", prepared.key)
+        return _quarantine(prepared, mailbox, source, f"internal error: {type(exc).__name__}: {exc}"[:500])
+
+
+def ingest(raw: bytes, mailbox: Mailbox | None = None, *, source: str = "pipe") -> IngestResult:
+    """Store one raw mail. Never raises; see the module docstring."""
+    try:
+        # A caller handing text (a webhook's JSON field) still gets its mail kept.
+        data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+    except Exception as exc:
+        return IngestResult(Outcome.QUARANTINED, None, f"not bytes: {type(exc).__name__}", kept=False)
+    return ingest_prepared(prepare(data), mailbox, source=source)
+
+
+def ingest_many(
+    raws: Iterable[bytes], mailbox: Mailbox | None = None, *, source: str = "imap"
+) -> list[IngestResult]:
+    """The poller's path: parse the whole batch first, then store it in few transactions.
+
+    Each mail still gets its own savepoint (its own outcome, its own idempotency check, a
+    failure quarantines only that mail); the commit, the expensive part on PostgreSQL, is
+    shared by up to EMAIL_INGEST_COMMIT_EVERY mails. The caller flags the IMAP messages only
+    after this returns, that is after the commit.
+    """
+    prepared = [prepare(bytes(raw)) for raw in raws]
+    every = max(1, settings.EMAIL_INGEST_COMMIT_EVERY)
+    results: list[IngestResult] = []
+    for start in range(0, len(prepared), every):
+        with transaction.atomic():
+            results += [ingest_prepared(p, mailbox, source=source) for p in prepared[start : start + every]]
+    return results
+
+
+def reprocess(row: InboundEmail) -> IngestResult:
+    """Run a quarantined mail through ingest again (after a fix); the old row is replaced."""
+    raw, mailbox, source = row.raw, row.mailbox, row.source
+    with transaction.atomic():
+        InboundEmail.objects.filter(pk=row.pk).delete()
+        result = ingest(raw, mailbox, source=source)
+        InboundEmail.objects.filter(sha256=row.sha256).update(reprocessed_at=timezone.now())
+    return result

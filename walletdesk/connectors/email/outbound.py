@@ -1,0 +1,240 @@
+"""Outbound mail: acknowledgements, agent replies and notices, threaded and retried.
+
+`send_notification` is the email adapter registered in `tickets.channels`. Every mail gets a
+Message-ID we record (`OutboundEmail`), so the customer's reply threads back by In-Reply-To.
+Automatic mail carries Auto-Submitted (RFC 3834) and is rate-limited per address, so two
+auto-responders cannot ping-pong. A failed send is retried with backoff by re-enqueueing the
+task with `run_after`; after the last attempt the ticket gets a note and a flag.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email.utils import make_msgid, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.tasks import default_task_backend
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from walletdesk.tickets import actions
+from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
+from walletdesk.tickets.tracking import tracking_url
+
+from .models import Mailbox, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+AUTOMATIC_KINDS = {"created": "auto-replied", "solved": "auto-generated"}
+
+
+def _domain() -> str:
+    configured = getattr(settings, "EMAIL_MESSAGE_ID_DOMAIN", "")
+    if configured:
+        return str(configured)
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "walletdesk.localhost"
+
+
+def new_message_id() -> str:
+    return make_msgid("wd", domain=_domain()).strip("<>")
+
+
+def _our_addresses() -> set[str]:
+    ours = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
+    ours |= {a.lower() for a in Mailbox.objects.exclude(address="").values_list("address", flat=True)}
+    return ours
+
+
+def rate_limited(address: str) -> str | None:
+    """Why automatic mail to this address must not go out now, or None."""
+    if address.lower() in _our_addresses():
+        return "our own address (mail loop)"
+    limit = settings.EMAIL_AUTO_REPLY_LIMIT_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    sent = OutboundEmail.objects.filter(
+        to_address=address,
+        automatic=True,
+        created_at__gte=since,
+        state__in=["queued", "sending", "retry", "sent"],
+    ).count()
+    if sent >= limit:
+        return f"{sent} automatic mails to this address in the last hour (limit {limit})"
+    return None
+
+
+def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
+    """(In-Reply-To, References): the customer's last Message-ID, and the recent thread."""
+    received = list(
+        Message.objects.filter(
+            ticket=ticket, channel=Channel.EMAIL, author_role=AuthorRole.CUSTOMER, external_id__isnull=False
+        )
+        .exclude(external_id__startswith="sha256")
+        .order_by("-created_at", "-id")
+        .values_list("external_id", "created_at")[:10]
+    )
+    sent = list(
+        OutboundEmail.objects.filter(ticket=ticket, state="sent")
+        .order_by("-created_at", "-id")
+        .values_list("message_id_header", "created_at")[:10]
+    )
+    in_reply_to = str(received[0][0]) if received else ""
+    thread = sorted([(at, str(mid)) for mid, at in received + sent])
+    return in_reply_to, [mid for _, mid in thread][-20:]
+
+
+def _context(ticket: Ticket, kind: str, message: Message | None) -> dict[str, object]:
+    return {
+        "ticket": ticket,
+        "message": message,
+        "kind": kind,
+        "tracking_url": tracking_url(ticket.reference, ticket.contact_id),
+    }
+
+
+def _language(ticket: Ticket) -> str:
+    return "zh-hans" if ticket.language.startswith("zh") else "en"
+
+
+def render_subject(ticket: Ticket, kind: str) -> str:
+    zh = _language(ticket) == "zh-hans"
+    ref, subject = ticket.reference, ticket.subject
+    if kind == "created":
+        text = (
+            f"[{ref}] 我们已收到您的请求：{subject}" if zh else f"[{ref}] We received your request: {subject}"
+        )
+    elif kind == "solved":
+        text = f"[{ref}] 您的请求已解决" if zh else f"[{ref}] Your request is solved"
+    else:
+        text = f"[{ref}] 回复：{subject}" if zh else f"[{ref}] Re: {subject}"
+    return " ".join(text.split())[:250]
+
+
+def render_bodies(ticket: Ticket, kind: str, message: Message | None) -> tuple[str, str]:
+    language = _language(ticket)
+    with translation.override(language):
+        context = _context(ticket, kind, message)
+        text = render_to_string(f"email_channel/notification.{language}.txt", context)
+        html = render_to_string(f"email_channel/notification.{language}.html", context)
+    return text, html
+
+
+def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str:
+    """The `tickets.channels` sender for email: record the mail, then try to send it now."""
+    to = (ticket.contact.email or "").strip()
+    if not to:
+        return "skipped"
+    automatic = kind in AUTOMATIC_KINDS
+    dedupe = {"created": f"created:{ticket.pk}", "reply": f"reply:{message.pk}" if message else None}.get(
+        kind
+    )
+    if dedupe and OutboundEmail.objects.filter(dedupe_key=dedupe).exists():
+        return "already_sent"
+    in_reply_to, references = thread_headers(ticket)
+    why_not = rate_limited(to) if automatic else None
+    try:
+        with transaction.atomic():
+            row = OutboundEmail.objects.create(
+                ticket=ticket,
+                message=message,
+                kind=kind,
+                automatic=automatic,
+                dedupe_key=dedupe,
+                message_id_header=new_message_id(),
+                in_reply_to=in_reply_to,
+                references=" ".join(references),
+                to_address=to,
+                subject=render_subject(ticket, kind),
+                state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.QUEUED,
+                last_error=why_not or "",
+            )
+    except IntegrityError:
+        return "already_sent"  # a concurrent run of the same notification
+    if why_not:
+        logger.info("not sending %s to %s: %s", kind, to, why_not)
+        return "suppressed"
+    return deliver(row.pk)
+
+
+def _build(row: OutboundEmail) -> EmailMultiAlternatives:
+    ticket = Ticket.objects.select_related("contact", "category").get(pk=row.ticket_id)
+    message = Message.objects.filter(pk=row.message_id).first() if row.message_id else None
+    text, html = render_bodies(ticket, row.kind, message)
+    headers = {
+        "Message-ID": f"<{row.message_id_header}>",
+        "X-WalletDesk-Ticket": ticket.reference,
+    }
+    if row.in_reply_to:
+        headers["In-Reply-To"] = f"<{row.in_reply_to}>"
+    if row.references:
+        headers["References"] = " ".join(f"<{r}>" for r in row.references.split())
+    if row.automatic:
+        headers["Auto-Submitted"] = AUTOMATIC_KINDS.get(row.kind, "auto-generated")
+        headers["X-Auto-Response-Suppress"] = "All"
+    mail = EmailMultiAlternatives(
+        subject=row.subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.to_address],
+        headers=headers,
+    )
+    mail.attach_alternative(html, "text/html")
+    return mail
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(settings.EMAIL_SEND_RETRY_BASE_SECONDS * 4 ** (attempt - 1), 6 * 3600))
+
+
+def deliver(outbound_id: int) -> str:
+    """Send one recorded mail. Claims it atomically, so two workers never send it twice."""
+    claimed = OutboundEmail.objects.filter(pk=outbound_id, state__in=["queued", "retry"]).update(
+        state="sending", attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not_claimed"
+    row = OutboundEmail.objects.get(pk=outbound_id)
+    try:
+        _build(row).send()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        if row.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:
+            OutboundEmail.objects.filter(pk=row.pk).update(state="retry", last_error=error)
+            _schedule_retry(row.pk, backoff(row.attempts))
+            return "retry"
+        OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error)
+        _note_failure(row, error)
+        return "failed"
+    OutboundEmail.objects.filter(pk=row.pk).update(state="sent", sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+def _schedule_retry(outbound_id: int, delay: timedelta) -> None:
+    from .tasks import deliver_outbound
+
+    if default_task_backend.supports_defer:
+        deliver_outbound.using(run_after=timezone.now() + delay).enqueue(outbound_id=outbound_id)
+    else:  # the immediate backend (tests): retry at once, still bounded by the attempt count
+        deliver_outbound.enqueue(outbound_id=outbound_id)
+
+
+def _note_failure(row: OutboundEmail, error: str) -> None:
+    ticket = Ticket.objects.get(pk=row.ticket_id)
+    what = {"reply": "An agent reply", "created": "The acknowledgement", "solved": "The solved notice"}.get(
+        row.kind, "A notification"
+    )
+    actions.add_system_note(
+        ticket,
+        f"{what} could not be emailed to {row.to_address} after {row.attempts} attempts: {error}",
+        kind="email_send_failed",
+        flag={
+            "code": "email_undelivered",
+            "reason": f"Email to the customer failed: {what.lower()} was not delivered.",
+        },
+        outbound=row.message_id_header,
+        error=error[:300],
+    )
