@@ -48,13 +48,24 @@ def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
-    from walletdesk.tickets import actions, registry, screening
+    from walletdesk.tickets import actions, registry, routing, screening, sla
 
-    for forget in (registry.forget, screening.forget_rules, actions.forget_categories):
+    caches = (registry.forget, screening.forget_rules, actions.forget_categories, sla.forget, routing.forget)
+    for forget in caches:
         forget()
     yield
-    for forget in (registry.forget, screening.forget_rules, actions.forget_categories):
+    for forget in caches:
         forget()
+
+
+# Every data migration that seeds rows, in migration order: (module, function).
+SEED_MIGRATIONS = [
+    ("walletdesk.tickets.migrations.0002_seed_categories_and_teams", "seed"),
+    ("walletdesk.tickets.migrations.0005_seed_triage_rules", "seed"),
+    ("walletdesk.tickets.migrations.0008_seed_sla_policies_and_macros", "seed"),
+    ("walletdesk.accounts.migrations.0003_identity_document_reviewers", "create_group"),
+    ("walletdesk.kb.migrations.0002_starter_content", "load"),
+]
 
 
 def ensure_seed_data() -> None:
@@ -72,8 +83,8 @@ def ensure_seed_data() -> None:
 
     if Category.objects.exists():
         return
-    for module in ("0002_seed_categories_and_teams", "0005_seed_triage_rules"):
-        importlib.import_module(f"walletdesk.tickets.migrations.{module}").seed(apps, None)
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture

@@ -65,7 +65,9 @@ INSTALLED_APPS = [
     "walletdesk.accounts",
     "walletdesk.kb",
     "walletdesk.tickets",
+    "walletdesk.reports",
     "walletdesk.connectors.inapp",
+    "walletdesk.connectors.email.apps.EmailChannelConfig",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -305,6 +307,15 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "walletdesk support <support@walletdesk.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Email channel (walletdesk.connectors.email): mailboxes are configured in the admin.
+EMAIL_POLL_SECONDS = env.integer("EMAIL_POLL_SECONDS", 30)  # tick of the poll task
+EMAIL_IMAP_BATCH = env.integer("EMAIL_IMAP_BATCH", 50)  # mails per FETCH, stored then flagged
+EMAIL_IMAP_TIMEOUT = env.integer("EMAIL_IMAP_TIMEOUT", 30)
+EMAIL_INGEST_COMMIT_EVERY = env.integer("EMAIL_INGEST_COMMIT_EVERY", 20)  # mails per commit (poller)
+EMAIL_AUTO_REPLY_LIMIT_PER_HOUR = env.integer("EMAIL_AUTO_REPLY_LIMIT_PER_HOUR", 5)  # per address
+EMAIL_SEND_MAX_ATTEMPTS = env.integer("EMAIL_SEND_MAX_ATTEMPTS", 5)
+EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)  # x4 per attempt
+EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("walletdesk.tickets.recovery_urls")),
     path("help/", include("walletdesk.kb.urls")),
     path("agent/kb/", include("walletdesk.kb.agent_urls")),
+    path("agent/email/", include("walletdesk.connectors.email.urls")),
+    path("agent/reports/", include("walletdesk.reports.urls")),
     path("agent/", include("walletdesk.tickets.agent_urls")),
     path("", include("walletdesk.tickets.portal_urls")),
 ]

@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # A transactional test's flush empties migration-seeded rows; the `starter` fixture reloads the
 # articles and flows, so this test does not depend on what ran before it.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
 
 def test_chinese_question_on_a_phone_gets_a_suggestion_that_opens(live_server: Any, starter: None) -> None:

@@ -77,3 +77,6 @@ class TicketEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "ticket", "kind", "actor")
     list_select_related = ("ticket", "actor")
     show_full_result_count = False
+
+
+from walletdesk.tickets import sla_admin  # noqa: E402,F401  (SLA, routing, macros: issue 6)

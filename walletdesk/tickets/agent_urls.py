@@ -1,6 +1,7 @@
 from django.urls import path
 
 from walletdesk.tickets import agent_views as views
+from walletdesk.tickets import macro_views
 
 app_name = "agent"
 urlpatterns = [
@@ -11,4 +12,5 @@ urlpatterns = [
     path("tickets/<str:reference>/update/", views.update, name="update"),
     path("tickets/<str:reference>/take/", views.take, name="take"),
     path("tickets/<str:reference>/merge/", views.merge, name="merge"),
+    path("tickets/<str:reference>/macro/", macro_views.apply_macro, name="macro"),
 ]

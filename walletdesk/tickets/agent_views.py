@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from walletdesk.accounts.agent_tools import security_summary
 
+from walletdesk.accounts.agent_tools import security_summary
 from walletdesk.tickets import access, actions, inbox
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
@@ -77,12 +77,18 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         for key in ("view", "status", "priority", "category", "channel", "team", "q")
     }
     params["view"] = params["view"] if params["view"] in inbox.VIEWS else "open"
+    sort = request.GET.get("sort")
+    params["sort"] = sort if sort in inbox.SORTS else inbox.default_sort(params["view"])
     visible = access.agent_tickets(request.user)
     tickets = inbox.filtered(visible, request.user, params)
     cursor = request.GET.get("cursor")
-    rows, next_cursor = inbox.page(
-        tickets, cursor=int(cursor) if cursor and cursor.isdigit() else None, limit=50
-    )
+    next_cursor: int | str | None
+    if params["sort"] == "due":
+        rows, next_cursor = inbox.page_by_due(tickets, cursor=cursor, limit=50)
+    else:
+        rows, next_cursor = inbox.page(
+            tickets, cursor=int(cursor) if cursor and cursor.isdigit() else None, limit=50
+        )
     now = timezone.now()
     for ticket in rows:
         ticket.sla_state = sla_state(ticket, now)  # type: ignore[attr-defined]

@@ -192,6 +192,16 @@ class Ticket(models.Model):
     first_reply_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_reply_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
+    # The SLA clock (walletdesk.tickets.sla): the policy in force, when the current pause
+    # began (pending / on hold / solved), the closed pauses as [[start, end], ...] ISO strings,
+    # and since when a customer message has been waiting for the next reply.
+    sla_policy = models.ForeignKey(
+        "SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_pauses = models.JSONField(default=list, blank=True)
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    followed_up_at = models.DateTimeField(null=True, blank=True)  # last "follow up" press
 
     # jieba-segmented subject + public and internal message text, for full-text search.
     search_text = models.TextField(blank=True, editable=False)
@@ -388,3 +398,221 @@ class PhishingDomain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list_type}: {self.domain}"
+
+
+# --- SLA, routing and automation (issue 6) ------------------------------------------------------
+
+
+class Assignment(models.TextChoices):
+    NONE = "none", _("Leave unassigned")
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    LEAST_OPEN = "least_open", _("Fewest open tickets")
+
+
+def _default_weekly_hours() -> dict[str, list[list[str]]]:
+    return {str(day): [["09:00", "18:00"]] for day in range(5)}
+
+
+def _default_countries() -> list[str]:
+    return ["CN"]
+
+
+class TeamSettings(models.Model):
+    """A team's business hours (its SLA calendar) and how new tickets are assigned in it."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="settings")
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    weekly_hours = models.JSONField(
+        _("weekly hours"),
+        default=_default_weekly_hours,
+        help_text='{"0": [["09:00", "18:00"]], ...}: weekday 0 = Monday; missing days are closed.',
+    )
+    holiday_countries = models.JSONField(
+        _("public holidays of"), default=_default_countries, blank=True, help_text='e.g. ["CN", "HK"]'
+    )
+    days_off = models.JSONField(_("custom days off"), default=list, blank=True, help_text='["2026-12-24"]')
+    assignment = models.CharField(
+        _("assignment"), max_length=16, choices=Assignment.choices, default=Assignment.NONE
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("team settings")
+        verbose_name_plural = _("team settings")
+
+    def __str__(self) -> str:
+        return f"{self.team}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from walletdesk.tickets import sla
+
+        try:
+            sla.calendar_from_settings(self)
+        except (ValueError, TypeError, KeyError, LookupError) as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class SlaPolicy(models.Model):
+    """Reply-time targets for one priority, optionally only for a category and/or channel.
+
+    The most specific active policy wins (category and channel, then category, then channel,
+    then the general one); `position` breaks ties.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    first_reply_minutes = models.PositiveIntegerField(_("first reply (minutes)"))
+    next_reply_minutes = models.PositiveIntegerField(_("next reply (minutes)"), null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)
+    around_the_clock = models.BooleanField(
+        _("24/7"), default=False, help_text=_("Count calendar time, not the team's business hours.")
+    )
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaCheck(models.Model):
+    """One timer: "look at this ticket at `run_at`". The worker claims it exactly once.
+
+    `due_at` is the due time (or, for follow-ups, the moment the ticket became pending) the
+    timer was set for: if the ticket's clock has moved since, the check is stale and does nothing.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_REPLY_WARN = "first_reply_warn"
+        FIRST_REPLY_BREACH = "first_reply_breach"
+        NEXT_REPLY_WARN = "next_reply_warn"
+        NEXT_REPLY_BREACH = "next_reply_breach"
+        RESOLUTION_WARN = "resolution_warn"
+        RESOLUTION_BREACH = "resolution_breach"
+        PENDING_REMINDER = "pending_reminder"
+        PENDING_AUTOSOLVE = "pending_autosolve"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_checks")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    run_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind", "due_at"], name="uniq_sla_check"),
+        ]
+        indexes = [models.Index(fields=["claimed_at", "run_at"], name="sla_check_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ticket_id} @ {self.run_at:%Y-%m-%d %H:%M}"
+
+
+class EscalationRule(models.Model):
+    """What happens when a ticket breaches its SLA. Every matching active rule applies."""
+
+    class Clock(models.TextChoices):
+        ANY = "any", _("Any clock")
+        FIRST_REPLY = "first_reply", _("First reply")
+        NEXT_REPLY = "next_reply", _("Next reply")
+        RESOLUTION = "resolution", _("Resolution")
+
+    class Action(models.TextChoices):
+        NOTIFY_LEAD = "notify_lead", _("Notify the team lead")
+        RAISE_PRIORITY = "raise_priority", _("Raise the priority one step")
+        REASSIGN = "reassign", _("Reassign")
+
+    name = models.CharField(_("name"), max_length=100)
+    clock = models.CharField(max_length=16, choices=Clock.choices, default=Clock.ANY)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    assign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    move_to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("escalation rule")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """New tickets matching every filled-in condition go to `team` (first rule by position)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
+    channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
+    language = models.CharField(
+        max_length=10, blank=True, choices=[("", "any"), ("zh", "Chinese"), ("en", "English")]
+    )
+    keywords = models.TextField(blank=True, help_text=_("One per line; any one matching is enough."))
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("routing rule")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Macro(models.Model):
+    """A canned reply in both languages, with placeholders and optional field changes.
+
+    Placeholders: {customer_name}, {reference}, {agent_name}, {article:slug} (a help-centre link).
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    body_en = models.TextField()
+    body_zh = models.TextField()
+    set_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
+    set_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    set_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("macro")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CsatSurvey(models.Model):
+    """One satisfaction survey, sent when a ticket is solved."""
+
+    class Rating(models.TextChoices):
+        GOOD = "good", _("Good, I'm satisfied")
+        BAD = "bad", _("Bad, I'm unsatisfied")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    sent_at = models.DateTimeField(default=timezone.now)
+    rating = models.CharField(max_length=4, choices=Rating.choices, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at"], name="csat_sent_idx")]
+
+    def __str__(self) -> str:
+        return f"survey {self.pk} for {self.ticket_id}"

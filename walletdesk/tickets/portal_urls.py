@@ -1,7 +1,7 @@
 from django.urls import path
 
+from walletdesk.tickets import csat_views, verify_views
 from walletdesk.tickets import portal_views as views
-from walletdesk.tickets import verify_views
 
 app_name = "portal"
 urlpatterns = [
@@ -13,6 +13,9 @@ urlpatterns = [
     path("track/<str:token>/", views.track, name="track"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.my_request, name="my_request"),
+    path("requests/<str:reference>/follow-up/", csat_views.follow_up_mine, name="follow_up"),
+    path("track/<str:token>/follow-up/", csat_views.follow_up_by_link, name="follow_up_by_link"),
+    path("requests/<str:reference>/satisfaction/<str:token>/", csat_views.survey, name="csat"),
     path("files/<int:pk>/", views.attachment, name="attachment"),
     path("files/<int:pk>/<str:token>/", views.attachment, name="attachment_by_link"),
 ]

@@ -1,17 +1,149 @@
-"""Where a new ticket goes: its team, and (later) an agent in that team.
+"""Where a new ticket goes: its team, and an agent in that team.
 
 `route()` runs inside `create_ticket`'s transaction, before the insert, on the unsaved ticket.
-Today the team comes from the category (or the channel's own choice); routing rules and
-assignment within a team plug in here.
+
+Team: a channel's explicit choice (`requested_team`) wins; otherwise the first active
+`RoutingRule` (by position) whose filled-in conditions all match (category, channel,
+language, any one keyword in the text); otherwise the category's default team.
+
+Agent: the team's `TeamSettings.assignment` says how: leave unassigned, round-robin, or the
+member with the fewest open tickets. Away agents (`User.is_away`), inactive users and non-staff
+are skipped. The team's settings row is locked (core.locks) while choosing, so two tickets
+created at once never both pick "the next" agent from the same state.
 """
 
 from __future__ import annotations
 
-from walletdesk.tickets.models import Team, Ticket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+
+from walletdesk.core.locks import lock_rows
+from walletdesk.tickets.models import ACTIVE_STATUSES, Assignment, RoutingRule, Team, TeamSettings, Ticket
+
+_TTL = 30.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A routing rule as plain data, matched without touching the database."""
+
+    team_id: int
+    category_id: int | None = None
+    channel: str = ""
+    language: str = ""
+    keywords: tuple[str, ...] = ()
+
+    def matches(self, *, category_id: int | None, channel: str, language: str, text: str) -> bool:
+        if self.category_id is not None and self.category_id != category_id:
+            return False
+        if self.channel and self.channel != channel:
+            return False
+        if self.language and not language.lower().startswith(self.language):
+            return False
+        if self.keywords:
+            folded = text.casefold()
+            return any(k in folded for k in self.keywords)
+        return True
+
+
+_rule_cache: tuple[float, list[Rule]] | None = None
+
+
+def forget() -> None:
+    global _rule_cache
+    _rule_cache = None
+
+
+def _rules() -> list[Rule]:
+    global _rule_cache
+    now = time.monotonic()
+    if _rule_cache is None or now - _rule_cache[0] > _TTL:
+        rows = RoutingRule.objects.filter(active=True).order_by("position", "pk")
+        _rule_cache = (
+            now,
+            [
+                Rule(
+                    team_id=r.team_id,
+                    category_id=r.category_id,
+                    channel=r.channel,
+                    language=r.language,
+                    keywords=tuple(k.strip().casefold() for k in r.keywords.splitlines() if k.strip()),
+                )
+                for r in rows
+            ],
+        )
+    return _rule_cache[1]
+
+
+def first_match(
+    rules: list[Rule], *, category_id: int | None, channel: str, language: str, text: str
+) -> Rule | None:
+    return next(
+        (
+            r
+            for r in rules
+            if r.matches(category_id=category_id, channel=channel, language=language, text=text)
+        ),
+        None,
+    )
 
 
 def route(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> None:
     if requested_team is not None:
         ticket.team = requested_team
-    elif ticket.category is not None:
-        ticket.team = ticket.category.default_team
+    else:
+        rule = first_match(
+            _rules(),
+            category_id=ticket.category_id,
+            channel=ticket.channel,
+            language=ticket.language,
+            text=f"{ticket.subject}\n{text}",
+        )
+        if rule is not None:
+            ticket.team_id = rule.team_id
+        elif ticket.category is not None:
+            ticket.team = ticket.category.default_team
+    if ticket.team_id is not None and ticket.assignee_id is None:
+        agent = pick_agent(ticket.team_id)
+        if agent is not None:
+            ticket.assignee = agent
+
+
+def _available(team_id: int) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(teams__pk=team_id, is_active=True, is_staff=True, is_away=False)
+        .order_by("pk")
+    )
+
+
+def pick_agent(team_id: int) -> Any | None:
+    """The agent the team's assignment mode chooses, or None (no mode, nobody available)."""
+    settings_id = (
+        TeamSettings.objects.filter(team_id=team_id)
+        .exclude(assignment=Assignment.NONE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if settings_id is None:
+        return None
+    team_settings = lock_rows(TeamSettings, [settings_id])[settings_id]
+    candidates = _available(team_id)
+    if team_settings.assignment == Assignment.ROUND_ROBIN:
+        last = team_settings.last_assigned_id or 0
+        agent = candidates.filter(pk__gt=last).first() or candidates.first()
+    else:
+        agent = (
+            candidates.annotate(open_count=Count("assigned", filter=Q(assigned__status__in=ACTIVE_STATUSES)))
+            .order_by("open_count", "pk")
+            .first()
+        )
+    if agent is not None:
+        team_settings.last_assigned = agent
+        team_settings.save(update_fields=["last_assigned"])
+    return agent

@@ -1,6 +1,6 @@
 """Give an agent a bearer token for the API; the raw value is printed once and never stored.
 
-    walletdesk manage issue_api_token alice@example.com --name "crm sync"
+walletdesk manage issue_api_token alice@example.com --name "crm sync"
 """
 
 from __future__ import annotations
