@@ -351,6 +351,7 @@ def create_ticket(new: NewTicket) -> Ticket:
                 )
                 sla.on_created(ticket, now)
                 ticket.save(force_insert=True)
+                sla.after_insert(ticket)
                 message = Message.objects.create(
                     ticket=ticket,
                     author_role=AuthorRole.AGENT if new.actor else AuthorRole.CUSTOMER,

@@ -17,8 +17,8 @@ its inputs. Three clocks:
 
 Every clock stops while the ticket is pending (waiting on the customer), on hold, solved or
 closed; the time in those states is stored as pauses and does not count. While paused there is
-no due time (the state is "paused"). After each change the ticket's timers (`sla_tasks`) are
-rescheduled once the transaction commits.
+no due time (the state is "paused"). After each change the ticket's next timer (`sla_tasks`)
+is armed in the same transaction.
 """
 
 from __future__ import annotations
@@ -198,20 +198,31 @@ def _recompute(ticket: Ticket, now: datetime) -> list[str]:
     if ticket.status not in DONE_STATUSES:
         ticket.resolution_due = due_at(ticket, "resolution")
         fields.append("resolution_due")
-    _schedule_on_commit(ticket)
+    _schedule(ticket)
     return fields
 
 
-def _schedule_on_commit(ticket: Ticket) -> None:
-    # The ticket may not have a primary key yet (on_created runs before the insert): read it
-    # when the transaction commits. Timers of a rolled-back change are never scheduled.
-    def schedule() -> None:
-        from walletdesk.tickets import sla_tasks
+def _schedule(ticket: Ticket) -> None:
+    """Arm the ticket's next timer in the action's own transaction.
 
-        if ticket.pk is not None:
-            sla_tasks.schedule(ticket.pk)
+    The timer rows and their task are written with the change that made them due, so a crash
+    cannot lose them and a rolled-back change never leaves a timer behind. A new ticket has no
+    primary key yet when `on_created` runs: `after_insert` arms it once it has one.
+    """
+    from walletdesk.tickets import sla_tasks
 
-    transaction.on_commit(schedule)
+    if ticket.pk is None:
+        ticket._sla_schedule_after_insert = True  # type: ignore[attr-defined]
+        return
+    sla_tasks.schedule(ticket.pk, ticket=ticket)
+
+
+def after_insert(ticket: Ticket) -> None:
+    from walletdesk.tickets import sla_tasks
+
+    if getattr(ticket, "_sla_schedule_after_insert", False):
+        ticket._sla_schedule_after_insert = False  # type: ignore[attr-defined]
+        sla_tasks.schedule(ticket.pk, ticket=ticket, fresh=True)
 
 
 # --- hooks called by actions ------------------------------------------------------------------

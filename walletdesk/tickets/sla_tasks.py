@@ -102,21 +102,25 @@ def _supports_run_after() -> bool:
     return bool(sla_check.get_backend().supports_defer)
 
 
-def schedule(ticket_id: int, *, ahead: int = 1) -> list[int]:
+def schedule(
+    ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None, fresh: bool = False
+) -> list[int]:
     """Arm the ticket's next `ahead` timers, retire stale ones, enqueue a task per new check.
 
     Only the next timer is armed by default (the first-reply warning, say); when it has run,
     `run_check` arms the one after it. A new ticket thus writes one check and one task row,
     not one per clock, and a ticket answered early never had its later timers written at all.
     """
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    # Actions pass the ticket they are saving (its due fields are already the new ones); a
+    # `fresh` ticket was inserted in this transaction and has no checks to compare against.
+    ticket = ticket if ticket is not None else Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return []
     wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
     now = timezone.now()
     created: list[SlaCheck] = []
     with transaction.atomic():
-        existing = list(SlaCheck.objects.filter(ticket_id=ticket_id))
+        existing = [] if fresh else list(SlaCheck.objects.filter(ticket_id=ticket_id))
         keep = {(k, d) for k, d, _ in wanted}
         stale = [c.pk for c in existing if c.claimed_at is None and (c.kind, c.due_at) not in keep]
         if stale:
@@ -128,6 +132,11 @@ def schedule(ticket_id: int, *, ahead: int = 1) -> list[int]:
         upcoming = [w for w in wanted if (w[0], w[1]) not in done][:ahead]
         for kind, due, run_at in upcoming:
             if (kind, due) in armed:
+                continue
+            if fresh:  # nobody else can see this ticket yet: no race, no savepoint
+                created.append(
+                    SlaCheck.objects.create(ticket_id=ticket_id, kind=kind, due_at=due, run_at=run_at)
+                )
                 continue
             try:
                 with transaction.atomic():
