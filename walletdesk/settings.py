@@ -319,6 +319,7 @@ EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: 
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
+KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
 # First-reply promise per priority, in hours, until SLA policies say otherwise.
 FIRST_REPLY_HOURS = {"urgent": 1, "high": 4, "normal": 24, "low": 48}
 
