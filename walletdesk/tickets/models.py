@@ -206,6 +206,10 @@ class Ticket(models.Model):
     # jieba-segmented subject + public and internal message text, for full-text search.
     search_text = models.TextField(blank=True, editable=False)
 
+    # Not a column: set by sla.on_created so the new ticket's first timer is armed right after
+    # the insert gives it a primary key (see sla.after_insert).
+    _sla_schedule_after_insert: bool = False
+
     class Meta:
         indexes = [
             models.Index(fields=["status", "priority", "created_at"], name="ticket_inbox_idx"),

@@ -212,7 +212,7 @@ def _schedule(ticket: Ticket) -> None:
     from walletdesk.tickets import sla_tasks
 
     if ticket.pk is None:
-        ticket._sla_schedule_after_insert = True  # type: ignore[attr-defined]
+        ticket._sla_schedule_after_insert = True
         return
     sla_tasks.schedule(ticket.pk, ticket=ticket)
 
@@ -220,8 +220,8 @@ def _schedule(ticket: Ticket) -> None:
 def after_insert(ticket: Ticket) -> None:
     from walletdesk.tickets import sla_tasks
 
-    if getattr(ticket, "_sla_schedule_after_insert", False):
-        ticket._sla_schedule_after_insert = False  # type: ignore[attr-defined]
+    if ticket._sla_schedule_after_insert:
+        ticket._sla_schedule_after_insert = False
         sla_tasks.schedule(ticket.pk, ticket=ticket, fresh=True)
 
 
