@@ -376,6 +376,8 @@ def create_ticket(new: NewTicket) -> Ticket:
                             "category": category.slug if category else None,
                             "priority": priority,
                             "triaged": bool(triage),
+                            "team": ticket.team_id,
+                            "assignee": ticket.assignee_id,  # routing's choice, if it made one
                         },
                     )
                 ]
