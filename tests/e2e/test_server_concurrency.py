@@ -18,8 +18,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -38,7 +36,6 @@ def post(url: str, n: int) -> int:
         return int(response.status)
 
 
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="exercises the embedded SQLite default")
 def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
