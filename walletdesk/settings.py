@@ -236,6 +236,9 @@ USE_TZ = True
 # --- files ------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+if not PRODUCTION:
+    # WhiteNoise serves from the finders here, but warns on every start if the root is missing.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "walletdesk" / "static"]
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Attachments are never served from a public URL; views stream them after a permission check.
