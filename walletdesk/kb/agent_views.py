@@ -9,36 +9,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from walletdesk.kb import actions, queries, reports
+from walletdesk.core.agents import agent_required
+from walletdesk.kb import actions, reports
 from walletdesk.kb.actions import KbError
 from walletdesk.kb.forms import ArticleForm, TroubleshooterForm
 from walletdesk.kb.models import Article, ArticleStatus, Troubleshooter
 
 View = Callable[..., HttpResponse]
-
-
-def agent_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not queries.is_agent(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _article(slug: str) -> Article:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
+from walletdesk.core.agents import is_agent
 from walletdesk.kb import index
 from walletdesk.kb.models import (
     Article,
@@ -18,11 +19,6 @@ from walletdesk.kb.models import (
     Troubleshooter,
     other_language,
 )
-
-
-def is_agent(user: Any) -> bool:
-    """Agents edit the help centre and preview drafts; same rule as the ticket desk."""
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
 def visible_articles(user: Any = None) -> QuerySet[Article]:

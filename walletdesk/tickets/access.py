@@ -13,11 +13,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from walletdesk.core.agents import is_agent
 from walletdesk.tickets.models import Ticket
-
-
-def is_agent(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
 def sees_all(user: Any) -> bool:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages as flash
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import security_summary
+from walletdesk.core.agents import agent_required
 from walletdesk.tickets import access, actions, inbox
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
@@ -32,18 +29,6 @@ from walletdesk.tickets.models import (
 from walletdesk.tickets.sla import current_due, sla_state
 
 View = Callable[..., HttpResponse]
-
-
-def agent_required(view: View) -> View:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not access.is_agent(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _ticket(request: HttpRequest, reference: str) -> Ticket:
