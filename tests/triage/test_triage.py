@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -219,10 +218,7 @@ def test_shipped_rules_reach_85_percent_on_the_labelled_set(rules: list[TriageRu
     assert sum(res.priority == "urgent" for _, res in urgent) / len(urgent) >= 0.85
 
 
-def test_classification_is_fast(rules: list[TriageRule]) -> None:
-    compiled = compile_rules(rules)
+def test_compiled_rules_classify_like_the_plain_list(rules: list[TriageRule]) -> None:
+    # Speed is measured in bench/triage_eval.py; here, precompiling must not change the answer.
     text = "我的钱包里少了500U，不是我转的 and there's a tx I never approved, plz help " * 3
-    began = time.perf_counter()
-    for _ in range(500):
-        classify(text, compiled)
-    assert (time.perf_counter() - began) / 500 < 0.002  # well under 2 ms a ticket
+    assert classify(text, compile_rules(rules)) == classify(text, rules)
