@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from walletdesk.core.agents import agent_required
 from walletdesk.reports import charts, metrics
 from walletdesk.tickets import access
-from walletdesk.tickets.agent_views import agent_required
 from walletdesk.tickets.models import Team
 
 MAX_DAYS = 366

@@ -11,7 +11,6 @@ acknowledgement.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import audit
+from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import routing, screening, search, sla
 from walletdesk.tickets.files import CheckedFile
@@ -133,24 +133,14 @@ def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-_CATEGORY_TTL = 30.0
-_category_cache: tuple[float, dict[str, Category]] | None = None
+def _load_categories() -> dict[str, Category]:
+    return {c.slug: c for c in Category.objects.filter(active=True).select_related("default_team")}
 
 
-def _active_categories() -> dict[str, Category]:
-    # Categories change a few times a year and every ticket needs one: read them once per TTL
-    # per process rather than once per ticket.
-    global _category_cache
-    now = time.monotonic()
-    if _category_cache is None or now - _category_cache[0] > _CATEGORY_TTL:
-        rows = Category.objects.filter(active=True).select_related("default_team")
-        _category_cache = (now, {c.slug: c for c in rows})
-    return _category_cache[1]
-
-
-def forget_categories() -> None:
-    global _category_cache
-    _category_cache = None
+# Categories change a few times a year and every ticket needs one.
+_categories = ProcessCache(_load_categories)
+_active_categories = _categories.get
+forget_categories = _categories.forget
 
 
 def _category(slug: str | None) -> Category | None:

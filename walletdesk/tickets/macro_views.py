@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from walletdesk.core.agents import agent_required
 from walletdesk.tickets import access, macros
 from walletdesk.tickets.actions import TicketError
-from walletdesk.tickets.agent_views import _ticket, _ticket_page, agent_required
+from walletdesk.tickets.agent_views import _ticket, _ticket_page
 from walletdesk.tickets.forms import AgentReplyForm
 from walletdesk.tickets.models import Macro
 

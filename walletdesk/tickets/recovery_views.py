@@ -21,9 +21,10 @@ from walletdesk.accounts.actions import AccountError
 from walletdesk.accounts.documents import DocumentRejected, PreparedDocument, prepare
 from walletdesk.accounts.forms import AgentActionForm, RecoveryCaseForm, ResetMFAForm
 from walletdesk.accounts.models import DocumentSide, RecoveryCase, User
+from walletdesk.core.agents import agent_required
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.agent_views import _ticket, agent_required
+from walletdesk.tickets.agent_views import _ticket
 from walletdesk.tickets.models import Channel, Ticket
 from walletdesk.tickets.tracking import make_token
 

@@ -14,12 +14,12 @@ created at once never both pick "the next" agent from the same state.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
 
+from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets.models import ACTIVE_STATUSES, Assignment, RoutingRule, Team, TeamSettings, Ticket
 
@@ -49,49 +49,36 @@ class Rule:
         return True
 
 
-_rule_cache: tuple[float, list[Rule]] | None = None
-
-
-_assigning_cache: tuple[float, dict[int, int]] | None = None
-
-
-def forget() -> None:
-    global _rule_cache, _assigning_cache
-    _rule_cache = _assigning_cache = None
-
-
-def _assigning_teams() -> dict[int, int]:
+def _load_assigning_teams() -> dict[int, int]:
     """team id -> TeamSettings id, for the teams that assign automatically.
 
     Most teams leave tickets unassigned; knowing which do saves a query on every new ticket.
     """
-    global _assigning_cache
-    now = time.monotonic()
-    if _assigning_cache is None or now - _assigning_cache[0] > _TTL:
-        rows = TeamSettings.objects.exclude(assignment=Assignment.NONE).values_list("team_id", "pk")
-        _assigning_cache = (now, dict(rows))
-    return _assigning_cache[1]
+    return dict(TeamSettings.objects.exclude(assignment=Assignment.NONE).values_list("team_id", "pk"))
 
 
-def _rules() -> list[Rule]:
-    global _rule_cache
-    now = time.monotonic()
-    if _rule_cache is None or now - _rule_cache[0] > _TTL:
-        rows = RoutingRule.objects.filter(active=True).order_by("position", "pk")
-        _rule_cache = (
-            now,
-            [
-                Rule(
-                    team_id=r.team_id,
-                    category_id=r.category_id,
-                    channel=r.channel,
-                    language=r.language,
-                    keywords=tuple(k.strip().casefold() for k in r.keywords.splitlines() if k.strip()),
-                )
-                for r in rows
-            ],
+def _load_rules() -> list[Rule]:
+    return [
+        Rule(
+            team_id=r.team_id,
+            category_id=r.category_id,
+            channel=r.channel,
+            language=r.language,
+            keywords=tuple(k.strip().casefold() for k in r.keywords.splitlines() if k.strip()),
         )
-    return _rule_cache[1]
+        for r in RoutingRule.objects.filter(active=True).order_by("position", "pk")
+    ]
+
+
+_rule_cache = ProcessCache(_load_rules, _TTL)
+_assigning_cache = ProcessCache(_load_assigning_teams, _TTL)
+_rules = _rule_cache.get
+_assigning_teams = _assigning_cache.get
+
+
+def forget() -> None:
+    _rule_cache.forget()
+    _assigning_cache.forget()
 
 
 def first_match(

@@ -7,11 +7,11 @@ agents see in the inbox.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from walletdesk import shield
+from walletdesk.core.cache import ProcessCache
 from walletdesk.tickets import triage as triage_rules
 
 SECRET_TAG = "secret-removed"  # noqa: S105 - a tag name, not a password
@@ -59,37 +59,28 @@ def outbound_risks(text: str) -> list[dict[str, str]]:
     return [{"code": r.code, "reason": r.reason} for r in risks]
 
 
-_RULES_TTL = 30.0
-_rules_cache: tuple[float, triage_rules.CompiledRules] | None = None
+def _load_rules() -> triage_rules.CompiledRules:
+    from walletdesk.tickets.models import TriageRuleRecord
+
+    rules = [
+        triage_rules.TriageRule(
+            category=r.category_id,
+            keywords=tuple(k.strip() for k in r.keywords.splitlines() if k.strip()),
+            weight=r.weight,
+            language=r.language,
+            priority=r.priority or None,
+            negatable=r.negatable,
+        )
+        for r in TriageRuleRecord.objects.filter(active=True)
+    ]
+    # With every rule switched off, triage still works on the shipped defaults.
+    return triage_rules.compile_rules(rules or triage_rules.load_default_rules())
 
 
-def _rules() -> triage_rules.CompiledRules:
-    # Admin edits reach every process within the TTL without a query per ticket.
-    global _rules_cache
-    now = time.monotonic()
-    if _rules_cache is None or now - _rules_cache[0] > _RULES_TTL:
-        from walletdesk.tickets.models import TriageRuleRecord
-
-        records = list(TriageRuleRecord.objects.filter(active=True))
-        rules = [
-            triage_rules.TriageRule(
-                category=r.category_id,
-                keywords=tuple(k.strip() for k in r.keywords.splitlines() if k.strip()),
-                weight=r.weight,
-                language=r.language,
-                priority=r.priority or None,
-                negatable=r.negatable,
-            )
-            for r in records
-        ]
-        # With every rule switched off, triage still works on the shipped defaults.
-        _rules_cache = (now, triage_rules.compile_rules(rules or triage_rules.load_default_rules()))
-    return _rules_cache[1]
-
-
-def forget_rules() -> None:
-    global _rules_cache
-    _rules_cache = None
+# Admin edits reach every process within the TTL without a query per ticket.
+_rules_cache = ProcessCache(_load_rules)
+_rules = _rules_cache.get
+forget_rules = _rules_cache.forget
 
 
 def triage(text: str) -> Any:

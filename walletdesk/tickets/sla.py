@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from django.conf import settings
 from django.db import transaction
 
+from walletdesk.core.cache import ProcessCache
 from walletdesk.tickets import sla_clock
 from walletdesk.tickets.sla_clock import BusinessCalendar
 
@@ -64,26 +65,22 @@ class Targets:
         }[clock]
 
 
-_policy_cache: tuple[float, list[Any]] | None = None
+def _load_policies() -> list[Any]:
+    from walletdesk.tickets.models import SlaPolicy
+
+    return list(SlaPolicy.objects.filter(active=True))
+
+
+_policy_cache = ProcessCache(_load_policies, _TTL)
+_policies = _policy_cache.get
 _calendar_cache: dict[int | None, tuple[float, BusinessCalendar]] = {}
 ALWAYS_OPEN = BusinessCalendar(always_open=True)
 
 
 def forget() -> None:
     """Drop the per-process caches (admin saves, tests)."""
-    global _policy_cache
-    _policy_cache = None
+    _policy_cache.forget()
     _calendar_cache.clear()
-
-
-def _policies() -> list[Any]:
-    global _policy_cache
-    from walletdesk.tickets.models import SlaPolicy
-
-    now = time.monotonic()
-    if _policy_cache is None or now - _policy_cache[0] > _TTL:
-        _policy_cache = (now, list(SlaPolicy.objects.filter(active=True)))
-    return _policy_cache[1]
 
 
 def _minutes(value: int | None) -> timedelta | None:

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk import shield
+from walletdesk.core.agents import agent_required
 from walletdesk.tickets import access
-from walletdesk.tickets.agent_views import agent_required
 
 from .health import mailbox_rows
 from .inbound import reprocess
