@@ -16,6 +16,7 @@ a failed action rolls back its claim and is retried by the task framework.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from walletdesk.core import queue, rows
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import sla
 from walletdesk.tickets.models import (
@@ -119,7 +121,8 @@ def schedule(
     wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
     now = timezone.now()
     created: list[SlaCheck] = []
-    with transaction.atomic():
+    # A fresh ticket is inside its creating transaction already and has nothing to race.
+    with contextlib.nullcontext() if fresh else transaction.atomic():
         existing = [] if fresh else list(SlaCheck.objects.filter(ticket_id=ticket_id))
         keep = {(k, d) for k, d, _ in wanted}
         stale = [c.pk for c in existing if c.claimed_at is None and (c.kind, c.due_at) not in keep]
@@ -134,9 +137,9 @@ def schedule(
             if (kind, due) in armed:
                 continue
             if fresh:  # nobody else can see this ticket yet: no race, no savepoint
-                created.append(
-                    SlaCheck.objects.create(ticket_id=ticket_id, kind=kind, due_at=due, run_at=run_at)
-                )
+                check = SlaCheck(ticket_id=ticket_id, kind=kind, due_at=due, run_at=run_at)
+                rows.insert([check])
+                created.append(check)
                 continue
             try:
                 with transaction.atomic():
@@ -146,8 +149,10 @@ def schedule(
             except IntegrityError:
                 continue  # a concurrent schedule() made it; its task is enqueued there
         if _supports_run_after():
-            for check in created:
-                sla_check.using(run_after=max(check.run_at, now)).enqueue(check_id=check.pk)
+            queue.enqueue_many(
+                (sla_check.using(run_after=max(check.run_at, now)), {"check_id": check.pk})
+                for check in created
+            )
     return [c.pk for c in created]
 
 
