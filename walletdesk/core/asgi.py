@@ -1,4 +1,4 @@
-"""An ASGI handler for a project of sync views: one hop into the worker thread per request.
+"""An ASGI handler for a project of sync views: one hop into a worker thread per request.
 
 Django's stock handler has two costs a sync project does not need:
 
@@ -14,10 +14,15 @@ Django's stock handler has two costs a sync project does not need:
 
 So this handler builds the chain in sync mode and runs everything between reading the body
 and sending the response — the started signal, the whole chain and, for ordinary responses,
-`close()` with its finished signal — in one `sync_to_async` call on the process's one
-long-lived thread. That thread keeps its database connection (CONN_MAX_AGE decides), and the
-sync work of one process is serialised on it, which is what a 2-core box wants: one busy
-process per core, no GIL thrash.
+`close()` with its finished signal — in one call on a worker thread.
+
+The worker threads are a small pool per process (`THREADS`), each with its own long-lived
+database connection (CONN_MAX_AGE decides). Django's default under ASGI is one thread per
+process for all sync code; with a pool, requests that wait — on the ticket writer's group
+commit (tickets.intake), on the SQLite writer lock, on PostgreSQL — let the next request's
+Python run meanwhile, and concurrent ticket creations can share one commit. The pool is small
+because the GIL makes more threads pure overhead on a 2-core box: the parallelism is the
+processes (core.serve), the threads only fill the waits.
 
 Dropped on purpose: Django's disconnect listener, which cancels an *async* view when the client
 goes away; a sync view cannot be cancelled anyway. An async view, if one is ever added, still
@@ -26,6 +31,7 @@ works: the sync chain runs it through `async_to_sync`.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import Any
 
@@ -37,11 +43,14 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
+THREADS = 8
+
 
 class PersistentASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
+        self._threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="web")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -55,17 +64,19 @@ class PersistentASGIHandler(ASGIHandler):
             return
         with closing(body_file):
             set_script_prefix(get_script_prefix(scope))
-            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            response = await sync_to_async(self._respond, thread_sensitive=False, executor=self._threads)(
+                scope, body_file
+            )
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:
                     # Streamed content (attachments, documents) is read while sending, so its
                     # file closes only now.
-                    await sync_to_async(response.close, thread_sensitive=True)()
+                    await sync_to_async(response.close, thread_sensitive=False, executor=self._threads)()
 
     def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
-        """Everything sync about one request, on the worker thread."""
+        """Everything sync about one request, on a worker thread."""
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:

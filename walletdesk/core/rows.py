@@ -82,6 +82,15 @@ def insert(objs: Sequence[Model]) -> None:
     fields, head, row = _plan(model, not auto, connection.vendor)
     adapters = _adapters(model, not auto, connection.vendor)
     step = max(1, connection.ops.bulk_batch_size(fields, objs))
+    # Like save(), take a foreign key's value from a related object assigned before that
+    # object had its primary key (a message built for a ticket inserted just now).
+    related: list[Any] = [f for f in fields if f.is_relation and f.many_to_one]
+    for obj in objs:
+        for f in related:
+            if getattr(obj, f.attname) is None and f.is_cached(obj):
+                target = f.get_cached_value(obj)
+                if target is not None:
+                    setattr(obj, f.attname, target.pk)
     for begin in range(0, len(objs), step):
         chunk = objs[begin : begin + step]
         params: list[Any] = []

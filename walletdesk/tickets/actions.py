@@ -98,7 +98,13 @@ class NewTicket:
 
 
 def _event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = _new_event(ticket, kind, actor, **data)
+    rows.insert([event])
+    return event
+
+
+def _new_event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
+    return TicketEvent(
         ticket=ticket,
         kind=kind,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
@@ -193,6 +199,50 @@ def _contact_for(new: NewTicket) -> Contact:
     return _contact_by_email(new.email, new.name, new.language)
 
 
+def _contacts_for(news: Sequence[NewTicket]) -> list[Contact]:
+    """The contact behind each new ticket; guests known only by email in two statements."""
+    guests = {n.email.strip().lower(): n for n in news if _is_guest(n)}  # type: ignore[union-attr]
+    by_email = _contacts_by_email(list(guests.values())) if len(guests) > 1 else {}
+    return [by_email[n.email.strip().lower()] if _is_guest(n) and by_email else _contact_for(n) for n in news]  # type: ignore[union-attr]
+
+
+def _is_guest(new: NewTicket) -> bool:
+    return bool(new.email) and new.identity is None and not getattr(new.user, "is_authenticated", False)
+
+
+def _contacts_by_email(news: Sequence[NewTicket]) -> dict[str, Contact]:
+    """Contacts for many guest emails: one INSERT that skips known ones, one SELECT."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for n in news:
+        params += [n.email.strip().lower(), n.name[:120], n.language, now]  # type: ignore[union-attr]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(news))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (email, name, language, created_at) VALUES {values} "  # noqa: S608
+            "ON CONFLICT (email) DO NOTHING",
+            params,
+        )
+        emails = [n.email.strip().lower() for n in news]  # type: ignore[union-attr]
+        # Whole rows, loaded with Model.from_db: a QuerySet costs several times more per batch.
+        fields = [f.attname for f in Contact._meta.concrete_fields]
+        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in Contact._meta.concrete_fields)
+        cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE email IN ({', '.join(['%s'] * len(emails))})",  # noqa: S608
+            emails,
+        )
+        converters = connection.ops.get_db_converters  # datetimes come back as text on SQLite
+        loaded = []
+        for values in cursor.fetchall():
+            row = list(values)
+            for i, f in enumerate(Contact._meta.concrete_fields):
+                for convert in converters(f.get_col(Contact._meta.db_table)):
+                    row[i] = convert(row[i], f, connection)
+            loaded.append(Contact.from_db(connection.alias, fields, row))
+        return {str(c.email): c for c in loaded}
+
+
 def _contact_by_email(email: str, name: str, language: str) -> Contact:
     """The contact with this email, created if new, in one statement when it is new.
 
@@ -256,7 +306,23 @@ def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
 def _existing_message(channel: str, external_id: str | None) -> Message | None:
     if not external_id:
         return None
+    # Almost always nothing is found: a cheap existence check first, the full row only then.
+    if not Message.objects.filter(channel=channel, external_id=external_id).exists():
+        return None
     return Message.objects.select_related("ticket").filter(channel=channel, external_id=external_id).first()
+
+
+def _existing_messages(drafts: Sequence[Draft]) -> dict[tuple[str, str], Message]:
+    """The stored messages these drafts would repeat, by (channel, external id): one query."""
+    wanted: dict[str, set[str]] = {}
+    for d in drafts:
+        if d.new.external_id:
+            wanted.setdefault(d.new.channel, set()).add(d.new.external_id)
+    found: dict[tuple[str, str], Message] = {}
+    for channel, ids in wanted.items():
+        for message in Message.objects.select_related("ticket").filter(channel=channel, external_id__in=ids):
+            found[(channel, message.external_id or "")] = message
+    return found
 
 
 def _enqueue(task_name: str, **kwargs: Any) -> None:
@@ -268,7 +334,22 @@ def _enqueue(task_name: str, **kwargs: Any) -> None:
 # --- actions ----------------------------------------------------------------------------------
 
 
-def create_ticket(new: NewTicket) -> Ticket:
+@dataclass
+class Draft:
+    """A new ticket checked, screened and triaged, before anything is written."""
+
+    new: NewTicket
+    ticket: Ticket
+    body: str  # the screened first message
+    text: str  # screened subject and body, for routing
+    category: Category | None
+    triaged: bool
+    secrets_found: list[str]
+    stored: list[tuple[CheckedFile, str]]
+    message: Message | None = None  # the first message, once written
+
+
+def draft(new: NewTicket) -> Draft:
     subject = _clean_text(new.subject, field="subject", limit=MAX_SUBJECT)
     body = _clean_text(new.body, field="body", limit=MAX_BODY)
     facts = _clean_facts(new.facts)
@@ -283,10 +364,11 @@ def create_ticket(new: NewTicket) -> Ticket:
     screened_subject = screening.screen(subject)
     screened_body = screening.screen(body)
     flags = screened_subject.flags + screened_body.flags
+    text = f"{screened_subject.text}\n{screened_body.text}"
     triage: dict[str, Any] = {}
     priority = new.priority
     if category is None:
-        verdict = screening.triage(f"{screened_subject.text}\n{screened_body.text}")
+        verdict = screening.triage(text)
         category = _active_categories().get(verdict.category)
         triage = {
             "category": verdict.category,
@@ -319,88 +401,176 @@ def create_ticket(new: NewTicket) -> Ticket:
         search_text=search.document(screened_subject.text, screened_body.text),
         **facts,
     )
-    secrets_found = sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds))
-    # A clash on the random reference (or a concurrent first ticket from the same new contact)
-    # fails the whole transaction; drawing again and re-running it is simpler and cheaper than
-    # a savepoint around every insert.
-    for attempt in range(3):
-        ticket.pk = None
-        ticket.reference = new_reference(now)
+    return Draft(
+        new=new,
+        ticket=ticket,
+        body=screened_body.text,
+        text=text,
+        category=category,
+        triaged=bool(triage),
+        secrets_found=sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds)),
+        stored=stored,
+    )
+
+
+def create_ticket(new: NewTicket) -> Ticket:
+    result = create_tickets([new])[0]
+    if isinstance(result, TicketError):
+        raise result
+    return result
+
+
+def create_tickets(news: Sequence[NewTicket]) -> list[Ticket | TicketError]:
+    """Open many tickets in one transaction: a result per request, a ticket or why not.
+
+    The mail poller hands over everything it fetched; per ticket this saves most of the
+    statements and the commit. A refused request (bad input, a message already received) is
+    answered with its error and does not stop the others.
+    """
+    results: list[Ticket | TicketError | None] = [None] * len(news)
+    drafts: list[tuple[int, Draft]] = []
+    for i, new in enumerate(news):
         try:
-            with transaction.atomic(), queue.batch():
-                duplicate = _existing_message(new.channel, new.external_id)
-                if duplicate is not None:
-                    raise DuplicateMessage(
+            drafts.append((i, draft(new)))
+        except TicketError as exc:
+            results[i] = exc
+    for (i, _draft), outcome in zip(drafts, write_drafts([d for _i, d in drafts]), strict=True):
+        results[i] = outcome
+    return [r for r in results if r is not None]
+
+
+def write_drafts(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
+    """Write checked drafts (see `draft`), together when possible.
+
+    If the batch as a whole fails to write — a clash on a random reference, a concurrent first
+    ticket from the same new contact, two drafts of one message — each ticket is written again
+    on its own, so one bad row never costs the others theirs.
+    """
+    if len(drafts) > 1:
+        try:
+            return _write(drafts)
+        except IntegrityError:
+            pass
+    outcomes: list[Ticket | TicketError] = []
+    for one in drafts:
+        # Drawing a new reference and re-running the transaction is simpler and cheaper than
+        # a savepoint around every insert.
+        for attempt in range(3):
+            try:
+                outcomes += _write([one])
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+    return outcomes
+
+
+def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
+    """Write drafts in one transaction; an already received message is answered, not written."""
+    outcome: list[Ticket | TicketError] = []
+    # Everything that needs no lock is worked out before the transaction opens: on SQLite the
+    # transaction holds the one writer lock that every process queues on, so its length, not
+    # its CPU, sets how many tickets per second the desk can take.
+    for draft in drafts:
+        ticket = draft.ticket
+        ticket.pk = None
+        routing.choose_team(ticket, draft.text, requested_team=draft.new.team)
+        sla.on_created(ticket, ticket.created_at)
+    with transaction.atomic(), queue.batch():
+        seen = _existing_messages(drafts)
+        todo: list[Draft] = []
+        for draft in drafts:
+            duplicate = seen.get((draft.new.channel, draft.new.external_id or ""))
+            if duplicate is not None:
+                outcome.append(
+                    DuplicateMessage(
                         "duplicate_message",
                         _("This message was already received."),
                         reference=duplicate.ticket.reference,
                     )
-                ticket.contact = _contact_for(new)
-                routing.route(
-                    ticket, f"{screened_subject.text}\n{screened_body.text}", requested_team=new.team
                 )
-                sla.on_created(ticket, now)
-                # The hot path: plain INSERTs (core.rows), not save()/create(), which cost
-                # more Python than the rest of a ticket creation together.
-                rows.insert([ticket])
-                sla.after_insert(ticket)
-                message = Message(
-                    ticket=ticket,
-                    author_role=AuthorRole.AGENT if new.actor else AuthorRole.CUSTOMER,
-                    author_user=new.actor
-                    if new.actor
-                    else (new.user if getattr(new.user, "is_authenticated", False) else None),
-                    author_contact=None if new.actor else ticket.contact,
-                    channel=new.channel,
-                    external_id=new.external_id or None,
-                    body=screened_body.text,
-                    created_at=now,
-                )
-                rows.insert([message])
-                _attach(message, stored)
-                events = [
-                    TicketEvent(
-                        ticket=ticket,
-                        kind="created",
-                        actor=new.actor,
-                        created_at=now,
-                        data={
-                            "channel": new.channel,
-                            "category": category.slug if category else None,
-                            "priority": priority,
-                            "triaged": bool(triage),
-                            "team": ticket.team_id,
-                            "assignee": ticket.assignee_id,  # routing's choice, if it made one
-                        },
-                    )
-                ]
-                if new.follow_up_of is not None:
-                    # The old ticket's history points at its follow-up (a reply to a closed ticket).
-                    events.append(
-                        TicketEvent(
-                            ticket=new.follow_up_of,
-                            kind="follow_up_opened",
-                            created_at=now,
-                            data={"reference": ticket.reference},
-                        )
-                    )
-                if secrets_found:
-                    events.append(
-                        TicketEvent(
-                            ticket=ticket,
-                            kind="secret_removed",
-                            created_at=now,
-                            data={"kinds": secrets_found},
-                        )
-                    )
-                rows.insert(events)
-                if ticket.contact.email:
-                    _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
-            return ticket
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+                continue
+            outcome.append(draft.ticket)
+            todo.append(draft)
+        if not todo:
+            return outcome
+        contacts = _contacts_for([d.new for d in todo])
+        for draft, contact in zip(todo, contacts, strict=True):
+            ticket = draft.ticket
+            ticket.contact = contact
+            ticket.reference = new_reference(ticket.created_at)
+            routing.assign(ticket)
+        # The hot path: plain INSERTs (core.rows), not save()/create(), which cost more Python
+        # than the rest of a ticket creation together.
+        tickets = [d.ticket for d in todo]
+        rows.insert(tickets)
+        sla.after_insert(tickets)
+        messages = [
+            Message(
+                ticket=d.ticket,
+                author_role=AuthorRole.AGENT if d.new.actor else AuthorRole.CUSTOMER,
+                author_user=d.new.actor
+                if d.new.actor
+                else (d.new.user if getattr(d.new.user, "is_authenticated", False) else None),
+                author_contact=None if d.new.actor else d.ticket.contact,
+                channel=d.new.channel,
+                external_id=d.new.external_id or None,
+                body=d.body,
+                created_at=d.ticket.created_at,
+            )
+            for d in todo
+        ]
+        rows.insert(messages)
+        events: list[TicketEvent] = []
+        for draft, message in zip(todo, messages, strict=True):
+            draft.message = message
+            _attach(message, draft.stored)
+            events += _creation_events(draft)
+        rows.insert(events)
+        for ticket in tickets:
+            if ticket.contact.email:
+                _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
+    return outcome
+
+
+def _creation_events(draft: Draft) -> list[TicketEvent]:
+    ticket, new = draft.ticket, draft.new
+    events = [
+        TicketEvent(
+            ticket=ticket,
+            kind="created",
+            actor=new.actor,
+            created_at=ticket.created_at,
+            data={
+                "channel": new.channel,
+                "category": draft.category.slug if draft.category else None,
+                "priority": ticket.priority,
+                "triaged": draft.triaged,
+                "team": ticket.team_id,
+                "assignee": ticket.assignee_id,  # routing's choice, if it made one
+            },
+        )
+    ]
+    if new.follow_up_of is not None:
+        # The old ticket's history points at its follow-up (a reply to a closed ticket).
+        events.append(
+            TicketEvent(
+                ticket=new.follow_up_of,
+                kind="follow_up_opened",
+                created_at=ticket.created_at,
+                data={"reference": ticket.reference},
+            )
+        )
+    if draft.secrets_found:
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind="secret_removed",
+                created_at=ticket.created_at,
+                data={"kinds": draft.secrets_found},
+            )
+        )
+    return events
 
 
 def _lock_ticket(ticket_id: int) -> Ticket:
@@ -431,16 +601,17 @@ def add_customer_message(
         ticket = _lock_ticket(ticket.pk)
         if ticket.status == Status.CLOSED:
             raise TicketError("ticket_closed", _("This request is closed. Please open a new request."))
-        message = Message.objects.create(
+        message = Message(
             ticket=ticket,
             author_role=AuthorRole.CUSTOMER,
             author_user=user if getattr(user, "is_authenticated", False) else None,
-            author_contact=ticket.contact,
+            author_contact_id=ticket.contact_id,
             channel=channel,
             external_id=external_id or None,
             body=screened.text,
             created_at=now,
         )
+        rows.insert([message])
         _attach(message, stored)
         fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags"]
         previous = ticket.status
@@ -455,11 +626,16 @@ def add_customer_message(
         ticket.flags = [*ticket.flags, *screened.flags]
         ticket.tags = sorted(set(ticket.tags) | set(screened.tags))
         ticket.save(update_fields=fields)
-        _event(ticket, "customer_replied", user, channel=channel)
+        events = [_new_event(ticket, "customer_replied", user, channel=channel)]
         if previous != ticket.status:
-            _event(ticket, "status_changed", None, old=previous, new=ticket.status, why="customer replied")
+            events.append(
+                _new_event(
+                    ticket, "status_changed", None, old=previous, new=ticket.status, why="customer replied"
+                )
+            )
         if screened.secret_kinds:
-            _event(ticket, "secret_removed", kinds=screened.secret_kinds)
+            events.append(_new_event(ticket, "secret_removed", kinds=screened.secret_kinds))
+        rows.insert(events)
     return message
 
 

@@ -18,7 +18,7 @@ from ninja.utils import check_csrf
 
 from walletdesk.accounts.actions import user_for_api_token
 from walletdesk.accounts.models import User
-from walletdesk.tickets import access, actions, inbox
+from walletdesk.tickets import access, actions, inbox, intake
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Message, Team, Ticket
 from walletdesk.tickets.schemas import (
@@ -116,7 +116,7 @@ def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, TicketCreatedOut]:
     caller = _caller(request)
     user = caller if getattr(caller, "is_authenticated", False) and not access.is_agent(caller) else None
-    ticket = actions.create_ticket(
+    ticket = intake.create_ticket(
         NewTicket(
             subject=payload.subject,
             body=payload.body,

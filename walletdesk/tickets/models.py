@@ -6,6 +6,8 @@ validates, writes in one transaction and records a `TicketEvent`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -209,6 +211,7 @@ class Ticket(models.Model):
     # Not a column: set by sla.on_created so the new ticket's first timer is armed right after
     # the insert gives it a primary key (see sla.after_insert).
     _sla_schedule_after_insert: bool = False
+    _sla_first_check: tuple[str, datetime, datetime] | None = None
 
     class Meta:
         indexes = [

@@ -95,6 +95,12 @@ def first_match(
 
 
 def route(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> None:
+    choose_team(ticket, text, requested_team=requested_team)
+    assign(ticket)
+
+
+def choose_team(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> None:
+    """The team, by the routing rules (cached; no query). Safe outside a transaction."""
     if requested_team is not None:
         ticket.team = requested_team
     else:
@@ -109,6 +115,11 @@ def route(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> N
             ticket.team_id = rule.team_id
         elif ticket.category is not None:
             ticket.team = ticket.category.default_team
+
+
+def assign(ticket: Ticket) -> None:
+    """The agent the team's assignment mode picks; takes the team's row lock, so call it in
+    the transaction that saves the ticket."""
     if ticket.team_id is not None and ticket.assignee_id is None:
         agent = pick_agent(ticket.team_id)
         if agent is not None:

@@ -24,6 +24,7 @@ is armed in the same transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -210,16 +211,19 @@ def _schedule(ticket: Ticket) -> None:
 
     if ticket.pk is None:
         ticket._sla_schedule_after_insert = True
+        ticket._sla_first_check = sla_tasks.first_check(ticket)
         return
     sla_tasks.schedule(ticket.pk, ticket=ticket)
 
 
-def after_insert(ticket: Ticket) -> None:
+def after_insert(tickets: Sequence[Ticket]) -> None:
+    """Arm the first timer of tickets just inserted (in one statement for all of them)."""
     from walletdesk.tickets import sla_tasks
 
-    if ticket._sla_schedule_after_insert:
+    fresh = [t for t in tickets if t._sla_schedule_after_insert]
+    for ticket in fresh:
         ticket._sla_schedule_after_insert = False
-        sla_tasks.schedule(ticket.pk, ticket=ticket, fresh=True)
+    sla_tasks.schedule_new(fresh)
 
 
 # --- hooks called by actions ------------------------------------------------------------------

@@ -16,8 +16,8 @@ a failed action rolls back its claim and is retried by the task framework.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,26 +104,53 @@ def _supports_run_after() -> bool:
     return bool(sla_check.get_backend().supports_defer)
 
 
-def schedule(
-    ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None, fresh: bool = False
-) -> list[int]:
+def first_check(ticket: Ticket) -> tuple[str, datetime, datetime] | None:
+    """(kind, due_at, run_at) of a new ticket's first timer: pure, so it can be worked out
+    before the transaction that writes the ticket opens."""
+    wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
+    return wanted[0] if wanted else None
+
+
+def schedule_new(tickets: Sequence[Ticket]) -> list[int]:
+    """Arm the first timer of tickets inserted in this transaction: one INSERT for all.
+
+    Nobody else can see these tickets yet, so there are no checks to compare against and no
+    race to guard with a savepoint. `sla.on_created` worked the timers out beforehand.
+    """
+    checks = [
+        SlaCheck(ticket_id=t.pk, kind=first[0], due_at=first[1], run_at=first[2])
+        for t in tickets
+        if (first := t._sla_first_check) is not None
+    ]
+    rows.insert(checks)
+    _enqueue_checks(checks)
+    return [c.pk for c in checks]
+
+
+def _enqueue_checks(checks: Sequence[SlaCheck]) -> None:
+    if checks and _supports_run_after():
+        now = timezone.now()
+        queue.enqueue_many(
+            (sla_check.using(run_after=max(check.run_at, now)), {"check_id": check.pk}) for check in checks
+        )
+
+
+def schedule(ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None) -> list[int]:
     """Arm the ticket's next `ahead` timers, retire stale ones, enqueue a task per new check.
 
     Only the next timer is armed by default (the first-reply warning, say); when it has run,
     `run_check` arms the one after it. A new ticket thus writes one check and one task row,
     not one per clock, and a ticket answered early never had its later timers written at all.
     """
-    # Actions pass the ticket they are saving (its due fields are already the new ones); a
-    # `fresh` ticket was inserted in this transaction and has no checks to compare against.
+    # Actions pass the ticket they are saving (its due fields are already the new ones).
     ticket = ticket if ticket is not None else Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return []
     wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
     now = timezone.now()
     created: list[SlaCheck] = []
-    # A fresh ticket is inside its creating transaction already and has nothing to race.
-    with contextlib.nullcontext() if fresh else transaction.atomic():
-        existing = [] if fresh else list(SlaCheck.objects.filter(ticket_id=ticket_id))
+    with transaction.atomic():
+        existing = list(SlaCheck.objects.filter(ticket_id=ticket_id))
         keep = {(k, d) for k, d, _ in wanted}
         stale = [c.pk for c in existing if c.claimed_at is None and (c.kind, c.due_at) not in keep]
         if stale:
@@ -136,11 +163,6 @@ def schedule(
         for kind, due, run_at in upcoming:
             if (kind, due) in armed:
                 continue
-            if fresh:  # nobody else can see this ticket yet: no race, no savepoint
-                check = SlaCheck(ticket_id=ticket_id, kind=kind, due_at=due, run_at=run_at)
-                rows.insert([check])
-                created.append(check)
-                continue
             try:
                 with transaction.atomic():
                     created.append(
@@ -148,11 +170,7 @@ def schedule(
                     )
             except IntegrityError:
                 continue  # a concurrent schedule() made it; its task is enqueued there
-        if _supports_run_after():
-            queue.enqueue_many(
-                (sla_check.using(run_after=max(check.run_at, now)), {"check_id": check.pk})
-                for check in created
-            )
+        _enqueue_checks(created)
     return [c.pk for c in created]
 
 

@@ -28,10 +28,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from walletdesk.accounts import crypto
+from walletdesk.core import rows
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
-from walletdesk.tickets.models import Channel, Status, Ticket
+from walletdesk.tickets.models import Channel, Message, Status, Ticket
 from walletdesk.tickets.references import find_reference
 
 from .models import InboundEmail, OutboundEmail, Outcome
@@ -359,18 +360,235 @@ def ingest_many(
 ) -> list[IngestResult]:
     """The poller's path: parse the whole batch first, then store it in few transactions.
 
-    Each mail still gets its own savepoint (its own outcome, its own idempotency check, a
-    failure quarantines only that mail); the commit, the expensive part on PostgreSQL, is
-    shared by up to EMAIL_INGEST_COMMIT_EVERY mails. The caller flags the IMAP messages only
-    after this returns, that is after the commit.
+    Up to EMAIL_INGEST_COMMIT_EVERY mails are stored together (`_store_batch`): one query
+    finds the mails already received, three more thread all of them, their new tickets are
+    written together (`actions.write_drafts`) and their log rows in one INSERT. If anything in
+    a batch fails, the batch is rolled back and its mails go through `ingest_prepared` one by
+    one, each in its own savepoint, so a bad mail quarantines only itself. The caller flags
+    the IMAP messages only after this returns, that is after the commit.
     """
     prepared = [prepare(bytes(raw)) for raw in raws]
     every = max(1, settings.EMAIL_INGEST_COMMIT_EVERY)
     results: list[IngestResult] = []
     for start in range(0, len(prepared), every):
+        chunk = prepared[start : start + every]
+        try:
+            with transaction.atomic():
+                results += _store_batch(chunk, mailbox, source)
+            continue
+        except Exception:
+            logger.warning(
+                "storing %d mails together failed; storing them one by one", len(chunk), exc_info=True
+            )
         with transaction.atomic():
-            results += [ingest_prepared(p, mailbox, source=source) for p in prepared[start : start + every]]
+            results += [ingest_prepared(p, mailbox, source=source) for p in chunk]
     return results
+
+
+@dataclass
+class _Pending:
+    """One mail of a batch on its way to the database."""
+
+    prepared: Prepared
+    result: IngestResult | None = None
+    log: InboundEmail | None = None
+    thread: Ticket | None = None  # the ticket it answers, if stored before this batch
+    after: int | None = None  # or the index of an earlier mail of this batch it answers
+    draft: actions.Draft | None = None
+    ticket: Ticket | None = None
+    opened: bool = False  # its ticket was opened by it
+    message: Any = None
+
+
+def _log_row(
+    prepared: Prepared, mailbox: Mailbox | None, source: str, outcome: str, reason: str = ""
+) -> InboundEmail:
+    parsed = prepared.parsed
+    return InboundEmail(
+        key=prepared.key,
+        mailbox=mailbox,
+        source=source,
+        raw_encrypted=crypto.encrypt(prepared.raw),
+        size=len(prepared.raw),
+        sha256=prepared.sha256,
+        from_address=(parsed.from_address if parsed else "")[:254],
+        subject=(prepared.subject or (parsed.subject if parsed else ""))[:200],
+        outcome=outcome,
+        reason=reason[:2000],
+    )
+
+
+def _store_batch(chunk: Sequence[Prepared], mailbox: Mailbox | None, source: str) -> list[IngestResult]:
+    """Store a batch in the caller's transaction, with the same outcomes as one by one."""
+    pending = [_Pending(p) for p in chunk]
+    known = {
+        key: (outcome, reference)
+        for key, outcome, reference in InboundEmail.objects.filter(
+            key__in=[p.key for p in chunk]
+        ).values_list("key", "outcome", "ticket__reference")
+    }
+    first_of_key: dict[str, int] = {}
+    for i, item in enumerate(pending):
+        p = item.prepared
+        if p.key in known:
+            outcome, reference = known[p.key]
+            item.result = IngestResult(Outcome.DUPLICATE, reference, f"already received ({outcome})")
+        elif p.key in first_of_key:
+            item.after = first_of_key[p.key]  # the same mail twice in one fetch
+            item.result = IngestResult(Outcome.DUPLICATE, None, "already received")
+        elif p.problem:
+            item.log = _log_row(p, mailbox, source, Outcome.QUARANTINED, p.problem)
+            item.result = IngestResult(Outcome.QUARANTINED, None, p.problem)
+        elif p.parsed is not None and p.parsed.auto_reply_reason is not None:
+            reason = p.parsed.auto_reply_reason
+            item.log = _log_row(p, mailbox, source, Outcome.IGNORED, reason)
+            item.result = IngestResult(Outcome.IGNORED, None, reason)
+        elif not _sender(p.parsed):
+            reason = "no sender address to answer"
+            item.log = _log_row(p, mailbox, source, Outcome.QUARANTINED, reason)
+            item.result = IngestResult(Outcome.QUARANTINED, None, reason)
+        first_of_key.setdefault(p.key, i)
+
+    live = [item for item in pending if item.result is None]
+    _thread_batch(live, {p.key: i for i, p in enumerate(chunk)})
+
+    # New tickets first, all together; then replies, in arrival order, since a reply may
+    # answer a mail that opened its ticket a moment ago in this same batch.
+    opening = [
+        item
+        for item in live
+        if item.after is None and (item.thread is None or item.thread.status == Status.CLOSED)
+    ]
+    for item in opening:
+        item.draft = actions.draft(_new_ticket(item.prepared, mailbox, follow_up_of=item.thread))
+    written = actions.write_drafts([item.draft for item in opening if item.draft is not None])
+    for item, ticket in zip(opening, written, strict=True):
+        if isinstance(ticket, TicketError):
+            raise ticket  # the one-by-one path answers it (quarantine or duplicate)
+        item.ticket, item.opened = ticket, True
+        item.message = item.draft.message if item.draft else None
+    for item in live:
+        if item.ticket is not None:
+            continue
+        target = item.thread if item.after is None else pending[item.after].ticket
+        if target is None:
+            raise RuntimeError("a reply's ticket was not written")  # the one-by-one path decides
+        item.ticket = _follow_merges(target)
+        if item.ticket.status == Status.CLOSED:
+            raise RuntimeError("answers a closed ticket")  # follow-up: the one-by-one path
+        item.message = actions.add_customer_message(
+            item.ticket,
+            item.prepared.body,
+            channel=Channel.EMAIL,
+            external_id=item.prepared.key,
+            attachments=item.prepared.files,
+        )
+
+    for item in live:
+        assert item.ticket is not None
+        if item.prepared.dropped:
+            _note_dropped(item.ticket, item.prepared.dropped)
+        outcome = Outcome.CREATED if item.opened else Outcome.APPENDED
+        item.log = _log_row(item.prepared, mailbox, source, outcome)
+        item.log.ticket, item.log.message = item.ticket, item.message
+        item.result = IngestResult(outcome, item.ticket.reference, "")
+    rows.insert([item.log for item in pending if item.log is not None])
+    for item in pending:
+        if item.result is not None and item.result.outcome == Outcome.DUPLICATE and item.after is not None:
+            first = pending[item.after]
+            item.result = IngestResult(
+                Outcome.DUPLICATE, first.ticket.reference if first.ticket else None, "already received"
+            )
+    return [item.result for item in pending if item.result is not None]
+
+
+def _sender(parsed: ParsedMail | None) -> str:
+    if parsed is None:
+        return ""
+    sender = parsed.from_address or (parsed.reply_to[0] if parsed.reply_to else "")
+    return sender if "@" in sender else ""
+
+
+def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticket | None) -> NewTicket:
+    parsed = prepared.parsed
+    assert parsed is not None
+    category = mailbox.default_category if mailbox and mailbox.default_category_id else None
+    return NewTicket(
+        subject=prepared.subject,
+        body=prepared.body,
+        channel=Channel.EMAIL,
+        email=_sender(parsed),
+        name=parsed.from_name[:120],
+        language=prepared.language,
+        category=category.slug if category and category.active else None,
+        team=mailbox.default_team if mailbox else None,
+        external_id=prepared.key,
+        attachments=prepared.files,
+        follow_up_of=follow_up_of,  # set only when the ticket it answers is closed
+    )
+
+
+def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None:
+    """`find_thread` for a whole batch in three queries, plus threading within the batch.
+
+    Per mail the order is find_thread's: our sent Message-IDs, then received ones (stored
+    before, or earlier in this batch), then a ticket reference in the subject from the ticket's
+    own contact.
+    """
+    ids_of = {id(item): [id_key(i) for i in item.prepared.parsed.thread_ids[:60]] for item in items}  # type: ignore[union-attr]
+    all_ids = {i for ids in ids_of.values() for i in ids}
+    sent: dict[str, int] = {}
+    received: dict[str | None, int] = {}
+    if all_ids:
+        sent = dict(
+            OutboundEmail.objects.filter(message_id_header__in=all_ids).values_list(
+                "message_id_header", "ticket_id"
+            )
+        )
+        received = dict(
+            Message.objects.filter(channel=Channel.EMAIL, external_id__in=all_ids).values_list(
+                "external_id", "ticket_id"
+            )
+        )
+    references = {
+        id(item): ref
+        for item in items
+        if (ref := find_reference(item.prepared.parsed.subject))  # type: ignore[union-attr]
+    }
+    by_reference = (
+        {
+            t.reference: t
+            for t in Ticket.objects.select_related("contact").filter(reference__in=set(references.values()))
+        }
+        if references
+        else {}
+    )
+    wanted: dict[int, int] = {}  # id(item) -> ticket id
+    position = {id(item): batch_keys[item.prepared.key] for item in items}
+    for item in items:
+        ids = ids_of[id(item)]
+        here = position[id(item)]
+        ticket_id = next((sent[i] for i in ids if i in sent), None)
+        if ticket_id is None:
+            for i in ids:
+                if i in received:
+                    ticket_id = received[i]
+                    break
+                if i in batch_keys and batch_keys[i] < here:
+                    item.after = batch_keys[i]
+                    break
+        if ticket_id is not None:
+            wanted[id(item)] = ticket_id
+        elif item.after is None and id(item) in references:
+            ticket = by_reference.get(references[id(item)])
+            if ticket is not None and ticket.contact.email == item.prepared.parsed.from_address:  # type: ignore[union-attr]
+                item.thread = ticket
+    tickets = Ticket.objects.in_bulk(set(wanted.values())) if wanted else {}
+    for item in items:
+        if id(item) in wanted:
+            item.thread = tickets[wanted[id(item)]]
+        if item.thread is not None:
+            item.thread = _follow_merges(item.thread)
 
 
 def reprocess(row: InboundEmail) -> IngestResult:
