@@ -222,3 +222,19 @@ def test_compiled_rules_classify_like_the_plain_list(rules: list[TriageRule]) ->
     # Speed is measured in bench/triage_eval.py; here, precompiling must not change the answer.
     text = "我的钱包里少了500U，不是我转的 and there's a tx I never approved, plz help " * 3
     assert classify(text, compile_rules(rules)) == classify(text, rules)
+
+
+def test_simplified_text_skips_the_converter_with_the_same_result() -> None:
+    """_to_simplified skips OpenCC when no character can start a t2s entry; that must never
+    change a result, for Simplified, Traditional or mixed text."""
+    import random
+
+    from walletdesk.tickets.triage import _t2s, _to_simplified
+
+    rng = random.Random(3)
+    hanzi = [chr(c) for c in range(0x4E00, 0x9FFF)]
+    samples = ["我的錢包帳戶被鎖定", "我的钱包账户被锁定了", "一目瞭然", "hello 世界", "轉賬 pending"]
+    samples += ["".join(rng.choice(hanzi) for _ in range(rng.randint(1, 40))) for _ in range(2000)]
+    for text in samples:
+        assert _to_simplified(text) == _t2s().convert(text), text
+    assert _to_simplified("我的錢包帳戶被鎖定") == "我的钱包帐户被锁定"

@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from django.tasks import Task
+from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.compat import normalize_json, task_enqueued
+from django_tasks_db.compat import TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from walletdesk.core import rows
@@ -70,7 +71,8 @@ def enqueue_many(calls: Iterable[Call]) -> None:
     if collecting is not None:
         collecting.extend(calls)
         return
-    pending: list[DBTaskResult] = []
+    pending: list[dict[str, Any]] = []
+    now = timezone.now()
     for task, kwargs in calls:
         backend = task.get_backend()
         if not isinstance(backend, DatabaseBackend):
@@ -78,19 +80,24 @@ def enqueue_many(calls: Iterable[Call]) -> None:
             continue
         backend.validate_task(task)
         pending.append(
-            DBTaskResult(
-                id=backend._get_id(),
-                args_kwargs=normalize_json({"args": [], "kwargs": kwargs}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
+            {
+                "id": backend._get_id(),
+                "status": TaskResultStatus.READY,
+                "enqueued_at": now,
+                "args_kwargs": normalize_json({"args": [], "kwargs": kwargs}),
+                "priority": task.priority,
+                "task_path": task.module_path,
+                "queue_name": task.queue_name,
                 # The backend leaves "no delay" to the column's database default; this INSERT
                 # names every column, so it writes that default (date max) itself.
-                run_after=task.run_after or get_date_max(),
-                backend_name=backend.alias,
-            )
+                "run_after": task.run_after or get_date_max(),
+                "backend_name": backend.alias,
+                "exception_class_path": "",
+                "traceback": "",
+            }
         )
-    rows.insert(pending)
+    rows.insert_values(DBTaskResult, pending)
     if pending and _signal_wanted():
-        for result in pending:
+        for values in pending:
+            result = DBTaskResult.objects.get(pk=values["id"])
             task_enqueued.send(DatabaseBackend, task_result=result.task_result)

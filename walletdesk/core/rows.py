@@ -109,3 +109,27 @@ def insert(objs: Sequence[Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_values(model: type[Model], values: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows given as {attname: value}, without building model instances.
+
+    For rows nobody reads back in this process (task queue rows): a model instance costs more
+    to build than its INSERT. Every row must give the primary key and every `auto_now_add`
+    column; other missing columns take their field default.
+    """
+    if not values:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields, head, row = _plan(model, True, connection.vendor)
+    adapters = _adapters(model, True, connection.vendor)
+    step = max(1, connection.ops.bulk_batch_size(fields, values))
+    for begin in range(0, len(values), step):
+        chunk = values[begin : begin + step]
+        params: list[Any] = []
+        for given in chunk:
+            for f, adapt in zip(fields, adapters, strict=True):
+                value = given[f.attname] if f.attname in given else f.get_default()
+                params.append(adapt(value) if adapt is not None else f.get_db_prep_save(value, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(head + ", ".join([row] * len(chunk)), params)

@@ -312,16 +312,19 @@ def _existing_message(channel: str, external_id: str | None) -> Message | None:
     return Message.objects.select_related("ticket").filter(channel=channel, external_id=external_id).first()
 
 
-def _existing_messages(drafts: Sequence[Draft]) -> dict[tuple[str, str], Message]:
-    """The stored messages these drafts would repeat, by (channel, external id): one query."""
+def _existing_messages(drafts: Sequence[Draft]) -> dict[tuple[str, str], str]:
+    """The references of tickets already holding messages these drafts would repeat, by
+    (channel, external id): one query for the batch."""
     wanted: dict[str, set[str]] = {}
     for d in drafts:
         if d.new.external_id:
             wanted.setdefault(d.new.channel, set()).add(d.new.external_id)
-    found: dict[tuple[str, str], Message] = {}
+    found: dict[tuple[str, str], str] = {}
     for channel, ids in wanted.items():
-        for message in Message.objects.select_related("ticket").filter(channel=channel, external_id__in=ids):
-            found[(channel, message.external_id or "")] = message
+        for external_id, reference in Message.objects.filter(
+            channel=channel, external_id__in=ids
+        ).values_list("external_id", "ticket__reference"):
+            found[(channel, external_id or "")] = reference
     return found
 
 
@@ -486,7 +489,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
                     DuplicateMessage(
                         "duplicate_message",
                         _("This message was already received."),
-                        reference=duplicate.ticket.reference,
+                        reference=duplicate,
                     )
                 )
                 continue

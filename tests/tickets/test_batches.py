@@ -1,0 +1,103 @@
+"""Tickets opened together: the mail poller's batches and the API's group commit.
+
+What a user would notice if these broke: a ticket that was answered 201 but is missing, two
+tickets for one message, someone else's bad request costing them their ticket, or a batch
+that behaves differently from opening the same tickets one at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.conftest import ensure_seed_data
+from walletdesk.tickets import actions, intake
+from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
+from walletdesk.tickets.models import Channel, Contact, Message, Ticket, TicketEvent
+
+
+def _new(n: int, **extra: Any) -> NewTicket:
+    values: dict[str, Any] = {
+        "subject": f"钱包被锁 {n}",
+        "body": f"I entered the wrong password too many times ({n}).",
+        "email": f"batch{n}@example.com",
+    }
+    values.update(extra)
+    return NewTicket(**values)
+
+
+def test_a_batch_opens_the_same_tickets_as_one_by_one(seeded: None) -> None:
+    one = actions.create_ticket(_new(1, email="same@example.com"))
+    batch = actions.create_tickets([_new(2, email="same@example.com"), _new(3), _new(4)])
+    tickets = [one, *batch]
+    assert all(isinstance(t, Ticket) for t in tickets)
+    stored = {t.reference: t for t in Ticket.objects.select_related("category", "team")}
+    assert len(stored) == 4
+    for ticket in tickets:
+        assert isinstance(ticket, Ticket)
+        again = stored[ticket.reference]
+        # triage, team, SLA promise and history are the same whichever way it was written
+        assert again.category.slug == "login_locked"
+        assert again.team_id == one.team_id and again.priority == one.priority
+        assert again.first_reply_due is not None
+        assert TicketEvent.objects.filter(ticket=again, kind="created").count() == 1
+        assert Message.objects.filter(ticket=again).count() == 1
+    # the known email is the same contact; new emails are new contacts, once each
+    assert batch[0].contact_id == one.contact_id  # type: ignore[union-attr]
+    assert Contact.objects.count() == 3
+
+
+def test_a_bad_request_in_a_batch_is_answered_alone(seeded: None) -> None:
+    results = actions.create_tickets([_new(1), _new(2, subject=""), _new(3, priority="whenever")])
+    assert isinstance(results[0], Ticket)
+    assert isinstance(results[1], TicketError) and results[1].field == "subject"
+    assert isinstance(results[2], TicketError) and results[2].code == "unknown_priority"
+    assert Ticket.objects.count() == 1
+
+
+def test_one_message_twice_in_a_batch_is_one_ticket_and_a_duplicate(seeded: None) -> None:
+    """Two drafts of one provider message make the batch's INSERT fail on the unique id; the
+    tickets are then written one by one, and the second is answered as a duplicate."""
+    first = actions.draft(_new(1, channel=Channel.EMAIL, external_id="<m1@example.com>"))
+    second = actions.draft(_new(2, channel=Channel.EMAIL, external_id="<m1@example.com>"))
+    third = actions.draft(_new(3, channel=Channel.EMAIL, external_id="<m3@example.com>"))
+    results = actions.write_drafts([first, second, third])
+    assert isinstance(results[0], Ticket) and isinstance(results[2], Ticket)
+    assert isinstance(results[1], DuplicateMessage)
+    assert results[1].extra["reference"] == results[0].reference
+    assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_api_creations_each_get_their_own_committed_ticket() -> None:
+    """Outside a transaction, intake.create_ticket hands drafts to the process's writer
+    thread; every caller gets its own ticket back, already committed, and bad input is
+    refused to its sender only."""
+    ensure_seed_data()
+    actions.create_ticket(_new(0))  # warm the per-process caches before the threads start
+    assert not connection.in_atomic_block
+    results: dict[int, Any] = {}
+
+    def open_one(n: int) -> None:
+        try:
+            results[n] = intake.create_ticket(_new(n, subject="" if n == 7 else f"locked {n}"))
+        except TicketError as exc:
+            results[n] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(1, 13)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert isinstance(results.pop(7), TicketError)
+    assert len(results) == 11 and all(isinstance(t, Ticket) for t in results.values())
+    references = {t.reference for t in results.values()}
+    assert len(references) == 11
+    # committed: visible to this thread's own connection, each exactly once
+    stored = set(Ticket.objects.filter(reference__in=references).values_list("reference", flat=True))
+    assert stored == references
