@@ -404,6 +404,10 @@ def draft(new: NewTicket) -> Draft:
         search_text=search.document(screened_subject.text, screened_body.text),
         **facts,
     )
+    # Team (routing rules) and SLA due times need no lock either: worked out here, they stay
+    # out of the write transaction, which on SQLite holds the writer lock every process queues on.
+    routing.choose_team(ticket, text, requested_team=new.team)
+    sla.on_created(ticket, now)
     return Draft(
         new=new,
         ticket=ticket,
@@ -471,14 +475,14 @@ def write_drafts(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
 def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
     """Write drafts in one transaction; an already received message is answered, not written."""
     outcome: list[Ticket | TicketError] = []
-    # Everything that needs no lock is worked out before the transaction opens: on SQLite the
-    # transaction holds the one writer lock that every process queues on, so its length, not
-    # its CPU, sets how many tickets per second the desk can take.
+    # Everything that needs no lock was worked out in draft(): on SQLite this transaction holds
+    # the one writer lock that every process queues on, so its length, not its CPU, sets how
+    # many tickets per second the desk can take.
     for draft in drafts:
-        ticket = draft.ticket
-        ticket.pk = None
-        routing.choose_team(ticket, draft.text, requested_team=draft.new.team)
-        sla.on_created(ticket, ticket.created_at)
+        # A retry after a failed batch inserts it again, and assignment happens again (the
+        # round-robin pointer that picked the agent was rolled back with the batch).
+        draft.ticket.pk = None
+        draft.ticket.assignee = None
     with transaction.atomic(), queue.batch():
         seen = _existing_messages(drafts)
         todo: list[Draft] = []
@@ -588,7 +592,13 @@ def add_customer_message(
     user: Any = None,
     external_id: str | None = None,
     attachments: Sequence[CheckedFile] = (),
+    locked: bool = False,
 ) -> Message:
+    """A customer's message on their ticket (reopening it if it was waiting or solved).
+
+    `locked`: the caller holds the ticket's row lock in its open transaction and passes the
+    row it read under that lock (the mail poller locks a batch's tickets at once).
+    """
     body = _clean_text(body, field="body", limit=MAX_BODY)
     screened = screening.screen(body)
     stored = _save_files(attachments)
@@ -601,7 +611,8 @@ def add_customer_message(
                 _("This message was already received."),
                 reference=duplicate.ticket.reference,
             )
-        ticket = _lock_ticket(ticket.pk)
+        if not locked:
+            ticket = _lock_ticket(ticket.pk)
         if ticket.status == Status.CLOSED:
             raise TicketError("ticket_closed", _("This request is closed. Please open a new request."))
         message = Message(

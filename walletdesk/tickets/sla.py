@@ -220,10 +220,8 @@ def after_insert(tickets: Sequence[Ticket]) -> None:
     """Arm the first timer of tickets just inserted (in one statement for all of them)."""
     from walletdesk.tickets import sla_tasks
 
-    fresh = [t for t in tickets if t._sla_schedule_after_insert]
-    for ticket in fresh:
-        ticket._sla_schedule_after_insert = False
-    sla_tasks.schedule_new(fresh)
+    # The flag stays set: if the transaction rolls back, writing the ticket again arms it again.
+    sla_tasks.schedule_new([t for t in tickets if t._sla_schedule_after_insert])
 
 
 # --- hooks called by actions ------------------------------------------------------------------

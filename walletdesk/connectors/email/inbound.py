@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from walletdesk.accounts import crypto
 from walletdesk.core import rows
+from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
@@ -373,8 +374,12 @@ def ingest_many(
     for start in range(0, len(prepared), every):
         chunk = prepared[start : start + every]
         try:
+            # Drafted (checked, screened, triaged) before the transaction, as if each mail
+            # opened a ticket: on SQLite the transaction holds the one writer lock, and most
+            # mails do open one. The few that turn out to be replies waste their draft.
+            drafts = [_speculative_draft(p, mailbox) for p in chunk]
             with transaction.atomic():
-                results += _store_batch(chunk, mailbox, source)
+                results += _store_batch(chunk, mailbox, source, drafts)
             continue
         except Exception:
             logger.warning(
@@ -418,9 +423,24 @@ def _log_row(
     )
 
 
-def _store_batch(chunk: Sequence[Prepared], mailbox: Mailbox | None, source: str) -> list[IngestResult]:
+def _speculative_draft(prepared: Prepared, mailbox: Mailbox | None) -> actions.Draft | None:
+    parsed = prepared.parsed
+    if prepared.problem or parsed is None or parsed.auto_reply_reason is not None or not _sender(parsed):
+        return None
+    try:
+        return actions.draft(_new_ticket(prepared, mailbox, follow_up_of=None))
+    except TicketError:
+        return None  # refused: the one-by-one path quarantines it with the reason
+
+
+def _store_batch(
+    chunk: Sequence[Prepared],
+    mailbox: Mailbox | None,
+    source: str,
+    drafts: Sequence[actions.Draft | None],
+) -> list[IngestResult]:
     """Store a batch in the caller's transaction, with the same outcomes as one by one."""
-    pending = [_Pending(p) for p in chunk]
+    pending = [_Pending(p, draft=d) for p, d in zip(chunk, drafts, strict=True)]
     known = {
         key: (outcome, reference)
         for key, outcome, reference in InboundEmail.objects.filter(
@@ -460,28 +480,34 @@ def _store_batch(chunk: Sequence[Prepared], mailbox: Mailbox | None, source: str
         if item.after is None and (item.thread is None or item.thread.status == Status.CLOSED)
     ]
     for item in opening:
-        item.draft = actions.draft(_new_ticket(item.prepared, mailbox, follow_up_of=item.thread))
+        if item.draft is None:
+            raise RuntimeError("a mail the desk refuses")  # the one-by-one path quarantines it
+        item.draft.new.follow_up_of = item.draft.ticket.follow_up_of = item.thread
     written = actions.write_drafts([item.draft for item in opening if item.draft is not None])
     for item, ticket in zip(opening, written, strict=True):
         if isinstance(ticket, TicketError):
             raise ticket  # the one-by-one path answers it (quarantine or duplicate)
         item.ticket, item.opened = ticket, True
         item.message = item.draft.message if item.draft else None
-    for item in live:
-        if item.ticket is not None:
-            continue
-        target = item.thread if item.after is None else pending[item.after].ticket
-        if target is None:
-            raise RuntimeError("a reply's ticket was not written")  # the one-by-one path decides
-        item.ticket = _follow_merges(target)
-        if item.ticket.status == Status.CLOSED:
-            raise RuntimeError("answers a closed ticket")  # follow-up: the one-by-one path
+    replies = [item for item in live if item.ticket is None]
+    # The tickets answered, locked once for the batch in primary-key order (core.locks); a
+    # ticket opened in this batch is the transaction's own and needs no lock.
+    locked = lock_rows(Ticket, {item.thread.pk for item in replies if item.thread is not None})
+    for item in replies:
+        target = locked.get(item.thread.pk) if item.thread is not None else None
+        if item.after is not None:
+            target = pending[item.after].ticket
+        if target is None or target.status == Status.CLOSED or target.merged_into_id is not None:
+            # not written, closed or merged meanwhile: the one-by-one path decides
+            raise RuntimeError("a reply's ticket changed")
+        item.ticket = target
         item.message = actions.add_customer_message(
-            item.ticket,
+            target,
             item.prepared.body,
             channel=Channel.EMAIL,
             external_id=item.prepared.key,
             attachments=item.prepared.files,
+            locked=True,
         )
 
     for item in live:
