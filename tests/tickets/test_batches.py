@@ -7,11 +7,14 @@ that behaves differently from opening the same tickets one at a time.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from tests.conftest import ensure_seed_data
 from walletdesk.tickets import actions, intake
@@ -101,3 +104,72 @@ def test_concurrent_api_creations_each_get_their_own_committed_ticket() -> None:
     # committed: visible to this thread's own connection, each exactly once
     stored = set(Ticket.objects.filter(reference__in=references).values_list("reference", flat=True))
     assert stored == references
+
+
+async def _asgi_post(body: dict[str, Any]) -> tuple[int, dict[bytes, bytes], bytes]:
+    from walletdesk.asgi import application
+
+    raw = json.dumps(body).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/tickets",
+        "raw_path": b"/api/v1/tickets",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5555),
+        "server": ("testserver", 80),
+    }
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        await asyncio.Event().wait()  # no disconnect
+        return {}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    return sent[0]["status"], {k.lower(): v for k, v in sent[0]["headers"]}, sent[1]["body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_answers_concurrent_creations_after_their_group_commit() -> None:
+    """Through the real ASGI handler, ticket creation is answered by a deferred response:
+    each client gets 201 with its own reference (committed, the same fields as the test
+    client's synchronous answer, a correct Content-Length); bad input is refused as usual."""
+    ensure_seed_data()
+    payloads = [
+        {"email": f"d{n}@example.com", "subject": f"钱包被锁 {n}", "body": "wallet locked"} for n in range(8)
+    ]
+
+    async def all_at_once() -> list[tuple[int, dict[bytes, bytes], bytes]]:
+        bad = {"email": "x@example.com", "subject": "", "body": "b"}
+        return await asyncio.gather(*(_asgi_post(p) for p in [*payloads, bad]))
+
+    answers = asyncio.run(all_at_once())
+    *good, bad = answers
+    assert bad[0] == 422 and json.loads(bad[2])["field"] == "subject"
+    references = set()
+    for status, headers, body in good:
+        assert status == 201
+        assert int(headers[b"content-length"]) == len(body)
+        assert headers[b"content-security-policy"]  # middleware still ran
+        data = json.loads(body)
+        references.add(data["reference"])
+    assert len(references) == 8
+    assert set(Ticket.objects.values_list("reference", flat=True)) >= references
+    sync = Client().post("/api/v1/tickets", data=json.dumps(payloads[0]), content_type="application/json")
+    assert sync.status_code == 201
+    assert set(sync.json()) == set(json.loads(good[0][2]))
+    assert json.loads(good[0][2])["category"] == sync.json()["category"] == "login_locked"

@@ -1,4 +1,4 @@
-"""An ASGI handler for a project of sync views: one hop into a worker thread per request.
+"""An ASGI handler for a project of sync views: one hop into the sync thread per request.
 
 Django's stock handler has two costs a sync project does not need:
 
@@ -16,13 +16,15 @@ So this handler builds the chain in sync mode and runs everything between readin
 and sending the response — the started signal, the whole chain and, for ordinary responses,
 `close()` with its finished signal — in one call on a worker thread.
 
-The worker threads are a small pool per process (`THREADS`), each with its own long-lived
-database connection (CONN_MAX_AGE decides). Django's default under ASGI is one thread per
-process for all sync code; with a pool, requests that wait — on the ticket writer's group
-commit (tickets.intake), on the SQLite writer lock, on PostgreSQL — let the next request's
-Python run meanwhile, and concurrent ticket creations can share one commit. The pool is small
-because the GIL makes more threads pure overhead on a 2-core box: the parallelism is the
-processes (core.serve), the threads only fill the waits.
+That thread is one long-lived thread per process (asgiref's thread-sensitive executor), so its
+database connection persists (CONN_MAX_AGE decides) and the sync work of one process is
+serialised on it — what a 2-core box wants: one busy Python thread per process, no GIL thrash.
+The parallelism is the processes (core.serve).
+
+A view may return a `core.deferred.DeferredResponse` (ticket creation does, see tickets.intake):
+its work was handed to another thread, and the handler awaits that on the event loop before
+sending, so the sync thread goes on to the next request meanwhile. Requests are told they may
+do this by a key in their ASGI scope.
 
 Dropped on purpose: Django's disconnect listener, which cancels an *async* view when the client
 goes away; a sync view cannot be cancelled anyway. An async view, if one is ever added, still
@@ -31,7 +33,8 @@ works: the sync chain runs it through `async_to_sync`.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
+import logging
 from contextlib import closing
 from typing import Any
 
@@ -40,17 +43,18 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponseBase, HttpResponseServerError
 from django.urls import set_script_prefix
 
-THREADS = 8
+from walletdesk.core.deferred import SCOPE_KEY, DeferredResponse
+
+logger = logging.getLogger(__name__)
 
 
 class PersistentASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self._threads = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="web")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -64,19 +68,26 @@ class PersistentASGIHandler(ASGIHandler):
             return
         with closing(body_file):
             set_script_prefix(get_script_prefix(scope))
-            response = await sync_to_async(self._respond, thread_sensitive=False, executor=self._threads)(
-                scope, body_file
-            )
+            scope = {**scope, SCOPE_KEY: True}
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            if isinstance(response, DeferredResponse):
+                # The view handed its work to another thread; wait here, not on the sync thread.
+                await asyncio.wrap_future(response.future)
+                try:
+                    response.finish()
+                except Exception:
+                    logger.exception("a deferred response failed")
+                    response = HttpResponseServerError("Internal Server Error", content_type="text/plain")
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:
                     # Streamed content (attachments, documents) is read while sending, so its
                     # file closes only now.
-                    await sync_to_async(response.close, thread_sensitive=False, executor=self._threads)()
+                    await sync_to_async(response.close, thread_sensitive=True)()
 
     def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
-        """Everything sync about one request, on a worker thread."""
+        """Everything sync about one request, on the process's sync thread."""
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:

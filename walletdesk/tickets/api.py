@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.utils import check_csrf
 
 from walletdesk.accounts.actions import user_for_api_token
 from walletdesk.accounts.models import User
+from walletdesk.core import deferred
 from walletdesk.tickets import access, actions, inbox, intake
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Message, Team, Ticket
@@ -113,23 +114,36 @@ def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
 @router.post(
     "/tickets", response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut}, auth=None
 )
-def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, TicketCreatedOut]:
+def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     caller = _caller(request)
     user = caller if getattr(caller, "is_authenticated", False) and not access.is_agent(caller) else None
-    ticket = intake.create_ticket(
-        NewTicket(
-            subject=payload.subject,
-            body=payload.body,
-            channel=Channel.WEB,
-            email=str(payload.email) if payload.email else None,
-            name=payload.name,
-            language=str(payload.language or getattr(request, "LANGUAGE_CODE", "en")),
-            category=payload.category,
-            facts=facts_of(payload),
-            user=user,
-        )
+    new = NewTicket(
+        subject=payload.subject,
+        body=payload.body,
+        channel=Channel.WEB,
+        email=str(payload.email) if payload.email else None,
+        name=payload.name,
+        language=str(payload.language or getattr(request, "LANGUAGE_CODE", "en")),
+        category=payload.category,
+        facts=facts_of(payload),
+        user=user,
     )
-    return 201, created_out(ticket)
+    if deferred.can_defer(request):
+        future = intake.submit(new)
+        if future is not None:
+            # Answered once the writer thread has committed this ticket with the others
+            # waiting (tickets.intake); this thread goes on to the next request.
+            return deferred.DeferredResponse(future, lambda outcome: _created_response(request, outcome))
+    return 201, created_out(intake.create_ticket(new))
+
+
+def _created_response(request: HttpRequest, outcome: Ticket | BaseException) -> HttpResponse:
+    """The same answer the synchronous path gives, rendered by the one NinjaAPI."""
+    from walletdesk.api import api  # the project's API object imports this module
+
+    if isinstance(outcome, BaseException):
+        return api.on_exception(request, outcome)  # type: ignore[arg-type]
+    return api.create_response(request, created_out(outcome).model_dump(by_alias=True), status=201)
 
 
 class ListFilters(Schema):

@@ -3,17 +3,19 @@
 Writing one new ticket is seven small INSERTs and a commit; writing four together costs about
 as much as writing two one by one (measured: 4.3 ms of CPU per ticket alone, 2.1 ms in fours),
 and on PostgreSQL it also saves the round trips and the WAL flush. So each web process keeps
-one writer thread. A request thread checks, screens and triages its ticket (`actions.draft`),
-hands the draft to the writer and waits; the writer takes every draft waiting at that moment
-and writes them with `actions.write_drafts` in one transaction. Nothing waits on a timer: a
-lone request is written at once, and a batch is simply what piled up during the last commit.
+one writer thread. The request checks, screens and triages its ticket (`actions.draft`), hands
+the draft to the writer with `submit` and returns a `DeferredResponse`: the process's sync
+thread goes on to the next request while the ASGI handler awaits the commit. The writer takes
+every draft waiting at that moment and writes them with `actions.write_drafts` in one
+transaction. Nothing waits on a timer: a lone request is written at once, and a batch is
+simply what piled up during the last commit.
 
 Nothing accepted is lost: a request is answered 201 only after its batch has committed; if the
 batch fails, each ticket is written again on its own (`write_drafts`), and an error reaches
 only the request whose ticket caused it.
 
-Inside a transaction (a test's, or an action that opens tickets as part of something larger)
-the caller's own connection must see and own the rows, so the ticket is written in the
+Where the caller cannot be answered later (the test client, a management command) or is inside
+a transaction (whose connection must see and own the rows), `create_ticket` writes in the
 caller's thread instead.
 """
 
@@ -81,12 +83,20 @@ class _Writer:
 _writer = _Writer()
 
 
+def submit(new: NewTicket) -> Future[Ticket | actions.TicketError] | None:
+    """Queue a new ticket for the writer; None if the caller must write it itself."""
+    if connection.in_atomic_block:
+        return None
+    draft = actions.draft(new)  # bad input is refused here, before anything is queued
+    return _writer.submit(draft)
+
+
 def create_ticket(new: NewTicket) -> Ticket:
     """`actions.create_ticket`, group-committed with the other requests of this process."""
-    if connection.in_atomic_block:
+    future = submit(new)
+    if future is None:
         return actions.create_ticket(new)
-    draft = actions.draft(new)  # bad input is refused here, before anything is queued
-    outcome = _writer.submit(draft).result(timeout=WAIT_SECONDS)
+    outcome = future.result(timeout=WAIT_SECONDS)
     if isinstance(outcome, actions.TicketError):
         raise outcome
     return outcome
