@@ -127,6 +127,7 @@ def verdicts() -> None:
 def main() -> None:
     print(describe())
     scan("warm up the wordlists: 的一是在不了有和人这中大 abandon ability able about above absent")
+    scan(mixed_text(50_000, seed=3))  # and the tables of the long-text path (shield/textview.py)
     ordinary = mixed_text(6_000_000)
     throughput("ordinary zh/en support text", ordinary)
     throughput(

@@ -8,9 +8,13 @@ losing a hash costs the agent one question while keeping a key can cost the user
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from .checksums import base58check_decode
 from .findings import Finding, SecretKind
+
+if TYPE_CHECKING:
+    from .textview import TextView
 
 # Every key format here is one unbroken ASCII alphanumeric run of 51+ characters, so a single
 # cheap pass finds all candidates and each is classified by its exact shape. The pass works on
@@ -54,8 +58,9 @@ _KEYSTORE_MARKERS = re.compile(r"[\"'](?:kdf|cipher|cipherparams|mac|kdfparams)[
 _KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a keystore
 
 
-def find_keys(text: str) -> Iterator[Finding]:
-    for start, end in _long_alnum_runs(text):
+def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
+    runs = _long_alnum_runs(text) if view is None else view.alnum_runs()
+    for start, end in runs:
         candidate = text[start:end]
         if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
             yield from _judge_hex_key(text, start, end, candidate)
@@ -91,13 +96,25 @@ def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[
 def _judge_hex_context(text: str, start: int, end: int) -> str | None:
     """A detail string when the 64-hex string reads as a key, None when it reads as a hash."""
     before = text[max(0, start - _CONTEXT_BEFORE) : start]
+    cues: list[tuple[str, str]] = []
+    # findall gives (key, hash) pairs; the last pair is the nearest cue. (Searching backwards
+    # would differ: "export" + "x" reads "tx" from the right.) No cue holds whitespace, so the
+    # left-to-right search starts afresh after each space: the last cue of the whole context
+    # is the last one of its last whitespace-free piece that has any, and the pieces nearest
+    # the key (usually "TxID:", "hash") are searched first and mostly alone.
+    # (Lower-casing piece by piece is lower-casing the whole: whitespace ends the context that
+    # a final sigma looks at.)
+    for piece in reversed(before.split()):
+        cues = _CONTEXT_CUE.findall(piece.lower())
+        if cues:
+            if not cues[-1][0]:
+                return None  # a hash cue: a hash, in a URL or not
+            break
+    # The hex string inside a URL ("…/tx/<hash>") is a hash whatever the cue before it.
     if _URL_BEFORE_REVERSED.match(before[::-1]):
         return None
-    # findall gives (key, hash) pairs; the last pair is the nearest cue. (Searching backwards
-    # would differ: "export" + "x" reads "tx" from the right.)
-    cues = _CONTEXT_CUE.findall(before.lower())
     if cues:
-        return "64 hex digits after a private-key cue" if cues[-1][0] else None
+        return "64 hex digits after a private-key cue"
     first_after = _CONTEXT_CUE.search(text[end : end + _CONTEXT_AFTER].lower())
     if first_after is not None:
         return "64 hex digits before a private-key cue" if first_after.lastgroup == "key" else None

@@ -16,6 +16,12 @@ Two detectors:
   phrase is random. A run of 12-25 wordlist characters counts only when it contains at most
   one common two-character word (ordinary text is full of them) AND either carries a valid
   BIP39 checksum at a phrase length, or follows a phrase cue such as "助记词".
+
+On a long text (``textview.FAST_PATH_MIN_CHARS`` characters or more) both detectors also get a
+``TextView``: one numpy pass that classifies every character. Each detector then runs the exact
+code above only where the view cannot rule a phrase out (the word-run chunks that a run of
+possible list words reaches, the Chinese zones that hold a phrase-like run, the new lines and
+cues that could open a grid copy or a glued phrase), with the same findings as without it.
 """
 
 import re
@@ -25,6 +31,10 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate, chain, compress, count, islice, pairwise, repeat, takewhile
 from operator import add
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from .checksums import BIP39_PHRASE_LENGTHS, SLIP39_SHARE_LENGTHS, bip39_checksum_ok, slip39_checksum_ok
 from .findings import Finding, SecretKind
@@ -36,6 +46,9 @@ from .wordlists import (
     chinese_wordlists,
     common_chinese_bigrams,
 )
+
+if TYPE_CHECKING:
+    from .textview import TextView, WordTokens
 
 MIN_PHRASE_WORDS = 12
 # A token is a run of anything but whitespace, ASCII/CJK/full-width punctuation, digits and
@@ -77,10 +90,11 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 
 _HAN_WHITESPACE = re.compile(r"[ \t\u3000\r\n]")
 _CUE_CHARACTERS = ("词", "詞", "语", "語", "钥", "鑰")  # every cue below holds one
-_CUE_THEN_HAN = re.compile(
-    r"(?:助记词|助記詞|记忆词|記憶詞|恢复短语|恢復短語|种子短语|種子短語|备份短语|備份短語|私钥|私鑰|密钥|密鑰)"
-    rf"(?:就是|是|为|為|如下是|如下)?([{_HAN}]{{12,}})"
-)
+_CUES = (
+    "助记词", "助記詞", "记忆词", "記憶詞", "恢复短语", "恢復短語", "种子短语", "種子短語",
+    "备份短语", "備份短語", "私钥", "私鑰", "密钥", "密鑰",
+)  # fmt: skip
+_CUE_THEN_HAN = re.compile(rf"(?:{'|'.join(_CUES)})(?:就是|是|为|為|如下是|如下)?([{_HAN}]{{12,}})")
 _PHRASE_CUE_BEFORE = re.compile(
     r"助记|助記|记忆词|記憶詞|短语|短語|种子|種子|备份|備份|私钥|私鑰|密钥|密鑰|"
     # "my words are: …", "the 12 words": how people announce a phrase when they do not
@@ -130,9 +144,11 @@ class _Region:
         return self.ends[2 * (self.first + k)]
 
 
-def find_phrases(text: str) -> Iterator[Finding]:
-    yield from _find_word_runs(text)
-    yield from _find_concatenated_chinese(text)
+def find_phrases(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
+    """``view`` (long texts only) lets both detectors skip what cannot hold a phrase; the
+    findings are the same with or without it."""
+    yield from _find_word_runs(text, view)
+    yield from _find_concatenated_chinese(text, view)
 
 
 _SENTENCE_END_CHAR = re.compile(r"[.。!?！？]")
@@ -148,18 +164,27 @@ _STRONG_CHECKSUM_WORDS = 18  # 6+ checksum bits: a chance pass is rare enough to
 # --- word runs -----------------------------------------------------------------------------
 
 
-def _find_word_runs(text: str) -> Iterator[Finding]:
+def _find_word_runs(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
     """Scan in overlapping chunks, so that a candidate region (ordinary prose made of list
     words is one every few KB) costs a re-split of its chunk, not of the whole text."""
     if len(text) <= _CHUNK:
         yield from _find_word_runs_in(text)
         return
-    start = 0
-    while True:
-        end = min(len(text), start + _CHUNK)
+    tokens = view.word_tokens() if view is not None else None
+    if tokens is not None:
+        yield from _find_word_runs_with(text, tokens)
+        return
+    for start, end in _chunks(len(text)):
         for finding in _find_word_runs_in(text[start:end]):
             yield Finding(finding.kind, finding.start + start, finding.end + start, finding.detail)
-        if end == len(text):
+
+
+def _chunks(length: int) -> Iterator[tuple[int, int]]:
+    start = 0
+    while True:
+        end = min(length, start + _CHUNK)
+        yield start, end
+        if end == length:
             return
         # Any phrase shorter than the overlap that crosses ``end`` lies whole in the next chunk.
         start = end - _CHUNK_OVERLAP
@@ -190,17 +215,149 @@ def _find_word_runs_in(text: str) -> Iterator[Finding]:
     if not _CANDIDATE_RUN.search(flags):
         return
     tokens_before = list(accumulate(map(len, block_flags), initial=0))
-    last_block = len(block_flags) - 1
-    for match in _CANDIDATE_RUN.finditer(flags):
-        first, stop = match.span()
+    runs = [match.span() for match in _CANDIDATE_RUN.finditer(flags)]
+    yield from _judge_runs(text, lowered, bounds, tokens_before, runs)
+
+
+def _judge_runs(
+    text: str, lowered: str | None, bounds: list[int], tokens_before: list[int], runs: list[tuple[int, int]]
+) -> Iterator[Finding]:
+    """Findings in the candidate ``runs`` (token numbers) of ``text``, tokenized in the blocks
+    between ``bounds``; ``tokens_before[k]`` is the number of tokens before block k.
+    ``lowered`` is ``text.lower()``, or None when each character lowers on its own (then only
+    the windows are lowered)."""
+    last_block = len(bounds) - 2
+    for first, stop in runs:
         # The window: whole blocks, from the one holding the token before the run to the one
         # holding the token after it (a Chinese character glued to the run may be taken along).
         head = bisect_right(tokens_before, max(first - 1, 0)) - 1
         tail = min(bisect_right(tokens_before, stop) - 1, last_block)
         window_start, window_end = bounds[head], bounds[tail + 1]
-        parts = _TOKEN_SPLIT.split(lowered[window_start:window_end])
+        if lowered is None:
+            window = text[window_start:window_end].lower()
+        else:
+            window = lowered[window_start:window_end]
+        parts = _TOKEN_SPLIT.split(window)
         ends = list(accumulate(map(len, parts), initial=window_start))[1:]
         yield from _judge_region(text, parts, ends, first - tokens_before[head], stop - tokens_before[head])
+
+
+def _find_word_runs_with(text: str, tokens: "WordTokens") -> Iterator[Finding]:
+    """``_find_word_runs`` from the whole text's tokens: the same chunks, the same findings,
+    but only the chunks that can hold a candidate run are looked at.
+
+    A chunk's flags are the whole text's exact flags over the tokens it overlaps, except for
+    the two tokens its edges cut (see ``_find_word_runs_in_chunk``). So a candidate run of a
+    chunk lies inside a candidate run of the whole text's exact flags, unless a cut token
+    becomes a list word ("abandonment" cut to "abandon"); every other chunk is skipped. The
+    whole text's candidate runs are found on its approximate flags, which call every list
+    word one, and then checked on their exact flags.
+    """
+    chunks = list(_chunks(len(text)))
+    starts, ends = tokens.starts, tokens.ends
+    flag_of = _token_flags().get
+    runs: list[tuple[int, int]] = []
+    for low, high in _candidate_runs(np.frombuffer(tokens.flags, dtype=np.uint8)):
+        exact = _exact_flags(text, int(starts[low]), int(ends[high - 1]))
+        runs.extend((low + inner.start(), low + inner.end()) for inner in _CANDIDATE_RUN.finditer(exact))
+    chunk_starts = np.array([start for start, _ in chunks])
+    chunk_ends = np.array([end for _, end in chunks])
+    firsts = np.searchsorted(ends, chunk_starts, side="right")  # the first token ending inside
+    stops = np.searchsorted(starts, chunk_ends, side="left")  # the first token starting after
+    possible = np.zeros(len(chunks), dtype=np.bool_)
+    if runs:
+        run_starts = np.array([start for start, _ in runs])
+        run_ends = np.array([end for _, end in runs])
+        following = np.searchsorted(run_ends, firsts, side="right")  # the first run ending past
+        reaches = following < len(runs)
+        possible[reaches] = run_starts[following[reaches]] < stops[reaches]
+    # A cut token that may become a list word: look at it.
+    flags = np.frombuffer(tokens.flags, dtype=np.uint8)
+    inside = np.flatnonzero(firsts < stops)
+    first, last = firsts[inside], stops[inside] - 1
+    cut_first = (starts[first] < chunk_starts[inside]) & (flags[first] != _LIST_WORD)
+    cut_last = (ends[last] > chunk_ends[inside]) & (flags[last] != _LIST_WORD)
+    for chunk in inside[(cut_first | cut_last) & ~possible[inside]].tolist():
+        start, end = chunks[chunk]
+        first_cut = text[start : min(int(ends[firsts[chunk]]), end)]
+        last_cut = text[max(int(starts[stops[chunk] - 1]), start) : end]
+        possible[chunk] = _LIST_WORD in (flag_of(first_cut.lower()), flag_of(last_cut.lower()))
+    for chunk in np.flatnonzero(possible).tolist():
+        start, end = chunks[chunk]
+        for finding in _find_word_runs_in_chunk(
+            text, start, end, tokens, int(firsts[chunk]), int(stops[chunk])
+        ):
+            yield Finding(finding.kind, finding.start + start, finding.end + start, finding.detail)
+
+
+def _candidate_runs(flags: npt.NDArray[np.uint8]) -> list[tuple[int, int]]:
+    """The spans of ``_CANDIDATE_RUN.finditer(flags)``, found with array operations.
+
+    A match is a chain of list words (flag 1) in which each is followed by the next either
+    directly or across one token of flag 0, as long as the chain goes, if it has 11+ words:
+    the regex starts at a chain's first word and its greedy repeat runs to the chain's end.
+    """
+    words = np.flatnonzero(flags == _LIST_WORD)
+    if len(words) < MIN_PHRASE_WORDS - 1:
+        return []
+    gaps = np.diff(words)
+    linked = (gaps == 1) | ((gaps == 2) & (flags[words[:-1] + 1] == 0))
+    breaks = np.flatnonzero(~linked)
+    chain_first = np.concatenate(([0], breaks + 1))
+    chain_last = np.concatenate((breaks, [len(words) - 1]))
+    long = chain_last - chain_first + 1 >= MIN_PHRASE_WORDS - 1
+    return list(zip(words[chain_first[long]].tolist(), (words[chain_last[long]] + 1).tolist(), strict=True))
+
+
+def _exact_flags(text: str, start: int, end: int) -> bytes:
+    """The exact flags of the tokens of ``text[start:end]``, a stretch that opens and closes
+    with a word: such a stretch tokenizes on its own exactly as within any longer text (a
+    sentence end inside it has its preceding character inside it)."""
+    return bytes(map(_token_flags().get, _TOKEN.findall(text[start:end].lower()), repeat(0)))
+
+
+def _find_word_runs_in_chunk(
+    text: str, start: int, end: int, tokens: "WordTokens", first: int, stop: int
+) -> Iterator[Finding]:
+    """The same findings as ``_find_word_runs_in(text[start:end])``, offsets relative to
+    ``start``, from the whole text's tokens ``first``..``stop - 1`` (those that overlap the
+    chunk) instead of a fresh tokenization of the chunk.
+
+    The chunk's own tokens are those, the two at its ends cut at its edges, plus a sentence end
+    at its very first character that the whole text does not count (it follows a digit just
+    before the chunk). Their flags may call a token a list word when it is not (``WordTokens``),
+    never the other way round, so a candidate run of the chunk lies inside a candidate run of
+    these flags: only those few stretches are tokenized again, for the exact flags.
+    """
+    starts, ends = tokens.starts, tokens.ends
+    flag_of = _token_flags().get
+    flags = bytearray(tokens.flags[first:stop])
+    if flags and starts[first] < start:
+        flags[0] = flag_of(text[start : min(int(ends[first]), end)].lower(), 0)
+    if flags and ends[stop - 1] > end:
+        flags[-1] = flag_of(text[max(int(starts[stop - 1]), start) : end].lower(), 0)
+    extra = text[start] in _SENTENCE_END_TOKENS and not (flags and starts[first] == start)
+    if extra:
+        flags.insert(0, _SENTENCE_END)
+    runs: list[tuple[int, int]] = []
+    for match in _CANDIDATE_RUN.finditer(flags):
+        low, high = match.span()
+        # A run's flags open and close with a word, so ``_exact_flags`` applies.
+        span_start = max(int(starts[first + low - extra]), start)
+        span_end = min(int(ends[first + high - 1 - extra]), end)
+        exact = _exact_flags(text, span_start, span_end)
+        runs.extend((low + inner.start(), low + inner.end()) for inner in _CANDIDATE_RUN.finditer(exact))
+    if not runs:
+        return
+    chunk = text[start:end]
+    # Lower-casing keeps every character in place here (``WordTokens`` exist only then), so
+    # the blocks can be found in the original and only the windows need lowering.
+    bounds = _block_bounds(chunk)
+    local_starts = np.maximum(starts[first:stop], start) - start
+    if extra:
+        local_starts = np.concatenate(([0], local_starts))
+    tokens_before = np.searchsorted(local_starts, bounds, side="left").tolist()
+    yield from _judge_runs(chunk, None, bounds, tokens_before, runs)
 
 
 def _block_bounds(text: str) -> list[int]:
@@ -444,36 +601,73 @@ def _describe(segment: _Segment) -> str:
 # --- concatenated Chinese -------------------------------------------------------------------
 
 
-def _find_concatenated_chinese(text: str) -> Iterator[Finding]:
+def _find_concatenated_chinese(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
     # Ordinary Chinese meets this pass at every clause, so the regex does the sifting: only
     # runs of 12-36 wordlist characters that stand alone (no Han letter, digit or ASCII letter
     # glued on either side) reach Python, and the loop stays lean: group 1 is a run without
     # spaces (nearly all of them), group 2 one with spaces (a grid copy, say).
     at_start, prefixed = _standalone_chinese_run()
-    first = at_start.match(text)
-    matches = prefixed.finditer(text, first.end() if first is not None else 0)
-    for match in matches if first is None else chain((first,), matches):
-        run = match.group(1)
-        if run is not None:
-            if len(run) > _MAX_CONCATENATED:
-                continue  # too long for a phrase (and a single block is no grid)
-            start, end = match.span(1)
-            detail = _judge_chinese(run, text, start, cued=False)
-        else:
-            run = match.group(2)
-            start, end = match.span(2)
-            detail = _judge_grid_copy(run, text, start)
-        if detail is not None:
-            yield Finding(SecretKind.RECOVERY_PHRASE, start, end, detail)
+    if view is None:
+        first = at_start.match(text)
+        matches = prefixed.finditer(text, first.end() if first is not None else 0)
+        standalone = matches if first is None else chain((first,), matches)
+    else:
+        standalone = _standalone_in_zones(text, view)
+    for match in standalone:
+        finding = _judge_standalone(match, text)
+        if finding is not None:
+            yield finding
     if "\n" in text:
-        yield from _find_grid_rows(text)
+        yield from _find_grid_rows(text, view)
     if any(cue in text for cue in _CUE_CHARACTERS):
-        yield from _find_glued_to_cue(text)
+        yield from _find_glued_to_cue(text, view)
 
 
-def _find_grid_rows(text: str) -> Iterator[Finding]:
+def _judge_standalone(match: re.Match[str], text: str) -> Finding | None:
+    run = match.group(1)
+    if run is not None:
+        if len(run) > _MAX_CONCATENATED:
+            return None  # too long for a phrase (and a single block is no grid)
+        start, end = match.span(1)
+        detail = _judge_chinese(run, text, start, cued=False)
+    else:
+        run = match.group(2)
+        start, end = match.span(2)
+        detail = _judge_grid_copy(run, text, start)
+    return None if detail is None else Finding(SecretKind.RECOVERY_PHRASE, start, end, detail)
+
+
+def _standalone_in_zones(text: str, view: "TextView") -> Iterator[re.Match[str]]:
+    """The matches of the standalone-run regex that could be judged a phrase, in text order.
+
+    Every match's run lies in one zone (``TextView.chinese_zones``) and a match that ends in
+    one zone leaves the regex searching from a point no later than the next zone's first
+    possible match, so zones are independent: searching only the zones that could hold a
+    phrase, from just before each, gives exactly the matches a search of the whole text gives
+    there. The search stops two characters past the zone, the farthest its look-aheads read.
+    """
+    at_start, prefixed = _standalone_chinese_run()
+    zones = view.chinese_zones(MIN_PHRASE_WORDS, _MAX_CONCATENATED, _MAX_COMMON_WORDS, _GRID_GROUP_SIZES)
+    for start, end in zones:
+        position = start - 1
+        if start == 0:
+            first = at_start.match(text)
+            if first is not None:
+                yield first
+            position = first.end() if first is not None else 0
+        yield from prefixed.finditer(text, position, end + 2)
+
+
+def _find_grid_rows(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
     """A phrase copied from the app's grid, one row per line ("的一是\n在不了\n有和人\n这中大")."""
-    for start, end in _prefixed_matches(*_grid_rows(), text):
+    if view is None:
+        spans = _prefixed_matches(*_grid_rows(), text)
+    else:
+        # A block opens with a new line, then (after spaces) a row of at most six list
+        # characters that a space or new line ends: trying the regex only there finds what a
+        # search of the whole text finds, since it could match nowhere else.
+        spans = _prefixed_matches_at(*_grid_rows(), text, view.grid_block_starts(_MAX_GRID_ROW))
+    for start, end in spans:
         block = text[start:end]
         if _regular_grouping([row.strip(" \t\u3000") for row in block.split("\n")]):
             detail = _judge_grid_copy(block, text, start)
@@ -500,10 +694,29 @@ def _prefixed_matches(
         yield match.span(1)
 
 
+def _prefixed_matches_at(
+    at_start: re.Pattern[str], prefixed: re.Pattern[str], text: str, candidates: list[int]
+) -> Iterator[tuple[int, int]]:
+    """``_prefixed_matches``, trying ``prefixed`` only at ``candidates`` (ascending), which
+    must include every position where it could match."""
+    position = 0
+    first = at_start.match(text)
+    if first is not None:
+        yield first.span(1)
+        position = first.end()
+    for candidate in candidates:
+        if candidate >= position and (match := prefixed.match(text, candidate)) is not None:
+            yield match.span(1)
+            position = match.end()
+
+
+_MAX_GRID_ROW = 6
+
+
 @cache
 def _grid_rows() -> tuple[re.Pattern[str], re.Pattern[str]]:
     chars = "".join(sorted(chinese_wordlist_chars()))
-    row = rf"[ \t\u3000]*[{chars}]{{1,6}}[ \t\u3000]*"
+    row = rf"[ \t\u3000]*[{chars}]{{1,{_MAX_GRID_ROW}}}[ \t\u3000]*"
     block = rf"({row}(?:\n{row}){{1,11}})$"
     # A block starts the text or follows a new line (the original ``(?m)^``).
     return re.compile(rf"(?m){block}"), re.compile(rf"(?m)\n{block}")
@@ -537,35 +750,67 @@ def _judge_grid_copy(run: str, text: str, start: int) -> str | None:
     return _judge_chinese(chars, text, start, cued=False)
 
 
-def _find_glued_to_cue(text: str) -> Iterator[Finding]:
+def _find_glued_to_cue(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
     """ "助记词是的一是在不了有和人这中大请帮我看看": the phrase runs into the words around it."""
+    matches = _CUE_THEN_HAN.finditer(text) if view is None else _cue_matches(text, view)
+    for match in matches:
+        finding = _judge_glued_to_cue(match, text)
+        if finding is not None:
+            yield finding
+
+
+_LONGEST_CUE = max(map(len, _CUES))
+
+
+def _cue_matches(text: str, view: "TextView") -> Iterator[re.Match[str]]:
+    """``_CUE_THEN_HAN.finditer(text)``, trying the regex only where a cue may start.
+
+    Every cue holds one of ``_CUE_CHARACTERS`` as its second, third or fourth character (and
+    no other), so a match can start only one to three characters before one of them.
+    """
+    candidates = sorted(
+        {
+            position - back
+            for position in view.cue_character_positions()
+            for back in range(1, _LONGEST_CUE)
+            if position >= back
+        }
+    )
+    position = 0
+    for candidate in candidates:
+        if candidate >= position and (match := _CUE_THEN_HAN.match(text, candidate)) is not None:
+            yield match
+            position = match.end()
+
+
+def _judge_glued_to_cue(match: re.Match[str], text: str) -> Finding | None:
     list_chars = chinese_wordlist_chars()
-    for match in _CUE_THEN_HAN.finditer(text):
-        run = match.group(1)
-        offset = match.start(1)
-        # Every candidate below is a prefix of the run, so look at the run once: how far it
-        # is all list characters, and where its first common words are (the prefix of
-        # ``size`` characters holds those that start before ``size - 1``; no judge allows more
-        # than two, so three positions are all it takes).
-        common = _common_word_positions(run, _MAX_COMMON_WORDS + 1)
-        if bisect_left(common, MIN_PHRASE_WORDS - 1) > _MAX_COMMON_WORDS:
-            # Every candidate is 12+ characters long and would hold all three: none passes.
-            # (Ordinary Chinese after "我的助记词是…" ends here, before any other work.)
-            continue
-        list_prefix = len(list(takewhile(list_chars.__contains__, run)))
-        detail, size = None, 0
-        for size in _PHRASE_LENGTHS_LONGEST_FIRST:  # an exact phrase first
-            if size <= list_prefix and bisect_left(common, size - 1) <= _allowed_common_words(size):
-                detail = _checksum_or_cue(run[:size], False, text, offset, need_checksum=True)
-                if detail is not None:
-                    break
-        if detail is None and len(run) <= _MAX_CONCATENATED:
-            size = len(run)
-            one_typo_at_most = sum(map(list_chars.__contains__, run)) >= size - 1
-            if one_typo_at_most and bisect_left(common, size - 1) <= _allowed_common_words(size):
-                detail = _checksum_or_cue(run, True, text, offset)
-        if detail is not None:
-            yield Finding(SecretKind.RECOVERY_PHRASE, offset, offset + size, detail)
+    run = match.group(1)
+    offset = match.start(1)
+    # Every candidate below is a prefix of the run, so look at the run once: how far it
+    # is all list characters, and where its first common words are (the prefix of
+    # ``size`` characters holds those that start before ``size - 1``; no judge allows more
+    # than two, so three positions are all it takes).
+    common = _common_word_positions(run, _MAX_COMMON_WORDS + 1)
+    if bisect_left(common, MIN_PHRASE_WORDS - 1) > _MAX_COMMON_WORDS:
+        # Every candidate is 12+ characters long and would hold all three: none passes.
+        # (Ordinary Chinese after "我的助记词是…" ends here, before any other work.)
+        return None
+    list_prefix = len(list(takewhile(list_chars.__contains__, run)))
+    detail, size = None, 0
+    for size in _PHRASE_LENGTHS_LONGEST_FIRST:  # an exact phrase first
+        if size <= list_prefix and bisect_left(common, size - 1) <= _allowed_common_words(size):
+            detail = _checksum_or_cue(run[:size], False, text, offset, need_checksum=True)
+            if detail is not None:
+                break
+    if detail is None and len(run) <= _MAX_CONCATENATED:
+        size = len(run)
+        one_typo_at_most = sum(map(list_chars.__contains__, run)) >= size - 1
+        if one_typo_at_most and bisect_left(common, size - 1) <= _allowed_common_words(size):
+            detail = _checksum_or_cue(run, True, text, offset)
+    if detail is None:
+        return None
+    return Finding(SecretKind.RECOVERY_PHRASE, offset, offset + size, detail)
 
 
 _PHRASE_LENGTHS_LONGEST_FIRST = tuple(sorted(BIP39_PHRASE_LENGTHS, reverse=True))

@@ -3,6 +3,7 @@
 from .findings import Finding, ScanResult
 from .keys import find_keys
 from .phrases import find_phrases
+from .textview import FAST_PATH_MIN_CHARS, TextView
 
 
 def scan(text: str) -> ScanResult:
@@ -13,7 +14,10 @@ def scan(text: str) -> ScanResult:
     """
     if not text:
         return ScanResult(redacted=text, findings=[])
-    findings = _without_overlaps([*find_phrases(text), *find_keys(text)])
+    # A long text is classified once, character by character, so that each detector can skip
+    # what cannot hold a secret (same findings; see textview.py).
+    view = TextView(text) if len(text) >= FAST_PATH_MIN_CHARS else None
+    findings = _without_overlaps([*find_phrases(text, view), *find_keys(text, view)])
     if not findings:
         return ScanResult(redacted=text, findings=[])
     pieces: list[str] = []
