@@ -11,9 +11,7 @@ does its work inline (the test client, management commands).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
@@ -26,20 +24,19 @@ def can_defer(request: HttpRequest) -> bool:
 
 
 class DeferredResponse(HttpResponse):
-    """Headers now (middleware sees them as usual); body and status from `render(result)`.
+    """Headers now (middleware sees them as usual); status and body from the final response.
 
-    `render` gets the future's result, or its exception, and returns the final response whose
-    status, body and content type are copied over; headers middleware added here are kept.
+    The future's result is that final response, rendered by whoever completed the work (with
+    database access, which the event loop does not have); its status, body and content type
+    are copied over, and the headers middleware added here are kept.
     """
 
-    def __init__(self, future: Future[Any], render: Callable[[Any], HttpResponse]) -> None:
+    def __init__(self, future: Future[HttpResponse]) -> None:
         super().__init__(status=202, content_type="application/json")
         self.future = future
-        self._render = render
 
     def finish(self) -> None:
-        exc = self.future.exception()
-        final = self._render(exc if exc is not None else self.future.result())
+        final = self.future.result()
         self.status_code = final.status_code
         self.reason_phrase = final.reason_phrase
         self.content = final.content

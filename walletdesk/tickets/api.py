@@ -129,11 +129,11 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
         user=user,
     )
     if deferred.can_defer(request):
-        future = intake.submit(new)
+        future = intake.submit(new, then=lambda outcome: _created_response(request, outcome))
         if future is not None:
             # Answered once the writer thread has committed this ticket with the others
             # waiting (tickets.intake); this thread goes on to the next request.
-            return deferred.DeferredResponse(future, lambda outcome: _created_response(request, outcome))
+            return deferred.DeferredResponse(future)
     return 201, created_out(intake.create_ticket(new))
 
 

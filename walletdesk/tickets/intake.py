@@ -24,7 +24,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
 from django.db import close_old_connections, connection
 
@@ -37,18 +39,23 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 64
 WAIT_SECONDS = 60.0
 
-_Item = tuple[actions.Draft, "Future[Ticket | actions.TicketError]"]
+Outcome = Ticket | BaseException  # a ticket, a refusal (TicketError) or a failed write
+Then = Callable[[Outcome], Any]
+
+
+def _as_is(outcome: Outcome) -> Outcome:
+    return outcome
 
 
 class _Writer:
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[actions.Draft, Then, Future[Any]]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, draft: actions.Draft) -> Future[Ticket | actions.TicketError]:
-        future: Future[Ticket | actions.TicketError] = Future()
-        self._queue.put((draft, future))
+    def submit(self, draft: actions.Draft, then: Then) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._queue.put((draft, then, future))
         self._ensure_running()
         return future
 
@@ -68,27 +75,35 @@ class _Writer:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            outcomes: list[Outcome]
             try:
-                outcomes = actions.write_drafts([draft for draft, _ in batch])
+                outcomes = list(actions.write_drafts([draft for draft, _, _ in batch]))
             except Exception as exc:  # the requests are answered with an error, not left hanging
                 log.exception("writing %d new tickets failed", len(batch))
                 close_old_connections()
-                for _, future in batch:
+                outcomes = [exc] * len(batch)
+            for (_, then, future), outcome in zip(batch, outcomes, strict=True):
+                # `then` runs here, after the commit and with database access (the response is
+                # rendered here, not on the event loop, where the ORM may not run).
+                try:
+                    future.set_result(then(outcome))
+                except Exception as exc:
+                    log.exception("answering a new ticket's request failed")
                     future.set_exception(exc)
-                continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                future.set_result(outcome)
 
 
 _writer = _Writer()
 
 
-def submit(new: NewTicket) -> Future[Ticket | actions.TicketError] | None:
-    """Queue a new ticket for the writer; None if the caller must write it itself."""
+def submit(new: NewTicket, then: Then = _as_is) -> Future[Any] | None:
+    """Queue a new ticket for the writer; the future gets `then(outcome)` once it committed.
+
+    None if the caller must write it itself (inside a transaction).
+    """
     if connection.in_atomic_block:
         return None
     draft = actions.draft(new)  # bad input is refused here, before anything is queued
-    return _writer.submit(draft)
+    return _writer.submit(draft, then)
 
 
 def create_ticket(new: NewTicket) -> Ticket:
@@ -97,6 +112,7 @@ def create_ticket(new: NewTicket) -> Ticket:
     if future is None:
         return actions.create_ticket(new)
     outcome = future.result(timeout=WAIT_SECONDS)
-    if isinstance(outcome, actions.TicketError):
+    if isinstance(outcome, BaseException):
         raise outcome
+    assert isinstance(outcome, Ticket)
     return outcome
