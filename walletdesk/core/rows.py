@@ -65,23 +65,44 @@ def _adapters(model: type[Model], with_pk: bool, vendor: str) -> list[Callable[[
     ]
 
 
-def insert(objs: Sequence[Model]) -> None:
-    """INSERT these new instances of one model; set their primary keys.
-
-    One statement per batch of rows (as many as the backend takes parameters for).
-    """
-    if not objs:
-        return
+def _write(model: type[Model], with_pk: bool, raw_rows: Sequence[list[Any]], returning: bool) -> list[Any]:
+    """INSERT rows of raw column values (in `_plan`'s field order), adapted as the ORM adapts
+    them, one statement per batch the backend takes parameters for; the new primary keys if
+    `returning`."""
     # The connection itself, not the `django.db.connection` proxy: the proxy costs a lookup
     # per attribute, and get_db_prep_save reads it for every column of every row.
     connection = connections[DEFAULT_DB_ALIAS]
+    fields, head, row = _plan(model, with_pk, connection.vendor)
+    adapters = _adapters(model, with_pk, connection.vendor)
+    step = max(1, connection.ops.bulk_batch_size(fields, raw_rows))
+    tail = ""
+    if returning:
+        assert model._meta.pk is not None
+        tail = f" RETURNING {connection.ops.quote_name(str(model._meta.pk.column))}"
+    keys: list[Any] = []
+    for begin in range(0, len(raw_rows), step):
+        chunk = raw_rows[begin : begin + step]
+        params = [
+            adapt(value) if adapt is not None else f.get_db_prep_save(value, connection)
+            for values in chunk
+            for f, adapt, value in zip(fields, adapters, values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
+            if returning:
+                keys += [key for (key,) in cursor.fetchall()]
+    return keys
+
+
+def insert(objs: Sequence[Model]) -> None:
+    """INSERT these new instances of one model; set their primary keys."""
+    if not objs:
+        return
     model = type(objs[0])
     pk = model._meta.pk
     assert pk is not None
     auto = isinstance(pk, AutoFieldMixin) and getattr(objs[0], pk.attname) is None
-    fields, head, row = _plan(model, not auto, connection.vendor)
-    adapters = _adapters(model, not auto, connection.vendor)
-    step = max(1, connection.ops.bulk_batch_size(fields, objs))
+    fields = _plan(model, not auto, connections[DEFAULT_DB_ALIAS].vendor)[0]
     # Like save(), take a foreign key's value from a related object assigned before that
     # object had its primary key (a message built for a ticket inserted just now).
     related: list[Any] = [f for f in fields if f.is_relation and f.many_to_one]
@@ -91,24 +112,14 @@ def insert(objs: Sequence[Model]) -> None:
                 target = f.get_cached_value(obj)
                 if target is not None:
                     setattr(obj, f.attname, target.pk)
-    for begin in range(0, len(objs), step):
-        chunk = objs[begin : begin + step]
-        params: list[Any] = []
-        for obj in chunk:
-            for f, adapt in zip(fields, adapters, strict=True):
-                value = f.pre_save(obj, True)
-                params.append(adapt(value) if adapt is not None else f.get_db_prep_save(value, connection))
-        sql = head + ", ".join([row] * len(chunk))
-        if auto:
-            sql += f" RETURNING {connection.ops.quote_name(str(pk.column))}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if auto:
-                for obj, (value,) in zip(chunk, cursor.fetchall(), strict=True):
-                    setattr(obj, pk.attname, value)
+    raw_rows = [[f.pre_save(obj, True) for f in fields] for obj in objs]
+    keys = _write(model, not auto, raw_rows, returning=auto)
+    if auto:
+        for obj, key in zip(objs, keys, strict=True):
+            setattr(obj, pk.attname, key)
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
 
 
 def insert_values(model: type[Model], values: Sequence[dict[str, Any]]) -> None:
@@ -120,16 +131,8 @@ def insert_values(model: type[Model], values: Sequence[dict[str, Any]]) -> None:
     """
     if not values:
         return
-    connection = connections[DEFAULT_DB_ALIAS]
-    fields, head, row = _plan(model, True, connection.vendor)
-    adapters = _adapters(model, True, connection.vendor)
-    step = max(1, connection.ops.bulk_batch_size(fields, values))
-    for begin in range(0, len(values), step):
-        chunk = values[begin : begin + step]
-        params: list[Any] = []
-        for given in chunk:
-            for f, adapt in zip(fields, adapters, strict=True):
-                value = given[f.attname] if f.attname in given else f.get_default()
-                params.append(adapt(value) if adapt is not None else f.get_db_prep_save(value, connection))
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([row] * len(chunk)), params)
+    fields = _plan(model, True, connections[DEFAULT_DB_ALIAS].vendor)[0]
+    raw_rows = [
+        [given[f.attname] if f.attname in given else f.get_default() for f in fields] for given in values
+    ]
+    _write(model, True, raw_rows, returning=False)
