@@ -205,21 +205,10 @@ def _log(
     ticket: Ticket | None = None,
     message: Any = None,
 ) -> InboundEmail:
-    parsed = prepared.parsed
-    return InboundEmail.objects.create(
-        key=prepared.key,
-        mailbox=mailbox,
-        source=source,
-        raw_encrypted=crypto.encrypt(prepared.raw),
-        size=len(prepared.raw),
-        sha256=prepared.sha256,
-        from_address=(parsed.from_address if parsed else "")[:254],
-        subject=(prepared.subject or (parsed.subject if parsed else ""))[:200],
-        outcome=outcome,
-        reason=reason[:2000],
-        ticket=ticket,
-        message=message,
-    )
+    row = _log_row(prepared, mailbox, source, outcome, reason)
+    row.ticket, row.message = ticket, message
+    rows.insert([row])
+    return row
 
 
 def _existing(key: str) -> IngestResult | None:
@@ -258,8 +247,7 @@ def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestRe
                 reason=parsed.auto_reply_reason,
             )
         return IngestResult(Outcome.IGNORED, None, parsed.auto_reply_reason)
-    sender = parsed.from_address or (parsed.reply_to[0] if parsed.reply_to else "")
-    if not sender or "@" not in sender:
+    if not _sender(parsed):
         return _quarantine(prepared, mailbox, source, "no sender address to answer")
 
     with transaction.atomic():
@@ -282,22 +270,8 @@ def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestRe
                     raise
                 ticket.status = Status.CLOSED  # closed meanwhile: fall through to a follow-up
         if message is None:
-            category = mailbox.default_category if mailbox and mailbox.default_category_id else None
-            ticket = actions.create_ticket(
-                NewTicket(
-                    subject=prepared.subject,
-                    body=prepared.body,
-                    channel=Channel.EMAIL,
-                    email=sender,
-                    name=parsed.from_name[:120],
-                    language=prepared.language,
-                    category=category.slug if category and category.active else None,
-                    team=mailbox.default_team if mailbox else None,
-                    external_id=prepared.key,
-                    attachments=prepared.files,
-                    follow_up_of=ticket,  # set only when the ticket it answers is closed
-                )
-            )
+            # follow_up_of is set only when the ticket it answers is closed
+            ticket = actions.create_ticket(_new_ticket(prepared, mailbox, follow_up_of=ticket))
             message = ticket.messages.order_by("id").first()
             outcome = Outcome.CREATED
         assert ticket is not None
