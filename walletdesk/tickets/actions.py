@@ -303,13 +303,15 @@ def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
     )
 
 
-def _existing_message(channel: str, external_id: str | None) -> Message | None:
+def _existing_reference(channel: str, external_id: str | None) -> str | None:
+    """The reference of the ticket already holding this provider message, if any."""
     if not external_id:
         return None
-    # Almost always nothing is found: a cheap existence check first, the full row only then.
-    if not Message.objects.filter(channel=channel, external_id=external_id).exists():
-        return None
-    return Message.objects.select_related("ticket").filter(channel=channel, external_id=external_id).first()
+    return (
+        Message.objects.filter(channel=channel, external_id=external_id)
+        .values_list("ticket__reference", flat=True)
+        .first()
+    )
 
 
 def _existing_messages(drafts: Sequence[Draft]) -> dict[tuple[str, str], str]:
@@ -604,12 +606,10 @@ def add_customer_message(
     stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
-        duplicate = _existing_message(channel, external_id)
+        duplicate = _existing_reference(channel, external_id)
         if duplicate is not None:
             raise DuplicateMessage(
-                "duplicate_message",
-                _("This message was already received."),
-                reference=duplicate.ticket.reference,
+                "duplicate_message", _("This message was already received."), reference=duplicate
             )
         if not locked:
             ticket = _lock_ticket(ticket.pk)
