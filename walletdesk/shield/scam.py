@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .lists import PhishingLists
+from .literals import literal_starts, lowered_for_literals, may_match
 from .registry import OfficialRegistry, compile_registry
 from .verifier import verify_contact
 
@@ -76,6 +77,12 @@ _URL = re.compile(
     _I,
 )
 _EXCERPT_CONTEXT = 20
+# What every match of each pattern starts with (None: unknown, always run): most texts
+# contain none of them, and a few `in` tests are far cheaper than scanning with the pattern.
+_STARTS = {
+    p: literal_starts(p.pattern)
+    for p in (_FEE_REQUEST, _PAYMENT_REQUEST, _REMOTE_ACCESS, _URGENCY, _SECRET_REQUEST)
+}
 
 
 def scam_signals(
@@ -87,13 +94,14 @@ def scam_signals(
     :class:`OfficialRegistry`. Links to official domains raise nothing.
     """
     registry = _registry(official_domains)
+    lowered = lowered_for_literals(text)
     signals = [
-        *_pattern_signals(text, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or release funds; "
+        *_pattern_signals(text, lowered, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or release funds; "
                           "real support is free."),
-        *_pattern_signals(text, _REMOTE_ACCESS, "remote_access", "Mentions a remote-control or screen-sharing app; "
+        *_pattern_signals(text, lowered, _REMOTE_ACCESS, "remote_access", "Mentions a remote-control or screen-sharing app; "
                           "support never needs control of your device."),
-        *_pattern_signals(text, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing the account."),
-        *_pattern_signals(text, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or private key; "
+        *_pattern_signals(text, lowered, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing the account."),
+        *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or private key; "
                           "nobody legitimate ever does."),
         *_link_signals(text, registry, lists),
     ]  # fmt: skip
@@ -106,11 +114,12 @@ def outbound_reply_risks(
     """Risks in an agent's reply that need an explicit override before it is sent:
     links outside the official domains, payment or fee requests, and asking for secrets."""
     registry = _registry(official_domains)
+    lowered = lowered_for_literals(text)
     signals = [
         *_link_signals(text, registry, lists),
-        *_pattern_signals(text, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a fee."),
-        *_pattern_signals(text, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to send funds."),
-        *_pattern_signals(text, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery phrase or private key."),
+        *_pattern_signals(text, lowered, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a fee."),
+        *_pattern_signals(text, lowered, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to send funds."),
+        *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery phrase or private key."),
     ]  # fmt: skip
     return sorted(signals, key=lambda signal: signal.start)
 
@@ -121,7 +130,11 @@ def _registry(official_domains: Iterable[str] | OfficialRegistry) -> OfficialReg
     return compile_registry(tuple(("domain", domain) for domain in official_domains))
 
 
-def _pattern_signals(text: str, pattern: re.Pattern[str], code: str, reason: str) -> list[Signal]:
+def _pattern_signals(
+    text: str, lowered: str | None, pattern: re.Pattern[str], code: str, reason: str
+) -> list[Signal]:
+    if not may_match(lowered, _STARTS.get(pattern)):
+        return []
     signals = []
     for match in pattern.finditer(text):
         signals.append(

@@ -1,0 +1,103 @@
+"""Literal skips: a regex is skipped only when none of the literals its matches start with
+occurs. That must never change what is found."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+
+import pytest
+
+from walletdesk.shield import scam
+from walletdesk.shield.literals import IGNORECASE_SPECIALS, literal_starts, lowered_for_literals, may_match
+from walletdesk.shield.scam import outbound_reply_risks, scam_signals
+
+OFFICIAL = ["token.im", "imtoken.com"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "starts"),
+    [
+        (r"\b(drained|emptied)\b", ("drained", "emptied")),
+        (r"\block(ed)?\s*out", ("lock",)),
+        (r"(请)?转账", ("转账",)),  # "请转账" contains "转账"
+        (r"\bAny\s?Desk|todesk", ("any", "todesk")),
+        (r"ab+c", ("ab",)),
+        (r"(a|b*)c", ("b", "c")),  # "ac" contains "c"
+        (r".{0,5}fee", None),
+        (r"(?:\d+|两)小时", None),
+        (r"[ab]c", None),
+        (r"(?i:x)y", None),  # a local flag: not followed
+    ],
+)
+def test_literal_starts(pattern: str, starts: tuple[str, ...] | None) -> None:
+    assert literal_starts(pattern) == starts
+
+
+def test_every_match_contains_one_of_the_starts() -> None:
+    rng = random.Random(5)
+    alphabet = "ab转账 \n"
+    for pattern in [r"\b(drained|emptied)\b", r"(a|b*)c", r"(请)?转账", r"ab+c|b{2,3}a", r"(?:a|ba)?b+"]:
+        compiled, starts = re.compile(pattern, re.IGNORECASE), literal_starts(pattern)
+        for _ in range(500):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+            if starts is not None and compiled.search(text):
+                assert any(s in text.lower() for s in starts), (pattern, text)
+
+
+def test_ignorecase_specials_are_all_the_non_ascii_letters_ascii_letters_match() -> None:
+    every = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
+    letters = re.compile("|".join(string.ascii_lowercase), re.IGNORECASE)
+    assert {c for c in letters.findall(every) if not c.isascii()} == IGNORECASE_SPECIALS
+    assert lowered_for_literals("Is This Real") == "is this real"
+    assert lowered_for_literals("\u0130s this real") is None
+    assert may_match(None, ("x",)) and may_match("abc", None) and not may_match("abc", ("x",))
+
+
+def test_scam_patterns_use_the_skip() -> None:
+    assert sum(starts is not None for starts in scam._STARTS.values()) >= 4
+
+
+def test_skipping_never_changes_the_signals(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(9)
+    fragments = [lit for starts in scam._STARTS.values() for lit in starts or ()]
+    fragments += [
+        "支付",
+        "手续费",
+        "才能",
+        "转账",
+        "到",
+        "地址",
+        "please send",
+        " to this address",
+        " fee ",
+        " before ",
+    ]
+    fragments += ["AnyDesk", "SEND", "your SEED PHRASE", "within 24 hours", "冻结", "助记词", "发给我"]
+    fragments += [
+        " ",
+        "，",
+        "。",
+        "\n",
+        "ſ",
+        "K",
+        "İ",
+        "ı",
+        "ß",
+        "https://token.im/x",
+        "www.imtoken-help.com",
+    ]
+    texts = [
+        "Plea\u017fe \u017fend your \u017feed phra\u017fe to verify",
+        "pay the unlock fee before withdrawal",
+        "请提供助记词以便验证",
+    ]
+    for _ in range(3000):
+        words = [rng.choice(fragments) for _ in range(rng.randint(1, 10))]
+        texts.append("".join(w if rng.random() < 0.7 else w.upper() for w in words))
+    fast = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
+    monkeypatch.setattr(scam, "_STARTS", {})
+    slow = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
+    assert fast == slow
+    assert sum(bool(f[0]) for f in fast) > 500  # the texts do trigger signals
