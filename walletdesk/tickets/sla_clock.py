@@ -103,10 +103,14 @@ class BusinessCalendar:
     extra_workday_hours: DayHours = ()
     always_open: bool = False
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
+    # Local date -> its opening intervals in UTC (see _day_intervals_utc). A pure function of
+    # the (immutable) calendar and the date, and every due time walks the same few days.
+    _days_utc: dict[date, tuple[Span, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Validate early so a bad admin setting fails when saved, not when a ticket is due.
         object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+        object.__setattr__(self, "_days_utc", {})
         if len(self.weekly_hours) != 7:
             raise ValueError(f"weekly_hours needs 7 days (Monday..Sunday), got {len(self.weekly_hours)}")
         # Frozen sets keep the calendar immutable and hashable whatever the caller passed.
@@ -194,7 +198,19 @@ def _local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
-def _day_intervals_utc(cal: BusinessCalendar, day: date) -> list[Span]:
+_DAYS_CACHED = 4096  # per calendar: about eleven years of dates
+
+
+def _day_intervals_utc(cal: BusinessCalendar, day: date) -> tuple[Span, ...]:
+    cached = cal._days_utc.get(day)
+    if cached is None:
+        if len(cal._days_utc) >= _DAYS_CACHED:
+            cal._days_utc.clear()
+        cached = cal._days_utc[day] = _compute_day_intervals_utc(cal, day)
+    return cached
+
+
+def _compute_day_intervals_utc(cal: BusinessCalendar, day: date) -> tuple[Span, ...]:
     out = []
     for start, end in cal.hours_on(day):
         end_day = day if end > start else day + timedelta(days=1)
@@ -203,7 +219,7 @@ def _day_intervals_utc(cal: BusinessCalendar, day: date) -> list[Span]:
         if e > s:  # a span wholly inside a DST gap can collapse; skip it
             out.append((s, e))
     out.sort()
-    return out
+    return tuple(out)
 
 
 def _open_intervals(cal: BusinessCalendar, start: datetime) -> Iterator[Span]:
