@@ -11,6 +11,11 @@ PostgreSQL both have it).
 What it does not do, on purpose: send pre_save/post_save signals (nothing in walletdesk
 listens to them for the models that use this; a test pins that), run `full_clean`, or
 handle multi-table inheritance. Use it only for plain models written by actions.
+
+On PostgreSQL a batch goes as `INSERT … SELECT * FROM UNNEST(%s::type[], …)`, one array per
+column (as Django's own bulk_create does since 5.2): the statement text is the same whatever
+the batch size. With one placeholder per value, psycopg re-parses every long statement on the
+client (it caches only short ones): 0.9 ms of Python per batch, measured.
 """
 
 from __future__ import annotations
@@ -37,6 +42,25 @@ def _plan(model: type[Model], with_pk: bool, vendor: str) -> tuple[list[Field[An
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) VALUES "  # noqa: S608
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return fields, head, row
+
+
+@cache
+def _unnest_head(model: type[Model], with_pk: bool, vendor: str) -> str | None:
+    """`INSERT … SELECT * FROM UNNEST(…)` for this model on PostgreSQL, or None when a column
+    type cannot go through an array (Django's own test, from its UNNEST bulk insert)."""
+    if vendor != "postgresql":
+        return None
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields, head, _ = _plan(model, with_pk, vendor)
+    for field in fields:
+        target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+        if hasattr(field, "get_placeholder_sql") or target.get_internal_type() not in connection.data_types:
+            return None
+    # varchar, not varchar(50): the array cast must not truncate (the column still checks).
+    types = [str(field.db_type(connection)).split("(")[0] for field in fields]
+    columns = ", ".join(f"(%s)::{db_type}[]" for db_type in types)
+    # Types come from the model's own fields; values are parameters.
+    return head.removesuffix(" VALUES ") + f" SELECT * FROM UNNEST({columns})"  # noqa: S608
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
@@ -74,7 +98,8 @@ def _write(model: type[Model], with_pk: bool, raw_rows: Sequence[list[Any]], ret
     connection = connections[DEFAULT_DB_ALIAS]
     fields, head, row = _plan(model, with_pk, connection.vendor)
     adapters = _adapters(model, with_pk, connection.vendor)
-    step = max(1, connection.ops.bulk_batch_size(fields, raw_rows))
+    unnest = _unnest_head(model, with_pk, connection.vendor) if len(raw_rows) > 1 else None
+    step = len(raw_rows) if unnest else max(1, connection.ops.bulk_batch_size(fields, raw_rows))
     tail = ""
     if returning:
         assert model._meta.pk is not None
@@ -87,8 +112,15 @@ def _write(model: type[Model], with_pk: bool, raw_rows: Sequence[list[Any]], ret
             for values in chunk
             for f, adapt, value in zip(fields, adapters, values, strict=True)
         ]
+        if unnest:
+            # Column arrays; PostgreSQL returns the rows in the arrays' order, as Django's own
+            # UNNEST bulk_create relies on too.
+            width = len(fields)
+            sql, params = unnest + tail, [params[i::width] for i in range(width)]
+        else:
+            sql = head + ", ".join([row] * len(chunk)) + tail
         with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([row] * len(chunk)) + tail, params)
+            cursor.execute(sql, params)
             if returning:
                 keys += [key for (key,) in cursor.fetchall()]
     return keys
