@@ -316,6 +316,20 @@ def test_a_send_that_fails_for_good_is_visible_on_the_ticket(
     assert "Email to the customer failed" in page.content.decode()
 
 
+def test_a_notification_task_run_twice_sends_one_mail() -> None:
+    """A task the worker runs again (it died after sending, before marking the task done)
+    meets the recorded mail's dedupe key and sends nothing more."""
+    from walletdesk.tickets.tasks import notify_customer
+
+    result = ingest(make_mail("twice@example.cn"))
+    ticket = Ticket.objects.get(reference=result.ticket_reference)
+    assert len(django_mail.outbox) == 1
+    assert notify_customer.call(ticket_id=ticket.pk, kind="created") == "already_sent"
+    assert len(django_mail.outbox) == 1
+    (row,) = OutboundEmail.objects.filter(ticket=ticket)
+    assert row.state == "sent" and row.attempts == 1
+
+
 def test_retry_backoff_is_bounded() -> None:
     from walletdesk.connectors.email.outbound import backoff
 

@@ -132,12 +132,13 @@ def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str
     dedupe = {"created": f"created:{ticket.pk}", "reply": f"reply:{message.pk}" if message else None}.get(
         kind
     )
-    if dedupe and OutboundEmail.objects.filter(dedupe_key=dedupe).exists():
-        return "already_sent"
     in_reply_to, references = thread_headers(ticket)
     why_not = rate_limited(to) if automatic else None
     try:
         with transaction.atomic():
+            # Recorded already claimed for its first attempt (what deliver()'s claim does):
+            # this task is the only one that knows the row yet. A task run twice meets the
+            # unique dedupe key.
             row = OutboundEmail.objects.create(
                 ticket=ticket,
                 message=message,
@@ -149,20 +150,19 @@ def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str
                 references=" ".join(references),
                 to_address=to,
                 subject=render_subject(ticket, kind),
-                state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.QUEUED,
+                state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.SENDING,
+                attempts=0 if why_not else 1,
                 last_error=why_not or "",
             )
     except IntegrityError:
-        return "already_sent"  # a concurrent run of the same notification
+        return "already_sent"
     if why_not:
         logger.info("not sending %s to %s: %s", kind, to, why_not)
         return "suppressed"
-    return deliver(row.pk)
+    return _attempt(row, ticket, message)
 
 
-def _build(row: OutboundEmail) -> EmailMultiAlternatives:
-    ticket = Ticket.objects.select_related("contact", "category").get(pk=row.ticket_id)
-    message = Message.objects.filter(pk=row.message_id).first() if row.message_id else None
+def _build(row: OutboundEmail, ticket: Ticket, message: Message | None) -> EmailMultiAlternatives:
     text, html = render_bodies(ticket, row.kind, message)
     headers = {
         "Message-ID": f"<{row.message_id_header}>",
@@ -198,8 +198,15 @@ def deliver(outbound_id: int) -> str:
     if not claimed:
         return "not_claimed"
     row = OutboundEmail.objects.get(pk=outbound_id)
+    ticket = Ticket.objects.select_related("contact", "category").get(pk=row.ticket_id)
+    message = Message.objects.filter(pk=row.message_id).first() if row.message_id else None
+    return _attempt(row, ticket, message)
+
+
+def _attempt(row: OutboundEmail, ticket: Ticket, message: Message | None) -> str:
+    """Send a row this worker has claimed (state sending); record the outcome."""
     try:
-        _build(row).send()
+        _build(row, ticket, message).send()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
         if row.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:
