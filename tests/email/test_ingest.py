@@ -359,3 +359,27 @@ def test_text_and_nonsense_inputs_never_raise() -> None:
     assert ingest(make_mail("text@example.cn").decode("utf-8", "surrogateescape")).outcome == "created"  # type: ignore[arg-type]
     result = ingest(None)  # type: ignore[arg-type]
     assert result.outcome == "quarantined" and not result.kept
+
+
+def test_a_poller_batch_stores_like_one_by_one_without_falling_back(caplog: Any) -> None:
+    """ingest_many: a new mail, its reply in the same fetch, a mail answering an unknown
+    Message-ID and one naming a reference it has no right to both open tickets, and a
+    garbage mail is quarantined; all in the batch path (no fallback to one by one)."""
+    import logging
+
+    from walletdesk.connectors.email.inbound import ingest_many
+
+    first = ingest(make_mail("old@example.cn", subject="first question"))
+    mails = [
+        make_mail("new@example.cn", subject="lost my password"),
+        make_mail("reply@example.cn", subject="Re: lost my password", in_reply_to="new@example.cn"),
+        make_mail("orphan@example.cn", subject="Re: something", in_reply_to="never-seen@example.org"),
+        make_mail("stranger@example.cn", subject=f"about {first.ticket_reference}", sender="x@example.org"),
+        b"\x00\x01 not a mail",
+    ]
+    with caplog.at_level(logging.WARNING, logger="walletdesk.connectors.email.inbound"):
+        results = ingest_many(mails)
+    assert [r.outcome for r in results] == ["created", "appended", "created", "created", "quarantined"]
+    assert results[1].ticket_reference == results[0].ticket_reference
+    assert len({r.ticket_reference for r in results[:4]} | {first.ticket_reference}) == 4
+    assert not [r for r in caplog.records if "one by one" in r.getMessage()]

@@ -350,8 +350,10 @@ def ingest_many(
         try:
             # Drafted (checked, screened, triaged) before the transaction, as if each mail
             # opened a ticket: on SQLite the transaction holds the one writer lock, and most
-            # mails do open one. The few that turn out to be replies waste their draft.
-            drafts = [_speculative_draft(p, mailbox) for p in chunk]
+            # mails do open one. Not a mail that names what it answers (In-Reply-To,
+            # References, a reference in the subject): that is nearly always a reply, and
+            # the rare one that opens a ticket after all is drafted inside.
+            drafts = [None if _looks_like_reply(p) else _speculative_draft(p, mailbox) for p in chunk]
             with transaction.atomic():
                 results += _store_batch(chunk, mailbox, source, drafts)
             continue
@@ -395,6 +397,11 @@ def _log_row(
         outcome=outcome,
         reason=reason[:2000],
     )
+
+
+def _looks_like_reply(prepared: Prepared) -> bool:
+    parsed = prepared.parsed
+    return parsed is not None and bool(parsed.thread_ids or find_reference(parsed.subject))
 
 
 def _speculative_draft(prepared: Prepared, mailbox: Mailbox | None) -> actions.Draft | None:
@@ -454,6 +461,8 @@ def _store_batch(
         if item.after is None and (item.thread is None or item.thread.status == Status.CLOSED)
     ]
     for item in opening:
+        if item.draft is None and _looks_like_reply(item.prepared):
+            item.draft = _speculative_draft(item.prepared, mailbox)
         if item.draft is None:
             raise RuntimeError("a mail the desk refuses")  # the one-by-one path quarantines it
         item.draft.new.follow_up_of = item.draft.ticket.follow_up_of = item.thread
