@@ -48,9 +48,17 @@ def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
+    from walletdesk.connectors.email import outbound
     from walletdesk.tickets import actions, registry, routing, screening, sla
 
-    caches = (registry.forget, screening.forget_rules, actions.forget_categories, sla.forget, routing.forget)
+    caches = (
+        registry.forget,
+        screening.forget_rules,
+        actions.forget_categories,
+        sla.forget,
+        routing.forget,
+        outbound.forget_mailboxes,
+    )
     for forget in caches:
         forget()
     yield

@@ -28,8 +28,10 @@ def _get_locked(self: DBTaskResultQuerySet) -> Any:
     connection = connections[self.db]
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
+            # SET LOCAL for both, in one round trip
+            cursor.execute(
+                "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)"
+            )
     return _stock_get_locked(self)
 
 

@@ -7,16 +7,26 @@ class EmailChannelConfig(AppConfig):
     verbose_name = "Email channel"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from walletdesk.core.views import register_health_check
         from walletdesk.tickets import channels
         from walletdesk.tickets.models import Channel
 
         from . import health, outbound, tasks
+        from .models import Mailbox
 
         # Outbound: tickets reach email customers through this adapter (tickets never import us).
         channels.register_sender(Channel.EMAIL, outbound.send_notification)
         register_health_check("email", health.mailbox_health)
         # `walletdesk up` migrates before starting the worker: that is when polling (re)starts.
         post_migrate.connect(tasks.start_polling_after_migrate, sender=self)
+        # Loop protection reads our mailbox addresses from a per-process cache.
+        for signal in (post_save, post_delete):
+            signal.connect(_forget_mailboxes, sender=Mailbox, dispatch_uid=f"forget-mailboxes-{signal!r}")
+
+
+def _forget_mailboxes(**kwargs: object) -> None:
+    from .outbound import forget_mailboxes
+
+    forget_mailboxes()

@@ -21,6 +21,7 @@ from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from walletdesk.core.cache import ProcessCache
 from walletdesk.tickets import actions
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
@@ -44,10 +45,17 @@ def new_message_id() -> str:
     return make_msgid("wd", domain=_domain()).strip("<>")
 
 
+def _mailbox_addresses() -> frozenset[str]:
+    return frozenset(a.lower() for a in Mailbox.objects.exclude(address="").values_list("address", flat=True))
+
+
+# Every acknowledgement asks; mailboxes change rarely (a save or delete forgets it, see apps).
+_mailboxes = ProcessCache(_mailbox_addresses)
+forget_mailboxes = _mailboxes.forget
+
+
 def _our_addresses() -> set[str]:
-    ours = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower()}
-    ours |= {a.lower() for a in Mailbox.objects.exclude(address="").values_list("address", flat=True)}
-    return ours
+    return {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower(), *_mailboxes.get()}
 
 
 def rate_limited(address: str) -> str | None:
