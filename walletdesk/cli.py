@@ -33,7 +33,18 @@ def _children_env() -> dict[str, str]:
     return env
 
 
+def site_url_for(host: str, port: int) -> str:
+    """Where `up` serves, for links in mail and API answers when SITE_URL is not set."""
+    # Bound to every interface: loopback is the one address we know works.
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (a comparison, not a bind)
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def up(args: argparse.Namespace) -> int:
+    # Tracking links in acknowledgements and API answers must point where we serve (set
+    # SITE_URL for the public address in production); children inherit it.
+    os.environ.setdefault("SITE_URL", site_url_for(args.host, args.port))
     _django()
     from django.conf import settings
     from django.core.management import call_command

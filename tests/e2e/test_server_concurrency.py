@@ -38,12 +38,11 @@ def post(url: str, n: int) -> int:
 
 def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
     env.update(
         WALLETDESK_DATA_DIR=str(tmp_path),
         PYTHONPATH=str(ROOT),
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        SITE_URL=f"http://127.0.0.1:{port}",
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "2"],
@@ -66,6 +65,14 @@ def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = list(pool.map(lambda n: post(url, n), range(240)))
         assert statuses == [201] * 240
+        # With no SITE_URL set, the tracking link points where `up --port` serves, and works.
+        body = json.dumps({"email": "track@example.com", "subject": "track", "body": "where?"}).encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            tracking_url = json.loads(response.read())["tracking_url"]
+        assert tracking_url.startswith(f"http://127.0.0.1:{port}/track/"), tracking_url
+        with urllib.request.urlopen(tracking_url, timeout=30) as page:
+            assert page.status == 200 and "track" in page.read().decode().lower()
     finally:
         server.send_signal(signal.SIGINT)
         out, _ = server.communicate(timeout=30)
@@ -75,4 +82,12 @@ def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "walletdesk.sqlite3")
     tickets = db.execute("SELECT count(*), count(DISTINCT reference) FROM tickets_ticket").fetchone()
     subjects = db.execute("SELECT count(DISTINCT subject) FROM tickets_ticket").fetchone()[0]
-    assert tickets == (240, 240) and subjects == 240
+    assert tickets == (241, 241) and subjects == 241
+
+
+def test_site_url_defaults_to_where_up_serves() -> None:
+    from walletdesk.cli import site_url_for
+
+    assert site_url_for("127.0.0.1", 9000) == "http://127.0.0.1:9000"
+    assert site_url_for("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert site_url_for("::1", 8000) == "http://[::1]:8000"
