@@ -1,6 +1,8 @@
 """Where a new ticket goes: its team, and an agent in that team.
 
-`route()` runs inside `create_ticket`'s transaction, before the insert, on the unsaved ticket.
+`choose_team()` needs no lock and runs in `actions.draft`, before the write transaction;
+`assign()` takes the team's row lock, so it runs inside that transaction, before the insert,
+on the unsaved ticket.
 
 Team: a channel's explicit choice (`requested_team`) wins; otherwise the first active
 `RoutingRule` (by position) whose filled-in conditions all match (category, channel,
@@ -92,11 +94,6 @@ def first_match(
         ),
         None,
     )
-
-
-def route(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> None:
-    choose_team(ticket, text, requested_team=requested_team)
-    assign(ticket)
 
 
 def choose_team(ticket: Ticket, text: str, *, requested_team: Team | None = None) -> None:
