@@ -33,7 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from walletdesk.shield.literals import IGNORECASE_SPECIALS, literal_starts
+from walletdesk.shield.literals import IGNORECASE_SPECIALS, literal_starts, may_match
 
 __all__ = [
     "CATEGORIES",
@@ -280,7 +280,7 @@ def _occurs(
     if pattern is None:
         if plain not in text:
             return False  # the common, cheap case
-    elif lits is not None and not any(lit in text for lit in lits):
+    elif not may_match(text, lits):
         return False  # every match starts with one of these
     if not negatable:
         return pattern is None or pattern.search(text) is not None
@@ -319,7 +319,7 @@ def classify(
         if (rule.language == "zh" and not has_zh) or (rule.language == "en" and not has_en):
             continue
         if literals_exact and c.needles is not None:
-            if not any(n in norm for n in c.needles):
+            if not may_match(norm, c.needles):
                 continue
         elif c.any_keyword.search(norm) is None:
             continue
