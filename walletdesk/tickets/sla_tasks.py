@@ -104,10 +104,14 @@ def _supports_run_after() -> bool:
     return bool(sla_check.get_backend().supports_defer)
 
 
+def _in_run_order(ticket: Ticket) -> list[tuple[str, datetime, datetime]]:
+    return sorted(wanted_checks(ticket), key=lambda w: w[2])
+
+
 def first_check(ticket: Ticket) -> tuple[str, datetime, datetime] | None:
     """(kind, due_at, run_at) of a new ticket's first timer: pure, so it can be worked out
     before the transaction that writes the ticket opens."""
-    wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
+    wanted = _in_run_order(ticket)
     return wanted[0] if wanted else None
 
 
@@ -146,7 +150,7 @@ def schedule(ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None) ->
     ticket = ticket if ticket is not None else Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         return []
-    wanted = sorted(wanted_checks(ticket), key=lambda w: w[2])
+    wanted = _in_run_order(ticket)
     now = timezone.now()
     created: list[SlaCheck] = []
     with transaction.atomic():
