@@ -232,13 +232,17 @@ def _contacts_by_email(news: Sequence[NewTicket]) -> dict[str, Contact]:
             f"SELECT {columns} FROM {table} WHERE email IN ({', '.join(['%s'] * len(emails))})",  # noqa: S608
             emails,
         )
-        converters = connection.ops.get_db_converters  # datetimes come back as text on SQLite
+        # Datetimes come back as text on SQLite: the backend's converters, looked up once.
+        converting = [
+            (i, f, convert)
+            for i, f in enumerate(Contact._meta.concrete_fields)
+            for convert in connection.ops.get_db_converters(f.get_col(Contact._meta.db_table))
+        ]
         loaded = []
         for values in cursor.fetchall():
             row = list(values)
-            for i, f in enumerate(Contact._meta.concrete_fields):
-                for convert in converters(f.get_col(Contact._meta.db_table)):
-                    row[i] = convert(row[i], f, connection)
+            for i, f, convert in converting:
+                row[i] = convert(row[i], f, connection)
             loaded.append(Contact.from_db(connection.alias, fields, row))
         return {str(c.email): c for c in loaded}
 
@@ -305,22 +309,16 @@ def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
 
 def _existing_reference(channel: str, external_id: str | None) -> str | None:
     """The reference of the ticket already holding this provider message, if any."""
-    if not external_id:
-        return None
-    return (
-        Message.objects.filter(channel=channel, external_id=external_id)
-        .values_list("ticket__reference", flat=True)
-        .first()
-    )
+    return _existing_messages([(channel, external_id)]).get((channel, external_id or ""))
 
 
-def _existing_messages(drafts: Sequence[Draft]) -> dict[tuple[str, str], str]:
-    """The references of tickets already holding messages these drafts would repeat, by
-    (channel, external id): one query for the batch."""
+def _existing_messages(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    """The references of tickets already holding these provider messages, by (channel,
+    external id): one query per channel (one, in practice) for a whole batch."""
     wanted: dict[str, set[str]] = {}
-    for d in drafts:
-        if d.new.external_id:
-            wanted.setdefault(d.new.channel, set()).add(d.new.external_id)
+    for channel, external_id in keys:
+        if external_id:
+            wanted.setdefault(channel, set()).add(external_id)
     found: dict[tuple[str, str], str] = {}
     for channel, ids in wanted.items():
         for external_id, reference in Message.objects.filter(
@@ -486,7 +484,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         draft.ticket.pk = None
         draft.ticket.assignee = None
     with transaction.atomic(), queue.batch():
-        seen = _existing_messages(drafts)
+        seen = _existing_messages((d.new.channel, d.new.external_id) for d in drafts)
         todo: list[Draft] = []
         for draft in drafts:
             duplicate = seen.get((draft.new.channel, draft.new.external_id or ""))
