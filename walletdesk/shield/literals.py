@@ -9,7 +9,7 @@ nothing in most texts.
 from __future__ import annotations
 
 import re
-from re import _parser as _sre_parser  # type: ignore[attr-defined]
+from re import _parser as _sre_parser  # type: ignore[attr-defined,unused-ignore]
 from typing import Any
 
 # The characters outside ASCII that IGNORECASE matches with an ASCII letter (found by running
