@@ -309,10 +309,10 @@ def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
 
 def _existing_reference(channel: str, external_id: str | None) -> str | None:
     """The reference of the ticket already holding this provider message, if any."""
-    return _existing_messages([(channel, external_id)]).get((channel, external_id or ""))
+    return existing_messages([(channel, external_id)]).get((channel, external_id or ""))
 
 
-def _existing_messages(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+def existing_messages(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
     """The references of tickets already holding these provider messages, by (channel,
     external id): one query per channel (one, in practice) for a whole batch."""
     wanted: dict[str, set[str]] = {}
@@ -484,7 +484,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         draft.ticket.pk = None
         draft.ticket.assignee = None
     with transaction.atomic(), queue.batch():
-        seen = _existing_messages((d.new.channel, d.new.external_id) for d in drafts)
+        seen = existing_messages((d.new.channel, d.new.external_id) for d in drafts)
         todo: list[Draft] = []
         for draft in drafts:
             duplicate = seen.get((draft.new.channel, draft.new.external_id or ""))
@@ -584,6 +584,22 @@ def _lock_ticket(ticket_id: int) -> Ticket:
     return lock_rows(Ticket, [ticket_id])[ticket_id]
 
 
+@dataclass(frozen=True)
+class ScreenedMessage:
+    """A customer's message checked and screened, ready for `add_customer_message`."""
+
+    screened: screening.Screened
+    document: str  # its search tokens
+
+
+def screen_message(body: str) -> ScreenedMessage:
+    """The work on a customer's message that needs no database: done ahead of the write
+    transaction, or by a helper process (the mail poller's)."""
+    body = _clean_text(body, field="body", limit=MAX_BODY)
+    screened = screening.screen(body)
+    return ScreenedMessage(screened, search.document(screened.text))
+
+
 def add_customer_message(
     ticket: Ticket,
     body: str,
@@ -593,18 +609,21 @@ def add_customer_message(
     external_id: str | None = None,
     attachments: Sequence[CheckedFile] = (),
     locked: bool = False,
+    screened: ScreenedMessage | None = None,
+    checked_new: bool = False,
 ) -> Message:
     """A customer's message on their ticket (reopening it if it was waiting or solved).
 
     `locked`: the caller holds the ticket's row lock in its open transaction and passes the
     row it read under that lock (the mail poller locks a batch's tickets at once).
+    `screened`: `screen_message(body)`, worked out already. `checked_new`: the caller's
+    transaction found no message with this external id (the poller asks once per batch).
     """
-    body = _clean_text(body, field="body", limit=MAX_BODY)
-    screened = screening.screen(body)
+    message_text = screened or screen_message(body)
     stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
-        duplicate = _existing_reference(channel, external_id)
+        duplicate = None if checked_new else _existing_reference(channel, external_id)
         if duplicate is not None:
             raise DuplicateMessage(
                 "duplicate_message", _("This message was already received."), reference=duplicate
@@ -620,7 +639,7 @@ def add_customer_message(
             author_contact_id=ticket.contact_id,
             channel=channel,
             external_id=external_id or None,
-            body=screened.text,
+            body=message_text.screened.text,
             created_at=now,
         )
         rows.insert([message])
@@ -634,9 +653,9 @@ def add_customer_message(
             fields += sla.on_status_change(ticket, previous, now)
         ticket.updated_at = ticket.last_customer_message_at = now
         fields += sla.on_customer_message(ticket, now)
-        ticket.search_text = f"{ticket.search_text} {search.document(screened.text)}"
-        ticket.flags = [*ticket.flags, *screened.flags]
-        ticket.tags = sorted(set(ticket.tags) | set(screened.tags))
+        ticket.search_text = f"{ticket.search_text} {message_text.document}"
+        ticket.flags = [*ticket.flags, *message_text.screened.flags]
+        ticket.tags = sorted(set(ticket.tags) | set(message_text.screened.tags))
         ticket.save(update_fields=fields)
         events = [_new_event(ticket, "customer_replied", user, channel=channel)]
         if previous != ticket.status:
@@ -645,8 +664,8 @@ def add_customer_message(
                     ticket, "status_changed", None, old=previous, new=ticket.status, why="customer replied"
                 )
             )
-        if screened.secret_kinds:
-            events.append(_new_event(ticket, "secret_removed", kinds=screened.secret_kinds))
+        if message_text.screened.secret_kinds:
+            events.append(_new_event(ticket, "secret_removed", kinds=message_text.screened.secret_kinds))
         rows.insert(events)
     return message
 
