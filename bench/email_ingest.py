@@ -12,8 +12,11 @@ Message-IDs, senders and subjects, replies threading onto earlier mails) up to -
 whole path: parse, attachment checks, threading, the shield, triage, ticket or message insert,
 the encrypted raw copy, the acknowledgement task row (django-tasks-db, as in production).
 
-Two paths are timed: `ingest()` one mail at a time (the MTA pipe), and `ingest_many()` (the
-IMAP poller: parse the batch first, then store each mail in its own transaction).
+Three paths are timed, in batches of 50 mails as the IMAP poller fetches them:
+- `ingest()`, one mail at a time (the MTA pipe);
+- `ingest_many()`, one call per batch: parsed and drafted, then stored 20 mails per commit;
+- `ingest_stream()`, the poller's own path: the same, with the next batches drafted in the
+  helper processes (HELPER_PROCESSES, one per spare core) while this one is stored.
 Figures are medians of --runs runs; each run uses fresh Message-IDs.
 """
 
@@ -131,13 +134,14 @@ def child(args: argparse.Namespace) -> None:
     import logging
 
     logging.disable(logging.CRITICAL)
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
     call_command("migrate", interactive=False, verbosity=0)
 
     from walletdesk.connectors.email import ingest
-    from walletdesk.connectors.email.inbound import ingest_many
+    from walletdesk.connectors.email.inbound import ingest_many, ingest_stream
     from walletdesk.tickets import screening
 
     screening.triage("warm up")  # jieba dictionary and the triage rules load once per process
@@ -149,12 +153,13 @@ def child(args: argparse.Namespace) -> None:
     def timed(path: str, run: int) -> float:
         mails = corpus(args.mails, run)
         started = time.perf_counter()
+        batches = [mails[start : start + 50] for start in range(0, len(mails), 50)]
         if path == "one":
             out = [ingest(raw, source="bench") for raw in mails]
+        elif path == "many":
+            out = [r for batch in batches for r in ingest_many(batch, source="bench")]
         else:
-            out = []
-            for start in range(0, len(mails), 50):
-                out += ingest_many(mails[start : start + 50], source="bench")
+            out = [r for results in ingest_stream(batches, source="bench") for r in results]
         elapsed = time.perf_counter() - started
         for r in out:
             outcome_counts[r.outcome] = outcome_counts.get(r.outcome, 0) + 1
@@ -172,8 +177,9 @@ def child(args: argparse.Namespace) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         return
 
-    for path in ("one", "many"):
-        rates = [timed(path, run + (100 if path == "many" else 0)) for run in range(args.runs)]
+    results["helpers"] = settings.HELPER_PROCESSES
+    for offset, path in enumerate(("one", "many", "stream")):
+        rates = [timed(path, run + 100 * offset) for run in range(args.runs)]
         results[path] = {"median": statistics.median(rates), "runs": rates}
     results["outcomes"] = outcome_counts
     print("RESULT " + json.dumps(results))
@@ -223,7 +229,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--profile-path", choices=["one", "many"], default="many")
+    parser.add_argument("--profile-path", choices=["one", "many", "stream"], default="many")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -254,13 +260,15 @@ def main() -> None:
             result = run_child(name, env, args)
             if result is None:
                 continue
-            one, many = result["one"], result["many"]
-            assert isinstance(one, dict) and isinstance(many, dict)
-            print(
-                f"{name:<10} ingest() one by one: {one['median']:7.0f} mails/s   "
-                f"ingest_many() (poller): {many['median']:7.0f} mails/s   "
-                f"runs: {' '.join(f'{r:.0f}' for r in one['runs'])} | {' '.join(f'{r:.0f}' for r in many['runs'])}"
-            )
+            for path, label in (
+                ("one", "ingest(), one by one"),
+                ("many", "ingest_many(), per batch"),
+                ("stream", f"ingest_stream(), the poller ({result['helpers']} helper process(es))"),
+            ):
+                figures = result[path]
+                assert isinstance(figures, dict)
+                runs = " ".join(f"{r:.0f}" for r in figures["runs"])
+                print(f"{name:<10} {label:<50} {figures['median']:6.0f} mails/s   runs: {runs}")
             print(f"{'':<10} outcomes over all runs: {result['outcomes']}  (no run stopped on a bad mail)")
 
 

@@ -42,6 +42,13 @@ def _immediate_tasks(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_helpers(settings: Any) -> None:
+    # No forked helper processes unless a test asks (tests/email/test_helpers.py): most tests
+    # run in a transaction a helper could not see into anyway (core.helpers).
+    settings.HELPER_PROCESSES = 0
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 

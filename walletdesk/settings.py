@@ -314,7 +314,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_POLL_SECONDS = env.integer("EMAIL_POLL_SECONDS", 30)  # tick of the poll task
 EMAIL_IMAP_BATCH = env.integer("EMAIL_IMAP_BATCH", 50)  # mails per FETCH, stored then flagged
 EMAIL_IMAP_TIMEOUT = env.integer("EMAIL_IMAP_TIMEOUT", 30)
-EMAIL_INGEST_COMMIT_EVERY = env.integer("EMAIL_INGEST_COMMIT_EVERY", 20)  # mails per commit (poller)
+EMAIL_INGEST_COMMIT_EVERY = env.integer("EMAIL_INGEST_COMMIT_EVERY", 25)  # per commit: half an IMAP batch
+# Processes forked to parse and draft the next batch while the poller stores one (core.helpers);
+# one per spare core, up to two. 0 does everything in the poller's own process.
+HELPER_PROCESSES = env.integer("HELPER_PROCESSES", min(2, (os.cpu_count() or 1) - 1))
 EMAIL_AUTO_REPLY_LIMIT_PER_HOUR = env.integer("EMAIL_AUTO_REPLY_LIMIT_PER_HOUR", 5)  # per address
 EMAIL_SEND_MAX_ATTEMPTS = env.integer("EMAIL_SEND_MAX_ATTEMPTS", 5)
 EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)  # x4 per attempt

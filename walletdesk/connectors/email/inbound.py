@@ -19,16 +19,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from walletdesk.accounts import crypto
-from walletdesk.core import rows
+from walletdesk.core import helpers, rows
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
@@ -78,6 +80,7 @@ class Prepared:
     language: str = "en"
     files: list[CheckedFile] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
+    reply: actions.ScreenedMessage | None = None  # the body screened ahead, for a likely reply
 
 
 def id_key(message_id: str) -> str:
@@ -263,6 +266,7 @@ def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestRe
                     channel=Channel.EMAIL,
                     external_id=prepared.key,
                     attachments=prepared.files,
+                    screened=prepared.reply,
                 )
                 outcome = Outcome.APPENDED
             except TicketError as exc:
@@ -333,37 +337,149 @@ def ingest(raw: bytes, mailbox: Mailbox | None = None, *, source: str = "pipe") 
 def ingest_many(
     raws: Iterable[bytes], mailbox: Mailbox | None = None, *, source: str = "imap"
 ) -> list[IngestResult]:
-    """The poller's path: parse the whole batch first, then store it in few transactions.
+    """One batch of `ingest_stream`: the results in the order of `raws`."""
+    return [result for batch in ingest_stream([list(raws)], mailbox, source=source) for result in batch]
 
-    Up to EMAIL_INGEST_COMMIT_EVERY mails are stored together (`_store_batch`): one query
-    finds the mails already received, three more thread all of them, their new tickets are
-    written together (`actions.write_drafts`) and their log rows in one INSERT. If anything in
-    a batch fails, the batch is rolled back and its mails go through `ingest_prepared` one by
-    one, each in its own savepoint, so a bad mail quarantines only itself. The caller flags
-    the IMAP messages only after this returns, that is after the commit.
+
+def ingest_stream(
+    batches: Iterable[Sequence[bytes]], mailbox: Mailbox | None = None, *, source: str = "imap"
+) -> Iterator[list[IngestResult]]:
+    """The poller's path: store batches of mail, yielding each batch's results once committed.
+
+    Each batch is cut into chunks of EMAIL_INGEST_COMMIT_EVERY mails. A chunk is parsed and
+    drafted first (`_prepare_and_draft`: checks, shield, triage, SLA, as if each mail opened a
+    ticket), then stored in one transaction (`_store_chunk`). Where helper processes may run
+    (`core.helpers`), the chunks after the first are drafted there, a few ahead, while this
+    process stores: the two halves of the work then run on two cores. The next batch is taken
+    from `batches` (the poller's next IMAP fetch) while this one is stored, so the helpers
+    never wait for the poller to flag what it fetched.
+
+    Nothing here depends on a helper: if one dies or fails, its chunk is drafted again here.
+    The caller flags the IMAP messages of a batch only after its results were yielded, that is
+    after the commit.
     """
-    prepared = [prepare(bytes(raw)) for raw in raws]
     every = max(1, settings.EMAIL_INGEST_COMMIT_EVERY)
-    results: list[IngestResult] = []
-    for start in range(0, len(prepared), every):
-        chunk = prepared[start : start + every]
+    helper_pool = helpers.pool()
+    ahead = 2 * settings.HELPER_PROCESSES + 1 if helper_pool is not None else 0
+    source_batches = iter(batches)
+    window: deque[deque[_Chunk]] = deque()  # taken batches, their chunks not yet stored
+    first = True
+
+    def take() -> bool:
+        nonlocal first
+        batch = next(source_batches, None)
+        if batch is None:
+            return False
+        raws = [bytes(raw) for raw in batch]
+        chunks: deque[_Chunk] = deque()
+        for start in range(0, len(raws), every):
+            # The very first chunk is drafted here, while the helpers draft the next ones.
+            chunks.append(_Chunk(raws[start : start + every], mailbox, None if first else helper_pool))
+            first = False
+        window.append(chunks)
+        return True
+
+    def queued() -> int:
+        return sum(len(chunks) for chunks in window)
+
+    while window or take():
+        results: list[IngestResult] = []
+        chunks = window[0]
+        while chunks:
+            chunk = chunks.popleft()
+            while queued() < ahead and take():
+                pass
+            results += _store_chunk(chunk.drafted(), mailbox, source)
+        window.popleft()
+        yield results
+
+
+class _Chunk:
+    """Up to EMAIL_INGEST_COMMIT_EVERY mails, drafted in a helper process or, failing that, here."""
+
+    def __init__(
+        self, raws: list[bytes], mailbox: Mailbox | None, helper_pool: ProcessPoolExecutor | None
+    ) -> None:
+        self.raws, self.mailbox = raws, mailbox
+        self.future: Future[list[tuple[Prepared, actions.Draft | None]]] | None = None
+        if helper_pool is not None:
+            try:
+                self.future = helper_pool.submit(_drafted_in_helper, raws, mailbox)
+            except Exception:  # a broken pool: draft here
+                logger.warning("the helper pool is broken; drafting in the poller", exc_info=True)
+                helpers.discard()
+
+    def drafted(self) -> list[tuple[Prepared, actions.Draft | None]]:
+        if self.future is not None:
+            try:
+                drafted = self.future.result()
+            except Exception:
+                # A helper that died, or whose answer could not be pickled: the mails are all
+                # still here, so this process drafts them again and nothing is lost.
+                logger.warning(
+                    "a helper failed to draft %d mails; drafting them here", len(self.raws), exc_info=True
+                )
+                if isinstance(self.future.exception(), BrokenExecutor):
+                    helpers.discard()
+            else:
+                for (prepared, _draft), raw in zip(drafted, self.raws, strict=True):
+                    prepared.raw = raw  # not sent back: this process has it
+                return drafted
+        return _prepare_and_draft(self.raws, self.mailbox)
+
+
+def _prepare_and_draft(
+    raws: Sequence[bytes], mailbox: Mailbox | None
+) -> list[tuple[Prepared, actions.Draft | None]]:
+    """Parse, check and draft mails: reads settings and caches, writes no row."""
+    drafted: list[tuple[Prepared, actions.Draft | None]] = []
+    for raw in raws:
+        prepared = prepare(raw)
+        draft = None
+        # Not a mail that names what it answers (In-Reply-To, References, a reference in the
+        # subject): that is nearly always a reply, and the rare one that opens a ticket after
+        # all is drafted inside the transaction.
         try:
-            # Drafted (checked, screened, triaged) before the transaction, as if each mail
-            # opened a ticket: on SQLite the transaction holds the one writer lock, and most
-            # mails do open one. Not a mail that names what it answers (In-Reply-To,
-            # References, a reference in the subject): that is nearly always a reply, and
-            # the rare one that opens a ticket after all is drafted inside.
-            drafts = [None if _looks_like_reply(p) else _speculative_draft(p, mailbox) for p in chunk]
-            with transaction.atomic():
-                results += _store_batch(chunk, mailbox, source, drafts)
-            continue
+            if not _looks_like_reply(prepared):
+                draft = _speculative_draft(prepared, mailbox)
+            elif _storable(prepared):
+                prepared.reply = actions.screen_message(prepared.body)
+        except TicketError:
+            pass  # refused: storing it one by one quarantines it with the reason
         except Exception:
-            logger.warning(
-                "storing %d mails together failed; storing them one by one", len(chunk), exc_info=True
-            )
+            # Stored one by one instead, where an error quarantines only this mail.
+            logger.exception("drafting %s failed", prepared.key)
+        drafted.append((prepared, draft))
+    return drafted
+
+
+def _drafted_in_helper(
+    raws: Sequence[bytes], mailbox: Mailbox | None
+) -> list[tuple[Prepared, actions.Draft | None]]:
+    try:
+        drafted = _prepare_and_draft(raws, mailbox)
+    except Exception:
+        connections.close_all()  # the helper's own: a broken one must not fail every chunk after
+        raise
+    for prepared, _draft in drafted:
+        prepared.raw = b""  # the poller has the bytes; do not pickle them back
+    return drafted
+
+
+def _store_chunk(
+    drafted: Sequence[tuple[Prepared, actions.Draft | None]], mailbox: Mailbox | None, source: str
+) -> list[IngestResult]:
+    """Store drafted mails in one transaction (`_store_batch`). If anything in it fails, it is
+    rolled back and its mails go through `ingest_prepared` one by one, each in its own
+    savepoint, so a bad mail quarantines only itself."""
+    chunk = [prepared for prepared, _draft in drafted]
+    try:
         with transaction.atomic():
-            results += [ingest_prepared(p, mailbox, source=source) for p in chunk]
-    return results
+            return _store_batch(chunk, mailbox, source, [draft for _prepared, draft in drafted])
+    except Exception:
+        logger.warning("storing %d mails together failed; storing them one by one", len(chunk), exc_info=True)
+    with transaction.atomic():
+        return [ingest_prepared(prepared, mailbox, source=source) for prepared in chunk]
 
 
 @dataclass
@@ -404,9 +520,19 @@ def _looks_like_reply(prepared: Prepared) -> bool:
     return parsed is not None and bool(parsed.thread_ids or find_reference(parsed.subject))
 
 
-def _speculative_draft(prepared: Prepared, mailbox: Mailbox | None) -> actions.Draft | None:
+def _storable(prepared: Prepared) -> bool:
+    """Whether the mail may become a ticket message (not quarantined or ignored)."""
     parsed = prepared.parsed
-    if prepared.problem or parsed is None or parsed.auto_reply_reason is not None or not _sender(parsed):
+    return (
+        not prepared.problem
+        and parsed is not None
+        and parsed.auto_reply_reason is None
+        and bool(_sender(parsed))
+    )
+
+
+def _speculative_draft(prepared: Prepared, mailbox: Mailbox | None) -> actions.Draft | None:
+    if not _storable(prepared):
         return None
     try:
         return actions.draft(_new_ticket(prepared, mailbox, follow_up_of=None))
@@ -476,6 +602,8 @@ def _store_batch(
     # The tickets answered, locked once for the batch in primary-key order (core.locks); a
     # ticket opened in this batch is the transaction's own and needs no lock.
     locked = lock_rows(Ticket, {item.thread.pk for item in replies if item.thread is not None})
+    if actions.existing_messages((Channel.EMAIL, item.prepared.key) for item in replies):
+        raise RuntimeError("a reply already stored as a message")  # the one-by-one path answers it
     for item in replies:
         target = locked.get(item.thread.pk) if item.thread is not None else None
         if item.after is not None:
@@ -491,6 +619,8 @@ def _store_batch(
             external_id=item.prepared.key,
             attachments=item.prepared.files,
             locked=True,
+            screened=item.prepared.reply,
+            checked_new=True,
         )
 
     for item in live:

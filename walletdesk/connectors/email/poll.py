@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from .inbound import IngestResult, ingest_many
+from .inbound import ingest_stream
 from .models import Mailbox
 
 logger = logging.getLogger(__name__)
@@ -83,16 +84,22 @@ def poll_mailbox(mailbox: Mailbox, *, batch: int | None = None, limit: int | Non
             uids = list(box.uids(AND(seen=False)))
             if limit is not None:
                 uids = uids[:limit]
-            for start in range(0, len(uids), batch):
-                chunk = uids[start : start + batch]
-                fetched = list(_fetch_raw(box, chunk))
-                results: list[IngestResult] = ingest_many([raw for _, raw in fetched], mailbox, source="imap")
+            fetched_uids: deque[list[str]] = deque()
+
+            def fetched_batches() -> Iterator[list[bytes]]:
+                # Fetched lazily: ingest_stream takes the next batch while it stores this one.
+                for start in range(0, len(uids), batch):
+                    fetched = list(_fetch_raw(box, uids[start : start + batch]))
+                    fetched_uids.append([uid for uid, _ in fetched])
+                    yield [raw for _, raw in fetched]
+
+            for results in ingest_stream(fetched_batches(), mailbox, source="imap"):
                 done = []
-                for (uid, _raw), result in zip(fetched, results, strict=True):
+                for uid, result in zip(fetched_uids.popleft(), results, strict=True):
                     report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
                     if result.kept:  # stored, ignored, duplicate or quarantined: all committed
                         done.append(uid)
-                report.fetched += len(fetched)
+                report.fetched += len(results)
                 mark_seen(box, done)
     except Exception as exc:
         report.error = f"{type(exc).__name__}: {exc}"[:1000]
