@@ -190,7 +190,7 @@ def child(args: argparse.Namespace) -> None:
 # --- parent -----------------------------------------------------------------------------------
 
 
-def _pg_url() -> str | None:
+def _pg_url(name: str = PG_DB) -> str | None:
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         base = PG_DEFAULT
@@ -201,12 +201,12 @@ def _pg_url() -> str | None:
     admin = base.rsplit("/", 1)[0] + "/postgres"
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
     except Exception as exc:
         print(f"PostgreSQL not available ({type(exc).__name__}: {exc}); skipping it.")
         return None
-    return base.rsplit("/", 1)[0] + "/" + PG_DB
+    return base.rsplit("/", 1)[0] + "/" + name
 
 
 def run_child(name: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, object] | None:
