@@ -10,8 +10,10 @@ task with `run_after`; after the last attempt the ticket gets a note and a flag.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -142,8 +144,14 @@ def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str
     )
     in_reply_to, references = thread_headers(ticket)
     why_not = rate_limited(to) if automatic else None
+    # One INSERT needs no transaction of its own: in autocommit mode it is one, and a clash
+    # leaves nothing to roll back (on PostgreSQL BEGIN and COMMIT are two more round trips per
+    # acknowledgement). Inside a caller's transaction a savepoint keeps that transaction usable.
+    guard: AbstractContextManager[Any] = (
+        transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+    )
     try:
-        with transaction.atomic():
+        with guard:
             # Recorded already claimed for its first attempt (what deliver()'s claim does):
             # this task is the only one that knows the row yet. A task run twice meets the
             # unique dedupe key.
