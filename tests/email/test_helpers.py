@@ -19,6 +19,7 @@ from tests.conftest import need
 from tests.email.test_ingest import PNG, make_mail
 from walletdesk.connectors.email import inbound
 from walletdesk.connectors.email.inbound import ingest_stream
+from walletdesk.connectors.email.models import InboundEmail
 from walletdesk.core import helpers
 from walletdesk.tickets.models import Message, Ticket
 
@@ -82,7 +83,8 @@ def test_mails_drafted_in_a_helper_are_stored_as_here(helper: None, monkeypatch:
 
     monkeypatch.setattr(inbound, "_prepare_and_draft", tagged)
     monkeypatch.setattr(inbound, "_store_chunk", storing)
-    results = [[r.outcome for r in batch] for batch in ingest_stream(_batches())]
+    batches = _batches()
+    results = [[r.outcome for r in batch] for batch in ingest_stream(batches)]
     assert results == [["created", "created", "quarantined"], ["appended", "created", "ignored"]]
 
     # The first chunk (two mails) was drafted here, every later one in one other process.
@@ -97,6 +99,9 @@ def test_mails_drafted_in_a_helper_are_stored_as_here(helper: None, monkeypatch:
     assert "secret-removed" in screenshot.tags
     first = screenshot.messages.get()
     assert "abandon abandon" not in first.body and first.attachments.count() == 1
+    # The raw mail, encrypted in the helper, is kept byte for byte.
+    log = InboundEmail.objects.get(key="c@example.cn")
+    assert log.raw == batches[1][1] and batches[1][1] not in bytes(log.raw_encrypted)
     reply = Message.objects.get(external_id="a2@example.cn")
     assert reply.ticket == tickets["忘记密码了"] and reply.body == "还是不行"
     assert "还是" in Ticket.objects.get(pk=reply.ticket_id).search_text

@@ -81,6 +81,7 @@ class Prepared:
     files: list[CheckedFile] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
     reply: actions.ScreenedMessage | None = None  # the body screened ahead, for a likely reply
+    sealed: bytes = b""  # `raw` encrypted ahead (by a helper process), for the log row
 
 
 def id_key(message_id: str) -> str:
@@ -462,7 +463,9 @@ def _drafted_in_helper(
         connections.close_all()  # the helper's own: a broken one must not fail every chunk after
         raise
     for prepared, _draft in drafted:
-        prepared.raw = b""  # the poller has the bytes; do not pickle them back
+        # Encrypted here, off the poller's core; the plain bytes are not sent back: it has them.
+        prepared.sealed = crypto.encrypt(prepared.raw)
+        prepared.raw = b""
     return drafted
 
 
@@ -505,7 +508,7 @@ def _log_row(
         key=prepared.key,
         mailbox=mailbox,
         source=source,
-        raw_encrypted=crypto.encrypt(prepared.raw),
+        raw_encrypted=prepared.sealed or crypto.encrypt(prepared.raw),
         size=len(prepared.raw),
         sha256=prepared.sha256,
         from_address=(parsed.from_address if parsed else "")[:254],
