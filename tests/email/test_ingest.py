@@ -201,6 +201,41 @@ def test_reply_threads_by_our_message_id_and_reopens_a_solved_ticket(alice: Any)
     assert ticket.status == Status.OPEN
 
 
+def test_thread_headers_answer_the_latest_mail_and_carry_the_recent_thread() -> None:
+    """In-Reply-To is the customer's latest Message-ID; References the latest ten of theirs and
+    of ours that went out, oldest first; not a content-hash key, not one of ours that failed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from walletdesk.connectors.email.outbound import thread_headers
+
+    ticket = Ticket.objects.get(reference=ingest(make_mail("c0@example.cn")).ticket_reference)
+    start = timezone.now() - timedelta(days=1)
+    for i in range(1, 13):
+        Message.objects.create(
+            ticket=ticket, author_role="customer", channel="email", external_id=f"c{i}@example.cn",
+            body="…", created_at=start + timedelta(minutes=2 * i),
+        )  # fmt: skip
+        OutboundEmail.objects.create(
+            ticket=ticket, kind="reply", message_id_header=f"o{i}@desk.example", to_address="x@example.cn",
+            subject="…", state="sent" if i != 12 else "failed", created_at=start + timedelta(minutes=2 * i + 1),
+        )  # fmt: skip
+    Message.objects.create(
+        ticket=ticket, author_role="customer", channel="email", external_id="sha256:" + "0" * 64,
+        body="…", created_at=start + timedelta(hours=1),
+    )  # fmt: skip
+    # The first mail and its acknowledgement, older than the rest.
+    Message.objects.filter(external_id="c0@example.cn").update(created_at=start)
+    OutboundEmail.objects.filter(kind="created").update(created_at=start)
+    in_reply_to, references = thread_headers(ticket)
+    assert in_reply_to == "c12@example.cn"
+    customers = [f"c{i}@example.cn" for i in range(3, 13)]
+    ours = [f"o{i}@desk.example" for i in range(1, 12)][-10:]
+    expected = sorted(customers + ours, key=lambda mid: (int(mid[1:].split("@")[0]), mid[0] == "o"))
+    assert references == expected
+
+
 def test_reply_threads_by_references_to_the_customers_own_mail() -> None:
     first = ingest(make_mail("r1@example.cn"))
     second = ingest(make_mail("r2@example.cn", references="<unknown@x> <r1@example.cn>", body="补充一下"))

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager, nullcontext
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.tasks import default_task_backend
 from django.template.loader import render_to_string
@@ -78,23 +78,35 @@ def rate_limited(address: str) -> str | None:
 
 
 def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
-    """(In-Reply-To, References): the customer's last Message-ID, and the recent thread."""
-    received = list(
-        Message.objects.filter(
-            ticket=ticket, channel=Channel.EMAIL, author_role=AuthorRole.CUSTOMER, external_id__isnull=False
-        )
-        .exclude(external_id__startswith="sha256")
-        .order_by("-created_at", "-id")
-        .values_list("external_id", "created_at")[:10]
+    """(In-Reply-To, References): the customer's last Message-ID, and the recent thread.
+
+    The ten latest of each side in one round trip (every acknowledgement asks): the customer's
+    mails (not those keyed by a content hash, which have no Message-ID) and ours that went out.
+    """
+    message, outbound = Message._meta.db_table, OutboundEmail._meta.db_table
+    # Table names from the models; every value is a bound parameter.
+    sql = (
+        f"SELECT * FROM (SELECT external_id, created_at, id, 0 FROM {message} WHERE ticket_id = %s"  # noqa: S608
+        " AND channel = %s AND author_role = %s AND external_id IS NOT NULL"
+        " AND external_id NOT LIKE 'sha256%%' ORDER BY created_at DESC, id DESC LIMIT 10) received"
+        " UNION ALL "
+        f"SELECT * FROM (SELECT message_id_header, created_at, id, 1 FROM {outbound} WHERE ticket_id = %s"
+        " AND state = 'sent' ORDER BY created_at DESC, id DESC LIMIT 10) sent"
     )
-    sent = list(
-        OutboundEmail.objects.filter(ticket=ticket, state="sent")
-        .order_by("-created_at", "-id")
-        .values_list("message_id_header", "created_at")[:10]
-    )
-    in_reply_to = str(received[0][0]) if received else ""
-    thread = sorted([(at, str(mid)) for mid, at in received + sent])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ticket.pk, Channel.EMAIL, AuthorRole.CUSTOMER, ticket.pk])
+        found = [(_aware(at), pk, ours, str(mid)) for mid, at, pk, ours in cursor.fetchall()]
+    received = sorted((f for f in found if not f[2]), reverse=True)
+    in_reply_to = received[0][3] if received else ""
+    thread = sorted((at, mid) for at, _pk, _ours, mid in found)
     return in_reply_to, [mid for _, mid in thread][-20:]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A timestamp from a raw query: SQLite hands back text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def _context(ticket: Ticket, kind: str, message: Message | None) -> dict[str, object]:
