@@ -670,6 +670,11 @@ def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticke
     )
 
 
+# What threading decides on. The tickets a batch answers are read again, whole, under their
+# row lock before anything is written to them (`_store_batch`): not loaded twice in full.
+_THREAD_FIELDS = ("id", "status", "merged_into_id")
+
+
 def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None:
     """`find_thread` for a whole batch in three queries, plus threading within the batch.
 
@@ -700,7 +705,9 @@ def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None
     by_reference = (
         {
             t.reference: t
-            for t in Ticket.objects.select_related("contact").filter(reference__in=set(references.values()))
+            for t in Ticket.objects.select_related("contact")
+            .only(*_THREAD_FIELDS, "reference", "contact__email")
+            .filter(reference__in=set(references.values()))
         }
         if references
         else {}
@@ -725,7 +732,7 @@ def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None
             ticket = by_reference.get(references[id(item)])
             if ticket is not None and ticket.contact.email == item.prepared.parsed.from_address:  # type: ignore[union-attr]
                 item.thread = ticket
-    tickets = Ticket.objects.in_bulk(set(wanted.values())) if wanted else {}
+    tickets = Ticket.objects.only(*_THREAD_FIELDS).in_bulk(set(wanted.values())) if wanted else {}
     for item in items:
         if id(item) in wanted:
             item.thread = tickets[wanted[id(item)]]
