@@ -153,7 +153,9 @@ def schedule(ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None) ->
     wanted = _in_run_order(ticket)
     now = timezone.now()
     created: list[SlaCheck] = []
-    with transaction.atomic():
+    # Joins the action's transaction without a savepoint of its own (two round trips per
+    # message): an error here fails that action anyway. Alone, it is its own transaction.
+    with transaction.atomic(savepoint=False):
         existing = list(SlaCheck.objects.filter(ticket_id=ticket_id))
         keep = {(k, d) for k, d, _ in wanted}
         stale = [c.pk for c in existing if c.claimed_at is None and (c.kind, c.due_at) not in keep]
