@@ -38,7 +38,13 @@ def test_pasted_phrase_is_removed_and_the_customer_warned(live_server: Any, alic
         reference = page.inner_text("[data-testid=reference]")
 
         ticket = Ticket.objects.get(reference=reference)
-        assert all(phrase.split()[3] not in m.body.split() for m in Message.objects.filter(ticket=ticket))
+        # Every phrase word that is not also a word of the text around it ("agent", "seed" and
+        # "that" are recovery-phrase words too: a random phrase holds one now and then).
+        around = {"the", "support", "agent", "on", "telegram", "asked", "me", "for", "my", "seed"}
+        around |= {"phrase", "is", "that", "ok", "recovery", "removed"}
+        probes = [w for w in phrase.split() if w not in around]
+        for message in Message.objects.filter(ticket=ticket):
+            assert not set(probes) & set(message.body.lower().replace("[", " ").replace("]", " ").split())
 
         desk = browser.new_context(viewport=DESKTOP)
         desk.add_cookies([login_cookie(alice, base)])
