@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.databases import reset_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/walletdesk_bench"
@@ -46,16 +47,6 @@ def find_loadgen(explicit: str | None) -> Path:
         if c and Path(c).exists():
             return Path(c)
     sys.exit("loadgen.py not found: pass --loadgen PATH (shared/peer/loadgen.py)")
-
-
-def reset_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def start_server(

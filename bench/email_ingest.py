@@ -36,7 +36,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "email"
-PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_DB = "walletdesk_bench_email"
 
 sys.path.insert(0, str(ROOT))
@@ -190,25 +189,6 @@ def child(args: argparse.Namespace) -> None:
 # --- parent -----------------------------------------------------------------------------------
 
 
-def _pg_url(name: str = PG_DB) -> str | None:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        base = PG_DEFAULT
-    try:
-        import psycopg
-    except ImportError:
-        return None
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    except Exception as exc:
-        print(f"PostgreSQL not available ({type(exc).__name__}: {exc}); skipping it.")
-        return None
-    return base.rsplit("/", 1)[0] + "/" + name
-
-
 def run_child(name: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, object] | None:
     cmd = [sys.executable, __file__, "--child", "--mails", str(args.mails), "--runs", str(args.runs)]
     if args.profile:
@@ -238,27 +218,15 @@ def main() -> None:
         child(args)
         return
 
+    from bench.databases import targets
     from bench.machine import describe
 
     print(describe())
     print(f"{args.mails} mails per run, {args.runs} runs, median mails/s; target 740 (django-helpdesk: 74)")
-    base_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    base_env["DJANGO_SETTINGS_MODULE"] = "walletdesk.settings"
-    base_env["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory(prefix="wd-email-bench-") as tmp:
-        targets: list[tuple[str, dict[str, str]]] = []
-        if args.only in (None, "sqlite"):
-            targets.append(("SQLite", {**base_env, "WALLETDESK_DATA_DIR": str(Path(tmp) / "sqlite")}))
-        if args.only in (None, "postgres") and not args.profile:
-            url = _pg_url()
-            if url:
-                targets.append(
-                    (
-                        "PostgreSQL",
-                        {**base_env, "DATABASE_URL": url, "WALLETDESK_DATA_DIR": str(Path(tmp) / "pg")},
-                    )
-                )
-        for name, env in targets:
+        # A profile is of the SQLite run only.
+        only = "sqlite" if args.profile else args.only
+        for name, env in targets(only, tmp, PG_DB):
             result = run_child(name, env, args)
             if result is None:
                 continue

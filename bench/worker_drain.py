@@ -114,27 +114,19 @@ def main() -> None:
         child(args)
         return
 
-    from bench.email_ingest import _pg_url  # the same throw-away PostgreSQL database handling
+    from bench.databases import targets
     from bench.machine import describe
 
     print(describe())
     print(f"{args.tickets} acknowledgements queued, then drained by one worker")
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    base.update(
-        DJANGO_SETTINGS_MODULE="walletdesk.settings",
-        PYTHONPATH=str(ROOT),
-        LOG_LEVEL="ERROR",
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-    )
     with tempfile.TemporaryDirectory(prefix="wd-drain-bench-") as tmp:
-        targets = []
-        if args.only in (None, "sqlite"):
-            targets.append({**base, "WALLETDESK_DATA_DIR": str(Path(tmp) / "sqlite")})
-        if args.only in (None, "postgres"):
-            url = _pg_url(PG_DB)
-            if url:
-                targets.append({**base, "WALLETDESK_DATA_DIR": str(Path(tmp) / "pg"), "DATABASE_URL": url})
-        for env in targets:
+        for _name, env in targets(
+            args.only,
+            tmp,
+            PG_DB,
+            LOG_LEVEL="ERROR",
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        ):
             cmd = [sys.executable, __file__, "--child", "--tickets", str(args.tickets)]
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
             line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
