@@ -10,7 +10,15 @@ import string
 import pytest
 
 from walletdesk.shield import scam
-from walletdesk.shield.literals import IGNORECASE_SPECIALS, literal_starts, lowered_for_literals, may_match
+from walletdesk.shield.literals import (
+    IGNORECASE_SPECIALS,
+    finditer,
+    literal_needles,
+    literal_starts,
+    lowered_for_literals,
+    may_contain,
+    may_match,
+)
 from walletdesk.shield.scam import outbound_reply_risks, scam_signals
 
 OFFICIAL = ["token.im", "imtoken.com"]
@@ -20,14 +28,17 @@ OFFICIAL = ["token.im", "imtoken.com"]
     ("pattern", "starts"),
     [
         (r"\b(drained|emptied)\b", ("drained", "emptied")),
-        (r"\block(ed)?\s*out", ("lock",)),
-        (r"(请)?转账", ("转账",)),  # "请转账" contains "转账"
+        (r"\block(ed)?\s*out", ("lock",)),  # "locked" begins with "lock"
+        (r"(请)?转账", ("请转账", "转账")),  # where a match starts, for finditer
         (r"\bAny\s?Desk|todesk", ("any", "todesk")),
         (r"ab+c", ("ab",)),
-        (r"(a|b*)c", ("b", "c")),  # "ac" contains "c"
+        (r"(a|b*)c", ("ac", "b", "c")),
         (r".{0,5}fee", None),
         (r"(?:\d+|两)小时", None),
-        (r"[ab]c", None),
+        (r"[ab]c", ("ac", "bc")),  # a class of literals is a branch of one-character literals
+        (r"(要|让)我", ("要我", "让我")),  # the parser turns (要|让) into a class
+        (r"[a-c]x", None),  # a range: not followed
+        (r"[^a]x", None),
         (r"(?i:x)y", None),  # a local flag: not followed
     ],
 )
@@ -46,6 +57,66 @@ def test_every_match_contains_one_of_the_starts() -> None:
                 assert any(s in text.lower() for s in starts), (pattern, text)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "needles"),
+    [
+        (r"(?:\d+|两)\s*(?:个)?小时内", ((("小时内",),),)),  # no start, but always "小时内"
+        (r"限时|\bwithin\s+\d+\s*(?:hours?|days?)", ((("限时",),), (("within",), ("day", "hour")))),
+        (r"\bfunds?\s+will\s+be\s+(?:lost|frozen)", ((("fund",), ("will",), ("be",), ("frozen", "lost")),)),
+        (r"[a-z]+\.(?:com|io)\b", (((".com", ".io"),),)),  # the tail's starts
+        (r"\bdrained\b", ((("drained",),),)),
+        (r".{0,5}", None),
+        (r"\d+|fee", None),  # one alternative holds no literal at all
+    ],
+)
+def test_literal_needles(pattern: str, needles: object) -> None:
+    assert literal_needles(pattern) == needles
+
+
+# Patterns with and without starts, needles in tails, classes and repeats, and texts made of
+# their pieces, so that the skips are tried where they matter: a skip may make a scan cheaper,
+# never change what it finds.
+_SKIP_PATTERNS = [
+    r"\b(drained|emptied)\b",
+    r"(a|b*)c",
+    r"(请)?转账",
+    r"ab+c|b{2,3}a",
+    r"(?:a|ba)?b+",
+    r"[ab]c[ab]",
+    r"(?:\d+|两)\s*(?:个)?小时内",
+    r"\b(?:pay|send)\b[^.!?\n]{0,12}?\b(?:fee|tax)\b",
+    r"\bab(?=c)|(?<=c)ba",
+    r"[a-z0-9]+\.(?:ab|ba)\b",
+]
+
+
+def test_skips_never_change_the_matches() -> None:
+    rng = random.Random(7)
+    alphabet = ["a", "b", "c", "A", "B", "转账", "请", "两", "２", "4", " 小时内", "小时内", "个", " ", "."]
+    alphabet += ["\n"]
+    alphabet += ["pay ", "send ", " fee", " TAX ", "drained", "EMPTIED", "ab", "ba", "ſ", "İ", "K", "ı"]
+    for pattern in _SKIP_PATTERNS:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        starts, needles = literal_starts(pattern), literal_needles(pattern)
+        for _ in range(1500):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+            lowered = lowered_for_literals(text)
+            expected = [(m.start(), m.end()) for m in compiled.finditer(text)]
+            assert [(m.start(), m.end()) for m in finditer(compiled, text, lowered, starts)] == expected, (
+                pattern,
+                text,
+            )
+            if expected:
+                assert may_contain(lowered, needles), (pattern, text)
+
+
+def test_lower_keeps_every_position_but_one() -> None:
+    # finditer maps places in the lowered text onto the text: true for every code point but
+    # U+0130, which lowered_for_literals refuses.
+    every = (chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
+    assert {c for c in every if len(c.lower()) != 1} == {"\u0130"} <= IGNORECASE_SPECIALS
+
+
 def test_ignorecase_specials_are_all_the_non_ascii_letters_ascii_letters_match() -> None:
     every = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i < 0xE000)
     letters = re.compile("|".join(string.ascii_lowercase), re.IGNORECASE)
@@ -57,6 +128,8 @@ def test_ignorecase_specials_are_all_the_non_ascii_letters_ascii_letters_match()
 
 def test_scam_patterns_use_the_skip() -> None:
     assert sum(starts is not None for starts in scam._STARTS.values()) >= 4
+    assert all(needles is not None for needles in scam._NEEDLES.values())  # urgency has no starts
+    assert scam._URL_NEEDLES is not None
 
 
 def test_skipping_never_changes_the_signals(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,6 +171,8 @@ def test_skipping_never_changes_the_signals(monkeypatch: pytest.MonkeyPatch) -> 
         texts.append("".join(w if rng.random() < 0.7 else w.upper() for w in words))
     fast = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
     monkeypatch.setattr(scam, "_STARTS", {})
+    monkeypatch.setattr(scam, "_NEEDLES", {})
+    monkeypatch.setattr(scam, "_URL_NEEDLES", None)
     slow = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
     assert fast == slow
     assert sum(bool(f[0]) for f in fast) > 500  # the texts do trigger signals

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .lists import PhishingLists
-from .literals import literal_starts, lowered_for_literals, may_match
+from .literals import finditer, literal_needles, literal_starts, lowered_for_literals, may_contain
 from .registry import OfficialRegistry, compile_registry
 from .verifier import verify_contact
 
@@ -77,12 +77,13 @@ _URL = re.compile(
     _I,
 )
 _EXCERPT_CONTEXT = 20
-# What every match of each pattern starts with (None: unknown, always run): most texts
-# contain none of them, and a few `in` tests are far cheaper than scanning with the pattern.
-_STARTS = {
-    p: literal_starts(p.pattern)
-    for p in (_FEE_REQUEST, _PAYMENT_REQUEST, _REMOTE_ACCESS, _URGENCY, _SECRET_REQUEST)
-}
+# What every match of each pattern starts with (None: unknown), and what it contains: most
+# texts contain none of them, and a few `in` tests are far cheaper than scanning with the
+# pattern; where one does occur, the pattern is tried only there (`literals.finditer`).
+_PATTERNS = (_FEE_REQUEST, _PAYMENT_REQUEST, _REMOTE_ACCESS, _URGENCY, _SECRET_REQUEST)
+_STARTS = {p: literal_starts(p.pattern) for p in _PATTERNS}
+_NEEDLES = {p: literal_needles(p.pattern) for p in _PATTERNS}
+_URL_NEEDLES = literal_needles(_URL.pattern)
 
 
 def scam_signals(
@@ -103,7 +104,7 @@ def scam_signals(
         *_pattern_signals(text, lowered, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing the account."),
         *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or private key; "
                           "nobody legitimate ever does."),
-        *_link_signals(text, registry, lists),
+        *_link_signals(text, lowered, registry, lists),
     ]  # fmt: skip
     return sorted(signals, key=lambda signal: signal.start)
 
@@ -116,7 +117,7 @@ def outbound_reply_risks(
     registry = _registry(official_domains)
     lowered = lowered_for_literals(text)
     signals = [
-        *_link_signals(text, registry, lists),
+        *_link_signals(text, lowered, registry, lists),
         *_pattern_signals(text, lowered, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a fee."),
         *_pattern_signals(text, lowered, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to send funds."),
         *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery phrase or private key."),
@@ -133,17 +134,21 @@ def _registry(official_domains: Iterable[str] | OfficialRegistry) -> OfficialReg
 def _pattern_signals(
     text: str, lowered: str | None, pattern: re.Pattern[str], code: str, reason: str
 ) -> list[Signal]:
-    if not may_match(lowered, _STARTS.get(pattern)):
+    if not may_contain(lowered, _NEEDLES.get(pattern)):
         return []
     signals = []
-    for match in pattern.finditer(text):
+    for match in finditer(pattern, text, lowered, _STARTS.get(pattern)):
         signals.append(
             Signal(code, reason, _excerpt(text, match.start(), match.end()), match.start(), match.end())
         )
     return signals
 
 
-def _link_signals(text: str, registry: OfficialRegistry, lists: PhishingLists | None) -> list[Signal]:
+def _link_signals(
+    text: str, lowered: str | None, registry: OfficialRegistry, lists: PhishingLists | None
+) -> list[Signal]:
+    if not may_contain(lowered, _URL_NEEDLES):
+        return []  # no "://", "www." or ".com"-like ending: no link
     signals = []
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?")

@@ -33,7 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from walletdesk.shield.literals import IGNORECASE_SPECIALS, literal_starts, may_match
+from walletdesk.shield.literals import IGNORECASE_SPECIALS, finditer, literal_starts, may_match
 
 __all__ = [
     "CATEGORIES",
@@ -282,9 +282,15 @@ def _occurs(
             return False  # the common, cheap case
     elif not may_match(text, lits):
         return False  # every match starts with one of these
+    # `text` is case-folded already, so it is its own lowered form; without `lits` (none
+    # known, or the text holds a dotless i) the pattern scans the whole text.
     if not negatable:
-        return pattern is None or pattern.search(text) is not None
-    starts = _find_all(text, plain) if pattern is None else (m.start() for m in pattern.finditer(text))
+        return pattern is None or next(finditer(pattern, text, text, lits), None) is not None
+    starts = (
+        _find_all(text, plain)
+        if pattern is None
+        else (m.start() for m in finditer(pattern, text, text, lits))
+    )
     return any(not _negated(text, s) for s in starts)
 
 
