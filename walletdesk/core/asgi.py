@@ -33,7 +33,6 @@ works: the sync chain runs it through `async_to_sync`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import closing
 from typing import Any
@@ -46,6 +45,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase, HttpResponseServerError
 from django.urls import set_script_prefix
 
+from walletdesk.core import deferred
 from walletdesk.core.deferred import SCOPE_KEY, DeferredResponse
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class PersistentASGIHandler(ASGIHandler):
             response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
             if isinstance(response, DeferredResponse):
                 # The view handed its work to another thread; wait here, not on the sync thread.
-                await asyncio.wrap_future(response.future)
+                await deferred.wait(response.future)
                 try:
                     response.finish()
                 except Exception:

@@ -1,0 +1,77 @@
+"""Waiting on the event loop for work finished by another thread (the ticket writer)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+
+from walletdesk.core import deferred
+
+
+def test_a_batch_completed_by_another_thread_reaches_every_waiter() -> None:
+    """Results and errors both arrive, each at its own waiter, and a waiter whose request
+    went away (cancelled) does not stop the others."""
+
+    async def run() -> list[Any]:
+        futures: list[Future[Any]] = [Future() for _ in range(40)]
+        waiters = [deferred.wait(f) for f in futures]
+        waiters[7].cancel()
+
+        def writer() -> None:
+            for n, future in enumerate(futures):
+                if n % 10 == 3:
+                    future.set_exception(ValueError(f"ticket {n} refused"))
+                else:
+                    future.set_result(n)
+
+        threading.Thread(target=writer).start()
+        return await asyncio.gather(*waiters, return_exceptions=True)
+
+    outcomes = asyncio.run(run())
+    for n, outcome in enumerate(outcomes):
+        if n == 7:
+            assert isinstance(outcome, asyncio.CancelledError)
+        elif n % 10 == 3:
+            assert isinstance(outcome, ValueError) and str(outcome) == f"ticket {n} refused"
+        else:
+            assert outcome == n
+
+
+def test_a_batch_wakes_the_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Completed together (the writer resolves its batch in one go), the futures cost the
+    loop one wake-up, not one each."""
+    wakeups = 0
+
+    async def run() -> list[Any]:
+        nonlocal wakeups
+        loop = asyncio.get_running_loop()
+        real = loop.call_soon_threadsafe
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal wakeups
+            wakeups += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+        futures: list[Future[Any]] = [Future() for _ in range(25)]
+        waiters = [deferred.wait(f) for f in futures]
+        release = threading.Event()
+
+        def writer() -> None:
+            release.wait()
+            for n, future in enumerate(futures):
+                future.set_result(n)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        # The loop is busy (not draining) while the whole batch completes, as it is under load.
+        release.set()
+        thread.join()
+        return await asyncio.gather(*waiters)
+
+    assert asyncio.run(run()) == list(range(25))
+    assert wakeups == 1
