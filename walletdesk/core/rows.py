@@ -12,9 +12,9 @@ What it does not do, on purpose: send pre_save/post_save signals (nothing in wal
 listens to them for the models that use this; a test pins that), run `full_clean`, or
 handle multi-table inheritance. Use it only for plain models written by actions.
 
-On PostgreSQL a batch goes as `INSERT … SELECT * FROM UNNEST(%s::type[], …)`, one array per
-column (as Django's own bulk_create does since 5.2): the statement text is the same whatever
-the batch size. With one placeholder per value, psycopg re-parses every long statement on the
+On PostgreSQL a batch goes as `INSERT … SELECT * FROM UNNEST(%b::type[], …)`, one array per
+column (as Django's own bulk_create does since 5.2), sent in binary: the statement text is the
+same whatever the batch size. With one placeholder per value, psycopg re-parses every long statement on the
 client (it caches only short ones): 0.9 ms of Python per batch, measured.
 """
 
@@ -58,7 +58,8 @@ def _unnest_head(model: type[Model], with_pk: bool, vendor: str) -> str | None:
             return None
     # varchar, not varchar(50): the array cast must not truncate (the column still checks).
     types = [str(field.db_type(connection)).split("(")[0] for field in fields]
-    columns = ", ".join(f"(%s)::{db_type}[]" for db_type in types)
+    # %b: each array goes in PostgreSQL's binary format, bound on the server (`_cursor`).
+    columns = ", ".join(f"(%b)::{db_type}[]" for db_type in types)
     # Types come from the model's own fields; values are parameters.
     return head.removesuffix(" VALUES ") + f" SELECT * FROM UNNEST({columns})"  # noqa: S608
 
@@ -119,11 +120,30 @@ def _write(model: type[Model], with_pk: bool, raw_rows: Sequence[list[Any]], ret
             sql, params = unnest + tail, [params[i::width] for i in range(width)]
         else:
             sql = head + ", ".join([row] * len(chunk)) + tail
-        with connection.cursor() as cursor:
+        with _cursor(connection, server_binding=bool(unnest)) as cursor:
             cursor.execute(sql, params)
             if returning:
                 keys += [key for (key,) in cursor.fetchall()]
     return keys
+
+
+def _cursor(connection: Any, server_binding: bool) -> Any:
+    """`connection.cursor()`, or for the UNNEST arrays one that binds them on the server.
+
+    Django's psycopg cursors bind on the client: every array is rendered as quoted text, each
+    element through a regex, and PostgreSQL parses that text back. Sent in binary, a batch of
+    tickets' columns cost a third of the time, measured (0.9 ms -> 0.28 ms for 12 rows of 15
+    columns). Wrapped as Django wraps its own cursors, so errors, query logging and execute
+    wrappers are the same. (Prepared statements on top gave nothing measurable.)
+    """
+    if not server_binding:
+        return connection.cursor()
+    import psycopg  # only on PostgreSQL, where the UNNEST form is used
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
 def insert(objs: Sequence[Model]) -> None:
