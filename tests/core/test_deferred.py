@@ -75,3 +75,38 @@ def test_a_batch_wakes_the_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert asyncio.run(run()) == list(range(25))
     assert wakeups == 1
+
+
+def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
+    """The ASGI handler's sync work: one long-lived thread (its database connection persists
+    between requests), each call in a copy of the caller's context, results and errors
+    delivered to the right caller even when many are in flight."""
+    import contextvars
+
+    from walletdesk.core.asgi import _sync_thread
+
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who")
+
+    def work(n: int) -> tuple[int, str, int]:
+        if n == 5:
+            raise LookupError("request 5 failed")
+        return n, who.get(), threading.get_ident()
+
+    async def one(n: int) -> Any:
+        who.set(f"request {n}")
+        return await _sync_thread.run(work, n)
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(one(n) for n in range(20)), return_exceptions=True)
+
+    first = asyncio.run(many())
+    second = asyncio.run(many())  # a later loop, the same thread
+    threads = set()
+    for outcomes in (first, second):
+        for n, outcome in enumerate(outcomes):
+            if n == 5:
+                assert isinstance(outcome, LookupError)
+                continue
+            assert outcome[:2] == (n, f"request {n}")
+            threads.add(outcome[2])
+    assert len(threads) == 1 and threading.get_ident() not in threads
