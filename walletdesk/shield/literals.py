@@ -174,12 +174,7 @@ def finditer(
     if lowered is None or starts is None:
         yield from pattern.finditer(text)
         return
-    places: set[int] = set()
-    for literal in starts:
-        at = lowered.find(literal)
-        while at != -1:
-            places.add(at)
-            at = lowered.find(literal, at + 1)
+    places = {at for literal in starts for at in find_all(lowered, literal)}
     end = 0
     for at in sorted(places):
         if at < end:
@@ -188,6 +183,14 @@ def finditer(
         if match is not None:
             yield match
             end = match.end()
+
+
+def find_all(text: str, needle: str) -> Iterator[int]:
+    """Every index where `needle` occurs in `text`, overlapping ones included."""
+    at = text.find(needle)
+    while at != -1:
+        yield at
+        at = text.find(needle, at + 1)
 
 
 class _Unknown(Exception):

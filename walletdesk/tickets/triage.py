@@ -33,7 +33,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from walletdesk.shield.literals import IGNORECASE_SPECIALS, finditer, literal_starts, may_match
+from walletdesk.shield.literals import IGNORECASE_SPECIALS, find_all, finditer, literal_starts, may_match
 
 __all__ = [
     "CATEGORIES",
@@ -287,18 +287,9 @@ def _occurs(
     if not negatable:
         return pattern is None or next(finditer(pattern, text, text, lits), None) is not None
     starts = (
-        _find_all(text, plain)
-        if pattern is None
-        else (m.start() for m in finditer(pattern, text, text, lits))
+        find_all(text, plain) if pattern is None else (m.start() for m in finditer(pattern, text, text, lits))
     )
     return any(not _negated(text, s) for s in starts)
-
-
-def _find_all(text: str, needle: str) -> Iterable[int]:
-    i = text.find(needle)
-    while i != -1:
-        yield i
-        i = text.find(needle, i + 1)
 
 
 def classify(
