@@ -7,8 +7,9 @@
 Under a burst the web processes get the cores and the worker (nice 19) gets what they leave,
 so acknowledgements queue up as task rows. This measures the other half: N web tickets are
 created (with the real actions, in batches as the API's writer thread does), then one
-`db_worker --batch` process runs every queued `notify_customer` task (render, record the
-OutboundEmail row, send through Django's dummy backend, as the API benchmark does) and exits.
+`db_worker --batch` process runs every queued acknowledgement task (one `notify_customers` per
+batch; per ticket: render, record the OutboundEmail row, send through Django's dummy backend, as
+the API benchmark does) and exits.
 Reported: acknowledgements per second of wall time, and the worker's and the database server's
 CPU per acknowledgement (the worker's includes its start-up of about a second).
 """

@@ -185,3 +185,71 @@ def test_the_server_answers_concurrent_creations_after_their_group_commit(monkey
     assert sync.status_code == 201
     assert set(sync.json()) == set(json.loads(good[0][2]))
     assert json.loads(good[0][2])["category"] == sync.json()["category"] == "login_locked"
+
+
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "email", "sla"]}}
+
+
+def test_a_batch_is_acknowledged_by_one_task_the_worker_runs(transactional_db: None, settings: Any) -> None:
+    """Tickets committed together get one acknowledgement task; every customer with an email
+    address still gets their own acknowledgement, once."""
+    from django.core import mail as django_mail
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    ensure_seed_data()  # committed: the real worker below runs outside a test transaction
+    settings.TASKS = DB_TASKS
+    batch = actions.create_tickets(
+        [
+            _new(1),
+            _new(2),
+            _new(3, email=None, identity=(Channel.INAPP, "app-user-7"), channel=Channel.INAPP),
+            _new(4),
+        ]
+    )
+    tickets = [t for t in batch if isinstance(t, Ticket)]
+    assert len(tickets) == 4
+    (job,) = DBTaskResult.objects.filter(task_path__endswith="notify_customers")
+    # the in-app user without an email address has no channel to be told on
+    expected = {"ticket_ids": [tickets[0].pk, tickets[1].pk, tickets[3].pk], "kind": "created"}
+    assert job.args_kwargs["kwargs"] == expected
+    assert not DBTaskResult.objects.filter(task_path__endswith="notify_customer").exists()
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "0", "--queue-name", "email")
+    job.refresh_from_db()
+    assert job.status == "SUCCESSFUL" and job.return_value == "sent=3"
+    subjects = {m.to[0]: m.subject for m in django_mail.outbox}
+    assert len(django_mail.outbox) == 3
+    for n in (1, 2, 4):
+        assert tickets[n - 1].reference in subjects[f"batch{n}@example.com"]
+
+
+def test_one_failing_acknowledgement_does_not_stop_the_others(
+    seeded: None, monkeypatch: Any, settings: Any
+) -> None:
+    from django.core import mail as django_mail
+
+    from walletdesk.tickets import channels, tasks
+
+    settings.TASKS = DB_TASKS  # queued, not sent: this test runs the task itself
+    tickets = [t for t in actions.create_tickets([_new(1), _new(2), _new(3)]) if isinstance(t, Ticket)]
+    assert django_mail.outbox == []
+    email_sender = channels._senders[Channel.EMAIL]
+    broken = tickets[1].pk
+
+    def flaky(ticket: Ticket, kind: str, message: Message | None) -> str:
+        if ticket.pk == broken:
+            raise ConnectionError("the template server is down")
+        return email_sender(ticket, kind, message)
+
+    monkeypatch.setitem(channels._senders, Channel.EMAIL, flaky)
+    ids = [t.pk for t in tickets]
+    with pytest.raises(tasks.NotifyFailed, match=rf"tickets \[{broken}\]"):
+        tasks.notify_customers.call(ticket_ids=ids, kind="created")
+    assert sorted(m.to[0] for m in django_mail.outbox) == ["batch1@example.com", "batch3@example.com"]
+
+    # Run again once the fault is gone: the one that failed goes out, nobody gets two.
+    monkeypatch.setitem(channels._senders, Channel.EMAIL, email_sender)
+    again = tasks.notify_customers.call(ticket_ids=[*ids, 10**9], kind="created")
+    assert again == "already_sent=2 sent=1 skipped=1"
+    assert sorted(m.to[0] for m in django_mail.outbox) == [f"batch{n}@example.com" for n in (1, 2, 3)]

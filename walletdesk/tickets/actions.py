@@ -534,9 +534,10 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
             _attach(message, draft.stored)
             events += _creation_events(draft)
         rows.insert(events)
-        for ticket in tickets:
-            if ticket.contact.email:
-                _enqueue("notify_customer", ticket_id=ticket.pk, kind="created")
+        # One acknowledgement task for the batch (see tasks.notify_customers).
+        reachable = [ticket.pk for ticket in tickets if ticket.contact.email]
+        if reachable:
+            _enqueue("notify_customers", ticket_ids=reachable, kind="created")
     return outcome
 
 
