@@ -243,6 +243,7 @@ def test_one_failing_acknowledgement_does_not_stop_the_others(
         return email_sender(ticket, kind, message)
 
     monkeypatch.setitem(channels._senders, Channel.EMAIL, flaky)
+    monkeypatch.delitem(channels._batch_senders, Channel.EMAIL)  # the one-by-one path
     ids = [t.pk for t in tickets]
     with pytest.raises(tasks.NotifyFailed, match=rf"tickets \[{broken}\]"):
         tasks.notify_customers.call(ticket_ids=ids, kind="created")

@@ -7,29 +7,44 @@ connector (the dependency runs connectors -> tickets only). A channel without it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 
 from walletdesk.tickets.models import Channel, Message, Ticket
 
 # sender(ticket, kind, message) -> a short outcome for the task result ("sent", "queued", ...)
 Sender = Callable[[Ticket, str, Message | None], str]
+# batch(tickets, kind) -> {ticket id: outcome}: the same, for many tickets at once (no message)
+BatchSender = Callable[[Sequence[Ticket], str], dict[int, str]]
 
 _senders: dict[str, Sender] = {}
+_batch_senders: dict[str, BatchSender] = {}
+
+logger = logging.getLogger(__name__)
 
 
-def register_sender(channel: str, sender: Sender) -> None:
+def register_sender(channel: str, sender: Sender, batch: BatchSender | None = None) -> None:
     _senders[channel] = sender
+    if batch is not None:
+        _batch_senders[channel] = batch
 
 
 def unregister_sender(channel: str) -> None:
     _senders.pop(channel, None)
+    _batch_senders.pop(channel, None)
+
+
+def _channel_for(ticket: Ticket) -> str | None:
+    if ticket.channel in _senders:
+        return ticket.channel
+    if ticket.contact.email and Channel.EMAIL in _senders:
+        return Channel.EMAIL
+    return None
 
 
 def sender_for(ticket: Ticket) -> Sender | None:
-    sender = _senders.get(ticket.channel)
-    if sender is None and ticket.contact.email:
-        sender = _senders.get(Channel.EMAIL)
-    return sender
+    channel = _channel_for(ticket)
+    return None if channel is None else _senders[channel]
 
 
 def send_to_customer(ticket: Ticket, kind: str, message: Message | None = None) -> str:
@@ -38,3 +53,34 @@ def send_to_customer(ticket: Ticket, kind: str, message: Message | None = None) 
     if sender is None:
         return "no_channel"
     return sender(ticket, kind, message)
+
+
+def send_to_customers(tickets: Sequence[Ticket], kind: str) -> dict[int, str | Exception]:
+    """`send_to_customer` for many tickets (no message): each channel's batch sender takes its
+    tickets together where it has one. What a ticket's sending raised is its outcome, so one
+    failure never stops the others; a batch sender that raises as a whole hands its tickets to
+    the one-by-one sender, whose dedupe keys skip what the batch already sent."""
+    outcomes: dict[int, str | Exception] = {}
+    together: dict[str, list[Ticket]] = {}
+    alone: list[Ticket] = []
+    for ticket in tickets:
+        channel = _channel_for(ticket)
+        if channel is None:
+            outcomes[ticket.pk] = "no_channel"
+        elif channel in _batch_senders:
+            together.setdefault(channel, []).append(ticket)
+        else:
+            alone.append(ticket)
+    for channel, group in together.items():
+        try:
+            outcomes.update(_batch_senders[channel](group, kind))
+        except Exception:
+            logger.exception("the %s batch sender failed; sending one by one", channel)
+            alone += group
+    for ticket in alone:
+        try:
+            outcomes[ticket.pk] = send_to_customer(ticket, kind)
+        except Exception as exc:
+            logger.exception("notifying the customer of ticket %s (%s) failed", ticket.pk, kind)
+            outcomes[ticket.pk] = exc
+    return outcomes

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 
 from django.tasks import task
 
 from walletdesk.tickets import channels
 from walletdesk.tickets.models import Message, Ticket
-
-logger = logging.getLogger(__name__)
 
 
 @task(queue_name="email")
@@ -37,24 +34,21 @@ def notify_customers(ticket_ids: list[int], kind: str) -> str:
 
     A batch of tickets committed together is acknowledged by one task: the worker claims it
     once and loads the tickets in one query, instead of a claim, a ticket query and a result
-    update per ticket (7 of the 12 round trips an acknowledgement cost on PostgreSQL). Each
-    ticket is still sent on its own: one that raises does not stop the others, and the task
-    then fails naming it. Run again, it sends nothing twice (the senders' dedupe keys).
+    update per ticket (7 of the 12 round trips an acknowledgement cost on PostgreSQL), and the
+    channel's batch sender (`channels.send_to_customers`) records them together. Each ticket
+    is still sent on its own: one that raises does not stop the others, and the task then
+    fails naming it. Run again, it sends nothing twice (the senders' dedupe keys).
     """
     tickets = Ticket.objects.select_related("contact", "category").in_bulk(ticket_ids)
-    outcomes: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter(skipped=len(set(ticket_ids) - tickets.keys()))
     failed: list[int] = []
-    for ticket_id in ticket_ids:
-        ticket = tickets.get(ticket_id)
-        if ticket is None:
-            outcomes["skipped"] += 1
-            continue
-        try:
-            outcomes[channels.send_to_customer(ticket, kind, None)] += 1
-        except Exception:
-            logger.exception("notifying the customer of ticket %s (%s) failed", ticket_id, kind)
+    sent = channels.send_to_customers([tickets[i] for i in dict.fromkeys(ticket_ids) if i in tickets], kind)
+    for ticket_id, outcome in sent.items():
+        if isinstance(outcome, Exception):
             failed.append(ticket_id)
-    summary = " ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items()))
+        else:
+            outcomes[outcome] += 1
+    summary = " ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items()) if n)
     if failed:
-        raise NotifyFailed(f"{kind} notification failed for tickets {failed}; {summary}")
+        raise NotifyFailed(f"{kind} notification failed for tickets {sorted(failed)}; {summary}")
     return summary

@@ -17,7 +17,7 @@ class EmailChannelConfig(AppConfig):
         from .models import Mailbox
 
         # Outbound: tickets reach email customers through this adapter (tickets never import us).
-        channels.register_sender(Channel.EMAIL, outbound.send_notification)
+        channels.register_sender(Channel.EMAIL, outbound.send_notification, outbound.send_notifications)
         register_health_check("email", health.mailbox_health)
         # `walletdesk up` migrates before starting the worker: that is when polling (re)starts.
         post_migrate.connect(tasks.start_polling_after_migrate, sender=self)

@@ -10,15 +10,16 @@ task with `run_after`; after the last attempt the ticket gets a note and a flag.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -62,44 +63,72 @@ def _our_addresses() -> set[str]:
 
 def rate_limited(address: str) -> str | None:
     """Why automatic mail to this address must not go out now, or None."""
+    return _limit_reason(address, _recent_automatic([address]).get(address, 0))
+
+
+_COUNTED_STATES = ("queued", "sending", "retry", "sent")
+
+
+def _recent_automatic(addresses: Iterable[str]) -> dict[str, int]:
+    """Automatic mails recorded to each address in the last hour (not the suppressed ones)."""
+    since = timezone.now() - timedelta(hours=1)
+    return dict(
+        OutboundEmail.objects.filter(
+            to_address__in=set(addresses), automatic=True, created_at__gte=since, state__in=_COUNTED_STATES
+        )
+        .values("to_address")
+        .annotate(n=Count("id"))
+        .values_list("to_address", "n")
+    )
+
+
+def _limit_reason(address: str, sent: int) -> str | None:
     if address.lower() in _our_addresses():
         return "our own address (mail loop)"
     limit = settings.EMAIL_AUTO_REPLY_LIMIT_PER_HOUR
-    since = timezone.now() - timedelta(hours=1)
-    sent = OutboundEmail.objects.filter(
-        to_address=address,
-        automatic=True,
-        created_at__gte=since,
-        state__in=["queued", "sending", "retry", "sent"],
-    ).count()
     if sent >= limit:
         return f"{sent} automatic mails to this address in the last hour (limit {limit})"
     return None
 
 
 def thread_headers(ticket: Ticket) -> tuple[str, list[str]]:
-    """(In-Reply-To, References): the customer's last Message-ID, and the recent thread.
+    """(In-Reply-To, References): the customer's last Message-ID, and the recent thread."""
+    return thread_headers_of([ticket.pk])[ticket.pk]
 
-    The ten latest of each side in one round trip (every acknowledgement asks): the customer's
-    mails (not those keyed by a content hash, which have no Message-ID) and ours that went out.
+
+def thread_headers_of(ticket_ids: Sequence[int]) -> dict[int, tuple[str, list[str]]]:
+    """`thread_headers` of several tickets in one round trip (every acknowledgement asks).
+
+    Per ticket, the ten latest of each side: the customer's mails (not those keyed by a content
+    hash, which have no Message-ID) and ours that went out.
     """
     message, outbound = Message._meta.db_table, OutboundEmail._meta.db_table
+    ids = list(dict.fromkeys(ticket_ids))
+    marks = ", ".join(["%s"] * len(ids))
+    latest = "ROW_NUMBER() OVER (PARTITION BY ticket_id ORDER BY created_at DESC, id DESC)"
     # Table names from the models; every value is a bound parameter.
     sql = (
-        f"SELECT * FROM (SELECT external_id, created_at, id, 0 FROM {message} WHERE ticket_id = %s"  # noqa: S608
+        f"SELECT ticket_id, mid, created_at, id, ours FROM (SELECT ticket_id, external_id AS mid,"  # noqa: S608
+        f" created_at, id, 0 AS ours, {latest} AS n FROM {message} WHERE ticket_id IN ({marks})"
         " AND channel = %s AND author_role = %s AND external_id IS NOT NULL"
-        " AND external_id NOT LIKE 'sha256%%' ORDER BY created_at DESC, id DESC LIMIT 10) received"
+        " AND external_id NOT LIKE 'sha256%%') received WHERE n <= 10"
         " UNION ALL "
-        f"SELECT * FROM (SELECT message_id_header, created_at, id, 1 FROM {outbound} WHERE ticket_id = %s"
-        " AND state = 'sent' ORDER BY created_at DESC, id DESC LIMIT 10) sent"
+        f"SELECT ticket_id, mid, created_at, id, ours FROM (SELECT ticket_id, message_id_header AS mid,"
+        f" created_at, id, 1 AS ours, {latest} AS n FROM {outbound} WHERE ticket_id IN ({marks})"
+        " AND state = 'sent') sent WHERE n <= 10"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ticket.pk, Channel.EMAIL, AuthorRole.CUSTOMER, ticket.pk])
-        found = [(_aware(at), pk, ours, str(mid)) for mid, at, pk, ours in cursor.fetchall()]
-    received = sorted((f for f in found if not f[2]), reverse=True)
-    in_reply_to = received[0][3] if received else ""
-    thread = sorted((at, mid) for at, _pk, _ours, mid in found)
-    return in_reply_to, [mid for _, mid in thread][-20:]
+    found: dict[int, list[tuple[datetime, int, int, str]]] = {pk: [] for pk in ids}
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*ids, Channel.EMAIL, AuthorRole.CUSTOMER, *ids])
+            for ticket_id, mid, at, pk, ours in cursor.fetchall():
+                found[ticket_id].append((_aware(at), pk, ours, str(mid)))
+    headers = {}
+    for ticket_id, rows in found.items():
+        received = sorted((f for f in rows if not f[2]), reverse=True)
+        thread = sorted((at, mid) for at, _pk, _ours, mid in rows)
+        headers[ticket_id] = (received[0][3] if received else "", [mid for _, mid in thread][-20:])
+    return headers
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -145,49 +174,134 @@ def render_bodies(ticket: Ticket, kind: str, message: Message | None) -> tuple[s
     return text, html
 
 
+def _dedupe_key(ticket: Ticket, kind: str, message: Message | None) -> str | None:
+    return {"created": f"created:{ticket.pk}", "reply": f"reply:{message.pk}" if message else None}.get(kind)
+
+
+def _record(
+    ticket: Ticket,
+    kind: str,
+    message: Message | None,
+    to: str,
+    headers: tuple[str, list[str]],
+    why_not: str | None,
+) -> OutboundEmail:
+    """The row of a mail about to be sent: recorded already claimed for its first attempt (what
+    deliver()'s claim does), since this task is the only one that knows it yet."""
+    in_reply_to, references = headers
+    return OutboundEmail(
+        ticket=ticket,
+        message=message,
+        kind=kind,
+        automatic=kind in AUTOMATIC_KINDS,
+        dedupe_key=_dedupe_key(ticket, kind, message),
+        message_id_header=new_message_id(),
+        in_reply_to=in_reply_to,
+        references=" ".join(references),
+        to_address=to,
+        subject=render_subject(ticket, kind),
+        state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.SENDING,
+        attempts=0 if why_not else 1,
+        last_error=why_not or "",
+    )
+
+
+def _guard() -> AbstractContextManager[Any]:
+    # One INSERT needs no transaction of its own: in autocommit mode it is one, and a clash
+    # leaves nothing to roll back (on PostgreSQL BEGIN and COMMIT are two more round trips per
+    # acknowledgement). Inside a caller's transaction a savepoint keeps that transaction usable.
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
 def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str:
     """The `tickets.channels` sender for email: record the mail, then try to send it now."""
     to = (ticket.contact.email or "").strip()
     if not to:
         return "skipped"
-    automatic = kind in AUTOMATIC_KINDS
-    dedupe = {"created": f"created:{ticket.pk}", "reply": f"reply:{message.pk}" if message else None}.get(
-        kind
-    )
-    in_reply_to, references = thread_headers(ticket)
-    why_not = rate_limited(to) if automatic else None
-    # One INSERT needs no transaction of its own: in autocommit mode it is one, and a clash
-    # leaves nothing to roll back (on PostgreSQL BEGIN and COMMIT are two more round trips per
-    # acknowledgement). Inside a caller's transaction a savepoint keeps that transaction usable.
-    guard: AbstractContextManager[Any] = (
-        transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
-    )
+    why_not = rate_limited(to) if kind in AUTOMATIC_KINDS else None
+    row = _record(ticket, kind, message, to, thread_headers(ticket), why_not)
     try:
-        with guard:
-            # Recorded already claimed for its first attempt (what deliver()'s claim does):
-            # this task is the only one that knows the row yet. A task run twice meets the
-            # unique dedupe key.
-            row = OutboundEmail.objects.create(
-                ticket=ticket,
-                message=message,
-                kind=kind,
-                automatic=automatic,
-                dedupe_key=dedupe,
-                message_id_header=new_message_id(),
-                in_reply_to=in_reply_to,
-                references=" ".join(references),
-                to_address=to,
-                subject=render_subject(ticket, kind),
-                state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.SENDING,
-                attempts=0 if why_not else 1,
-                last_error=why_not or "",
-            )
+        with _guard():
+            row.save(force_insert=True)  # a task run twice meets the unique dedupe key
     except IntegrityError:
         return "already_sent"
     if why_not:
         logger.info("not sending %s to %s: %s", kind, to, why_not)
         return "suppressed"
     return _attempt(row, ticket, message)
+
+
+def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
+    """The batch sender (`tickets.channels`): `send_notification` for the tickets of one write
+    batch, without a message (acknowledgements, solved notices).
+
+    The rate limit, the thread headers and the records take one query each for the batch, the
+    sent state one update: four round trips per batch, not per mail (two of them commits on
+    PostgreSQL). Each mail is still built and sent on its own, over one mail connection, and
+    one that fails is retried on its own. If the records clash (the task ran before), each
+    ticket goes through `send_notification`, whose dedupe key answers it.
+    """
+    outcomes: dict[int, str] = {}
+    todo: list[tuple[Ticket, str]] = []
+    for ticket in tickets:
+        to = (ticket.contact.email or "").strip()
+        if to:
+            todo.append((ticket, to))
+        else:
+            outcomes[ticket.pk] = "skipped"
+    if not todo:
+        return outcomes
+    automatic = kind in AUTOMATIC_KINDS
+    counts = _recent_automatic(to for _ticket, to in todo) if automatic else {}
+    headers = thread_headers_of([ticket.pk for ticket, _to in todo])
+    records: list[OutboundEmail] = []
+    for ticket, to in todo:
+        why_not = _limit_reason(to, counts.get(to, 0)) if automatic else None
+        if automatic and not why_not:
+            counts[to] = counts.get(to, 0) + 1  # two tickets of one customer in this batch
+        records.append(_record(ticket, kind, None, to, headers[ticket.pk], why_not))
+    try:
+        with _guard():
+            OutboundEmail.objects.bulk_create(records)
+    except IntegrityError:
+        return outcomes | {ticket.pk: send_notification(ticket, kind, None) for ticket, _to in todo}
+    sent: list[int] = []
+    with _connection() as mailer:
+        for (ticket, to), row in zip(todo, records, strict=True):
+            if row.state == OutboundEmail.State.SUPPRESSED:
+                logger.info("not sending %s to %s: %s", kind, to, row.last_error)
+                outcomes[ticket.pk] = "suppressed"
+                continue
+            error = _send(row, ticket, None, mailer)
+            if error is None:
+                sent.append(row.pk)
+                outcomes[ticket.pk] = "sent"
+            else:
+                outcomes[ticket.pk] = _failed(row, error)
+    if sent:
+        OutboundEmail.objects.filter(pk__in=sent).update(state="sent", sent_at=timezone.now(), last_error="")
+    return outcomes
+
+
+class _connection:
+    """One mail connection for a batch, opened on first use. A connection that cannot open
+    makes each send fail on its own (and be retried), like a send without a batch."""
+
+    def __enter__(self) -> Any:
+        self.mailer = mailers.default
+        try:
+            # Opened here, the connection stays open across the batch's sends (a backend's
+            # send_messages closes only a connection it opened itself).
+            self.mailer.open()
+        except Exception:
+            logger.warning("opening the mail connection failed", exc_info=True)
+        return self.mailer
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.mailer.close()
+        except Exception:
+            logger.warning("closing the mail connection failed", exc_info=True)
 
 
 def _build(row: OutboundEmail, ticket: Ticket, message: Message | None) -> EmailMultiAlternatives:
@@ -233,19 +347,35 @@ def deliver(outbound_id: int) -> str:
 
 def _attempt(row: OutboundEmail, ticket: Ticket, message: Message | None) -> str:
     """Send a row this worker has claimed (state sending); record the outcome."""
-    try:
-        _build(row, ticket, message).send()
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-        if row.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:
-            OutboundEmail.objects.filter(pk=row.pk).update(state="retry", last_error=error)
-            _schedule_retry(row.pk, backoff(row.attempts))
-            return "retry"
-        OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error)
-        _note_failure(row, error)
-        return "failed"
+    error = _send(row, ticket, message)
+    if error is not None:
+        return _failed(row, error)
     OutboundEmail.objects.filter(pk=row.pk).update(state="sent", sent_at=timezone.now(), last_error="")
     return "sent"
+
+
+def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: Any = None) -> str | None:
+    """Build and send one mail (over `mailer`, else a connection of its own); the error, or None."""
+    try:
+        mail = _build(row, ticket, message)
+        if mailer is None:
+            mail.send()
+        else:
+            mailer.send_messages([mail])
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:1000]
+    return None
+
+
+def _failed(row: OutboundEmail, error: str) -> str:
+    """Record a failed attempt: retried with backoff, or failed for good with a note on the ticket."""
+    if row.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:
+        OutboundEmail.objects.filter(pk=row.pk).update(state="retry", last_error=error)
+        _schedule_retry(row.pk, backoff(row.attempts))
+        return "retry"
+    OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error)
+    _note_failure(row, error)
+    return "failed"
 
 
 def _schedule_retry(outbound_id: int, delay: timedelta) -> None:
