@@ -80,7 +80,7 @@ def up(args: argparse.Namespace) -> int:
     worker = subprocess.Popen(
         [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"],
         env=env,
-        preexec_fn=lambda: os.nice(19),
+        preexec_fn=_lowest_priority,
     )
     pidfile = Path(settings.DATA_DIR) / "walletdesk.pid"
     pidfile.write_text(str(server.pid))
@@ -133,6 +133,20 @@ def manage(argv: list[str]) -> int:
 
     execute_from_command_line(["walletdesk manage", *argv])
     return 0
+
+
+def _lowest_priority() -> None:
+    """The task worker's CPU priority: nice 19 and, on Linux, SCHED_IDLE.
+
+    At nice 19 a worker with a backlog still woke between requests and held a core a web
+    process was waiting for; SCHED_IDLE yields to any normal process as soon as it is runnable.
+    Measured at PostgreSQL c=32, three interleaved rounds: 470 tickets/s at nice 19, 512 with
+    SCHED_IDLE (medians). The worker still runs whenever a core is free, so the
+    acknowledgements go out as soon as the burst eases (tests/e2e/test_server_concurrency.py).
+    """
+    os.nice(19)
+    if hasattr(os, "SCHED_IDLE"):  # Linux; no privilege needed to lower one's own class
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def main(argv: list[str] | None = None) -> int:
