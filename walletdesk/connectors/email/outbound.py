@@ -10,8 +10,8 @@ task with `run_after`; after the last attempt the ticket gets a note and a flag.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid, parseaddr
 from typing import Any
@@ -266,7 +266,7 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
     except IntegrityError:
         return outcomes | {ticket.pk: send_notification(ticket, kind, None) for ticket, _to in todo}
     sent: list[int] = []
-    with _connection() as mailer:
+    with _one_connection() as mailer:
         for (ticket, to), row in zip(todo, records, strict=True):
             if row.state == OutboundEmail.State.SUPPRESSED:
                 logger.info("not sending %s to %s: %s", kind, to, row.last_error)
@@ -279,27 +279,26 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
             else:
                 outcomes[ticket.pk] = _failed(row, error)
     if sent:
-        OutboundEmail.objects.filter(pk__in=sent).update(state="sent", sent_at=timezone.now(), last_error="")
+        _mark_sent(sent)
     return outcomes
 
 
-class _connection:
-    """One mail connection for a batch, opened on first use. A connection that cannot open
+@contextmanager
+def _one_connection() -> Iterator[Any]:
+    """One mail connection for a batch, opened here and closed at the end. One that cannot open
     makes each send fail on its own (and be retried), like a send without a batch."""
-
-    def __enter__(self) -> Any:
-        self.mailer = mailers.default
+    mailer = mailers.default
+    try:
+        # Opened here, the connection stays open across the batch's sends (a backend's
+        # send_messages closes only a connection it opened itself).
+        mailer.open()
+    except Exception:
+        logger.warning("opening the mail connection failed", exc_info=True)
+    try:
+        yield mailer
+    finally:
         try:
-            # Opened here, the connection stays open across the batch's sends (a backend's
-            # send_messages closes only a connection it opened itself).
-            self.mailer.open()
-        except Exception:
-            logger.warning("opening the mail connection failed", exc_info=True)
-        return self.mailer
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.mailer.close()
+            mailer.close()
         except Exception:
             logger.warning("closing the mail connection failed", exc_info=True)
 
@@ -350,8 +349,12 @@ def _attempt(row: OutboundEmail, ticket: Ticket, message: Message | None) -> str
     error = _send(row, ticket, message)
     if error is not None:
         return _failed(row, error)
-    OutboundEmail.objects.filter(pk=row.pk).update(state="sent", sent_at=timezone.now(), last_error="")
+    _mark_sent([row.pk])
     return "sent"
+
+
+def _mark_sent(pks: Sequence[int]) -> None:
+    OutboundEmail.objects.filter(pk__in=pks).update(state="sent", sent_at=timezone.now(), last_error="")
 
 
 def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: Any = None) -> str | None:
