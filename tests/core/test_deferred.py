@@ -110,3 +110,50 @@ def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
             assert outcome[:2] == (n, f"request {n}")
             threads.add(outcome[2])
     assert len(threads) == 1 and threading.get_ident() not in threads
+
+
+def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view that hands its ticket to the writer returns a DeferredResponse at once, but the
+    sync thread hands it to the loop only when the writer has finished it: a batch of requests
+    then costs the loop one wake-up, not one for the hand-offs and another for the batch."""
+    from django.http import HttpResponse
+
+    from walletdesk.core.asgi import _sync_thread
+    from walletdesk.core.deferred import DeferredResponse
+
+    wakeups = 0
+    futures: list[Future[Any]] = [Future() for _ in range(12)]
+    handed = threading.Event()
+
+    def view(n: int) -> DeferredResponse:
+        if n == len(futures) - 1:
+            handed.set()
+        return DeferredResponse(futures[n])
+
+    async def run() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        real = loop.call_soon_threadsafe
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            nonlocal wakeups
+            wakeups += 1
+            return real(*args, **kwargs)
+
+        requests = [asyncio.ensure_future(_sync_thread.run(view, n)) for n in range(len(futures))]
+        await asyncio.sleep(0)  # every request reaches the sync thread's queue
+        assert handed.wait(timeout=10)
+        await asyncio.sleep(0.05)  # the loop is free to take whatever the sync thread handed back
+        assert not any(r.done() for r in requests), "handed back before its ticket was written"
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+        # The loop stays busy (here: blocked) while the writer completes the whole batch.
+        writer = threading.Thread(
+            target=lambda: [f.set_result(HttpResponse(str(n), status=201)) for n, f in enumerate(futures)]
+        )
+        writer.start()
+        writer.join()
+        return await asyncio.gather(*requests)
+
+    responses = asyncio.run(run())
+    assert [r.future.result().content for r in responses] == [str(n).encode() for n in range(12)]
+    assert all(r.future.done() for r in responses)
+    assert wakeups == 1
