@@ -132,6 +132,24 @@ def test_most_specific_policy_wins(desk: Team) -> None:
     assert new_ticket(sh(2025, 12, 1, 10)).first_reply_due == sh(2025, 12, 1, 11)
 
 
+def test_an_edited_policy_applies_to_the_next_ticket(desk: Team) -> None:
+    """Each process remembers which policy a kind of ticket gets; an admin edit (which drops
+    the process's policies) must reach the very next ticket of that kind."""
+    fees = Category.objects.get(slug="fees")
+    policy = SlaPolicy.objects.create(name="Fees", priority="normal", category=fees, first_reply_minutes=60)
+    sla.forget()
+    assert new_ticket(sh(2025, 12, 1, 10)).first_reply_due == sh(2025, 12, 1, 11)
+    policy.first_reply_minutes = 120
+    policy.save()
+    sla.forget()
+    assert new_ticket(sh(2025, 12, 1, 10)).first_reply_due == sh(2025, 12, 1, 12)
+    policy.active = False
+    policy.save()
+    sla.forget()
+    # Back to the desk's normal policy (4 h, set by the fixture).
+    assert new_ticket(sh(2025, 12, 1, 10)).first_reply_due == sh(2025, 12, 1, 14)
+
+
 def test_pure_clock_holiday_and_pause_together() -> None:
     # The fixed calendar above, in pure arithmetic: start Tue 23 Dec 2025 17:00, 4 h, with a
     # pause Mon 29 Dec 09:00-12:00: 1 h on 23 Dec; 24 (day off), 25-26 (HK), 27-28 (weekend);

@@ -59,11 +59,8 @@ class Targets:
     around_the_clock: bool = False
 
     def of(self, clock: Clock) -> timedelta | None:
-        return {
-            "first_reply": self.first_reply,
-            "next_reply": self.next_reply,
-            "resolution": self.resolution,
-        }[clock]
+        value: timedelta | None = getattr(self, clock)
+        return value
 
 
 def _load_policies() -> list[Any]:
@@ -88,10 +85,35 @@ def _minutes(value: int | None) -> timedelta | None:
     return timedelta(minutes=value) if value else None
 
 
+# The policy each (priority, category, channel) gets, for the policy list it was chosen from:
+# a new ticket asks five times (its due times and its first timer), and a reload of the
+# policies (a new list) starts the memo afresh.
+_chosen: tuple[list[Any] | None, dict[tuple[str, int | None, str], Targets | None]] = (None, {})
+
+
 def targets_for(ticket: Ticket) -> Targets:
+    global _chosen
+    policies = _policies()
+    chosen_from, memo = _chosen
+    if chosen_from is not policies:
+        memo = {}
+        _chosen = (policies, memo)
+    key = (ticket.priority, ticket.category_id, ticket.channel)
+    if key in memo:
+        targets = memo[key]
+    else:
+        targets = memo[key] = _policy_targets(policies, ticket)
+    if targets is None:
+        # No policy configured: the calendar-hour fallback from settings, in business time.
+        hours = settings.FIRST_REPLY_HOURS.get(ticket.priority, 24)
+        return Targets(None, timedelta(hours=hours), timedelta(hours=hours), None)
+    return targets
+
+
+def _policy_targets(policies: list[Any], ticket: Ticket) -> Targets | None:
     best = None
     best_key: tuple[int, int, int] | None = None
-    for policy in _policies():
+    for policy in policies:
         if policy.priority != ticket.priority:
             continue
         if policy.category_id is not None and policy.category_id != ticket.category_id:
@@ -102,9 +124,7 @@ def targets_for(ticket: Ticket) -> Targets:
         if best_key is None or key < best_key:
             best, best_key = policy, key
     if best is None:
-        # No policy configured: the calendar-hour fallback from settings, in business time.
-        hours = settings.FIRST_REPLY_HOURS.get(ticket.priority, 24)
-        return Targets(None, timedelta(hours=hours), timedelta(hours=hours), None)
+        return None
     return Targets(
         best.pk,
         timedelta(minutes=best.first_reply_minutes),

@@ -312,7 +312,8 @@ def _add(start: datetime, duration: timedelta, cal: BusinessCalendar, pauses: li
     if duration == _ZERO:
         return start
     remaining = duration
-    for s, e in _minus_pauses(_open_intervals(cal, start), pauses):
+    intervals = _open_intervals(cal, start)
+    for s, e in _minus_pauses(intervals, pauses) if pauses else intervals:
         span = e - s
         if remaining <= span:
             return s + remaining
