@@ -176,3 +176,22 @@ def test_skipping_never_changes_the_signals(monkeypatch: pytest.MonkeyPatch) -> 
     slow = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
     assert fast == slow
     assert sum(bool(f[0]) for f in fast) > 500  # the texts do trigger signals
+
+
+def test_literal_index_finds_exactly_the_literals_that_occur() -> None:
+    """One scan (Aho-Corasick) must report the same literals as an `in` test per literal:
+    overlapping ones ("he" inside "she"), nested ones, repeated ones, Chinese, none at all."""
+    import random
+
+    from walletdesk.shield.literals import LiteralIndex
+
+    rng = random.Random(5)
+    alphabet = "abehrs 钱包被盗 .:/"
+    literals = ["he", "she", "his", "hers", "s", "钱包", "包被", "被盗了", "://", "www.", "a" * 3]
+    literals += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))) for _ in range(200)]
+    index = LiteralIndex(literals)
+    texts = ["", "ushers", "我的钱包被盗了", "https://www.x", "aaaa"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(2000)]
+    for text in texts:
+        assert index.present(text) == {lit for lit in literals if lit and lit in text}, text
+    assert LiteralIndex([]).present("anything") == frozenset()

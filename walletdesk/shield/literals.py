@@ -11,12 +11,13 @@ ETH … exchange deposit address …"): the scam patterns went from 179 µs to 6
 222 µs to 155 µs. A pattern whose matches
 start with no known literal may still contain one in every match (`(?:\\d+|两)小时内` always
 holds "小时内"): `literal_needles` finds those, for the may-it-match test alone (`may_contain`).
+Triage, with several hundred literals, finds the ones that occur in one scan (`LiteralIndex`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from re import _parser as _sre_parser  # type: ignore[attr-defined,unused-ignore]
 from typing import Any
 
@@ -191,6 +192,34 @@ def find_all(text: str, needle: str) -> Iterator[int]:
     while at != -1:
         yield at
         at = text.find(needle, at + 1)
+
+
+class LiteralIndex:
+    """Which of many literals occur in a text, found in one pass.
+
+    Triage asks "does any of this rule's literals occur?" for four dozen rules and several
+    hundred literals; an `in` test per literal rescans the text each time (776 of them: 47 µs
+    on the benchmark's ticket). An Aho-Corasick automaton (pyahocorasick, in C) reports every
+    occurrence of every literal, overlapping ones included, in one scan; what follows are set
+    operations on the few that occur.
+    """
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        import ahocorasick
+
+        self._automaton = ahocorasick.Automaton()
+        for literal in literals:
+            if literal:
+                self._automaton.add_word(literal, literal)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def present(self, text: str) -> frozenset[str]:
+        """The indexed literals that occur in `text` (exactly those `literal in text` finds)."""
+        if self._empty:
+            return frozenset()
+        return frozenset(literal for _end, literal in self._automaton.iter(text))
 
 
 class _Unknown(Exception):

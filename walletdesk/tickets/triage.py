@@ -33,7 +33,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from walletdesk.shield.literals import IGNORECASE_SPECIALS, find_all, finditer, literal_starts, may_match
+from walletdesk.shield.literals import (
+    IGNORECASE_SPECIALS,
+    LiteralIndex,
+    find_all,
+    finditer,
+    literal_starts,
+    may_match,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -150,6 +157,7 @@ class _CompiledRule:
     # Otherwise every substring one of which must occur for the rule to match: a few hundred
     # `in` tests (C, memchr) cost a tenth of the \b-anchored alternations they stand in for.
     needles: tuple[str, ...] | None
+    needle_set: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,9 @@ class CompiledRules:
 
     rules: tuple[_CompiledRule, ...]
     order: Mapping[str, int] = field(default_factory=dict)  # category -> first position
+    # Every rule's needles in one automaton: one scan of a text says which occur, and a rule
+    # none of whose needles did is skipped by a set test.
+    index: LiteralIndex | None = None
 
 
 # --- normalisation --------------------------------------------------------------------
@@ -256,9 +267,16 @@ def compile_rules(rules: Sequence[TriageRule]) -> CompiledRules:
             else 0
         )
         compiled.append(
-            _CompiledRule(rule, tuple(matchers), re.compile("|".join(alternatives), flags), needles)
+            _CompiledRule(
+                rule,
+                tuple(matchers),
+                re.compile("|".join(alternatives), flags),
+                needles,
+                frozenset(needles) if needles is not None else None,
+            )
         )
-    return CompiledRules(tuple(compiled), order)
+    index = LiteralIndex(dict.fromkeys(n for c in compiled for n in c.needles or ()))
+    return CompiledRules(tuple(compiled), order, index)
 
 
 @lru_cache(maxsize=16)
@@ -275,13 +293,26 @@ def _negated(text: str, start: int) -> bool:
 
 
 def _occurs(
-    text: str, pattern: re.Pattern[str] | None, plain: str, lits: tuple[str, ...] | None, negatable: bool
+    text: str,
+    pattern: re.Pattern[str] | None,
+    plain: str,
+    lits: tuple[str, ...] | None,
+    negatable: bool,
+    present: frozenset[str] | None = None,
 ) -> bool:
+    """Whether the keyword occurs (and, if negatable, not only negated). `present`, when
+    given, holds which of the rule's needles occur in `text` (its plain keywords and its
+    patterns' literal starts among them)."""
     if pattern is None:
-        if plain not in text:
+        if plain not in (text if present is None else present):
             return False  # the common, cheap case
+    elif present is not None and lits is not None:
+        # Every match starts with one of `lits`; only those that occur can start one.
+        lits = tuple(present.intersection(lits))
+        if not lits:
+            return False
     elif not may_match(text, lits):
-        return False  # every match starts with one of these
+        return False
     # `text` is case-folded already, so it is its own lowered form; without `lits` (none
     # known, or the text holds a dotless i) the pattern scans the whole text.
     if not negatable:
@@ -308,6 +339,8 @@ def classify(
     # The text is case-folded already; literal skips are exact unless it holds a dotless i.
     literals_exact = IGNORECASE_SPECIALS.isdisjoint(norm)
 
+    present = compiled.index.present(norm) if literals_exact and compiled.index is not None else None
+
     scores: dict[str, float] = {}
     matched: dict[str, list[str]] = {}
     top_priority: dict[str, str] = {}
@@ -315,16 +348,30 @@ def classify(
         rule = c.rule
         if (rule.language == "zh" and not has_zh) or (rule.language == "en" and not has_en):
             continue
+        known = None
         if literals_exact and c.needles is not None:
-            if not may_match(norm, c.needles):
+            if present is not None and c.needle_set is not None:
+                if present.isdisjoint(c.needle_set):
+                    continue
+                known = present
+            elif not may_match(norm, c.needles):
                 continue
         elif c.any_keyword.search(norm) is None:
             continue
-        found = [
-            kw
-            for kw, pattern, plain, lits in c.matchers
-            if _occurs(norm, pattern, plain, lits if literals_exact else None, rule.negatable)
-        ]
+        if known is not None:
+            # Only keywords one of whose literals occurs can match.
+            found = [
+                kw
+                for kw, pattern, plain, lits in c.matchers
+                if (plain in known if pattern is None else lits is None or not known.isdisjoint(lits))
+                and _occurs(norm, pattern, plain, lits, rule.negatable, known)
+            ]
+        else:
+            found = [
+                kw
+                for kw, pattern, plain, lits in c.matchers
+                if _occurs(norm, pattern, plain, lits if literals_exact else None, rule.negatable)
+            ]
         if not found:
             continue
         scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
