@@ -294,6 +294,8 @@ def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
 
 
 def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
+    if not stored:
+        return  # most messages: no need to set up a bulk_create inside the write transaction
     Attachment.objects.bulk_create(
         Attachment(
             message=message,
