@@ -12,6 +12,7 @@ import pytest
 from walletdesk.shield import scam
 from walletdesk.shield.literals import (
     IGNORECASE_SPECIALS,
+    LiteralIndex,
     finditer,
     literal_needles,
     literal_starts,
@@ -170,8 +171,9 @@ def test_skipping_never_changes_the_signals(monkeypatch: pytest.MonkeyPatch) -> 
         words = [rng.choice(fragments) for _ in range(rng.randint(1, 10))]
         texts.append("".join(w if rng.random() < 0.7 else w.upper() for w in words))
     fast = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
-    monkeypatch.setattr(scam, "_STARTS", {})
-    monkeypatch.setattr(scam, "_NEEDLES", {})
+    # Every skip off: no literal index, no starts, no needles; each pattern scans the text.
+    monkeypatch.setattr(scam, "_SKIPS", {id(p): (None, None) for p in scam._PATTERNS})
+    monkeypatch.setattr(scam, "_INDEX", LiteralIndex([]))
     monkeypatch.setattr(scam, "_URL_NEEDLES", None)
     slow = [(scam_signals(t, OFFICIAL), outbound_reply_risks(t, OFFICIAL)) for t in texts]
     assert fast == slow

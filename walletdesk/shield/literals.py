@@ -95,6 +95,20 @@ def may_contain(lowered: str | None, needles: Needles | None) -> bool:
     return any(all(any(map(has, group)) for group in clause) for clause in needles)
 
 
+def may_contain_present(present: frozenset[str], needles: Needles | None) -> bool:
+    """`may_contain`, given which literals occur (`LiteralIndex.present`, whose index holds
+    every literal of `needles`)."""
+    if needles is None:
+        return True
+    disjoint = present.isdisjoint
+    # A clause holds when none of its groups is disjoint from what is present.
+    return any(not any(map(disjoint, clause)) for clause in needles)
+
+
+def needle_literals(needles: Needles | None) -> list[str]:
+    return [literal for clause in needles or () for group in clause for literal in group]
+
+
 def _groups(items: list[Any]) -> list[set[str]]:
     """Sets of literals this sequence's every match contains one of, each: the starts of each
     of its tails (a match of the whole holds a match of every tail), then those of each

@@ -10,7 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .lists import PhishingLists
-from .literals import finditer, literal_needles, literal_starts, lowered_for_literals, may_contain
+from .literals import (
+    LiteralIndex,
+    finditer,
+    literal_needles,
+    literal_starts,
+    lowered_for_literals,
+    may_contain,
+    may_contain_present,
+    needle_literals,
+)
 from .registry import OfficialRegistry, compile_registry
 from .verifier import verify_contact
 
@@ -84,6 +93,16 @@ _PATTERNS = (_FEE_REQUEST, _PAYMENT_REQUEST, _REMOTE_ACCESS, _URGENCY, _SECRET_R
 _STARTS = {p: literal_starts(p.pattern) for p in _PATTERNS}
 _NEEDLES = {p: literal_needles(p.pattern) for p in _PATTERNS}
 _URL_NEEDLES = literal_needles(_URL.pattern)
+_SKIPS = {id(p): (_STARTS[p], _NEEDLES[p]) for p in _PATTERNS}
+# All of those literals in one automaton: one scan of the lowered text says which occur, and
+# each pattern's test is then a few set operations (the subject and body of every ticket and
+# mail are checked).
+_INDEX = LiteralIndex(
+    dict.fromkeys(
+        [lit for p in _PATTERNS for lit in needle_literals(_NEEDLES[p]) + list(_STARTS[p] or ())]
+        + needle_literals(_URL_NEEDLES)
+    )
+)
 
 
 def scam_signals(
@@ -96,15 +115,17 @@ def scam_signals(
     """
     registry = _registry(official_domains)
     lowered = lowered_for_literals(text)
+    present = _INDEX.present(lowered) if lowered is not None else None
     signals = [
-        *_pattern_signals(text, lowered, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or release funds; "
-                          "real support is free."),
-        *_pattern_signals(text, lowered, _REMOTE_ACCESS, "remote_access", "Mentions a remote-control or screen-sharing app; "
-                          "support never needs control of your device."),
-        *_pattern_signals(text, lowered, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing the account."),
-        *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or private key; "
-                          "nobody legitimate ever does."),
-        *_link_signals(text, lowered, registry, lists),
+        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or "
+                          "release funds; real support is free."),
+        *_pattern_signals(text, lowered, present, _REMOTE_ACCESS, "remote_access", "Mentions a remote-control or "
+                          "screen-sharing app; support never needs control of your device."),
+        *_pattern_signals(text, lowered, present, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing "
+                          "the account."),
+        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or "
+                          "private key; nobody legitimate ever does."),
+        *_link_signals(text, lowered, present, registry, lists),
     ]  # fmt: skip
     return sorted(signals, key=lambda signal: signal.start)
 
@@ -116,11 +137,15 @@ def outbound_reply_risks(
     links outside the official domains, payment or fee requests, and asking for secrets."""
     registry = _registry(official_domains)
     lowered = lowered_for_literals(text)
+    present = _INDEX.present(lowered) if lowered is not None else None
     signals = [
-        *_link_signals(text, lowered, registry, lists),
-        *_pattern_signals(text, lowered, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a fee."),
-        *_pattern_signals(text, lowered, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to send funds."),
-        *_pattern_signals(text, lowered, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery phrase or private key."),
+        *_link_signals(text, lowered, present, registry, lists),
+        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a "
+                          "fee."),
+        *_pattern_signals(text, lowered, present, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to "
+                          "send funds."),
+        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery "
+                          "phrase or private key."),
     ]  # fmt: skip
     return sorted(signals, key=lambda signal: signal.start)
 
@@ -132,12 +157,27 @@ def _registry(official_domains: Iterable[str] | OfficialRegistry) -> OfficialReg
 
 
 def _pattern_signals(
-    text: str, lowered: str | None, pattern: re.Pattern[str], code: str, reason: str
+    text: str,
+    lowered: str | None,
+    present: frozenset[str] | None,
+    pattern: re.Pattern[str],
+    code: str,
+    reason: str,
 ) -> list[Signal]:
-    if not may_contain(lowered, _NEEDLES.get(pattern)):
+    # By id: hashing a compiled pattern hashes its whole source, several kB here.
+    starts, needles = _SKIPS[id(pattern)]
+    if present is not None:
+        if not may_contain_present(present, needles):
+            return []
+        if starts is not None:
+            # A match starts with one of these; only those that occur can start one.
+            starts = tuple(start for start in starts if start in present)
+            if not starts:
+                return []
+    elif not may_contain(lowered, needles):
         return []
     signals = []
-    for match in finditer(pattern, text, lowered, _STARTS.get(pattern)):
+    for match in finditer(pattern, text, lowered, starts):
         signals.append(
             Signal(code, reason, _excerpt(text, match.start(), match.end()), match.start(), match.end())
         )
@@ -145,10 +185,16 @@ def _pattern_signals(
 
 
 def _link_signals(
-    text: str, lowered: str | None, registry: OfficialRegistry, lists: PhishingLists | None
+    text: str,
+    lowered: str | None,
+    present: frozenset[str] | None,
+    registry: OfficialRegistry,
+    lists: PhishingLists | None,
 ) -> list[Signal]:
-    if not may_contain(lowered, _URL_NEEDLES):
+    if present is not None and not may_contain_present(present, _URL_NEEDLES):
         return []  # no "://", "www." or ".com"-like ending: no link
+    if present is None and not may_contain(lowered, _URL_NEEDLES):
+        return []
     signals = []
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?")
