@@ -41,22 +41,27 @@ def test_a_batch_completed_by_another_thread_reaches_every_waiter() -> None:
             assert outcome == n
 
 
+def _count_wakeups(monkeypatch: pytest.MonkeyPatch, loop: asyncio.AbstractEventLoop) -> list[int]:
+    """From now on, count the loop's cross-thread wake-ups (`call_soon_threadsafe`) in [0]."""
+    count = [0]
+    real = loop.call_soon_threadsafe
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+    return count
+
+
 def test_a_batch_wakes_the_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Completed together (the writer resolves its batch in one go), the futures cost the
     loop one wake-up, not one each."""
-    wakeups = 0
+    wakeups = [-1]
 
     async def run() -> list[Any]:
         nonlocal wakeups
-        loop = asyncio.get_running_loop()
-        real = loop.call_soon_threadsafe
-
-        def counting(*args: Any, **kwargs: Any) -> Any:
-            nonlocal wakeups
-            wakeups += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+        wakeups = _count_wakeups(monkeypatch, asyncio.get_running_loop())
         futures: list[Future[Any]] = [Future() for _ in range(25)]
         waiters = [deferred.wait(f) for f in futures]
         release = threading.Event()
@@ -74,7 +79,7 @@ def test_a_batch_wakes_the_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return await asyncio.gather(*waiters)
 
     assert asyncio.run(run()) == list(range(25))
-    assert wakeups == 1
+    assert wakeups == [1]
 
 
 def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
@@ -121,7 +126,7 @@ def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: p
     from walletdesk.core.asgi import _sync_thread
     from walletdesk.core.deferred import DeferredResponse
 
-    wakeups = 0
+    wakeups = [-1]
     futures: list[Future[Any]] = [Future() for _ in range(12)]
     handed = threading.Event()
 
@@ -131,24 +136,20 @@ def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: p
         return DeferredResponse(futures[n])
 
     async def run() -> list[Any]:
-        loop = asyncio.get_running_loop()
-        real = loop.call_soon_threadsafe
-
-        def counting(*args: Any, **kwargs: Any) -> Any:
-            nonlocal wakeups
-            wakeups += 1
-            return real(*args, **kwargs)
-
+        nonlocal wakeups
         requests = [asyncio.ensure_future(_sync_thread.run(view, n)) for n in range(len(futures))]
         await asyncio.sleep(0)  # every request reaches the sync thread's queue
         assert handed.wait(timeout=10)
         await asyncio.sleep(0.05)  # the loop is free to take whatever the sync thread handed back
         assert not any(r.done() for r in requests), "handed back before its ticket was written"
-        monkeypatch.setattr(loop, "call_soon_threadsafe", counting)
+        wakeups = _count_wakeups(monkeypatch, asyncio.get_running_loop())
+
         # The loop stays busy (here: blocked) while the writer completes the whole batch.
-        writer = threading.Thread(
-            target=lambda: [f.set_result(HttpResponse(str(n), status=201)) for n, f in enumerate(futures)]
-        )
+        def write_batch() -> None:
+            for n, future in enumerate(futures):
+                future.set_result(HttpResponse(str(n), status=201))
+
+        writer = threading.Thread(target=write_batch)
         writer.start()
         writer.join()
         return await asyncio.gather(*requests)
@@ -156,4 +157,4 @@ def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: p
     responses = asyncio.run(run())
     assert [r.future.result().content for r in responses] == [str(n).encode() for n in range(12)]
     assert all(r.future.done() for r in responses)
-    assert wakeups == 1
+    assert wakeups == [1]
