@@ -105,6 +105,11 @@ def may_contain_present(present: frozenset[str], needles: Needles | None) -> boo
     return any(not any(map(disjoint, clause)) for clause in needles)
 
 
+def present_among(present: frozenset[str], starts: tuple[str, ...]) -> tuple[str, ...]:
+    """The `starts` that occur: a match can begin only at one of them (`finditer`)."""
+    return tuple(present.intersection(starts))
+
+
 def needle_literals(needles: Needles | None) -> list[str]:
     return [literal for clause in needles or () for group in clause for literal in group]
 

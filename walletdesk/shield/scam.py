@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .lists import PhishingLists
 from .literals import (
     LiteralIndex,
+    Needles,
     finditer,
     literal_needles,
     literal_starts,
@@ -19,6 +20,7 @@ from .literals import (
     may_contain,
     may_contain_present,
     needle_literals,
+    present_among,
 )
 from .registry import OfficialRegistry, compile_registry
 from .verifier import verify_contact
@@ -114,8 +116,7 @@ def scam_signals(
     :class:`OfficialRegistry`. Links to official domains raise nothing.
     """
     registry = _registry(official_domains)
-    lowered = lowered_for_literals(text)
-    present = _INDEX.present(lowered) if lowered is not None else None
+    lowered, present = _literals_in(text)
     signals = [
         *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or "
                           "release funds; real support is free."),
@@ -136,8 +137,7 @@ def outbound_reply_risks(
     """Risks in an agent's reply that need an explicit override before it is sent:
     links outside the official domains, payment or fee requests, and asking for secrets."""
     registry = _registry(official_domains)
-    lowered = lowered_for_literals(text)
-    present = _INDEX.present(lowered) if lowered is not None else None
+    lowered, present = _literals_in(text)
     signals = [
         *_link_signals(text, lowered, present, registry, lists),
         *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a "
@@ -156,6 +156,17 @@ def _registry(official_domains: Iterable[str] | OfficialRegistry) -> OfficialReg
     return compile_registry(tuple(("domain", domain) for domain in official_domains))
 
 
+def _literals_in(text: str) -> tuple[str | None, frozenset[str] | None]:
+    """The lowered text for the literal skips, and which indexed literals occur in it (both
+    None when the text holds a character that makes lowering unsafe; see literals)."""
+    lowered = lowered_for_literals(text)
+    return lowered, _INDEX.present(lowered) if lowered is not None else None
+
+
+def _may_contain(lowered: str | None, present: frozenset[str] | None, needles: Needles | None) -> bool:
+    return may_contain(lowered, needles) if present is None else may_contain_present(present, needles)
+
+
 def _pattern_signals(
     text: str,
     lowered: str | None,
@@ -166,16 +177,12 @@ def _pattern_signals(
 ) -> list[Signal]:
     # By id: hashing a compiled pattern hashes its whole source, several kB here.
     starts, needles = _SKIPS[id(pattern)]
-    if present is not None:
-        if not may_contain_present(present, needles):
-            return []
-        if starts is not None:
-            # A match starts with one of these; only those that occur can start one.
-            starts = tuple(start for start in starts if start in present)
-            if not starts:
-                return []
-    elif not may_contain(lowered, needles):
+    if not _may_contain(lowered, present, needles):
         return []
+    if present is not None and starts is not None:
+        starts = present_among(present, starts)
+        if not starts:
+            return []
     signals = []
     for match in finditer(pattern, text, lowered, starts):
         signals.append(
@@ -191,10 +198,8 @@ def _link_signals(
     registry: OfficialRegistry,
     lists: PhishingLists | None,
 ) -> list[Signal]:
-    if present is not None and not may_contain_present(present, _URL_NEEDLES):
+    if not _may_contain(lowered, present, _URL_NEEDLES):
         return []  # no "://", "www." or ".com"-like ending: no link
-    if present is None and not may_contain(lowered, _URL_NEEDLES):
-        return []
     signals = []
     for match in _URL.finditer(text):
         url = match.group().rstrip(".,;:!?")

@@ -40,6 +40,7 @@ from walletdesk.shield.literals import (
     finditer,
     literal_starts,
     may_match,
+    present_among,
 )
 
 __all__ = [
@@ -308,7 +309,7 @@ def _occurs(
             return False  # the common, cheap case
     elif present is not None and lits is not None:
         # Every match starts with one of `lits`; only those that occur can start one.
-        lits = tuple(present.intersection(lits))
+        lits = present_among(present, lits)
         if not lits:
             return False
     elif not may_match(text, lits):
