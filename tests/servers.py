@@ -253,7 +253,9 @@ def dovecot_server(
 ) -> Iterator[DovecotServer]:
     """Start a throw-away Dovecot IMAP server on 127.0.0.1; stop it and its children on exit."""
     binary = require_binary(binary)
-    users = dict(users or {"support@example.test": "pw"})
+    # The default password is long on purpose: tests check it never appears in a
+    # stored (base64) ciphertext, and a two-letter one does so by chance ~2% of runs.
+    users = dict(users or {"support@example.test": "imap-round-trip-password"})
     for user, password in users.items():
         if any(ch in user + password for ch in ":\n\r"):
             raise ValueError("users and passwords may not contain ':' or newlines (passwd-file format)")

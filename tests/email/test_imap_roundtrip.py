@@ -75,7 +75,9 @@ def header(raw: bytes, name: str) -> str | None:
 def test_full_round_trip(imap: DovecotServer, smtp: SmtpServer, alice: Any) -> None:
     mailbox = make_mailbox(imap)
     # The mailbox password is stored encrypted, never in clear.
-    assert imap.users[imap.default_user].encode() not in bytes(mailbox.secret_encrypted)
+    password = imap.users[imap.default_user]
+    assert password.encode() not in bytes(mailbox.secret_encrypted)
+    assert mailbox.get_secret() == password
 
     # 1. The customer writes in (Chinese, GBK-era client or not: parse handles it).
     imap.append(make_mail("first@example.cn"))
