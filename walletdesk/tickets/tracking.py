@@ -16,7 +16,10 @@ class BadTrackingToken(Exception):
 
 
 def make_token(reference: str, contact_id: int) -> str:
-    return signing.dumps({"r": reference, "c": contact_id}, salt=SALT, compress=True)
+    # Not compressed: zlib never shortens a payload this small, so signing.dumps would throw
+    # the compressed form away after paying for it on every new ticket. Tokens issued
+    # compressed still read (signing.loads looks at the flag).
+    return signing.dumps({"r": reference, "c": contact_id}, salt=SALT)
 
 
 def read_token(token: str) -> tuple[str, int]:
