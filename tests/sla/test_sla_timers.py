@@ -56,11 +56,61 @@ def test_checks_are_enqueued_with_run_after(
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": []}}
     ticket = make(django_capture_on_commit_callbacks, at=datetime.now(tz=SH))
     sla_tasks.schedule(ticket.pk, ahead=10)
-    results = [r for r in default_task_backend.results if r.task.name == "sla_check"]
-    assert len(results) == 4
-    runs = {r.args[0] if r.args else r.kwargs["check_id"]: r.task.run_after for r in results}
-    for check in SlaCheck.objects.filter(ticket=ticket):
-        assert runs[check.pk] == check.run_at
+    # One task for the first timer (armed with the ticket), one shared by the three armed
+    # together after it, each due when the first of its timers is.
+    results = [r for r in default_task_backend.results if r.task.name == "sla_checks"]
+    assert [len(r.kwargs["check_ids"]) for r in results] == [1, 3]
+    run_at = dict(SlaCheck.objects.filter(ticket=ticket).values_list("pk", "run_at"))
+    assert sorted(pk for r in results for pk in r.kwargs["check_ids"]) == sorted(run_at)
+    for r in results:
+        assert r.task.run_after == min(run_at[pk] for pk in r.kwargs["check_ids"])
+
+
+def test_a_shared_task_runs_the_due_checks_and_rearms_itself_for_the_rest(
+    db: None, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend", "QUEUES": []}}
+    ticket = make(django_capture_on_commit_callbacks)
+    timers = checks(ticket)
+    warn, breach = timers["first_reply_warn"], timers["first_reply_breach"]
+    ids = [c.pk for c in timers.values()]
+    default_task_backend.clear()
+
+    outcome = sla_tasks.run_checks(ids, now=warn.run_at)
+
+    assert outcome.startswith("ran 1 (warned)")
+    assert SlaCheck.objects.get(pk=warn.pk).outcome == "warned"
+    (rearmed,) = [r for r in default_task_backend.results if r.task.name == "sla_checks"]
+    assert warn.pk not in rearmed.kwargs["check_ids"]
+    assert breach.pk in rearmed.kwargs["check_ids"]
+    assert rearmed.task.run_after == min(c.run_at for c in timers.values() if c.pk != warn.pk)
+    # Run again at the same moment (a retried task): nothing is done twice, nothing re-armed.
+    default_task_backend.clear()
+    assert sla_tasks.run_checks([warn.pk], now=warn.run_at) == "ran 0 (none), re-armed 0"
+    assert default_task_backend.results == []
+
+
+def test_a_failing_check_does_not_stop_the_others_in_its_task(
+    db: None, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    first = make(django_capture_on_commit_callbacks)
+    second = make(django_capture_on_commit_callbacks)
+    bad, good = (checks(t)["first_reply_warn"] for t in (first, second))
+    real = sla_tasks._act
+
+    def act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
+        if check.pk == bad.pk:
+            raise RuntimeError("mail server down")
+        return real(check, ticket, now)
+
+    monkeypatch.setattr(sla_tasks, "_act", act)
+    with pytest.raises(RuntimeError, match="mail server down"):
+        sla_tasks.run_checks([bad.pk, good.pk], now=bad.run_at)
+    assert SlaCheck.objects.get(pk=good.pk).outcome == "warned"
+    # The failed one's claim was rolled back with its action: it can still run.
+    assert SlaCheck.objects.get(pk=bad.pk).claimed_at is None
 
 
 def test_breach_escalates_once_and_records_history(

@@ -2,8 +2,10 @@
 
 `schedule(ticket_id)` runs after every change to a ticket's clock (sla.py registers it on
 commit) and after each check has run. It writes the ticket's next `SlaCheck` row (one per
-(ticket, kind, due time)) and enqueues one task with `run_after` at the check's moment, so
-nothing scans the ticket table on a timer. Checks set for
+(ticket, kind, due time)) and enqueues a task with `run_after` at the check's moment, so
+nothing scans the ticket table on a timer. Checks armed together (a batch of new tickets) share
+one task, due at the earliest of them: it runs those due and re-arms itself for the rest (a
+task row per ticket was a fifth of the rows a ticket creation writes). Checks set for
 a due time the ticket no longer has are marked stale at once; one that slips through (a
 concurrent change) finds the due time moved when it runs and does nothing.
 
@@ -101,7 +103,7 @@ def is_current(check: SlaCheck, ticket: Ticket) -> bool:
 
 
 def _supports_run_after() -> bool:
-    return bool(sla_check.get_backend().supports_defer)
+    return bool(sla_checks.get_backend().supports_defer)
 
 
 def _in_run_order(ticket: Ticket) -> list[tuple[str, datetime, datetime]]:
@@ -133,10 +135,11 @@ def schedule_new(tickets: Sequence[Ticket]) -> list[int]:
 
 def _enqueue_checks(checks: Sequence[SlaCheck]) -> None:
     if checks and _supports_run_after():
-        now = timezone.now()
-        queue.enqueue_many(
-            (sla_check.using(run_after=max(check.run_at, now)), {"check_id": check.pk}) for check in checks
-        )
+        _enqueue_run([c.pk for c in checks], min(c.run_at for c in checks), timezone.now())
+
+
+def _enqueue_run(check_ids: list[int], run_at: datetime, now: datetime) -> None:
+    queue.enqueue(sla_checks.using(run_after=max(run_at, now)), check_ids=check_ids)
 
 
 def schedule(ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None) -> list[int]:
@@ -185,7 +188,41 @@ def schedule(ticket_id: int, *, ahead: int = 1, ticket: Ticket | None = None) ->
 
 @task(queue_name="sla")
 def sla_check(check_id: int) -> str:
+    """One check. No longer enqueued (see sla_checks); kept for tasks queued before."""
     return run_check(check_id)
+
+
+@task(queue_name="sla")
+def sla_checks(check_ids: list[int]) -> str:
+    return run_checks(check_ids)
+
+
+def run_checks(check_ids: Sequence[int], now: datetime | None = None) -> str:
+    """Run the checks among these that are due; one task, at the next moment, for the rest.
+
+    The rest is re-armed before anything runs, so a failing check cannot cost the others
+    their timer; a check that fails leaves the others to run, and its error is raised at the
+    end (the task shows as failed; the check, its claim rolled back, stays unclaimed).
+    """
+    now = now or timezone.now()
+    waiting = dict(
+        SlaCheck.objects.filter(pk__in=check_ids, claimed_at__isnull=True).values_list("pk", "run_at")
+    )
+    later = [pk for pk in check_ids if pk in waiting and waiting[pk] > now]
+    if later:
+        with transaction.atomic():
+            _enqueue_run(later, min(waiting[pk] for pk in later), now)
+    outcomes: list[str] = []
+    failure: Exception | None = None
+    for pk in sorted(pk for pk, at in waiting.items() if at <= now):
+        try:
+            outcomes.append(run_check(pk, now))
+        except Exception as exc:
+            log.exception("SLA check %s failed", pk)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return f"ran {len(outcomes)} ({', '.join(outcomes) or 'none'}), re-armed {len(later)}"
 
 
 def run_check(check_id: int, now: datetime | None = None) -> str:
