@@ -174,7 +174,9 @@ class Ticket(models.Model):
     account = models.CharField(_("account ID or email"), max_length=200, blank=True)
     wallet_address = models.CharField(_("wallet address"), max_length=128, blank=True)
     chain = models.CharField(_("chain / network"), max_length=40, blank=True)
-    tx_hash = models.CharField(_("transaction hash"), max_length=128, blank=True, db_index=True)
+    # Not indexed: nothing looks a ticket up by its hash (search reads search_text). Should an
+    # exact lookup come, index only rows that have one (condition tx_hash <> '').
+    tx_hash = models.CharField(_("transaction hash"), max_length=128, blank=True)
     error_code = models.CharField(_("error code or message"), max_length=200, blank=True)
     device = models.CharField(_("device model"), max_length=100, blank=True)
     os = models.CharField(_("operating system"), max_length=60, blank=True)
@@ -198,14 +200,18 @@ class Ticket(models.Model):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    first_reply_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Not indexed: the inbox sorts by a CASE over this and next_reply_due, which no index on
+    # one column serves; timers live in SlaCheck.
+    first_reply_due = models.DateTimeField(null=True, blank=True)
     next_reply_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
     # The SLA clock (walletdesk.tickets.sla): the policy in force, when the current pause
     # began (pending / on hold / solved), the closed pauses as [[start, end], ...] ISO strings,
     # and since when a customer message has been waiting for the next reply.
+    # No index: only deleting a policy looks tickets up by it (a rare admin action that may
+    # scan), while every new ticket would write one.
     sla_policy = models.ForeignKey(
-        "SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_pauses = models.JSONField(default=list, blank=True)
