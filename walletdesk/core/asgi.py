@@ -50,7 +50,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase, HttpResponseServerError
 from django.urls import set_script_prefix
 
-from walletdesk.core import deferred
+from walletdesk.core import deferred, warmup
 from walletdesk.core.deferred import SCOPE_KEY, DeferredResponse
 
 logger = logging.getLogger(__name__)
@@ -144,8 +144,12 @@ class _SyncThread:
         return await deferred.wait(future)
 
     def _serve(self) -> None:
+        served = 0
         while True:
             context, fn, args, future = self._queue.get()
+            served += 1
+            if served == warmup.SETTLE_AFTER:
+                warmup.settle()
             try:
                 result = context.run(fn, *args)
             except BaseException as exc:  # handed to the awaiting request, as asgiref does

@@ -38,10 +38,18 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _run_worker(host: str, port: int, app: str) -> None:
     import uvicorn
+    from uvicorn.importer import import_from_string
 
+    from walletdesk.core import warmup
+
+    # Loaded and warmed here, before the event loop runs (warm-up may read the database, which
+    # Django refuses inside a running loop), and before this process listens: the kernel gives
+    # connections only to processes that are ready (core.warmup).
+    application = import_from_string(app)
+    warmup.warm_up()
     sock = _listen(host, port)
     config = uvicorn.Config(
-        app, fd=sock.fileno(), log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        application, fd=sock.fileno(), log_level="warning", access_log=False, timeout_graceful_shutdown=5
     )
     uvicorn.Server(config).run()
 
