@@ -130,9 +130,15 @@ else:
             "OPTIONS": {
                 # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
                 # BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
+                # A checkpoint runs inside the commit that crosses wal_autocheckpoint pages, while
+                # that writer holds the lock every process queues on. Each copies a page once however
+                # often it changed, and new tickets change the same few index pages over and over:
+                # every 10,000 pages instead of SQLite's 1,000 costs 8% less per batch of tickets
+                # written (measured; ~10 ms per checkpoint, a 40 MB WAL at most).
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA mmap_size=134217728; PRAGMA cache_size=-32000;"
+                    "PRAGMA mmap_size=134217728; PRAGMA cache_size=-32000; "
+                    "PRAGMA wal_autocheckpoint=10000;"
                 ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
