@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from walletdesk.accounts.actions import user_for_api_token
@@ -134,7 +134,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
             # Answered once the writer thread has committed this ticket with the others
             # waiting (tickets.intake); this thread goes on to the next request.
             return deferred.DeferredResponse(future)
-    return 201, created_out(intake.create_ticket(new))
+    return Status(201, created_out(intake.create_ticket(new)))
 
 
 def _created_response(request: HttpRequest, outcome: Ticket | BaseException) -> HttpResponse:
@@ -185,7 +185,7 @@ def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
     response={201: TicketDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=None,
 )
-def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> tuple[int, TicketDetailOut]:
+def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[TicketDetailOut]:
     ticket, viewer = _ticket_for(request, reference)
     if viewer.agent:
         actions.add_agent_message(
@@ -200,7 +200,7 @@ def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> tuple[int, 
         if payload.internal or payload.status:
             raise actions.NotAllowed("not_allowed", "Only agents can write internal notes or change status.")
         actions.add_customer_message(ticket, payload.body, channel=ticket.channel, user=viewer.user)
-    return 201, read_ticket(request, reference)
+    return Status(201, read_ticket(request, reference))
 
 
 @router.patch(

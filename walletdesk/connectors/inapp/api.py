@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import APIKeyHeader
 from pydantic import EmailStr, Field
 
@@ -92,7 +92,7 @@ def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
     response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     auth=AppKeyAuth(),
 )
-def create(request: HttpRequest, payload: InappTicketIn) -> tuple[int, TicketCreatedOut]:
+def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreatedOut]:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = actions.create_ticket(
         NewTicket(
@@ -108,7 +108,7 @@ def create(request: HttpRequest, payload: InappTicketIn) -> tuple[int, TicketCre
             external_id=_external(app, payload.message_id),
         )
     )
-    return 201, created_out(ticket)
+    return Status(201, created_out(ticket))
 
 
 @router.get("/tickets", response={200: TicketPage, 400: ErrorOut}, auth=AppKeyAuth())
@@ -144,4 +144,4 @@ def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     actions.add_customer_message(
         ticket, payload.body, channel=Channel.INAPP, external_id=_external(app, payload.message_id)
     )
-    return 201, read(request, reference)
+    return Status(201, read(request, reference))
