@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from smtplib import SMTPServerDisconnected
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from tests.sla.conftest import frozen
 from walletdesk.tickets import actions, sla_tasks
@@ -143,6 +145,32 @@ def test_no_rule_notifies_the_team_lead(db: None, root: Any, django_capture_on_c
         assert sla_tasks.run_check(breach.pk, now=breach.run_at) == "escalated:notify_lead"
     assert [m.to for m in mail.outbox] == [["root@desk.test"]]
     assert ticket.reference in mail.outbox[0].subject
+
+
+class DownMailServer(BaseEmailBackend):
+    def send_messages(self, email_messages: Any) -> int:
+        raise SMTPServerDisconnected("mail server down")
+
+
+def test_an_escalation_stands_when_the_lead_cannot_be_mailed(
+    db: None,
+    root: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    team = Team.objects.get(slug="general")
+    team.lead = root
+    team.save()
+    ticket = make(django_capture_on_commit_callbacks)
+    breach = checks(ticket)["first_reply_breach"]
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.DownMailServer"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla_tasks.run_check(breach.pk, now=breach.run_at) == "escalated:notify_lead"
+    # Recorded once, and the failed mail is in the log rather than silently dropped.
+    assert SlaCheck.objects.get(pk=breach.pk).outcome == "escalated:notify_lead"
+    assert f"mailing agents about {ticket.reference} failed" in caplog.text
+    assert "mail server down" in caplog.text
 
 
 def test_reassign_rule(db: None, alice: Any, erin: Any, django_capture_on_commit_callbacks: Any) -> None:

@@ -6,6 +6,7 @@ pending: if the customer answers, the ticket leaves pending and the timers go st
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import channels, sla
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Status, Ticket, TicketEvent, Visibility
 from walletdesk.tickets.tracking import tracking_url
+
+log = logging.getLogger(__name__)
 
 
 def follow_up_cooldown() -> timedelta:
@@ -48,14 +51,18 @@ def _tell_customer(ticket: Ticket, body: str, kind: str) -> Message:
 
             tasks.notify_customer.enqueue(ticket_id=ticket_id, kind="reply", message_id=message_id)
         elif fresh.contact.email:
-            with translation.override(_language(fresh)):
-                send_mail(
-                    f"[{fresh.reference}] {fresh.subject}",
-                    f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
-                    None,
-                    [fresh.contact.email],
-                    fail_silently=True,
-                )
+            # The reminder is committed on the ticket (the customer sees it when they look);
+            # a failed mail is logged, not swallowed, and does not undo it.
+            try:
+                with translation.override(_language(fresh)):
+                    send_mail(
+                        f"[{fresh.reference}] {fresh.subject}",
+                        f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
+                        None,
+                        [fresh.contact.email],
+                    )
+            except Exception:
+                log.exception("mailing the reminder for %s failed", fresh.reference)
 
     transaction.on_commit(send)
     return message

@@ -357,14 +357,15 @@ def _mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
     language = getattr(users[0], "language", "en") or "en"
 
     def send() -> None:
-        with translation.override(language):
-            send_mail(
-                f"[walletdesk] {subject}",
-                f"{ticket.reference} {ticket.subject}\n{link}\n",
-                None,
-                to,
-                fail_silently=True,
-            )
+        # The escalation itself is committed and recorded on the ticket; a mail server that is
+        # down must not turn it into a failed task, but it is logged, not swallowed.
+        try:
+            with translation.override(language):
+                send_mail(
+                    f"[walletdesk] {subject}", f"{ticket.reference} {ticket.subject}\n{link}\n", None, to
+                )
+        except Exception:
+            log.exception("mailing agents about %s failed", ticket.reference)
 
     transaction.on_commit(send)
 
