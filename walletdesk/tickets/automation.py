@@ -6,12 +6,10 @@ pending: if the customer answers, the ticket leaves pending and the timers go st
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,8 +18,6 @@ from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import channels, sla
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Status, Ticket, TicketEvent, Visibility
 from walletdesk.tickets.tracking import tracking_url
-
-log = logging.getLogger(__name__)
 
 
 def follow_up_cooldown() -> timedelta:
@@ -51,18 +47,14 @@ def _tell_customer(ticket: Ticket, body: str, kind: str) -> Message:
 
             tasks.notify_customer.enqueue(ticket_id=ticket_id, kind="reply", message_id=message_id)
         elif fresh.contact.email:
-            # The reminder is committed on the ticket (the customer sees it when they look);
-            # a failed mail is logged, not swallowed, and does not undo it.
-            try:
-                with translation.override(_language(fresh)):
-                    send_mail(
-                        f"[{fresh.reference}] {fresh.subject}",
-                        f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
-                        None,
-                        [fresh.contact.email],
-                    )
-            except Exception:
-                log.exception("mailing the reminder for %s failed", fresh.reference)
+            # The message is committed on the ticket (the customer sees it when they look).
+            channels.mail_plainly(
+                f"[{fresh.reference}] {fresh.subject}",
+                f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
+                [fresh.contact.email],
+                language=_language(fresh),
+                about=f"the message on {fresh.reference}",
+            )
 
     transaction.on_commit(send)
     return message

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
+from django.core.mail import send_mail
+from django.utils import translation
+
 from walletdesk.tickets.models import Channel, Message, Ticket
 
 # sender(ticket, kind, message) -> a short outcome for the task result ("sent", "queued", ...)
@@ -84,3 +87,14 @@ def send_to_customers(tickets: Sequence[Ticket], kind: str) -> dict[int, str | E
             logger.exception("notifying the customer of ticket %s (%s) failed", ticket.pk, kind)
             outcomes[ticket.pk] = exc
     return outcomes
+
+
+def mail_plainly(subject: str, body: str, to: Sequence[str], *, language: str, about: str) -> None:
+    """A plain mail outside the channel senders (agent notices, a reminder with no channel),
+    in `language`. For work already committed: a mail server that is down must not undo it or
+    fail its task, so the failure is logged (naming `about`), not raised and not swallowed."""
+    try:
+        with translation.override(language):
+            send_mail(subject, body, None, list(to))
+    except Exception:
+        logger.exception("mailing %s failed", about)

@@ -24,15 +24,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.tasks import task
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import queue, rows
 from walletdesk.core.locks import lock_rows
-from walletdesk.tickets import sla
+from walletdesk.tickets import channels, sla
 from walletdesk.tickets.models import (
     PRIORITY_RANK,
     EscalationRule,
@@ -356,18 +355,15 @@ def _mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
     link = f"{settings.SITE_URL}/agent/tickets/{ticket.reference}/"
     language = getattr(users[0], "language", "en") or "en"
 
-    def send() -> None:
-        # The escalation itself is committed and recorded on the ticket; a mail server that is
-        # down must not turn it into a failed task, but it is logged, not swallowed.
-        try:
-            with translation.override(language):
-                send_mail(
-                    f"[walletdesk] {subject}", f"{ticket.reference} {ticket.subject}\n{link}\n", None, to
-                )
-        except Exception:
-            log.exception("mailing agents about %s failed", ticket.reference)
-
-    transaction.on_commit(send)
+    transaction.on_commit(
+        lambda: channels.mail_plainly(
+            f"[walletdesk] {subject}",
+            f"{ticket.reference} {ticket.subject}\n{link}\n",
+            to,
+            language=language,
+            about=f"agents about {ticket.reference}",
+        )
+    )
 
 
 def mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
