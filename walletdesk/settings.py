@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from walletdesk.core import env
+from walletdesk.core import clientip, env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("WALLETDESK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -49,6 +49,9 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Addresses or networks of the reverse proxies in front of us; only their X-Forwarded-For is
+# believed (walletdesk.core.clientip). Empty: the peer address is the client.
+TRUSTED_PROXIES = clientip.validate_proxies(env.csv("TRUSTED_PROXIES", default=[]))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
