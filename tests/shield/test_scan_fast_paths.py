@@ -17,7 +17,9 @@ from walletdesk.shield.wordlists import chinese_wordlist_chars
 
 _HAN = phrases._HAN
 _LIST_CHARS = "".join(sorted(chinese_wordlist_chars()))
-_REFERENCE_TOKEN = re.compile(rf"[^{phrases._NON_WORD_CLASS}]+|(?<![0-9])[.!?。！？]")
+_NW = phrases._NON_WORD_CLASS
+# A sentence end is a token unless it follows a digit ("1.") or is a dot glued between two words.
+_REFERENCE_TOKEN = re.compile(rf"[^{_NW}]+|(?<![0-9])(?!(?<=[^{_NW}])\.[^{_NW}])[.!?。！？]")
 _REFERENCE_STANDALONE = re.compile(
     rf"(?<![{_HAN}0-9A-Za-z])[{_LIST_CHARS}](?:[ \t\u3000]?[{_LIST_CHARS}]){{11,35}}(?![{_HAN}0-9A-Za-z])"
 )

@@ -9,7 +9,7 @@ from tests.shield.secret_factory import (
     raw_private_key,
     wif_key,
 )
-from walletdesk.shield import SecretKind, scan
+from walletdesk.shield import SecretKind, placeholder_for, scan
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,9 @@ def test_raw_hex_private_keys(template):
     result = scan(text)
     assert result.kinds == {SecretKind.PRIVATE_KEY}, text
     assert key not in result.redacted
-    assert "[private key removed]" in result.redacted
+    # The placeholder speaks the message's language ("私钥：…" is Chinese).
+    assert placeholder_for(SecretKind.PRIVATE_KEY, result.language) in result.redacted
+    assert result.language == ("zh" if "私" in text else "en")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ def assert_redacted(
     result = scan(text)
     assert result, f"nothing found in {text!r}"
     assert kind in result.kinds
-    assert placeholder_for(kind) in result.redacted
+    assert placeholder_for(kind, result.language) in result.redacted
     # No run of three consecutive secret words survives (the placeholder replaced them).
     for i in range(len(secret_words) - 2):
         triple = secret_words[i : i + 3]

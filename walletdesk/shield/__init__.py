@@ -6,7 +6,15 @@
 * :func:`parse_phishing_config` / :func:`parse_domain_list` read imported phishing lists.
 """
 
-from .findings import PLACEHOLDERS, Finding, ScanResult, SecretKind, placeholder_for
+from .findings import (
+    ALL_PLACEHOLDERS,
+    PLACEHOLDERS,
+    PLACEHOLDERS_ZH,
+    Finding,
+    ScanResult,
+    SecretKind,
+    placeholder_for,
+)
 from .lists import PhishingLists, parse_domain_list, parse_phishing_config
 from .registry import OfficialRegistry
 from .scam import Signal, outbound_reply_risks, scam_signals
@@ -15,7 +23,9 @@ from .verifier import ADVICE, Verdict, verify_contact
 
 __all__ = [
     "ADVICE",
+    "ALL_PLACEHOLDERS",
     "PLACEHOLDERS",
+    "PLACEHOLDERS_ZH",
     "Finding",
     "OfficialRegistry",
     "PhishingLists",

@@ -57,32 +57,37 @@ MIN_PHRASE_WORDS = 12
 # voicing marks inside their word.
 _NON_WORD_CLASS = (
     r"\s\x00-\x40\x5b-\x60\x7b-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2460-\u24ff"
-    r"\u2776-\u2793\u3000-\u303f\u3251-\u325f\u32b1-\u32bf\uff00-\uff20\uff3b-\uff40\uff5b-\uff65"
+    r"\u2776-\u2793\u3000-\u303f\u3251-\u325f\u32b1-\u32bf\ufeff\uff00-\uff20\uff3b-\uff40\uff5b-\uff65"
 )
 # A sentence end (not "1." numbering) is a token of its own that no run may cross, so prose
-# made of list words falls apart into sentences before any Python-level work.
-_SENTENCE_END_SOURCE = r"(?<![0-9])[.!?。！？]"
+# made of list words falls apart into sentences before any Python-level work. A dot glued
+# between two letters ("abandon.ability.able…", "e.g", "example.com") ends no sentence: it
+# joins words, and is a separator like a comma.
+_GLUED_DOT = rf"(?<=[^{_NON_WORD_CLASS}])\.[^{_NON_WORD_CLASS}]"
+_SENTENCE_END_SOURCE = rf"(?<![0-9])(?!{_GLUED_DOT})[.!?。！？]"
 _SENTENCE_END_TOKENS = frozenset(".!?。！？")
 # The same as ``[^NW]+|(?<![0-9])[.!?。！？]``, but opening with a single character class (any
 # token character or sentence end), which lets the regex engine skip separators in its C search
 # loop instead of trying both alternatives at each; ~10% faster on the text of every scan.
 _NON_WORD_BUT_SENTENCE_END_CLASS = (
     r"\s\x00-\x20\x22-\x2d\x2f-\x3e\x40\x5b-\x60\x7b-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f"
-    r"\u2460-\u24ff\u2776-\u2793\u3000\u3001\u3003-\u303f\u3251-\u325f\u32b1-\u32bf\uff00\uff02-\uff1e"
+    r"\u2460-\u24ff\u2776-\u2793\u3000\u3001\u3003-\u303f\u3251-\u325f\u32b1-\u32bf\ufeff\uff00\uff02-\uff1e"
     r"\uff20\uff3b-\uff40\uff5b-\uff65"
 )
 _TOKEN = re.compile(
     rf"[^{_NON_WORD_BUT_SENTENCE_END_CLASS}]"
-    rf"(?:(?<![.!?。！？])[^{_NON_WORD_CLASS}]*|(?<![0-9].))"  # a word, or a sentence end not after a digit
+    # a word, or a sentence end not after a digit nor glued between two letters
+    rf"(?:(?<![.!?。！？])[^{_NON_WORD_CLASS}]*|(?<![0-9].)(?!(?<=[^{_NON_WORD_CLASS}]\.)[^{_NON_WORD_CLASS}]))"
 )
 _TOKEN_SPLIT = re.compile(rf"([^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE})")
 _LIST_WORD, _SENTENCE_END = 1, 2  # token flags; anything else is 0
 # 11+ list hits with at most single misses between them: the only regions worth a closer look.
 _CANDIDATE_RUN = re.compile(rb"\x01(?:\x00?\x01){10,}")
-# What may stand between two words of a phrase: whitespace, list punctuation and numbering.
+# What may stand between two words of a phrase: whitespace, list punctuation (also full-width)
+# and numbering, and invisible characters (a zero-width space alone between two words).
 _PHRASE_SEPARATOR = re.compile(
     r"[\s,，、;；:：.。·•\-–—_|/\\()（）\[\]【】<>《》\"'“”‘’`*#+=~0-9\u2460-\u24ff\u2776-\u2793"
-    r"\u3251-\u325f\u32b1-\u32bf]{1,16}"
+    r"\u3251-\u325f\u32b1-\u32bf\u00ad\u200b-\u200f\u2060-\u2064\ufeff．／＿｜－＼＝＋＊＃～]{1,16}"
 )
 _MIN_TYPO_LENGTH = 3  # shorter tokens are words like "is", "my", not a mistyped list word
 _MAX_TYPO_LENGTH = 12
@@ -339,6 +344,11 @@ def _find_word_runs_in_chunk(
     extra = text[start] in _SENTENCE_END_TOKENS and not (flags and starts[first] == start)
     if extra:
         flags.insert(0, _SENTENCE_END)
+    # ... and one at its very last character: a dot glued to the word after the chunk, which
+    # the chunk alone sees as a sentence end.
+    extra_end = _glued_dot_cut(text, start, end)
+    if extra_end:
+        flags.append(_SENTENCE_END)
     runs: list[tuple[int, int]] = []
     for match in _CANDIDATE_RUN.finditer(flags):
         low, high = match.span()
@@ -356,8 +366,25 @@ def _find_word_runs_in_chunk(
     local_starts = np.maximum(starts[first:stop], start) - start
     if extra:
         local_starts = np.concatenate(([0], local_starts))
+    if extra_end:
+        local_starts = np.concatenate((local_starts, [end - 1 - start]))
     tokens_before = np.searchsorted(local_starts, bounds, side="left").tolist()
     yield from _judge_runs(chunk, None, bounds, tokens_before, runs)
+
+
+_WORD_CHAR = re.compile(rf"[^{_NON_WORD_CLASS}]")
+
+
+def _glued_dot_cut(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` ends with a dot glued between two words of ``text``: a
+    separator in the whole text, a sentence end in the chunk alone."""
+    return (
+        start <= end - 2
+        and end < len(text)
+        and text[end - 1] == "."
+        and _WORD_CHAR.match(text, end - 2) is not None
+        and _WORD_CHAR.match(text, end) is not None
+    )
 
 
 def _block_bounds(text: str) -> list[int]:
@@ -413,6 +440,8 @@ def _token_flags() -> dict[str, int]:
 
 
 def _is_phrase_separator(separator: str) -> bool:
+    if separator == ".":
+        return True  # glued between two words ("abandon.ability"): not a sentence end
     if _PHRASE_SEPARATOR.fullmatch(separator) is None:
         return False
     # "word. Word" ends a sentence; "1. word" is numbering.

@@ -1,33 +1,46 @@
 """``scan``: find every secret in a text and return it redacted."""
 
-from .findings import Finding, ScanResult
+from .findings import Finding, ScanResult, placeholder_for, placeholder_language
+from .folding import folded_findings
 from .keys import find_keys
 from .phrases import find_phrases
 from .textview import FAST_PATH_MIN_CHARS, TextView
 
 
-def scan(text: str) -> ScanResult:
+def scan(text: str, *, language: str | None = None) -> ScanResult:
     """Find recovery phrases, SLIP-39 shares and private keys in ``text`` and redact them.
 
-    Each secret is replaced by a visible English placeholder such as
-    "[recovery phrase removed]". Finding offsets refer to ``text``, not to the redacted text.
+    Each secret, and nothing around it, is replaced by a visible placeholder in the language of
+    the message ("[recovery phrase removed]", "[已删除助记词]"; see ``findings.placeholder_language``),
+    or in ``language`` ("en"/"zh") when given. Finding offsets refer to ``text``, not to the
+    redacted text.
     """
     if not text:
         return ScanResult(redacted=text, findings=[])
-    # A long text is classified once, character by character, so that each detector can skip
-    # what cannot hold a secret (same findings; see textview.py).
-    view = TextView(text) if len(text) >= FAST_PATH_MIN_CHARS else None
-    findings = _without_overlaps([*find_phrases(text, view), *find_keys(text, view)])
+    found = _detect(text)
+    # Secrets disguised with full-width, look-alike or invisible characters: the detectors run
+    # again on folded copies of the few stretches that hold such characters (folding.py).
+    found.extend(folded_findings(text, _detect))
+    findings = _without_overlaps(found)
     if not findings:
         return ScanResult(redacted=text, findings=[])
+    if language is None:
+        language = placeholder_language(text, [(finding.start, finding.end) for finding in findings])
     pieces: list[str] = []
     position = 0
     for finding in findings:
         pieces.append(text[position : finding.start])
-        pieces.append(finding.placeholder)
+        pieces.append(placeholder_for(finding.kind, language))
         position = finding.end
     pieces.append(text[position:])
-    return ScanResult(redacted="".join(pieces), findings=findings)
+    return ScanResult(redacted="".join(pieces), findings=findings, language=language)
+
+
+def _detect(text: str) -> list[Finding]:
+    # A long text is classified once, character by character, so that each detector can skip
+    # what cannot hold a secret (same findings; see textview.py).
+    view = TextView(text) if len(text) >= FAST_PATH_MIN_CHARS else None
+    return [*find_phrases(text, view), *find_keys(text, view)]
 
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -47,6 +47,7 @@ _ALNUM = 1 << 15  # an ASCII letter or digit (the key detector works on the orig
 _SPACE = 1 << 16  # a space, tab or ideographic space (a separator in a Chinese grid copy)
 _NEWLINE = 1 << 17
 _CUE_CHAR = 1 << 18  # one of phrases._CUE_CHARACTERS: every Chinese phrase cue holds one
+_DOT = 1 << 19  # "." (glued between two token characters it is a separator, not a sentence end)
 _SENTENCE_END_TOKENS_TEXT = "".join(sorted(_SENTENCE_END_TOKENS))
 
 _SHAPE_BITS = 22
@@ -106,6 +107,7 @@ def tables() -> _Tables:
         (np.isin(codes, _units(string.ascii_letters + string.digits)), _ALNUM),
         (np.isin(codes, _units(" \t\u3000")), _SPACE),
         (codes == ord("\n"), _NEWLINE),
+        (codes == ord("."), _DOT),
         (np.isin(codes, _units("".join(_CUE_CHARACTERS))), _CUE_CHAR),
     ]
     for mask, bit in bits:
@@ -178,11 +180,11 @@ class ChineseRuns:
 # in afresh as text-sized arrays are (that alone cost more than the arithmetic).
 _BLOCK = 1 << 17
 _BLOCK_CUT_LOOKAHEAD = 512
-# A block ends just after a character that is neither a token character nor an ASCII letter or
-# digit, so no token, run of list characters or run of letters and digits crosses a block
-# boundary, and the character before a block is never a digit: each block can be classified
-# on its own.
-_UNCUTTABLE = _TOKEN_CHAR | _ALNUM
+# A block ends just after a character that is neither a token character, an ASCII letter or
+# digit nor a sentence end, so no token, run of list characters or run of letters and digits
+# crosses a block boundary, the character before a block is never a digit, and a sentence end
+# has both its neighbours in its block: each block can be classified on its own.
+_UNCUTTABLE = _TOKEN_CHAR | _ALNUM | _SENTENCE_END
 
 
 class TextView:
@@ -249,6 +251,9 @@ class TextView:
         # A sentence end is a token of its own unless it follows an ASCII digit ("1." numbering).
         end = (props & np.uint32(_SENTENCE_END)) != 0
         end[1:] &= (props[:-1] & np.uint32(_DIGIT)) == 0
+        # ... nor a dot glued between two token characters ("abandon.ability").
+        dot = (props[1:-1] & np.uint32(_DOT)) != 0
+        end[1:-1] &= ~(dot & token[:-2] & token[2:])
         begins = token.copy()
         begins[1:] &= ~token[:-1]
         begins |= end

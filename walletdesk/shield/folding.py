@@ -1,0 +1,166 @@
+"""A folded copy of the parts of a text where people (or their keyboards) disguise a secret.
+
+What the detectors would miss, and what folding makes of it:
+
+* invisible characters inside or between words (zero-width space / non-joiner / joiner, word
+  joiner, byte-order mark, soft hyphen, bidi marks): deleted;
+* full-width letters and digits ("ａｂａｎｄｏｎ", "１．"), half-width katakana, mathematical
+  letters ("𝐚𝐛𝐚𝐧𝐝𝐨𝐧"), circled letters and ligatures: NFKC, i.e. the plain letter;
+* Cyrillic, Greek and Latin look-alikes inside Latin words ("аbаndon" with Cyrillic "а"): the
+  Latin letter they imitate (``confusables._UNICODE_LOOKALIKES``). Folded everywhere, not just
+  next to Latin letters: Russian or Greek prose folds into Latin-looking nonsense, and twelve
+  nonsense tokens in a row that are all words of one BIP39 list do not happen.
+
+``scan`` runs the detectors on the original text as always, and in addition on folded copies of
+the windows around such characters; a finding there is mapped back to the original, so that the
+original characters (not a normalised copy) are cut out. A text without any of these characters
+(nearly all of them; ``text.isascii()`` answers at memory speed for most) costs one regex search.
+"""
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from .confusables import _UNICODE_LOOKALIKES
+from .findings import Finding
+
+# Invisible characters people paste (or tools insert) inside words. Variation selectors are left
+# out on purpose: every emoji carries one, and none hides a word boundary.
+_INVISIBLE = (
+    "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+)
+# Ranges folded by NFKC: full-width digits and letters, half-width katakana, circled letters,
+# ligatures, mathematical alphanumerics. (Full-width punctuation is not: Chinese text is full of
+# it, and the word-run separators accept it as it is.)
+_NFKC_RANGES = (
+    (0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A), (0xFF66, 0xFF9F),
+    (0x24B6, 0x24E9), (0xFB00, 0xFB06), (0x1D400, 0x1D7FF),
+)  # fmt: skip
+# How far around a folded character a secret that holds it can reach: 33 SLIP-39 words of up to
+# 12 letters with 16-character separators is ~930 characters; a keystore is looked for up to
+# 1,024 characters back from its "ciphertext". A finding in the folded copy is kept only when it
+# holds a folded character (or follows one closely, a cue such as "ｓｅｅｄ:"), so it lies well
+# inside its window and saw all the context it needs.
+WINDOW_MARGIN = 2048
+_CUE_REACH = 40
+
+
+@cache
+def _table() -> dict[int, str]:
+    table: dict[int, str] = dict.fromkeys(map(ord, _INVISIBLE), "")
+    for first, last in _NFKC_RANGES:
+        for code in range(first, last + 1):
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if folded != chr(code):
+                table[code] = "".join(_UNICODE_LOOKALIKES.get(char, char) for char in folded)
+    for char, latin in _UNICODE_LOOKALIKES.items():
+        table[ord(char)] = latin
+    return table
+
+
+def _class_of(codes: Iterable[int]) -> str:
+    """A regex character class body for ``codes``, written as ranges."""
+    ordered = sorted(set(codes))
+    parts: list[str] = []
+    start = previous = ordered[0]
+    for code in [*ordered[1:], -1]:
+        if code != previous + 1:
+            parts.append(
+                re.escape(chr(start)) + ("" if previous == start else "-" + re.escape(chr(previous)))
+            )
+            start = code
+        previous = code
+    return "".join(parts)
+
+
+@cache
+def _foldable_run() -> re.Pattern[str]:
+    return re.compile(f"[{_class_of(_table())}]+")
+
+
+def _matters(text: str, match: re.Match[str]) -> bool:
+    """A run of invisible characters between two non-letters (the joiner inside an emoji
+    sequence) hides nothing; any other foldable run may."""
+    run = match.group()
+    if run.strip(_INVISIBLE):
+        return True
+    start, end = match.span()
+    return (start > 0 and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum())
+
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """Stretches of ``text`` (merged, in order) around every foldable character that matters."""
+    if text.isascii():
+        return []
+    spans: list[tuple[int, int]] = []
+    for match in _foldable_run().finditer(text):
+        if not _matters(text, match):
+            continue
+        start, end = max(0, match.start() - WINDOW_MARGIN), min(len(text), match.end() + WINDOW_MARGIN)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+@dataclass(frozen=True, slots=True)
+class FoldedWindow:
+    """``text[offset:offset + length]`` folded, with the way back to the original offsets."""
+
+    text: str
+    offset: int
+    original_positions: list[int]  # every folded (changed) character, relative to the window
+    folded_positions: list[int]  # where its replacement starts in ``text``
+    replacement_lengths: list[int]  # 0 for a deleted character
+
+    def _original_char(self, folded: int) -> int:
+        k = bisect_right(self.folded_positions, folded) - 1
+        if k < 0:
+            return folded
+        inside = folded - self.folded_positions[k]
+        if inside < self.replacement_lengths[k]:
+            return self.original_positions[k]
+        return self.original_positions[k] + 1 + inside - self.replacement_lengths[k]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original characters that ``text[start:end]`` was folded from."""
+        return self.offset + self._original_char(start), self.offset + self._original_char(end - 1) + 1
+
+    def holds_folded(self, start: int, end: int) -> bool:
+        """Whether the original span ``start``..``end`` (absolute) holds a folded character."""
+        k = bisect_left(self.original_positions, start - self.offset)
+        return k < len(self.original_positions) and self.original_positions[k] < end - self.offset
+
+
+def fold(text: str, start: int, end: int) -> FoldedWindow:
+    window = text[start:end]
+    table = _table()
+    originals: list[int] = []
+    folded_at: list[int] = []
+    lengths: list[int] = []
+    shift = 0
+    for match in _foldable_run().finditer(window):
+        for position in range(match.start(), match.end()):
+            replacement = table[ord(window[position])]
+            originals.append(position)
+            folded_at.append(position + shift)
+            lengths.append(len(replacement))
+            shift += len(replacement) - 1
+    return FoldedWindow(window.translate(table), start, originals, folded_at, lengths)
+
+
+def folded_findings(text: str, detect: Callable[[str], list[Finding]]) -> Iterator[Finding]:
+    """Findings of ``detect`` in the folded windows of ``text`` that hold a folded character,
+    with offsets into ``text``."""
+    for start, end in windows(text):
+        window = fold(text, start, end)
+        for finding in detect(window.text):
+            original_start, original_end = window.original_span(finding.start, finding.end)
+            if window.holds_folded(original_start - _CUE_REACH, original_end):
+                detail = f"{finding.detail} (disguised: look-alike, full-width or invisible characters)"
+                yield Finding(finding.kind, original_start, original_end, detail)
