@@ -20,8 +20,12 @@ _LIST_CHARS = "".join(sorted(chinese_wordlist_chars()))
 _NW = phrases._NON_WORD_CLASS
 # A sentence end is a token unless it follows a digit ("1.") or is a dot glued between two words.
 _REFERENCE_TOKEN = re.compile(rf"[^{_NW}]+|(?<![0-9])(?!(?<=[^{_NW}])\.[^{_NW}])[.!?。！？]")
+# A run of 12-36 list characters without spaces first; else 12+ in groups of up to 6 joined
+# by single spaces (a grid copy).
 _REFERENCE_STANDALONE = re.compile(
-    rf"(?<![{_HAN}0-9A-Za-z])[{_LIST_CHARS}](?:[ \t\u3000]?[{_LIST_CHARS}]){{11,35}}(?![{_HAN}0-9A-Za-z])"
+    rf"(?<![{_HAN}0-9A-Za-z])(?:[{_LIST_CHARS}]{{12,36}}(?![{_LIST_CHARS}])"
+    rf"|(?=(?:[ \t\u3000]?[{_LIST_CHARS}]){{12}})[{_LIST_CHARS}]{{1,6}}(?:[ \t\u3000][{_LIST_CHARS}]{{1,6}}){{1,35}})"
+    rf"(?![{_HAN}0-9A-Za-z])"
 )
 _ROW = rf"[ \t\u3000]*[{_LIST_CHARS}]{{1,6}}[ \t\u3000]*"
 _REFERENCE_GRID = re.compile(rf"(?m)^{_ROW}(?:\n{_ROW}){{1,11}}$")

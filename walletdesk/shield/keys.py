@@ -59,6 +59,7 @@ _KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a
 
 
 def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
+    yield from _find_split_keys(text)
     runs = _long_alnum_runs(text) if view is None else view.alnum_runs()
     for start, end in runs:
         candidate = text[start:end]
@@ -83,6 +84,130 @@ def _long_alnum_runs(text: str) -> Iterator[tuple[int, int]]:
             end = len(classes)
         yield start, end
         position = end
+
+
+# --- keys split by whitespace ----------------------------------------------------------------
+#
+# People break keys up: a raw hex key written in blocks ("3970c457 a899f68d …") or wrapped over
+# two lines, a WIF or extended key split by a chat app's line wrap or a copy from a PDF. The
+# pieces are whole words (nothing alphanumeric glued to either end) joined by a short gap of
+# spaces with at most one new line. Both searches below run the same on every text (long or
+# short), so the numpy view has nothing to agree with.
+_GAP = re.compile(r"[ \t]{0,2}(?:\r?\n)?[ \t]{0,2}")
+_PIECE = re.compile(r"[0-9A-Za-z]+")
+_HEX_PIECE = re.compile(r"[0-9a-fA-F]+")
+_HEX_OR_SPACE = b"0123456789ABCDEFabcdef \t\r\n"
+_HEX_OR_SPACE_CLASSES = bytes(ord("h") if byte in _HEX_OR_SPACE else ord(" ") for byte in range(256))
+_HEX_STRETCH_SEED = b"h" * 65  # 64 digits and at least one gap
+_HEX_BLOCK_SIZES = frozenset({4, 8, 16, 32})
+_SPLIT_SEED = b"a" * 16  # a WIF (51) in 3 pieces or an extended key (111) in 7 has one this long
+_SPLIT_REACH = 130  # an extended key is 112 characters, plus its gaps
+_BASE58_LENGTHS = frozenset({51, 52, 111, 112})
+
+
+def _find_split_keys(text: str) -> Iterator[Finding]:
+    ascii_text = text.encode("ascii", "replace")
+    yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES))
+    yield from _find_split_base58(text, ascii_text.translate(_ALNUM_CLASSES))
+
+
+def _is_gap(text: str, end: int, start: int) -> bool:
+    return start > end and _GAP.fullmatch(text, end, start) is not None
+
+
+def _is_alnum_at(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    """Nothing alphanumeric glued on: the pieces are not the ends of longer words."""
+    return not _is_alnum_at(text, start - 1) and not _is_alnum_at(text, end)
+
+
+def _find_split_hex(text: str, classes: bytes) -> Iterator[Finding]:
+    position = 0
+    while (start := classes.find(_HEX_STRETCH_SEED, position)) != -1:
+        end = classes.find(b" ", start)
+        if end == -1:
+            end = len(classes)
+        position = end
+        pieces = [match.span() for match in _HEX_PIECE.finditer(text, start, end)]
+        for first in range(len(pieces)):
+            total = 0
+            for last in range(first, len(pieces)):
+                if last > first and not _is_gap(text, pieces[last - 1][1], pieces[last][0]):
+                    break
+                total += pieces[last][1] - pieces[last][0]
+                if total >= 64:
+                    if total == 64 and last > first:
+                        yield from _judge_split_hex(text, pieces[first : last + 1])
+                    break
+
+
+def _judge_split_hex(text: str, pieces: list[tuple[int, int]]) -> Iterator[Finding]:
+    start, end = pieces[0][0], pieces[-1][1]
+    # A "0x" before the first block belongs to the key (the "x" ended the stretch).
+    if start >= 2 and text.startswith(("0x", "0X"), start - 2):
+        start -= 2
+    if not _whole_word(text, start, end):
+        return
+    lengths = {piece_end - piece_start for piece_start, piece_end in pieces}
+    wrapped = len(pieces) == 2 and "\n" in text[pieces[0][1] : pieces[1][0]]
+    if not wrapped and not (len(lengths) == 1 and lengths <= _HEX_BLOCK_SIZES):
+        return  # neither even blocks nor one line break: hex that merely sits in a list
+    digits = "".join(text[piece_start:piece_end] for piece_start, piece_end in pieces).lower()
+    # A random key has letters and digits (all 64 of one kind: 1 in 10**13); a table of
+    # numbers or hex words ("dead beef cafe …") does not.
+    if len(set(digits)) < _MIN_DISTINCT_HEX_DIGITS or digits.isdigit() or not any(map(str.isdigit, digits)):
+        return
+    verdict = _judge_hex_context(text, start, end)
+    if verdict is not None:
+        how = "in blocks" if not wrapped else "over two lines"
+        yield Finding(SecretKind.PRIVATE_KEY, start, end, f"{verdict} (written {how})")
+
+
+def _find_split_base58(text: str, classes: bytes) -> Iterator[Finding]:
+    covered = 0
+    position = 0
+    while (seed := classes.find(_SPLIT_SEED, position)) != -1:
+        seed_end = classes.find(b" ", seed + len(_SPLIT_SEED))
+        if seed_end == -1:
+            seed_end = len(classes)
+        position = seed_end
+        if seed < covered:
+            continue
+        low, high = max(0, seed - _SPLIT_REACH), min(len(text), seed_end + _SPLIT_REACH)
+        pieces = [match.span() for match in _PIECE.finditer(text, low, high)]
+        # A piece cut by the edge of the neighbourhood is not a whole word: drop it.
+        pieces = [(a, b) for a, b in pieces if (a > low or a == 0) and (b < high or b == len(text))]
+        middle = next((k for k, (a, _) in enumerate(pieces) if a == seed), None)
+        if middle is None:
+            continue
+        finding = _split_base58_at(text, pieces, middle)
+        if finding is not None:
+            covered = finding.end
+            yield finding
+
+
+def _split_base58_at(text: str, pieces: list[tuple[int, int]], middle: int) -> Finding | None:
+    """A WIF or extended key made of two or more of ``pieces`` including ``pieces[middle]``."""
+    first = middle
+    while first > 0 and middle - first < 7 and _is_gap(text, pieces[first - 1][1], pieces[first][0]):
+        first -= 1
+    for begin in range(first, middle + 1):
+        total = 0
+        for last in range(begin, len(pieces)):
+            if last > begin and not _is_gap(text, pieces[last - 1][1], pieces[last][0]):
+                break
+            total += pieces[last][1] - pieces[last][0]
+            if total > 112:
+                break
+            if last > begin and last >= middle and total in _BASE58_LENGTHS:
+                joined = "".join(text[a:b] for a, b in pieces[begin : last + 1])
+                start, end = pieces[begin][0], pieces[last][1]
+                for finding in _judge_base58_key(joined, start, end):
+                    return Finding(finding.kind, start, end, f"{finding.detail}, split by whitespace")
+    return None
 
 
 def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[Finding]:

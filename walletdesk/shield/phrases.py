@@ -600,20 +600,58 @@ def _formatting_evidence(wordlist: Wordlist, region: _Region, start: int, last: 
 def _extend_over_glued_han(
     segment: _Segment, parts: list[str], ends: list[int], start: int, end: int
 ) -> tuple[int, int]:
-    """'助记词是的 一 是 …': the first character is glued to the cue; take it along."""
-    if not segment.wordlist.is_single_character:
+    """'助记词是的 一 是 …': the first character is glued to the cue; take it along.
+
+    Only when it completes the phrase: with it (or with the character glued to the end) the
+    words carry a valid checksum, or, without any checksum, reach a phrase length they lacked.
+    A phrase that is whole already keeps its neighbours: in "我的助记词是 的 一 … 大 请帮我"
+    the "是" and the "请" are the customer's words, not the phrase's.
+    """
+    if not segment.wordlist.is_single_character or segment.checksum_ok:
         return start, end
     index = segment.wordlist.index
+    glued_before = glued_after = None
     before = segment.first - 1
     if before >= 0:
         token = parts[2 * before + 1]
         if len(token) > 1 and token[-1] in index and _PHRASE_SEPARATOR.fullmatch(parts[2 * segment.first]):
-            start = ends[2 * before + 1] - 1
+            glued_before = token[-1]
     after = segment.last + 1
     if 2 * after + 1 < len(parts):
         token = parts[2 * after + 1]
         if len(token) > 1 and token[0] in index and _PHRASE_SEPARATOR.fullmatch(parts[2 * after]):
-            end = ends[2 * after] + 1
+            glued_after = token[0]
+    if glued_before is None and glued_after is None:
+        return start, end
+    words = [parts[2 * k + 1] for k in range(segment.first, segment.last + 1)]
+    indices = [index.get(word) for word in words]
+    options = [
+        (take_before, take_after)
+        for take_before, take_after in ((True, False), (False, True), (True, True))
+        if (glued_before is not None or not take_before) and (glued_after is not None or not take_after)
+    ]
+    chosen = None
+    for take_before, take_after in options:
+        candidate = [
+            *([index[glued_before]] if take_before and glued_before is not None else []),
+            *indices,
+            *([index[glued_after]] if take_after and glued_after is not None else []),
+        ]
+        if all(i is not None for i in candidate) and bip39_checksum_ok(
+            [i for i in candidate if i is not None]
+        ):
+            chosen = take_before, take_after
+            break
+    if chosen is None and len(words) not in BIP39_PHRASE_LENGTHS:
+        chosen = next(
+            (option for option in options if len(words) + sum(option) in BIP39_PHRASE_LENGTHS), None
+        )
+    if chosen is None:
+        return start, end
+    if chosen[0]:
+        start = ends[2 * before + 1] - 1
+    if chosen[1]:
+        end = ends[2 * after] + 1
     return start, end
 
 
@@ -757,13 +795,19 @@ def _standalone_chinese_run() -> tuple[re.Pattern[str], re.Pattern[str]]:
     letter, digit or ASCII letter glued on either side; the run is group 1 or 2."""
     chars = "".join(sorted(chinese_wordlist_chars()))
     glued = rf"[{_HAN}0-9A-Za-z]"
-    spaced = rf"[{chars}](?:[ \t\u3000]?[{chars}]){{11,{_MAX_GRID_RUN - 1}}}(?!{glued})"
+    # A grid copy: groups of at most six characters (the largest grid group) joined by single
+    # spaces, 12+ characters in all. Longer groups are left to the plain form, so that ordinary
+    # words before a phrase ("我的助记词是 <phrase>") never swallow it into one failed grid.
+    spaced = (
+        rf"(?=(?:[ \t\u3000]?[{chars}]){{12}})"
+        rf"[{chars}]{{1,{_MAX_GRID_ROW}}}(?:[ \t\u3000][{chars}]{{1,{_MAX_GRID_ROW}}}){{1,{_MAX_GRID_RUN - 1}}}(?!{glued})"
+    )
     # Most runs hold no space at all; a plain character-class repeat finds them several times
-    # faster than the spaced form's group repetition. The plain form matches exactly when the
-    # spaced form would match without a space (it refuses when a space and another list
-    # character follow); otherwise, if a space follows 1-36 list characters, the spaced form
-    # decides, exactly as before.
-    plain = rf"[{chars}]{{12,{_MAX_GRID_RUN}}}(?![ \t\u3000]?[{chars}])(?!{glued})"
+    # faster than the spaced form's group repetition. A plain run of 12+ characters is judged
+    # on its own even when a space and more list characters follow: "助记词是 <phrase> 请帮我…"
+    # is a phrase and then the customer's words, and no grid copy has a group that long.
+    # Otherwise, if a space follows 1-36 list characters, the spaced form decides.
+    plain = rf"[{chars}]{{12,{_MAX_GRID_RUN}}}(?![{chars}])(?!{glued})"
     body = rf"(?:({plain})|(?=[{chars}]{{1,{_MAX_GRID_RUN}}}[ \t\u3000][{chars}])({spaced}))"
     return re.compile(body), re.compile(rf"[^{_HAN}0-9A-Za-z]{body}")
 

@@ -88,6 +88,12 @@ def chinese_wordlist_chars() -> frozenset[str]:
 
 @cache
 def common_chinese_bigrams() -> frozenset[str]:
-    """Common two-character Chinese words (see ``data/make_zh_bigrams.py`` for why and how)."""
+    """Common two-character Chinese words (see ``data/make_zh_bigrams.py`` for why and how).
+
+    Reduplications ("的的", "歇歇", "看看") are left out: a phrase of low entropy repeats one
+    character ("的的的的的的的的的的的在" is the all-zero vector) and must not read as ordinary
+    Chinese for it, while ordinary Chinese has plenty of other common words.
+    """
     text = (_DATA / "zh_common_bigrams.txt").read_text(encoding="utf-8")
-    return frozenset(line[i : i + 2] for line in text.split() for i in range(0, len(line), 2))
+    pairs = (line[i : i + 2] for line in text.split() for i in range(0, len(line), 2))
+    return frozenset(pair for pair in pairs if pair[0] != pair[1])
