@@ -72,6 +72,9 @@ def test_only_the_tasks_of_dead_workers_are_handed_back(db: None, settings: Any)
     # Alive: this very process, fresh heartbeat. Never taken from it, however long it runs.
     _heartbeat("alive", host=here, pid=me, start=my_start, beat_ago=1)
     alive = _running(["alive"], started_ago=3600)
+    # Same machine, alive but starved of CPU (no beat for minutes): still its task.
+    _heartbeat("starved", host=here, pid=me, start=my_start, beat_ago=600)
+    starved = _running(["starved"], started_ago=3600)
     # Same machine, process gone: known dead at once, heartbeat still fresh.
     _heartbeat("killed", host=here, pid=_dead_pid(), start=1, beat_ago=1)
     killed = _running(["killed"])
@@ -92,13 +95,14 @@ def test_only_the_tasks_of_dead_workers_are_handed_back(db: None, settings: Any)
 
     assert leases.requeue_orphans() == 5
     status = dict(DBTaskResult.objects.values_list("pk", "status"))
-    assert status[alive.pk] == status[remote_fresh.pk] == status[rowless_new.pk] == "RUNNING"
+    assert status[alive.pk] == status[starved.pk] == "RUNNING"
+    assert status[remote_fresh.pk] == status[rowless_new.pk] == "RUNNING"
     assert status[killed.pk] == status[reused.pk] == status[remote_silent.pk] == "READY"
     assert status[rowless_old.pk] == "READY"
     poison.refresh_from_db()
     assert poison.status == "FAILED" and poison.exception_class_path == "walletdesk.core.leases.WorkerDied"
     # Dead workers' rows are reaped; live ones stay.
-    assert set(WorkerHeartbeat.objects.values_list("pk", flat=True)) == {"alive", "remote-fresh"}
+    assert set(WorkerHeartbeat.objects.values_list("pk", flat=True)) == {"alive", "starved", "remote-fresh"}
     # A second sweep finds nothing more to do.
     assert leases.requeue_orphans() == 0
 

@@ -13,8 +13,9 @@ back to READY when its last worker is dead:
 
 - on this machine (same hostname, kernel boot and PID namespace), its process is gone or is a
   zombie or the pid now belongs to a process started at another time: known at once, so a
-  restarted worker picks up its predecessor's task immediately;
-- anywhere, its heartbeat is older than `WORKER_LEASE_SECONDS`;
+  restarted worker picks up its predecessor's task immediately (and a live one is never
+  judged by its heartbeat: starved of CPU, it may miss beats while it still runs the task);
+- on another machine, its heartbeat is older than `WORKER_LEASE_SECONDS`;
 - it never had a heartbeat row (a stock worker, or a row already reaped) and the task started
   more than a lease ago.
 
@@ -104,9 +105,11 @@ def forget(worker_id: str) -> None:
 
 def is_dead(row: WorkerHeartbeat, now: datetime) -> bool:
     if row.host and row.host == host_id():
+        # Here the process itself is the truth: a worker starved of CPU (it runs at SCHED_IDLE
+        # under `walletdesk up`, and a burst can keep it off the cores for minutes) misses its
+        # beats but is still running its task; one whose pid is gone is dead, beat or not.
         started = proc_start(row.pid)
-        if started is None or (row.proc_start and started != row.proc_start):
-            return True
+        return started is None or bool(row.proc_start and started != row.proc_start)
     return row.beat_at < now - lease()
 
 
