@@ -367,11 +367,13 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def smtp_server() -> Iterator[SmtpServer]:
-    """Start an aiosmtpd server on 127.0.0.1 recording every envelope; stop it on exit."""
+def smtp_server(handler: _RecordingHandler | None = None) -> Iterator[SmtpServer]:
+    """Start an aiosmtpd server on 127.0.0.1 recording every envelope; stop it on exit.
+
+    ``handler`` may be a subclass that delays or blocks (tests/core/test_worker_crash.py)."""
     from aiosmtpd.controller import Controller
 
-    handler = _RecordingHandler()
+    handler = handler or _RecordingHandler()
     last_error: Exception | None = None
     for _attempt in range(3):
         port = free_port()
@@ -400,9 +402,12 @@ def smtp_server() -> Iterator[SmtpServer]:
 __all__ = [
     "DovecotServer",
     "ReceivedMail",
+    "RecordingHandler",
     "SmtpServer",
     "dovecot_server",
     "free_port",
     "require_binary",
     "smtp_server",
 ]
+
+RecordingHandler = _RecordingHandler

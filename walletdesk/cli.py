@@ -3,7 +3,9 @@
     walletdesk up [--demo] [--host H] [--port P] [--workers N]
 
 applies migrations, optionally loads demo data, then runs the ASGI server and a task worker
-side by side until Ctrl-C, and stops both cleanly. Everything else is `walletdesk manage …`,
+side by side until Ctrl-C, and stops both cleanly. A child that crashes or is killed is
+restarted (after a pause that grows while it keeps crashing) and the restart is logged on
+stderr; the other child serves on meanwhile. Everything else is `walletdesk manage …`,
 which is Django's manage.py.
 """
 
@@ -15,7 +17,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log
 
 SETTINGS = "walletdesk.settings"
 
@@ -60,7 +65,8 @@ def up(args: argparse.Namespace) -> int:
         logins = load_demo()
 
     env = _children_env()
-    server = subprocess.Popen(
+    server = Child(
+        "web server",
         [
             sys.executable,
             "-m",
@@ -72,16 +78,20 @@ def up(args: argparse.Namespace) -> int:
             "--workers",
             str(args.workers),
         ],
-        env=env,
+        env,
     )
     # The worker runs at the lowest CPU priority: in a burst, requests are answered first and the
     # acknowledgement mails (durable task rows) follow when it eases, instead of both slowing
     # down together. At nice 10 it still took a tenth of the machine from the web under load.
-    worker = subprocess.Popen(
+    worker = Child(
+        "task worker",
         [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"],
-        env=env,
-        preexec_fn=_lowest_priority,
+        env,
+        _lowest_priority,
     )
+    children = (server, worker)
+    for child in children:
+        child.start()
     pidfile = Path(settings.DATA_DIR) / "walletdesk.pid"
     pidfile.write_text(str(server.pid))
 
@@ -104,27 +114,82 @@ def up(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    code = 0
     try:
         while not stopping:
-            for name, proc in (("server", server), ("worker", worker)):
-                if proc.poll() is not None:
-                    print(f"walletdesk: the {name} exited with {proc.returncode}; stopping.", file=sys.stderr)
-                    stopping, code = True, 1
+            for child in children:
+                # A crashed child is restarted (after a growing pause if it keeps crashing);
+                # the other one goes on serving meanwhile. Tasks of a killed worker are handed
+                # back by the next worker (core.leases).
+                if child.supervise() and child is server:
+                    pidfile.write_text(str(server.pid))
             time.sleep(0.3)
     finally:
-        for proc in (server, worker):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        for child in children:
+            child.terminate()
         deadline = time.monotonic() + 10
-        for proc in (server, worker):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for child in children:
+            child.wait_or_kill(deadline)
         pidfile.unlink(missing_ok=True)
         print("walletdesk stopped.", flush=True)
-    return code
+    return 0
+
+
+class Child:
+    """One supervised child process of `walletdesk up`."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], preexec: Callable[[], None] | None = None
+    ) -> None:
+        self.name, self.argv, self.env, self.preexec = name, argv, env, preexec
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+        self.restart_at: float | None = None
+        self.backoff = Backoff()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid if self.proc is not None else 0
+
+    def start(self) -> None:
+        parent = os.getpid()
+        self.proc = subprocess.Popen(self.argv, env=self.env, preexec_fn=lambda: self._in_child(parent))
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def _in_child(self, parent: int) -> None:
+        # A `walletdesk up` killed with SIGKILL cannot stop its children: they get SIGTERM.
+        die_with_parent(parent)
+        if self.preexec is not None:
+            self.preexec()
+
+    def supervise(self) -> bool:
+        """Notice a death and schedule the restart; restart when due. True if it restarted."""
+        now = time.monotonic()
+        if self.restart_at is None and self.proc is not None and self.proc.poll() is not None:
+            pause = self.backoff.after_death(now - self.started)
+            log(
+                f"the {self.name} (pid {self.proc.pid}) {describe_exit(self.proc.returncode)}; restarting it in {pause:g}s"
+            )
+            self.restart_at = now + pause
+        if self.restart_at is not None and now >= self.restart_at:
+            old = self.pid
+            self.start()
+            log(f"restarted the {self.name} (pid {old} -> {self.pid})")
+            return True
+        return False
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def manage(argv: list[str]) -> int:

@@ -62,9 +62,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # core before django_tasks_db: its db_worker (heartbeat, recovery sweeps) shadows the stock one.
+    "walletdesk.core",
     "django_tasks_db",
     # Our apps come before allauth so their templates override allauth's.
-    "walletdesk.core",
     "walletdesk.accounts",
     "walletdesk.kb",
     "walletdesk.tickets",
@@ -171,6 +172,16 @@ TASKS = {
         "QUEUES": ["default", "email", "sla"],
     }
 }
+# Crash recovery (core.leases, core.worker): each worker renews a heartbeat row; the RUNNING
+# task of a worker whose heartbeat is older than the lease (or whose process is gone, on the
+# same machine) goes back to the queue, at most TASK_MAX_ATTEMPTS times. Sweeps run at worker
+# start and every WORKER_SWEEP_SECONDS.
+WORKER_HEARTBEAT_SECONDS = env.integer("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_LEASE_SECONDS = env.integer("WORKER_LEASE_SECONDS", 60)
+WORKER_SWEEP_SECONDS = env.integer("WORKER_SWEEP_SECONDS", 60)
+TASK_MAX_ATTEMPTS = env.integer("TASK_MAX_ATTEMPTS", 5)
+if WORKER_LEASE_SECONDS < 3 * WORKER_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("WORKER_LEASE_SECONDS must be at least three heartbeats")
 
 # --- auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -330,12 +341,16 @@ HELPER_PROCESSES = env.integer("HELPER_PROCESSES", min(2, (os.cpu_count() or 1) 
 EMAIL_AUTO_REPLY_LIMIT_PER_HOUR = env.integer("EMAIL_AUTO_REPLY_LIMIT_PER_HOUR", 5)  # per address
 EMAIL_SEND_MAX_ATTEMPTS = env.integer("EMAIL_SEND_MAX_ATTEMPTS", 5)
 EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)  # x4 per attempt
+# A mail left "sending" this long (its worker died mid-send) is sent again, once, same Message-ID.
+EMAIL_SENDING_LEASE_SECONDS = env.integer("EMAIL_SENDING_LEASE_SECONDS", 300)
 EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
 KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
 # First-reply promise per priority, in hours, until SLA policies say otherwise.
+# The worker's sweep runs SLA checks this overdue whose task was lost (a failed or dead run).
+SLA_SWEEP_GRACE_SECONDS = env.integer("SLA_SWEEP_GRACE_SECONDS", 300)
 FIRST_REPLY_HOURS = {"urgent": 1, "high": 4, "normal": 24, "low": 48}
 
 # --- security ---------------------------------------------------------------------------------

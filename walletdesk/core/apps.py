@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from walletdesk.core import taskclaim
+        from walletdesk.core import leases, sweeps, taskclaim
 
         taskclaim.install()
+        sweeps.register("tasks of dead workers", leases.requeue_orphans)

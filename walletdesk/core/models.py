@@ -40,3 +40,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit entries are append-only.")
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per live task worker (`db_worker`), renewed every few seconds (core.leases).
+
+    django-tasks-db marks a claimed task RUNNING and nothing ever looks at it again: a worker
+    killed mid-task left it RUNNING forever. A RUNNING task whose worker's row is older than
+    the lease, or whose process is provably gone, is handed back to the queue.
+    """
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    # Where the process runs: hostname, kernel boot id and PID namespace, so a worker on the
+    # same machine can check the pid itself instead of waiting for the lease (core.leases).
+    host = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    proc_start = models.BigIntegerField(default=0)  # /proc start time: a reused pid is another process
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} pid {self.pid} on {self.host}"

@@ -9,6 +9,9 @@ processes instead.
     python -m walletdesk.core.serve --host 127.0.0.1 --port 8000 --workers 2
 
 The parent only supervises: it forwards SIGINT/SIGTERM to the children and exits when they do.
+A child that dies on its own (killed, crashed) is replaced, after a pause that doubles while
+children keep dying young (`Backoff`), and the parent says so on stderr; each child dies with
+the parent (PR_SET_PDEATHSIG), so a killed parent leaves no orphan holding the port.
 """
 
 from __future__ import annotations
@@ -34,6 +37,51 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+class Backoff:
+    """Pauses before restarting a child: 0.5 s, doubling up to 30 s while children die within
+    `stable` seconds of their start, back to 0.5 s once one has lived that long. Shared by
+    `walletdesk up` (web server and task worker) and this parent (web processes)."""
+
+    def __init__(self, first: float = 0.5, most: float = 30.0, stable: float = 30.0) -> None:
+        self.first, self.most, self.stable = first, most, stable
+        self.failures = 0
+
+    def after_death(self, lived: float) -> float:
+        self.failures = 0 if lived >= self.stable else self.failures + 1
+        return min(self.most, self.first * 2 ** max(0, self.failures - 1)) if self.failures else self.first
+
+
+def describe_exit(status: int) -> str:
+    """`exited with 1` or `was killed by SIGKILL`, from an exit code as Popen reports it."""
+    if status < 0:
+        try:
+            return f"was killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"was killed by signal {-status}"
+    return f"exited with {status}"
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child: receive SIGTERM when the parent dies (Linux), instead of living on as an orphan.
+
+    A `walletdesk up` or web-server parent killed with SIGKILL cannot stop its children; an
+    orphaned web process would keep serving beside the ones a restarted parent starts (SO_REUSEPORT).
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to ask the kernel
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} walletdesk: {message}", file=sys.stderr, flush=True)
 
 
 def _run_worker(host: str, port: int, app: str) -> None:
@@ -67,46 +115,59 @@ def main(argv: list[str] | None = None) -> int:
     # Bind once in the parent first so a taken port fails loudly here, not in N children.
     _listen(args.host, args.port).close()
 
-    children: list[int] = []
-    for _ in range(max(1, args.workers)):
+    parent = os.getpid()
+    stopping = False
+    children: dict[int, float] = {}  # pid -> when it started
+
+    def start() -> int:
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            die_with_parent(parent)
             try:
                 _run_worker(args.host, args.port, args.app)
             finally:
                 os._exit(0)
-        children.append(pid)
-
-    stopping = False
+        children[pid] = time.monotonic()
+        return pid
 
     def forward(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
-        for child in children:
+        for child in list(children):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    for _ in range(max(1, args.workers)):
+        start()
+    backoff = Backoff()
     code = 0
-    alive = set(children)
-    while alive:
+    while children:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
         except InterruptedError:
             continue
-        alive.discard(pid)
+        started = children.pop(pid, None)
+        if started is None:
+            continue
+        exit_code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            if exit_code not in (0, -signal.SIGINT, -signal.SIGTERM):
+                code = 1
+            continue
+        # A web process died on its own: serve on with the others and start a replacement.
+        pause = backoff.after_death(time.monotonic() - started)
+        log(f"web process {pid} {describe_exit(exit_code)}; starting another in {pause:g}s")
+        deadline = time.monotonic() + pause
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
         if not stopping:
-            # A worker died on its own: stop the rest rather than serve at half capacity unseen.
-            code = 1
-            forward(signal.SIGTERM, None)
-        elif os.waitstatus_to_exitcode(status) not in (0, -signal.SIGINT, -signal.SIGTERM):
-            code = 1
-    time.sleep(0)
+            log(f"restarted web process {pid} as {start()}")
     return code
 
 

@@ -241,15 +241,34 @@ def run_check(check_id: int, now: datetime | None = None) -> str:
     return outcome
 
 
-def run_due_checks(now: datetime | None = None, limit: int = 100) -> int:
-    """Run every check whose moment has come (the recovery path, and the benchmark's loop)."""
+def run_due_checks(now: datetime | None = None, limit: int = 100, overdue_by: timedelta | None = None) -> int:
+    """Run every check whose moment has come (the recovery path, and the benchmark's loop);
+    with `overdue_by`, only those at least that late."""
     now = now or timezone.now()
     ids = list(
-        SlaCheck.objects.filter(claimed_at__isnull=True, run_at__lte=now)
+        SlaCheck.objects.filter(claimed_at__isnull=True, run_at__lte=now - (overdue_by or timedelta(0)))
         .order_by("run_at")
         .values_list("pk", flat=True)[:limit]
     )
-    return sum(run_check(pk, now) != "not_due_or_claimed" for pk in ids)
+    ran = 0
+    for pk in ids:
+        try:
+            ran += run_check(pk, now) != "not_due_or_claimed"
+        except Exception:  # its claim rolled back; the next sweep tries it again
+            log.exception("SLA check %s failed", pk)
+    return ran
+
+
+def sweep_overdue_checks() -> int:
+    """The worker's recovery sweep (registered in TicketsConfig.ready, run by core.worker).
+
+    A check normally runs from its `sla_checks` task. One whose task failed (a check that raised
+    stays unclaimed) or was lost never ran again: a breach was never escalated. Checks more
+    than `SLA_SWEEP_GRACE_SECONDS` overdue are run here, a bounded number per sweep; the grace
+    leaves the ones whose task is merely queued behind a burst to that task. Each is claimed
+    with the same conditional UPDATE, so it acts once whoever gets there first.
+    """
+    return run_due_checks(limit=200, overdue_by=timedelta(seconds=settings.SLA_SWEEP_GRACE_SECONDS))
 
 
 def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:

@@ -134,6 +134,9 @@ class OutboundEmail(models.Model):
     subject = models.CharField(max_length=255)
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when an attempt starts (state "sending"): past it, the sender is taken for dead and
+    # the mail is sent again, once, with the same Message-ID (outbound.recover_stalled).
+    lease_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,21 @@ Message-ID we record (`OutboundEmail`), so the customer's reply threads back by 
 Automatic mail carries Auto-Submitted (RFC 3834) and is rate-limited per address, so two
 auto-responders cannot ping-pong. A failed send is retried with backoff by re-enqueueing the
 task with `run_after`; after the last attempt the ticket gets a note and a flag.
+
+Crash safety. SMTP has no idempotency: the server accepts a mail when it has read the final
+dot, and a sender that dies before it records that cannot know whether it did. So each
+attempt is recorded before the send (state "sending" with a lease, `EMAIL_SENDING_LEASE_SECONDS`)
+and its result right after the server's answer, mail by mail, never at the end of a batch.
+A worker killed mid-batch then leaves: mails already sent marked "sent" (never sent again),
+mails not yet tried "queued" (sent by the re-run task: the worker's lease hands it back), and
+at most one mail "sending", the one on the wire. That one is sent again once its lease
+expires (`recover_stalled`, run by the worker's sweep), with the same Message-ID. "Without a
+second copy" therefore means: no mail the server was known to accept is sent again; the only
+possible duplicate is the one mail per dead worker that the server had accepted in the
+instant between its reply and our UPDATE, and it carries the same Message-ID as the first, so
+mail systems that collapse duplicates by Message-ID (and any reader) see one message. The
+alternative, marking sent before sending, loses that mail instead; a lost acknowledgement is
+the worse failure for a customer whose wallet was just emptied.
 """
 
 from __future__ import annotations
@@ -19,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, Q, Value, When
 from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -175,7 +190,22 @@ def render_bodies(ticket: Ticket, kind: str, message: Message | None) -> tuple[s
 
 
 def _dedupe_key(ticket: Ticket, kind: str, message: Message | None) -> str | None:
-    return {"created": f"created:{ticket.pk}", "reply": f"reply:{message.pk}" if message else None}.get(kind)
+    """What makes a notification task idempotent: a re-run (its worker died) sends nothing twice.
+
+    A ticket can be solved, reopened and solved again: each solve is its own notice, named by
+    the moment it was solved.
+    """
+    if kind == "created":
+        return f"created:{ticket.pk}"
+    if kind == "reply":
+        return f"reply:{message.pk}" if message else None
+    if kind == "solved" and ticket.solved_at is not None:
+        return f"solved:{ticket.pk}:{ticket.solved_at.timestamp():.6f}"
+    return None
+
+
+def _sending_lease() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.EMAIL_SENDING_LEASE_SECONDS)
 
 
 def _record(
@@ -185,10 +215,19 @@ def _record(
     to: str,
     headers: tuple[str, list[str]],
     why_not: str | None,
+    *,
+    queued: bool = False,
 ) -> OutboundEmail:
     """The row of a mail about to be sent: recorded already claimed for its first attempt (what
-    deliver()'s claim does), since this task is the only one that knows it yet."""
+    deliver()'s claim does), since this task is the only one that knows it yet. A batch's rows
+    are recorded "queued" instead and claimed one by one as each is sent (`_claim_next`)."""
     in_reply_to, references = headers
+    if why_not:
+        state, attempts, lease_until = OutboundEmail.State.SUPPRESSED, 0, None
+    elif queued:
+        state, attempts, lease_until = OutboundEmail.State.QUEUED, 0, None
+    else:
+        state, attempts, lease_until = OutboundEmail.State.SENDING, 1, _sending_lease()
     return OutboundEmail(
         ticket=ticket,
         message=message,
@@ -200,8 +239,9 @@ def _record(
         references=" ".join(references),
         to_address=to,
         subject=render_subject(ticket, kind),
-        state=OutboundEmail.State.SUPPRESSED if why_not else OutboundEmail.State.SENDING,
-        attempts=0 if why_not else 1,
+        state=state,
+        attempts=attempts,
+        lease_until=lease_until,
         last_error=why_not or "",
     )
 
@@ -224,7 +264,14 @@ def send_notification(ticket: Ticket, kind: str, message: Message | None) -> str
         with _guard():
             row.save(force_insert=True)  # a task run twice meets the unique dedupe key
     except IntegrityError:
-        return "already_sent"
+        # Recorded by an earlier run. One whose worker died before trying it left it queued:
+        # send it now (the claim is conditional, so a live sender and this one cannot both).
+        # One left "sending" is the stalled-mail sweep's (after its lease), not ours.
+        if row.dedupe_key is None:
+            return "already_sent"
+        earlier = OutboundEmail.objects.filter(dedupe_key=row.dedupe_key, state=OutboundEmail.State.QUEUED)
+        pk = earlier.values_list("pk", flat=True).first()
+        return deliver(pk, states=("queued",)) if pk is not None else "already_sent"
     if why_not:
         logger.info("not sending %s to %s: %s", kind, to, why_not)
         return "suppressed"
@@ -259,28 +306,65 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
         why_not = _limit_reason(to, counts.get(to, 0)) if automatic else None
         if automatic and not why_not:
             counts[to] = counts.get(to, 0) + 1  # two tickets of one customer in this batch
-        records.append(_record(ticket, kind, None, to, headers[ticket.pk], why_not))
+        records.append(_record(ticket, kind, None, to, headers[ticket.pk], why_not, queued=True))
     try:
         with _guard():
             OutboundEmail.objects.bulk_create(records)
     except IntegrityError:
         return outcomes | {ticket.pk: send_notification(ticket, kind, None) for ticket, _to in todo}
-    sent: list[int] = []
+    just_sent: int | None = None  # marked "sent" by the next claim's UPDATE, or at the end
     with _one_connection() as mailer:
         for (ticket, to), row in zip(todo, records, strict=True):
             if row.state == OutboundEmail.State.SUPPRESSED:
                 logger.info("not sending %s to %s: %s", kind, to, row.last_error)
                 outcomes[ticket.pk] = "suppressed"
                 continue
+            claimed = _claim_next(just_sent, row)
+            just_sent = None
+            if not claimed:  # the stalled-mail sweep took it (this batch ran past its lease)
+                outcomes[ticket.pk] = "not_claimed"
+                continue
             error = _send(row, ticket, None, mailer)
             if error is None:
-                sent.append(row.pk)
+                just_sent = row.pk
                 outcomes[ticket.pk] = "sent"
             else:
                 outcomes[ticket.pk] = _failed(row, error)
-    if sent:
-        _mark_sent(sent)
+    if just_sent is not None:
+        _mark_sent([just_sent])
     return outcomes
+
+
+def _claim_next(just_sent: int | None, row: OutboundEmail) -> bool:
+    """Record that the previous mail was sent and that `row`'s attempt starts, in one UPDATE.
+
+    One round trip per mail, taken right after the server accepted the previous one: marking
+    the batch at its end left every mail of a killed batch "sending", already sent or not.
+    """
+    lease_until = _sending_lease()
+    claim = Q(pk=row.pk, state=OutboundEmail.State.QUEUED)
+    if just_sent is None:
+        claimed = OutboundEmail.objects.filter(claim).update(
+            state="sending", attempts=F("attempts") + 1, lease_until=lease_until
+        )
+    else:
+        # column: (value for the claimed row, value for the one just sent)
+        values = {
+            "state": (Value("sending"), Value("sent")),
+            "sent_at": (F("sent_at"), Value(timezone.now())),
+            "lease_until": (Value(lease_until), Value(None)),
+            "attempts": (F("attempts") + 1, F("attempts")),
+            "last_error": (F("last_error"), Value("")),
+        }
+        fields = {f.name: f for f in OutboundEmail._meta.concrete_fields}
+        both = {
+            column: Case(When(pk=just_sent, then=sent), default=claiming, output_field=fields[column])
+            for column, (claiming, sent) in values.items()
+        }
+        claimed = OutboundEmail.objects.filter(claim | Q(pk=just_sent)).update(**both) - 1
+    if claimed:
+        row.state, row.attempts, row.lease_until = OutboundEmail.State.SENDING, row.attempts + 1, lease_until
+    return bool(claimed)
 
 
 @contextmanager
@@ -331,10 +415,10 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(settings.EMAIL_SEND_RETRY_BASE_SECONDS * 4 ** (attempt - 1), 6 * 3600))
 
 
-def deliver(outbound_id: int) -> str:
+def deliver(outbound_id: int, states: Sequence[str] = ("queued", "retry")) -> str:
     """Send one recorded mail. Claims it atomically, so two workers never send it twice."""
-    claimed = OutboundEmail.objects.filter(pk=outbound_id, state__in=["queued", "retry"]).update(
-        state="sending", attempts=F("attempts") + 1
+    claimed = OutboundEmail.objects.filter(pk=outbound_id, state__in=list(states)).update(
+        state="sending", attempts=F("attempts") + 1, lease_until=_sending_lease()
     )
     if not claimed:
         return "not_claimed"
@@ -354,7 +438,36 @@ def _attempt(row: OutboundEmail, ticket: Ticket, message: Message | None) -> str
 
 
 def _mark_sent(pks: Sequence[int]) -> None:
-    OutboundEmail.objects.filter(pk__in=pks).update(state="sent", sent_at=timezone.now(), last_error="")
+    OutboundEmail.objects.filter(pk__in=pks).update(
+        state="sent", sent_at=timezone.now(), last_error="", lease_until=None
+    )
+
+
+def recover_stalled(now: datetime | None = None, limit: int = 500) -> int:
+    """Send again, once, the mails left "sending" past their lease (their sender died).
+
+    The sweep of every worker runs this (core.worker). Each row is put back to "retry" with a
+    conditional UPDATE (so two sweepers cannot both take it) and a delivery task is queued;
+    `deliver` claims it like any retry, with the row's own Message-ID. Rows written before the
+    lease existed (no lease_until) count as expired.
+    """
+    now = now or timezone.now()
+    expired = Q(state=OutboundEmail.State.SENDING) & (Q(lease_until__lt=now) | Q(lease_until__isnull=True))
+    stalled = list(OutboundEmail.objects.filter(expired).values_list("pk", flat=True)[:limit])
+    recovered = 0
+    for pk in stalled:
+        with transaction.atomic():
+            taken = OutboundEmail.objects.filter(expired, pk=pk).update(
+                state="retry",
+                last_error="its sender stopped during the attempt; sent again with the same Message-ID",
+                lease_until=None,
+            )
+            if taken:
+                _schedule_retry(pk, timedelta(0))
+                recovered += 1
+    if recovered:
+        logger.warning("re-sending %d mail(s) left 'sending' by a worker that died", recovered)
+    return recovered
 
 
 def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: Any = None) -> str | None:
@@ -373,10 +486,10 @@ def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: A
 def _failed(row: OutboundEmail, error: str) -> str:
     """Record a failed attempt: retried with backoff, or failed for good with a note on the ticket."""
     if row.attempts < settings.EMAIL_SEND_MAX_ATTEMPTS:
-        OutboundEmail.objects.filter(pk=row.pk).update(state="retry", last_error=error)
+        OutboundEmail.objects.filter(pk=row.pk).update(state="retry", last_error=error, lease_until=None)
         _schedule_retry(row.pk, backoff(row.attempts))
         return "retry"
-    OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error)
+    OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error, lease_until=None)
     _note_failure(row, error)
     return "failed"
 

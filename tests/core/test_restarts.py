@@ -1,0 +1,151 @@
+"""`walletdesk up` keeps the service running when a child is killed.
+
+Before: a killed task worker or web server stopped the whole service ("the worker exited with
+-9; stopping."), and a killed web process made core.serve stop the others. Now each is
+restarted after a short pause, the restart is logged, and Ctrl-C still stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.servers import free_port
+from walletdesk.core.serve import Backoff, describe_exit
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
+    env.update(
+        WALLETDESK_DATA_DIR=str(tmp_path),
+        PYTHONPATH=str(ROOT),
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        HELPER_PROCESSES="0",
+    )
+    log_path = tmp_path / "up.log"
+    with log_path.open("wb") as log_file:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "1"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log() -> str:
+        return log_path.read_text(errors="replace")
+
+    def logged(text: str) -> None:
+        _wait(f"{text!r} in the log", lambda: text in log(), 30)
+
+    def child(marker: bytes) -> int:
+        found = [pid for pid in _children(up.pid) if marker in _cmdline(pid) and _alive(pid)]
+        return found[0] if len(found) == 1 else 0
+
+    try:
+        _wait("the service to answer", lambda: _answers(port) or up.poll() is not None, 120)
+        assert up.poll() is None, log()
+
+        # 1. A web process (a child of core.serve) is killed: core.serve starts another.
+        server = _wait("the web server", lambda: child(b"walletdesk.core.serve"), 10)
+        (web,) = _wait("a web process", lambda: _children(server), 10)
+        os.kill(web, signal.SIGKILL)
+        _wait("the web process to be replaced", lambda: [p for p in _children(server) if p != web], 30)
+        _wait("the service to answer again", lambda: _answers(port), 60)
+        logged(f"web process {web} was killed by SIGKILL")
+        logged(f"restarted web process {web} as ")
+
+        # 2. The task worker is killed: `up` starts another, at idle priority like the first.
+        worker = _wait("the task worker", lambda: child(b"db_worker"), 10)
+        os.kill(worker, signal.SIGKILL)
+        new_worker = _wait("a new task worker", lambda: (w := child(b"db_worker")) != worker and w, 30)
+        logged(f"the task worker (pid {worker}) was killed by SIGKILL; restarting it in")
+        logged(f"restarted the task worker (pid {worker} -> {new_worker})")
+        assert os.sched_getscheduler(new_worker) == os.SCHED_IDLE
+
+        # 3. The web server's parent itself is killed: its web process dies with it (no orphan
+        # left serving on the port), and `up` starts a new server that answers.
+        (web,) = _children(server)
+        os.kill(server, signal.SIGKILL)
+        _wait("the old web process to die with its parent", lambda: not _alive(web), 30)
+        new_server = _wait(
+            "a new web server", lambda: (s := child(b"walletdesk.core.serve")) != server and s, 30
+        )
+        _wait("the service to answer again", lambda: _answers(port), 60)
+        logged(f"the web server (pid {server}) was killed by SIGKILL; restarting it in")
+        logged(f"restarted the web server (pid {server} -> {new_server})")
+        assert (tmp_path / "walletdesk.pid").read_text() == str(new_server)
+        assert up.poll() is None  # the service never stopped
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(60)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait(10)
+    assert up.returncode == 0, log()
+    assert "walletdesk stopped." in log()
+    assert not [pid for pid in _children(up.pid) if _alive(pid)]
+
+
+def test_backoff_grows_while_children_die_young_and_resets_after_a_stable_run() -> None:
+    backoff = Backoff(first=0.5, most=30, stable=30)
+    assert [backoff.after_death(lived=1) for _ in range(8)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
+    assert backoff.after_death(lived=120) == 0.5  # it ran fine for two minutes: start over
+    assert backoff.after_death(lived=1) == 0.5
+
+
+def test_exit_descriptions() -> None:
+    assert describe_exit(-signal.SIGKILL) == "was killed by SIGKILL"
+    assert describe_exit(1) == "exited with 1"

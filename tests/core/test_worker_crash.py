@@ -1,0 +1,266 @@
+"""Background work survives `kill -9`: real workers, a real SMTP server, real kills.
+
+N acknowledgements are queued (one `notify_customers` task per write batch of 50 tickets, as the
+API does). A real `db_worker` process sends them to a slow aiosmtpd server and is killed with
+SIGKILL at two chosen moments:
+
+1. while the server holds mail k at RCPT TO (the mail is not accepted: the connection dies
+   before the final dot). Before the fix the task stayed RUNNING forever, the batch's other
+   rows stayed "sending" and k..50 of that batch were never told.
+2. right after the server stored mail m, before it answered 250: the one moment no SMTP client
+   can know whether the mail went. That mail is sent again once (its row was "sending" past the
+   lease) with the same Message-ID: the one duplicate the design admits, and it is
+   recognisable as one.
+
+Then new workers run, and every customer has exactly one acknowledgement, except the customer
+of the mail killed in the window, who has two copies of one Message-ID; no task is left
+RUNNING and no mail "sending". The moments are chosen by the server (it blocks and signals),
+not by timing, so the test does not depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.conftest import need
+from tests.servers import RecordingHandler, SmtpServer, smtp_server
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+N = 200
+
+SETUP = f"""
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import NewTicket
+news = [
+    NewTicket(subject=f"forgot password {{i}}", body="I forgot my password", channel="web",
+              email=f"customer{{i}}@example.com")
+    for i in range({N})
+]
+for start in range(0, len(news), 50):
+    actions.create_tickets(news[start:start + 50])
+"""
+
+
+class KillPointServer(RecordingHandler):
+    """Slow (each RCPT waits), and on request holds the next mail at RCPT or after DATA."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.hold_at: str | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.held_rcpt = ""
+
+    def arm(self, where: str) -> None:
+        self.held.clear()
+        self.release.clear()
+        self.hold_at = where
+
+    async def _maybe_hold(self, where: str, rcpt: str) -> None:
+        if self.hold_at != where:
+            return
+        self.hold_at = None
+        self.held_rcpt = rcpt
+        self.held.set()
+        while not self.release.is_set():  # until the test has killed the client
+            await asyncio.sleep(0.05)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        await asyncio.sleep(self.delay)
+        await self._maybe_hold("rcpt", address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await super().handle_DATA(server, session, envelope)  # stored: accepted
+        await self._maybe_hold("data", envelope.rcpt_tos[0])
+        return reply
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL", "")
+    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_kill"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(parts._replace(path="/" + name))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _env(tmp_path: Path, smtp: SmtpServer, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="walletdesk.settings",
+        PYTHONPATH=str(ROOT),
+        WALLETDESK_DATA_DIR=str(tmp_path),
+        EMAIL_HOST=smtp.host,
+        EMAIL_PORT=str(smtp.port),
+        HELPER_PROCESSES="0",
+        LOG_LEVEL="WARNING",
+        # Short leases so the test waits seconds, not minutes.
+        WORKER_HEARTBEAT_SECONDS="1",
+        WORKER_LEASE_SECONDS="3",
+        WORKER_SWEEP_SECONDS="1",
+        EMAIL_SENDING_LEASE_SECONDS="2",
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def _query(tmp_path: Path, database_url: str | None) -> Callable[[str], list[tuple[Any, ...]]]:
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        if database_url:
+            import psycopg
+
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
+        db = sqlite3.connect(tmp_path / "walletdesk.sqlite3", timeout=30)
+        try:
+            return db.execute(sql).fetchall()
+        finally:
+            db.close()
+
+    return run
+
+
+def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
+    handler = KillPointServer(delay=0.02)
+    with smtp_server(handler) as smtp:
+        env = _env(tmp_path, smtp, database_url)
+        query = _query(tmp_path, database_url)
+        subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=tmp_path, check=True, timeout=300)
+        assert query("SELECT count(*) FROM email_channel_outboundemail") == [(0,)]
+        log = (tmp_path / "workers.log").open("ab")
+        workers: list[subprocess.Popen[bytes]] = []
+
+        def start_worker() -> subprocess.Popen[bytes]:
+            cmd = ["db_worker", "--queue-name", "*", "--no-startup-delay", "--interval", "0.2"]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "django", *cmd], env=env, cwd=tmp_path, stdout=log, stderr=log
+            )
+            workers.append(proc)
+            return proc
+
+        def kill_when_held(proc: subprocess.Popen[bytes], where: str, after: int) -> str:
+            _wait(f"{after} mails", lambda: len(smtp.messages) >= after, 180)
+            handler.arm(where)
+            assert handler.held.wait(60), f"no mail reached {where}"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+            handler.release.set()
+            return handler.held_rcpt
+
+        try:
+            # 1. Killed while mail k waits at RCPT TO: not accepted, mid-batch.
+            first = start_worker()
+            lost_at_rcpt = kill_when_held(first, "rcpt", 60)
+            running = query(
+                "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
+            )
+            assert running == [(1,)]  # what the issue saw: left RUNNING by the dead worker
+            stuck = query("SELECT count(*) FROM email_channel_outboundemail WHERE state = 'sending'")
+            assert stuck == [(1,)]  # only the mail on the wire; those sent are marked sent
+            # 2. Killed after the server stored mail m, before it answered.
+            second = start_worker()
+            accepted_unanswered = kill_when_held(second, "data", len(smtp.messages) + 30)
+            # 3. A worker that is left alone finishes the job.
+            last = start_worker()
+            _wait(
+                "every acknowledgement recorded as sent",
+                lambda: (
+                    query("SELECT state, count(*) FROM email_channel_outboundemail GROUP BY state")
+                    == [("sent", N)]
+                ),
+                240,
+            )
+            _wait(
+                "no task left running",
+                lambda: (
+                    query("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'")
+                    == [(0,)]
+                ),
+                60,
+            )
+            last.send_signal(signal.SIGTERM)
+            assert last.wait(60) == 0
+        finally:
+            for proc in workers:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(30)
+            log.close()
+
+        received = smtp.messages
+        per_customer = Counter(m.rcpt_tos[0] for m in received)
+        assert set(per_customer) == {f"customer{i}@example.com" for i in range(N)}
+        assert per_customer[lost_at_rcpt] == 1
+        duplicates = {rcpt: n for rcpt, n in per_customer.items() if n != 1}
+        # The one mail the server accepted while its sender died: sent again, recognisably.
+        assert duplicates == {accepted_unanswered: 2}
+        message_ids = [
+            re.search(rb"(?im)^Message-ID:\s*<([^>]+)>", m.data).group(1).decode()  # type: ignore[union-attr]
+            for m in received
+            if m.rcpt_tos[0] == accepted_unanswered
+        ]
+        assert len(set(message_ids)) == 1
+        # Each mail carries its row's Message-ID; the re-sent rows record their second attempt.
+        rows = dict(query("SELECT to_address, message_id_header FROM email_channel_outboundemail"))
+        for mail in received:
+            assert f"<{rows[mail.rcpt_tos[0]]}>".encode() in mail.data
+        attempts = dict(query("SELECT to_address, attempts FROM email_channel_outboundemail"))
+        assert attempts[lost_at_rcpt] == attempts[accepted_unanswered] == 2
+        assert Counter(attempts.values()) == {1: N - 2, 2: 2}
+        tasks = query(
+            "SELECT status, count(*) FROM django_tasks_database_dbtaskresult"
+            " WHERE task_path LIKE '%notify_customers' GROUP BY status"
+        )
+        assert tasks == [("SUCCESSFUL", N // 50)]
+        assert query("SELECT count(*) FROM core_workerheartbeat") == [(0,)]  # dead ones reaped
+
+
+def test_killed_worker_every_customer_told_once_sqlite(tmp_path: Path) -> None:
+    _every_customer_told_once(tmp_path, None)
+
+
+@pytest.mark.postgres
+def test_killed_worker_every_customer_told_once_postgres(tmp_path: Path, postgres_url: str) -> None:
+    _every_customer_told_once(tmp_path, postgres_url)
