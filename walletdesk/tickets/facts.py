@@ -206,6 +206,8 @@ def check_address(value: str, family: str | None) -> tuple[str, str | None]:
             raise FactError("invalid_address", _address_help(TRON), "wallet_address")
     if family == EVM or not _GENERIC_ADDRESS.fullmatch(value):
         raise FactError("invalid_address", _address_help(family), "wallet_address")
+    # Only a shape, not a format: a WIF or a hex key has that shape too.
+    _refuse_secret(value, "wallet_address")
     return value, family
 
 

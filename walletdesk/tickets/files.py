@@ -58,14 +58,19 @@ def safe_filename(name: str, content_type: str) -> str:
 
 
 NEUTRAL_NAME = "attachment"
+_NAME_SEPARATORS = re.compile(r"[._\-+]+")
 
 
 def screened_name(name: str) -> tuple[str, tuple[str, ...]]:
     """A file name fit to store, show or log: one that held a secret becomes a neutral name
     (a placeholder inside a file name helps nobody), with the kinds of secret it held."""
-    screened = screen_value(name or "")
-    if screened.secret_kinds:
-        return NEUTRAL_NAME, screened.secret_kinds
+    # The extension is cut off first ("… about.png" would hide the last word) and dots,
+    # dashes and underscores count as spaces: file names rarely have spaces of their own.
+    stem = os.path.splitext(name or "")[0]
+    for candidate in (name or "", stem, _NAME_SEPARATORS.sub(" ", stem)):
+        screened = screen_value(candidate)
+        if screened.secret_kinds:
+            return NEUTRAL_NAME, screened.secret_kinds
     return name, ()
 
 
