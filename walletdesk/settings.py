@@ -15,6 +15,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from walletdesk.core import clientip, env
+from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.string("WALLETDESK_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -373,10 +374,16 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# No log line may carry a recovery phrase or key (a 404's path, a header quoted in an error):
+# every record this process creates passes the shield (walletdesk.shield.logs), whichever
+# handler writes it, uvicorn's own included; the filter on ours is the same check, kept should
+# a record come from elsewhere (a pickled record, a custom factory installed later).
+_shield_logs.install()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"screen_secrets": {"()": "walletdesk.shield.logs.SecretFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["screen_secrets"]}},
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "WARNING")},
 }
 

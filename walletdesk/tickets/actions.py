@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from walletdesk.core import audit, queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
+from walletdesk.tickets import facts as fact_rules
 from walletdesk.tickets import routing, screening, search, sla
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
@@ -70,6 +71,12 @@ class DuplicateMessage(TicketError):
     status = 409
 
 
+class InvalidInput(TicketError):
+    """A value out of its format (a fact, an email holding a secret): the API's 422."""
+
+    status = 422
+
+
 class NotAllowed(TicketError):
     status = 403
 
@@ -92,6 +99,9 @@ class NewTicket:
     actor: Any = None  # the agent, when an agent logs the ticket (phone)
     team: Team | None = None
     follow_up_of: Ticket | None = None
+    # (where, kind) of secrets a channel already removed from what it hands over (an email's
+    # subject, the name of an attachment it dropped): they count as shared like any other.
+    secrets: Sequence[tuple[str, str]] = ()
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -127,6 +137,10 @@ def _clean_text(value: str | None, *, field: str, limit: int, required: bool = T
 
 
 def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
+    return _check_facts(facts).values
+
+
+def _check_facts(facts: dict[str, str]) -> fact_rules.CheckedFacts:
     cleaned: dict[str, str] = {}
     for name, value in (facts or {}).items():
         if name not in FACT_MAX_LENGTH:
@@ -136,7 +150,42 @@ def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
         if not isinstance(value, str):
             raise TicketError("wrong_type", _("This field must be text."), field=name)
         cleaned[name] = _clean_text(value, field=name, limit=FACT_MAX_LENGTH[name], required=False)
-    return cleaned
+    try:
+        return fact_rules.check(cleaned)
+    except fact_rules.FactError as exc:
+        raise InvalidInput(exc.code, exc.message, field=exc.field) from None
+
+
+# A customer who shared a recovery phrase or key must be treated as compromised: the Security
+# desk takes the ticket, at high priority at least.
+SECURITY_TEAM = "security"
+SECRET_PRIORITY = Priority.HIGH
+_security_team = ProcessCache(lambda: Team.objects.filter(slug=SECURITY_TEAM).first())
+
+
+def _secret_why(where: Sequence[str]) -> str:
+    return (
+        "the customer shared a recovery phrase or private key (in: "
+        + ", ".join(sorted(set(where)))
+        + "): treat the wallet as compromised; Security desk, high priority"
+    )
+
+
+def _escalate_for_secret(ticket: Ticket) -> list[str]:
+    """Raise the priority to high (urgent stays) and hand the ticket to the Security desk;
+    returns the fields changed."""
+    changed = []
+    if PRIORITY_RANK[Priority(ticket.priority)] < PRIORITY_RANK[SECRET_PRIORITY]:
+        ticket.priority = SECRET_PRIORITY
+        changed.append("priority")
+    team = _security_team.get()
+    if team is not None and ticket.team_id != team.pk:
+        ticket.team = team
+        changed.append("team")
+    if screening.SECRET_TAG not in ticket.tags:
+        ticket.tags = sorted({*ticket.tags, screening.SECRET_TAG})
+        changed.append("tags")
+    return changed
 
 
 def _load_categories() -> dict[str, Category]:
@@ -155,7 +204,9 @@ def _category(slug: str | None) -> Category | None:
     category = _active_categories().get(slug)
     if category is None:
         raise TicketError(
-            "unknown_category", _("Unknown category “%(slug)s”.") % {"slug": slug}, field="category"
+            "unknown_category",
+            _("Unknown category “%(slug)s”.") % {"slug": screening.screen_value(slug).text},
+            field="category",
         )
     return category
 
@@ -351,13 +402,24 @@ class Draft:
     triaged: bool
     secrets_found: list[str]
     stored: list[tuple[CheckedFile, str]]
+    secrets_where: list[str] = field(default_factory=list)
     message: Message | None = None  # the first message, once written
 
 
 def draft(new: NewTicket) -> Draft:
     subject = _clean_text(new.subject, field="subject", limit=MAX_SUBJECT)
     body = _clean_text(new.body, field="body", limit=MAX_BODY)
-    facts = _clean_facts(new.facts)
+    checked_facts = _check_facts(new.facts)
+    facts = checked_facts.values
+    # Names, file names and facts pass the shield too (see screening.screen_value).
+    secrets = [*new.secrets, *((f"facts.{name}", kind) for name, kind in checked_facts.secrets)]
+    name = screening.screen_value(new.name or "")
+    new.name = name.text
+    secrets += [("name", kind) for kind in name.secret_kinds]
+    secrets += [("attachment name", kind) for f in new.attachments for kind in f.secret_kinds]
+    if new.email and screening.screen_value(new.email).secret_kinds:
+        # Not a placeholder: an address is how we answer. Refused, and never echoed.
+        raise InvalidInput("invalid_email", _("Enter a valid email address."), field="email")
     if new.priority and new.priority not in Priority.values:
         raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
     if new.channel not in Channel.values:
@@ -409,7 +471,12 @@ def draft(new: NewTicket) -> Draft:
     # Team (routing rules) and SLA due times need no lock either: worked out here, they stay
     # out of the write transaction, which on SQLite holds the writer lock every process queues on.
     routing.choose_team(ticket, text, requested_team=new.team)
-    sla.on_created(ticket, now)
+    secrets += [("subject", kind) for kind in screened_subject.secret_kinds]
+    secrets += [("message", kind) for kind in screened_body.secret_kinds]
+    if secrets:
+        _escalate_for_secret(ticket)
+        ticket.triage = {**ticket.triage, "secret": _secret_why([where for where, _kind in secrets])}
+    sla.on_created(ticket, now)  # after the escalation: the due times follow the priority
     return Draft(
         new=new,
         ticket=ticket,
@@ -417,7 +484,8 @@ def draft(new: NewTicket) -> Draft:
         text=text,
         category=category,
         triaged=bool(triage),
-        secrets_found=sorted(set(screened_body.secret_kinds + screened_subject.secret_kinds)),
+        secrets_found=sorted({kind for _where, kind in secrets}),
+        secrets_where=sorted({where for where, _kind in secrets}),
         stored=stored,
     )
 
@@ -577,7 +645,11 @@ def _creation_events(draft: Draft) -> list[TicketEvent]:
                 ticket=ticket,
                 kind="secret_removed",
                 created_at=ticket.created_at,
-                data={"kinds": draft.secrets_found},
+                data={
+                    "kinds": draft.secrets_found,
+                    "where": draft.secrets_where,
+                    "why": ticket.triage.get("secret", ""),
+                },
             )
         )
     return events
@@ -659,7 +731,19 @@ def add_customer_message(
         ticket.search_text = f"{ticket.search_text} {message_text.document}"
         ticket.flags = [*ticket.flags, *message_text.screened.flags]
         ticket.tags = sorted(set(ticket.tags) | set(message_text.screened.tags))
-        ticket.save(update_fields=fields)
+        secrets = [("message", kind) for kind in message_text.screened.secret_kinds]
+        secrets += [("attachment name", kind) for f in attachments for kind in f.secret_kinds]
+        escalated: dict[str, Any] = {}
+        if secrets:
+            old_priority, old_team = ticket.priority, ticket.team_id
+            changed = _escalate_for_secret(ticket)
+            fields += changed
+            if "priority" in changed:
+                fields += sla.on_priority_change(ticket, now)
+                escalated["priority"] = {"old": old_priority, "new": ticket.priority}
+            if "team" in changed:
+                escalated["team"] = {"old": old_team, "new": ticket.team_id}
+        ticket.save(update_fields=list(dict.fromkeys(fields)))
         events = [_new_event(ticket, "customer_replied", user, channel=channel)]
         if previous != ticket.status:
             events.append(
@@ -667,8 +751,17 @@ def add_customer_message(
                     ticket, "status_changed", None, old=previous, new=ticket.status, why="customer replied"
                 )
             )
-        if message_text.screened.secret_kinds:
-            events.append(_new_event(ticket, "secret_removed", kinds=message_text.screened.secret_kinds))
+        if secrets:
+            events.append(
+                _new_event(
+                    ticket,
+                    "secret_removed",
+                    kinds=sorted({kind for _where, kind in secrets}),
+                    where=sorted({where for where, _kind in secrets}),
+                    why=_secret_why([where for where, _kind in secrets]),
+                    **escalated,
+                )
+            )
         rows.insert(events)
     return message
 

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from walletdesk import shield
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
 from walletdesk.tickets.models import FACT_FIELDS, Category, Fact, Priority, Status, Team, Ticket
 
@@ -47,6 +48,44 @@ class AttachmentsField(forms.FileField):
         return checked
 
 
+class NoSecretEchoMixin:
+    """A form shown again after an error never writes a secret back into the page.
+
+    The customer's text is echoed into the re-rendered fields (value attributes, textareas),
+    where the browser, its autofill, a proxy cache or a screenshot would keep it. Only when the
+    form is shown again: a valid form's text goes to the action unchanged, which screens it and
+    records that a secret was shared.
+    """
+
+    data: Any
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        if self.errors:  # type: ignore[attr-defined]
+            self._hide_secrets()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)  # type: ignore[misc]
+        self._hide_secrets()
+
+    def _hide_secrets(self) -> None:
+        if not self.data:
+            return
+        data = self.data.copy()
+        changed = False
+        for key in list(data.keys()):
+            values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
+            screened = [shield.scan(v).redacted if isinstance(v, str) else v for v in values]
+            if screened != values:
+                changed = True
+                if hasattr(data, "setlist"):
+                    data.setlist(key, screened)
+                else:
+                    data[key] = screened[0]
+        if changed:
+            self.data = data
+
+
 def _fact_field(name: str, required: bool) -> forms.CharField:
     max_length = getattr(Ticket._meta.get_field(name), "max_length", None)
     return forms.CharField(
@@ -54,7 +93,7 @@ def _fact_field(name: str, required: bool) -> forms.CharField:
     )
 
 
-class RequestForm(forms.Form):
+class RequestForm(NoSecretEchoMixin, forms.Form):
     """The customer's request form; the fields it asks for follow the chosen category."""
 
     category = forms.ModelChoiceField(
@@ -93,7 +132,7 @@ class RequestForm(forms.Form):
         return [self[name] for name in self.fact_names]
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(NoSecretEchoMixin, forms.Form):
     body = forms.CharField(label=_("Your reply"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4}))
     attachments = AttachmentsField(label=_("Attach files"))
 

@@ -54,6 +54,42 @@ def screen(text: str) -> Screened:
     return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
 
 
+# --- secrets in short values (names, facts, file names, ids) -----------------------------------
+#
+# Every inbound value passes the shield, not only subjects and bodies. Most values are a few
+# characters long and could not hold a secret, so they skip the scan: the shortest secret the
+# shield finds is twelve one-character Chinese words; in plain ASCII it is twelve words of three
+# letters or more with their separators (47 characters), and every key format is longer (a WIF
+# has 51 or 52 characters and no space). Anything non-ASCII (full-width letters, zero-width
+# characters, look-alike letters) only needs the twelve.
+MIN_SECRET_CHARS = 12
+MIN_ASCII_SECRET_CHARS = 47
+
+
+@dataclass(frozen=True)
+class ScreenedValue:
+    text: str
+    secret_kinds: tuple[str, ...] = ()
+
+
+def could_hold_secret(value: str) -> bool:
+    length = len(value)
+    if length < MIN_SECRET_CHARS:
+        return False
+    return length >= MIN_ASCII_SECRET_CHARS or not value.isascii()
+
+
+def screen_value(value: str) -> ScreenedValue:
+    """A short inbound value (a name, a fact, a file name, an id) with any secret replaced by
+    its placeholder, and the kinds found. No scam or triage work: these are not messages."""
+    if not value or not could_hold_secret(value):
+        return ScreenedValue(value)
+    result = shield.scan(value)
+    if not result.findings:
+        return ScreenedValue(value)
+    return ScreenedValue(result.redacted, tuple(sorted({str(f.kind) for f in result.findings})))
+
+
 def outbound_risks(text: str) -> list[dict[str, str]]:
     risks = shield.outbound_reply_risks(text, official_domains(), phishing_lists())
     return [{"code": r.code, "reason": r.reason} for r in risks]

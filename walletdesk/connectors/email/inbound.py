@@ -32,7 +32,7 @@ from django.utils import timezone
 from walletdesk.accounts import crypto
 from walletdesk.core import helpers, rows
 from walletdesk.core.locks import lock_rows
-from walletdesk.tickets import actions
+from walletdesk.tickets import actions, screening
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
 from walletdesk.tickets.models import Channel, Message, Status, Ticket
@@ -79,14 +79,17 @@ class Prepared:
     body: str = ""
     language: str = "en"
     files: list[CheckedFile] = field(default_factory=list)
-    dropped: list[tuple[str, str]] = field(default_factory=list)  # (file name, why)
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (screened file name, why)
+    # (where, kind) of every secret the shield took out of the subject or a dropped file's name
+    secrets: list[tuple[str, str]] = field(default_factory=list)
     reply: actions.ScreenedMessage | None = None  # the body screened ahead, for a likely reply
     sealed: bytes = b""  # `raw` encrypted ahead (by a helper process), for the log row
 
 
 def id_key(message_id: str) -> str:
-    """A Message-ID as stored: as is when it fits the column, else a hash of it (stable)."""
-    if len(message_id) <= MAX_KEY:
+    """A Message-ID as stored: as is when it fits the column and holds no secret, else a hash
+    of it (stable, so a reply's In-Reply-To still finds it)."""
+    if len(message_id) <= MAX_KEY and not screening.screen_value(message_id).secret_kinds:
         return message_id
     return "sha256id:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
 
@@ -95,11 +98,13 @@ def _language(text: str) -> str:
     return "zh-hans" if _CJK.search(text) else "en"
 
 
-def _subject(parsed: ParsedMail, language: str) -> str:
+def _subject(parsed: ParsedMail, language: str) -> tuple[str, tuple[str, ...]]:
+    """The subject as stored (screened: it goes to the mail log too), and what the shield took."""
     subject = " ".join(parsed.subject.split())
     if not subject:
         subject = "（无主题）" if language == "zh-hans" else "(no subject)"
-    return subject[:MAX_SUBJECT]
+    screened = screening.screen_value(subject)
+    return screened.text[:MAX_SUBJECT], screened.secret_kinds
 
 
 def _body(parsed: ParsedMail, files: int, dropped: int) -> str:
@@ -112,23 +117,28 @@ def _body(parsed: ParsedMail, files: int, dropped: int) -> str:
     return text
 
 
-def _check_attachments(parsed: ParsedMail) -> tuple[list[CheckedFile], list[tuple[str, str]]]:
+def _check_attachments(
+    parsed: ParsedMail,
+) -> tuple[list[CheckedFile], list[tuple[str, str]], list[tuple[str, str]]]:
     files: list[CheckedFile] = []
     dropped: list[tuple[str, str]] = []
+    secrets: list[tuple[str, str]] = []
     for attachment in parsed.attachments:
         name = attachment.filename or "attachment"
         try:
             checked = check_file(name, attachment.payload)
         except RejectedFile as exc:
-            dropped.append((name, exc.code))
+            dropped.append((exc.name, exc.code))  # the screened name: it goes into a note
+            secrets += [("attachment name", kind) for kind in exc.secret_kinds]
             continue
         if any(f.sha256 == checked.sha256 for f in files):
             continue  # the same picture inline and attached
         if len(files) >= settings.ATTACHMENT_MAX_COUNT:
-            dropped.append((name, "too_many_files"))
+            dropped.append((checked.filename, "too_many_files"))
+            secrets += [("attachment name", kind) for kind in checked.secret_kinds]
             continue
         files.append(checked)
-    return files, dropped
+    return files, dropped, secrets
 
 
 def prepare(raw: bytes) -> Prepared:
@@ -150,9 +160,11 @@ def prepare(raw: bytes) -> Prepared:
     try:
         language = _language(f"{parsed.subject}\n{parsed.text[:2000]}")
         prepared.language = language
-        prepared.subject = _subject(parsed, language)
+        prepared.subject, subject_secrets = _subject(parsed, language)
+        prepared.secrets = [("subject", kind) for kind in subject_secrets]
         if parsed.auto_reply_reason is None:
-            prepared.files, prepared.dropped = _check_attachments(parsed)
+            prepared.files, prepared.dropped, dropped_secrets = _check_attachments(parsed)
+            prepared.secrets += dropped_secrets
             prepared.body = _body(parsed, len(prepared.files), len(prepared.dropped))
     except Exception as exc:
         logger.exception("preparing a parsed mail failed")
@@ -504,6 +516,12 @@ def _log_row(
     prepared: Prepared, mailbox: Mailbox | None, source: str, outcome: str, reason: str = ""
 ) -> InboundEmail:
     parsed = prepared.parsed
+    # Every text column passes the shield (the subject already did, in prepare(), unless the
+    # mail failed before that); a sender address holding a secret is not kept at all.
+    from_address = parsed.from_address if parsed else ""
+    if screening.screen_value(from_address).secret_kinds:
+        from_address = ""
+    subject = prepared.subject or screening.screen_value(parsed.subject if parsed else "").text
     return InboundEmail(
         key=prepared.key,
         mailbox=mailbox,
@@ -511,10 +529,10 @@ def _log_row(
         raw_encrypted=prepared.sealed or crypto.encrypt(prepared.raw),
         size=len(prepared.raw),
         sha256=prepared.sha256,
-        from_address=(parsed.from_address if parsed else "")[:254],
-        subject=(prepared.subject or (parsed.subject if parsed else ""))[:200],
+        from_address=from_address[:254],
+        subject=subject[:200],
         outcome=outcome,
-        reason=reason[:2000],
+        reason=screening.screen_value(reason).text[:2000],
     )
 
 
@@ -660,13 +678,16 @@ def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticke
         body=prepared.body,
         channel=Channel.EMAIL,
         email=_sender(parsed),
-        name=parsed.from_name[:120],
+        # Screened before it is cut to the column: a cut secret fails its checksum and
+        # would pass the shield in pieces.
+        name=screening.screen_value(parsed.from_name).text[:120],
         language=prepared.language,
         category=category.slug if category and category.active else None,
         team=mailbox.default_team if mailbox else None,
         external_id=prepared.key,
         attachments=prepared.files,
         follow_up_of=follow_up_of,  # set only when the ticket it answers is closed
+        secrets=prepared.secrets,
     )
 
 

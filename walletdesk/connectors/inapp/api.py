@@ -15,8 +15,8 @@ from ninja.security import APIKeyHeader
 from pydantic import EmailStr, Field
 
 from walletdesk.connectors.inapp.models import AppKey
-from walletdesk.tickets import actions
-from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets import actions, screening
+from walletdesk.tickets.actions import InvalidInput, NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Message, Ticket
 from walletdesk.tickets.schemas import (
     ErrorOut,
@@ -48,7 +48,20 @@ def _user_id(request: HttpRequest) -> str:
         raise TicketError(
             "app_user_required", "Send the app's user id in the X-App-User header.", field="X-App-User"
         )
-    return user_id
+    return _no_secret(user_id, "X-App-User")
+
+
+def _no_secret(value: str, field: str) -> str:
+    """Ids are stored as they are (the contact's identity, the idempotency key), so one that
+    holds a recovery phrase or key is refused, never echoed: a placeholder would make two
+    different ids one."""
+    if screening.screen_value(value).secret_kinds:
+        raise InvalidInput(
+            "secret_in_field",
+            "This id looks like a recovery phrase or private key; it was not stored.",
+            field=field,
+        )
+    return value
 
 
 def _external(app: AppKey, value: str) -> str:
@@ -105,7 +118,7 @@ def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreated
             category=payload.category,
             facts=facts_of(payload),
             identity=(Channel.INAPP, _external(app, _user_id(request))),
-            external_id=_external(app, payload.message_id),
+            external_id=_external(app, _no_secret(payload.message_id, "message_id")),
         )
     )
     return Status(201, created_out(ticket))
@@ -142,6 +155,9 @@ def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = _own_ticket(request, reference)
     actions.add_customer_message(
-        ticket, payload.body, channel=Channel.INAPP, external_id=_external(app, payload.message_id)
+        ticket,
+        payload.body,
+        channel=Channel.INAPP,
+        external_id=_external(app, _no_secret(payload.message_id, "message_id")),
     )
     return Status(201, read(request, reference))

@@ -13,6 +13,8 @@ write holds SQLite's lock unseen by the queue, and the next queued writer's BEGI
 falls back to the sleeping busy handler — a 100 ms-step stall for a request that had already
 waited its turn (seen as p99 latencies of a second under load).
 
+Every connection also sets `secure_delete`, so freed pages keep nothing of deleted rows.
+
 Selected by settings for the embedded mode; PostgreSQL needs nothing of the kind.
 """
 
@@ -73,6 +75,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self._lock_held and self._lock_fd is not None:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             self._lock_held = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        connection = super().get_new_connection(conn_params)
+        # Deleted rows are overwritten with zeros, not left in free pages where the raw file (a
+        # backup, a copied disk) would still show them: what a retention purge or a redaction
+        # removes must be gone. Set here, not in OPTIONS, so no settings can leave it out.
+        connection.execute("PRAGMA secure_delete=ON")
+        return connection
 
     def create_cursor(self, name: str | None = None) -> Any:
         cursor = self.connection.cursor(factory=QueuedWriterCursor)
