@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .confusables import _UNICODE_LOOKALIKES
 from .findings import Finding
+from .wordlists import any_list_word
 
 if TYPE_CHECKING:
     from .textview import TextView
@@ -37,6 +38,7 @@ _INVISIBLE = (
     "\u00ad\u034f\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
     "\u2060\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
 )
+_INVISIBLE_CHARS = frozenset(_INVISIBLE)
 # Ranges folded by NFKC: full-width digits and letters, half-width katakana, circled letters,
 # ligatures, mathematical alphanumerics. (Full-width punctuation is not: Chinese text is full of
 # it, and the word-run separators accept it as it is.)
@@ -176,32 +178,84 @@ class FoldedWindow:
         return k < len(self.original_positions) and self.original_positions[k] < end - self.offset
 
 
-def fold(text: str, start: int, end: int) -> FoldedWindow:
+def fold(text: str, start: int, end: int, invisible_as: str = "") -> FoldedWindow:
+    """``text[start:end]`` folded; invisible characters become ``invisible_as``. A look-alike
+    letter is folded only inside a word that also holds a Latin letter ("vоlcаnо" with
+    Cyrillic "о", "а"): in Russian or Greek words it is the language's own letter, and a
+    Russian phrase must stay Russian for the Russian wordlist."""
     window = text[start:end]
     table = folding_table()
+    latin = _in_latin_words(window)
+    pieces: list[str] = []
     originals: list[int] = []
     folded_at: list[int] = []
     lengths: list[int] = []
-    shift = 0
+    size = previous = 0
     for run_start, run_end in _foldable_spans(window):
+        pieces.append(window[previous:run_start])
+        size += run_start - previous
+        previous = run_end
         for position in range(run_start, run_end):
-            replacement = table[ord(window[position])]
+            char = window[position]
+            if char in _INVISIBLE_CHARS:
+                replacement = invisible_as
+            elif char in _UNICODE_LOOKALIKES and position not in latin:
+                pieces.append(char)
+                size += 1
+                continue
+            else:
+                replacement = table[ord(char)]
             originals.append(position)
-            folded_at.append(position + shift)
+            folded_at.append(size)
             lengths.append(len(replacement))
-            shift += len(replacement) - 1
-    return FoldedWindow(window.translate(table), start, originals, folded_at, lengths)
+            pieces.append(replacement)
+            size += len(replacement)
+    pieces.append(window[previous:])
+    return FoldedWindow("".join(pieces), start, originals, folded_at, lengths)
+
+
+_LOOKALIKE_CHARS = frozenset(_UNICODE_LOOKALIKES)
+# Letters, with the combining accents of decomposed text ("n\u0303") and invisible characters.
+_WORDISH = re.compile(rf"(?:[^\W\d_]|[\u0300-\u036f{_INVISIBLE}])+")
+_LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+
+
+def _in_latin_words(window: str) -> set[int]:
+    """Positions of the letters of every word whose look-alikes imitate Latin letters: the word
+    also holds a Latin letter, or is made of look-alikes alone ("τιρο" for "tipo") and is not
+    itself a word of a wordlist (a Russian phrase's "сосна")."""
+    positions: set[int] = set()
+    if _LOOKALIKE_CHARS.isdisjoint(window):
+        return positions
+    for match in _WORDISH.finditer(window):
+        word = match.group()
+        if _LOOKALIKE_CHARS.isdisjoint(word):
+            continue
+        if not _LATIN_LETTER.search(word):
+            letters = "".join(char for char in word if char.isalpha())
+            if not _LOOKALIKE_CHARS.issuperset(letters) or letters.lower() in any_list_word():
+                continue
+        positions.update(range(match.start(), match.end()))
+    return positions
 
 
 def folded_findings(
     text: str, detect: Callable[[str], list[Finding]], view: "TextView | None" = None
 ) -> Iterator[Finding]:
     """Findings of ``detect`` in the folded windows of ``text`` that hold a folded character,
-    with offsets into ``text``."""
+    with offsets into ``text``.
+
+    An invisible character may sit inside a word ("aban\u200bdon") or be the only thing between
+    two ("ａｂａｎｄｏｎ\u200bａｂｉｌｉｔｙ" reads as two words once the letters are folded):
+    a window that holds one is folded both ways, deleted and read as a space.
+    """
     for start, end in windows(text, view):
-        window = fold(text, start, end)
-        for finding in detect(window.text):
-            original_start, original_end = window.original_span(finding.start, finding.end)
-            if window.holds_folded(original_start - _CUE_REACH, original_end):
-                detail = f"{finding.detail} (disguised: look-alike, full-width or invisible characters)"
-                yield Finding(finding.kind, original_start, original_end, detail)
+        window_text = text[start:end]
+        ways = [""] if _INVISIBLE_CHARS.isdisjoint(window_text) else ["", " "]
+        for invisible_as in ways:
+            window = fold(text, start, end, invisible_as)
+            for finding in detect(window.text):
+                original_start, original_end = window.original_span(finding.start, finding.end)
+                if window.holds_folded(original_start - _CUE_REACH, original_end):
+                    detail = f"{finding.detail} (disguised: look-alike, full-width or invisible characters)"
+                    yield Finding(finding.kind, original_start, original_end, detail)
