@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mnemonic import Mnemonic
 
+from tests.shield.evasions import base58_key_evasions, hex_key_evasions, phrase_evasions
 from tests.shield.secret_factory import (
     extended_private_key,
     keystore_json,
@@ -27,7 +28,7 @@ from tests.shield.secret_factory import (
     wif_key,
 )
 from tests.shield.support_corpus import EN_LINES, ZH_LINES, mixed_text, support_messages
-from walletdesk.shield import keys, phrases, scanner, textview
+from walletdesk.shield import folding, keys, phrases, scanner, textview
 from walletdesk.shield.findings import ScanResult
 
 LANGUAGES = sorted(Mnemonic.list_languages())
@@ -36,6 +37,9 @@ NASTY = [
     "\n \n", " ", "，", "、", "①", "⑫", "0x", "K", "助记词是", "我的助记词：", "私钥", "密鑰是", "seed:",
     "my words are", "TxID: ", "https://etherscan.io/tx/", "private key ", "export ", "交易哈希：", "\r\n",
     "abandon ", "的 ", "的一是", "Ä", "ǅ", "\u0301", "\xa0", "\x85", "\u2028", "12",
+    # what folding.py folds (issue 16), and what it must leave alone
+    "\u200b", "\u00ad", "\ufeff", "ａｂａｎｄｏｎ ", "１．", "о", "α", "Привет ", "𝐚𝐛", "👨\u200d👩", "❤\ufe0f",
+    "abandon.", ".ability", "a.b", "0x1234abcd ", "\u200bability",
 ]  # fmt: skip
 SEPARATORS = ["\n\n", "\n", " ", "", "，", "。", " ! ", "\t", "\u3000", "1. "]
 
@@ -49,14 +53,22 @@ def _secret(rng: random.Random) -> str:
             typo = rng.randrange(len(words))
             words[typo] = words[typo][::-1] + "q"
         shapes = layouts(words, chinese=language.startswith("chinese"))
+        if rng.random() < 0.3:  # disguised (issue 16): full-width, invisible, look-alike, dots
+            shapes = phrase_evasions(words)
         return shapes[rng.choice(sorted(shapes))]
     if kind < 0.7:
         cue = rng.choice(["private key ", "私钥：", "", "TxID: ", "export ", "https://etherscan.io/tx/0x"])
-        return cue + raw_private_key()
-    if kind < 0.78:
-        return wif_key(rng.random() < 0.5)
+        key = raw_private_key()
+        if rng.random() < 0.4:
+            forms = hex_key_evasions(key)
+            key = forms[rng.choice(sorted(forms))]
+        return cue + key
     if kind < 0.85:
-        return extended_private_key("xprv")
+        key = wif_key(rng.random() < 0.5) if kind < 0.78 else extended_private_key("xprv")
+        if rng.random() < 0.4:
+            forms = base58_key_evasions(key, rng)
+            key = forms[rng.choice(sorted(forms))]
+        return key
     if kind < 0.92:
         return keystore_json(rng.random() < 0.5)
     return slip39_share(128)
@@ -224,3 +236,23 @@ def test_hex_context_as_before(before, after):
     text = f"{before}{key}{after}"
     start = len(before)
     assert keys._judge_hex_context(text, start, start + 64) == _reference_hex_context(text, start, start + 64)
+
+
+_FOLD_TEXT = st.text(
+    alphabet=st.sampled_from("aZ1 .\n中的\u200b\u200d\u00ad\ufeffａ１о α😀\U0001d41a❤\ufe0fΣİ"), max_size=120
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_FOLD_TEXT)
+def test_folding_windows_from_the_view_are_the_plain_ones(text):
+    """``folding.windows`` takes the foldable characters from the view on a long text."""
+    assert folding.windows(text, textview.TextView(text)) == folding.windows(text)
+
+
+def test_foldable_blocks_hold_every_foldable_character():
+    """``folding._FOLDABLE_BLOCKS`` is the cheap search; it must not miss a folded character."""
+    missed = [
+        hex(code) for code in folding.folding_table() if not folding._FOLDABLE_BLOCKS.fullmatch(chr(code))
+    ]
+    assert not missed

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 _MIN_KEY_RUN = 51
 _ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ALNUM_CLASSES = bytes(ord("a") if byte in _ALNUM else ord(" ") for byte in range(256))
-_RUN_SEED = b"a" * _MIN_KEY_RUN
 _HEX_KEY = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 _BASE58_ONLY = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
 # Matched against lower-cased context; one pattern so the nearest cue of either kind wins.
@@ -59,9 +58,20 @@ _KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a
 
 
 def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
-    yield from _find_split_keys(text)
-    runs = _long_alnum_runs(text) if view is None else view.alnum_runs()
+    # Every run of 16+ letters and digits: the 51+ ones are whole keys, the shorter ones may be
+    # a piece of a split one.
+    # "replace" turns each non-ASCII character (even a lone surrogate) into one "?", so byte
+    # offsets are character offsets.
+    ascii_text = text.encode("ascii", "replace")
+    if view is None:
+        runs = list(_alnum_runs_of(ascii_text.translate(_ALNUM_CLASSES), SPLIT_PIECE_SEED))
+    else:
+        runs = view.alnum_runs(SPLIT_PIECE_SEED)
+    yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES))
+    yield from _find_split_base58(text, runs)
     for start, end in runs:
+        if end - start < _MIN_KEY_RUN:
+            continue
         candidate = text[start:end]
         if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
             yield from _judge_hex_key(text, start, end, candidate)
@@ -71,15 +81,18 @@ def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
         yield from _find_keystores(text)
 
 
-def _long_alnum_runs(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of every maximal run of 51+ ASCII letters and digits."""
-    # "replace" turns each non-ASCII character (even a lone surrogate) into one "?", so byte
-    # offsets are character offsets.
-    classes = text.encode("ascii", "replace").translate(_ALNUM_CLASSES)
+def _long_alnum_runs(text: str, min_run: int = _MIN_KEY_RUN) -> Iterator[tuple[int, int]]:
+    """(start, end) of every maximal run of ``min_run``+ ASCII letters and digits."""
+    return _alnum_runs_of(text.encode("ascii", "replace").translate(_ALNUM_CLASSES), min_run)
+
+
+def _alnum_runs_of(classes: bytes, min_run: int) -> Iterator[tuple[int, int]]:
+    """``_long_alnum_runs`` from the text's class map (alphanumeric -> "a", else " ")."""
+    seed = b"a" * min_run
     position = 0
-    while (start := classes.find(_RUN_SEED, position)) != -1:
-        # ``position`` is 0 or just past a run, so the first 51 "a"s found open a run.
-        end = classes.find(b" ", start + _MIN_KEY_RUN)
+    while (start := classes.find(seed, position)) != -1:
+        # ``position`` is 0 or just past a run, so the first ``min_run`` "a"s found open a run.
+        end = classes.find(b" ", start + min_run)
         if end == -1:
             end = len(classes)
         yield start, end
@@ -94,21 +107,16 @@ def _long_alnum_runs(text: str) -> Iterator[tuple[int, int]]:
 # spaces with at most one new line. Both searches below run the same on every text (long or
 # short), so the numpy view has nothing to agree with.
 _GAP = re.compile(r"[ \t]{0,2}(?:\r?\n)?[ \t]{0,2}")
+_GAP_CHARS = frozenset(" \t\r\n")
 _PIECE = re.compile(r"[0-9A-Za-z]+")
 _HEX_PIECE = re.compile(r"[0-9a-fA-F]+")
 _HEX_OR_SPACE = b"0123456789ABCDEFabcdef \t\r\n"
 _HEX_OR_SPACE_CLASSES = bytes(ord("h") if byte in _HEX_OR_SPACE else ord(" ") for byte in range(256))
 _HEX_STRETCH_SEED = b"h" * 65  # 64 digits and at least one gap
 _HEX_BLOCK_SIZES = frozenset({4, 8, 16, 32})
-_SPLIT_SEED = b"a" * 16  # a WIF (51) in 3 pieces or an extended key (111) in 7 has one this long
-_SPLIT_REACH = 130  # an extended key is 112 characters, plus its gaps
+SPLIT_PIECE_SEED = 16  # a WIF (51) in 3 pieces or an extended key (111) in 7 has a piece this long
 _BASE58_LENGTHS = frozenset({51, 52, 111, 112})
-
-
-def _find_split_keys(text: str) -> Iterator[Finding]:
-    ascii_text = text.encode("ascii", "replace")
-    yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES))
-    yield from _find_split_base58(text, ascii_text.translate(_ALNUM_CLASSES))
+_WIF_FIRST_CHARS = frozenset("5KL9c")
 
 
 def _is_gap(text: str, end: int, start: int) -> bool:
@@ -166,39 +174,75 @@ def _judge_split_hex(text: str, pieces: list[tuple[int, int]]) -> Iterator[Findi
         yield Finding(SecretKind.PRIVATE_KEY, start, end, f"{verdict} (written {how})")
 
 
-def _find_split_base58(text: str, classes: bytes) -> Iterator[Finding]:
+def _find_split_base58(text: str, runs: list[tuple[int, int]]) -> Iterator[Finding]:
+    """WIF and extended keys split into pieces, one of which is among ``runs`` (the maximal
+    runs of ``SPLIT_PIECE_SEED``+ letters and digits)."""
     covered = 0
-    position = 0
-    while (seed := classes.find(_SPLIT_SEED, position)) != -1:
-        seed_end = classes.find(b" ", seed + len(_SPLIT_SEED))
-        if seed_end == -1:
-            seed_end = len(classes)
-        position = seed_end
-        if seed < covered:
+    for seed, seed_end in runs:
+        # Most long runs are hashes, addresses and URLs: not base58 (a "0"), too long to be a
+        # piece, or with no gap on either side. Only a piece of a split key goes further.
+        if (
+            seed < covered
+            or seed_end - seed >= 111
+            or not (text[seed - 1 : seed] in _GAP_CHARS or text[seed_end : seed_end + 1] in _GAP_CHARS)
+        ):
             continue
-        low, high = max(0, seed - _SPLIT_REACH), min(len(text), seed_end + _SPLIT_REACH)
-        pieces = [match.span() for match in _PIECE.finditer(text, low, high)]
-        # A piece cut by the edge of the neighbourhood is not a whole word: drop it.
-        pieces = [(a, b) for a, b in pieces if (a > low or a == 0) and (b < high or b == len(text))]
-        middle = next((k for k, (a, _) in enumerate(pieces) if a == seed), None)
-        if middle is None:
+        if _BASE58_ONLY.fullmatch(text, seed, seed_end) is None:
             continue
-        finding = _split_base58_at(text, pieces, middle)
+        before = _base58_pieces_before(text, seed)
+        pieces = [*before, (seed, seed_end), *_base58_pieces_after(text, seed_end)]
+        if len(pieces) == 1:
+            continue
+        finding = _split_base58_at(text, pieces, len(before))
         if finding is not None:
             covered = finding.end
             yield finding
 
 
+_MAX_PIECES_AROUND = 7
+
+
+def _base58_pieces_after(text: str, position: int) -> list[tuple[int, int]]:
+    """The whole base58 words that follow ``position`` across gaps, nearest first."""
+    pieces: list[tuple[int, int]] = []
+    while len(pieces) < _MAX_PIECES_AROUND:
+        gap = _GAP.match(text, position)
+        piece = _PIECE.match(text, gap.end()) if gap is not None and gap.end() > position else None
+        if piece is None or _BASE58_ONLY.fullmatch(piece.group()) is None:
+            break
+        pieces.append(piece.span())
+        position = piece.end()
+    return pieces
+
+
+def _base58_pieces_before(text: str, position: int) -> list[tuple[int, int]]:
+    """The whole base58 words that precede ``position`` across gaps, in text order."""
+    pieces: list[tuple[int, int]] = []
+    while len(pieces) < _MAX_PIECES_AROUND:
+        end = position
+        while end > 0 and position - end < 6 and text[end - 1] in _GAP_CHARS:
+            end -= 1
+        if end == position or not _is_gap(text, end, position):
+            break
+        start = end
+        while start > 0 and _is_alnum_at(text, start - 1):
+            start -= 1
+        if start == end or _BASE58_ONLY.fullmatch(text, start, end) is None:
+            break
+        pieces.append((start, end))
+        position = start
+    return pieces[::-1]
+
+
 def _split_base58_at(text: str, pieces: list[tuple[int, int]], middle: int) -> Finding | None:
-    """A WIF or extended key made of two or more of ``pieces`` including ``pieces[middle]``."""
-    first = middle
-    while first > 0 and middle - first < 7 and _is_gap(text, pieces[first - 1][1], pieces[first][0]):
-        first -= 1
-    for begin in range(first, middle + 1):
+    """A WIF or extended key made of two or more of ``pieces`` (base58 words joined by gaps)
+    including ``pieces[middle]``: the first opening like a key, the whole of a key's length."""
+    for begin in range(middle + 1):
+        opening = text[pieces[begin][0] : pieces[begin][0] + 4]
+        if opening[:1] not in _WIF_FIRST_CHARS and not opening.startswith(_EXTENDED_PRIVATE_PREFIXES):
+            continue
         total = 0
         for last in range(begin, len(pieces)):
-            if last > begin and not _is_gap(text, pieces[last - 1][1], pieces[last][0]):
-                break
             total += pieces[last][1] - pieces[last][0]
             if total > 112:
                 break

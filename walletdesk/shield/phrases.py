@@ -714,7 +714,9 @@ def _standalone_in_zones(text: str, view: "TextView") -> Iterator[re.Match[str]]
     there. The search stops two characters past the zone, the farthest its look-aheads read.
     """
     at_start, prefixed = _standalone_chinese_run()
-    zones = view.chinese_zones(MIN_PHRASE_WORDS, _MAX_CONCATENATED, _MAX_COMMON_WORDS, _GRID_GROUP_SIZES)
+    zones = view.chinese_zones(
+        MIN_PHRASE_WORDS, _MAX_CONCATENATED, _MAX_COMMON_WORDS + _CUED_EXTRA_COMMON, _GRID_GROUP_SIZES
+    )
     for start, end in zones:
         position = start - 1
         if start == 0:
@@ -863,16 +865,18 @@ def _judge_glued_to_cue(match: re.Match[str], text: str) -> Finding | None:
     # Every candidate below is a prefix of the run, so look at the run once: how far it
     # is all list characters, and where its first common words are (the prefix of
     # ``size`` characters holds those that start before ``size - 1``; no judge allows more
-    # than two, so three positions are all it takes).
-    common = _common_word_positions(run, _MAX_COMMON_WORDS + 1)
-    if bisect_left(common, MIN_PHRASE_WORDS - 1) > _MAX_COMMON_WORDS:
-        # Every candidate is 12+ characters long and would hold all three: none passes.
+    # than three, so four positions are all it takes).
+    most = _MAX_COMMON_WORDS + _CUED_EXTRA_COMMON
+    common = _common_word_positions(run, most + 1)
+    if bisect_left(common, MIN_PHRASE_WORDS - 1) > most:
+        # Every candidate is 12+ characters long and would hold all four: none passes.
         # (Ordinary Chinese after "我的助记词是…" ends here, before any other work.)
         return None
     list_prefix = len(list(takewhile(list_chars.__contains__, run)))
     detail, size = None, 0
     for size in _PHRASE_LENGTHS_LONGEST_FIRST:  # an exact phrase first
-        if size <= list_prefix and bisect_left(common, size - 1) <= _allowed_common_words(size):
+        allowed = _allowed_common_words(size) + _CUED_EXTRA_COMMON  # a cue, and a checksum below
+        if size <= list_prefix and bisect_left(common, size - 1) <= allowed:
             detail = _checksum_or_cue(run[:size], False, text, offset, need_checksum=True)
             if detail is not None:
                 break
@@ -890,6 +894,10 @@ _PHRASE_LENGTHS_LONGEST_FIRST = tuple(sorted(BIP39_PHRASE_LENGTHS, reverse=True)
 
 
 _MAX_COMMON_WORDS = 2
+# After a phrase cue ("助记词：…"), a run with a valid checksum may hold one common word more
+# than a phrase on its own: the cue and the checksum together are the evidence, and a random
+# phrase holds that many ~1% of the time (12 characters, two common words), too often to lose.
+_CUED_EXTRA_COMMON = 1
 
 
 def _allowed_common_words(length: int) -> int:
@@ -908,12 +916,28 @@ def _common_word_positions(chars: str, limit: int) -> list[int]:
 
 def _judge_chinese(chars: str, text: str, start: int, cued: bool) -> str | None:
     allowed = _allowed_common_words(len(chars))
-    # The (allowed+1)-th common word, if any: ordinary Chinese meets it within a few characters,
-    # and the whole test stays in C.
+    # The common words up to the (allowed+2)-th, if any: ordinary Chinese meets them within a
+    # few characters, and the whole test stays in C.
     common = filter(common_chinese_bigrams().__contains__, map(add, chars, chars[1:]))
-    if next(islice(common, allowed, None), None) is not None:
+    found = len(list(islice(common, allowed + _CUED_EXTRA_COMMON + 1)))
+    if found > allowed + _CUED_EXTRA_COMMON:
         return None  # reads like ordinary Chinese
+    if found > allowed:
+        # One common word too many for a phrase on its own: a cue and a checksum, or nothing.
+        if not (cued or _cue_before(text, start)):
+            return None
+        return _checksum_or_cue(chars, cued, text, start, need_checksum=True)
     return _checksum_or_cue(chars, cued, text, start)
+
+
+# A character every cue of ``_PHRASE_CUE_BEFORE`` opens with (any case): most windows of ordinary
+# Chinese hold none, and are done with one set test instead of the regex.
+_CUE_OPENINGS = frozenset("助记記短种種备備私密mMsSſrRpPbBwW")
+
+
+def _cue_before(text: str, start: int) -> bool:
+    window = text[max(0, start - _CUE_LOOKBEHIND) : start]
+    return not _CUE_OPENINGS.isdisjoint(window) and _PHRASE_CUE_BEFORE.search(window) is not None
 
 
 def _regular_grouping(groups: list[str]) -> bool:

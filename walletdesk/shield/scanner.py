@@ -17,10 +17,13 @@ def scan(text: str, *, language: str | None = None) -> ScanResult:
     """
     if not text:
         return ScanResult(redacted=text, findings=[])
-    found = _detect(text)
+    # A long text is classified once, character by character, so that each detector can skip
+    # what cannot hold a secret (same findings; see textview.py).
+    view = _view_of(text)
+    found = _detect(text, view)
     # Secrets disguised with full-width, look-alike or invisible characters: the detectors run
     # again on folded copies of the few stretches that hold such characters (folding.py).
-    found.extend(folded_findings(text, _detect))
+    found.extend(folded_findings(text, lambda window: _detect(window, _view_of(window)), view))
     findings = _without_overlaps(found)
     if not findings:
         return ScanResult(redacted=text, findings=[])
@@ -36,10 +39,12 @@ def scan(text: str, *, language: str | None = None) -> ScanResult:
     return ScanResult(redacted="".join(pieces), findings=findings, language=language)
 
 
-def _detect(text: str) -> list[Finding]:
-    # A long text is classified once, character by character, so that each detector can skip
-    # what cannot hold a secret (same findings; see textview.py).
-    view = TextView(text) if len(text) >= FAST_PATH_MIN_CHARS else None
+def _view_of(text: str) -> TextView | None:
+    return TextView(text) if len(text) >= FAST_PATH_MIN_CHARS else None
+
+
+def _detect(text: str, view: TextView | None = None) -> list[Finding]:
+    """Every detector's findings; ``view`` is ``_view_of(text)``."""
     return [*find_phrases(text, view), *find_keys(text, view)]
 
 

@@ -23,7 +23,8 @@ from functools import cache, cached_property
 import numpy as np
 import numpy.typing as npt
 
-from .keys import _MIN_KEY_RUN
+from .folding import folding_table
+from .keys import SPLIT_PIECE_SEED
 from .phrases import _CUE_CHARACTERS, _NON_WORD_CLASS, _SENTENCE_END_TOKENS
 from .wordlists import any_list_word, chinese_wordlist_chars, common_chinese_bigrams
 
@@ -48,6 +49,7 @@ _SPACE = 1 << 16  # a space, tab or ideographic space (a separator in a Chinese 
 _NEWLINE = 1 << 17
 _CUE_CHAR = 1 << 18  # one of phrases._CUE_CHARACTERS: every Chinese phrase cue holds one
 _DOT = 1 << 19  # "." (glued between two token characters it is a separator, not a sentence end)
+_FOLDABLE = 1 << 20  # folding.py folds it (U+FFFF, standing for every character beyond the BMP: may)
 _SENTENCE_END_TOKENS_TEXT = "".join(sorted(_SENTENCE_END_TOKENS))
 
 _SHAPE_BITS = 22
@@ -108,13 +110,15 @@ def tables() -> _Tables:
         (np.isin(codes, _units(" \t\u3000")), _SPACE),
         (codes == ord("\n"), _NEWLINE),
         (codes == ord("."), _DOT),
+        (np.isin(codes, [code for code in folding_table() if code <= 0xFFFF] + [0xFFFF]), _FOLDABLE),
         (np.isin(codes, _units("".join(_CUE_CHARACTERS))), _CUE_CHAR),
     ]
     for mask, bit in bits:
         props[mask] |= np.uint32(bit)
     # U+FFFF stands for every character beyond the BMP (see _code_units): a token character, in
-    # no alphabet, none of the rest. It is one itself, so the stand-in changes no answer.
-    assert props[0xFFFF] == _TOKEN_CHAR | _NOT_IN_ALPHABET
+    # no alphabet, none of the rest but "may fold" (folding.windows then looks at the character
+    # itself). It is one itself, so the stand-in changes no answer.
+    assert props[0xFFFF] == _TOKEN_CHAR | _NOT_IN_ALPHABET | _FOLDABLE
 
     count = len(chinese)
     pairs = alpha_of[_units("".join(common_chinese_bigrams())).reshape(-1, 2)].astype(np.intp)
@@ -202,6 +206,7 @@ class TextView:
         self._alnum_parts: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]] = []
         self._newline_parts: list[npt.NDArray[np.intp]] = []
         self._cue_parts: list[npt.NDArray[np.intp]] = []
+        self._foldable_parts: list[npt.NDArray[np.intp]] = []
         start = 0
         while start < self._length:
             props, end = self._block_from(start)
@@ -235,9 +240,12 @@ class TextView:
         # Runs open and close alternately: every other change is a start.
         changes = np.flatnonzero(np.diff(alnum, prepend=np.int8(0), append=np.int8(0)))
         starts, ends = changes[0::2], changes[1::2]
-        long = ends - starts >= _MIN_KEY_RUN
+        long = ends - starts >= SPLIT_PIECE_SEED
         if long.any():
             self._alnum_parts.append((starts[long] + offset, ends[long] + offset))
+        foldable = np.flatnonzero((props & np.uint32(_FOLDABLE)) != 0)
+        if len(foldable):
+            self._foldable_parts.append(foldable + offset)
         marks = np.flatnonzero((props & np.uint32(_NEWLINE | _CUE_CHAR)) != 0)
         if len(marks):
             newline = (props[marks] & np.uint32(_NEWLINE)) != 0
@@ -383,12 +391,20 @@ class TextView:
             possible |= short_row & row_end
         return newlines[possible].tolist()
 
+    def foldable_positions(self) -> list[int]:
+        """Every character ``folding`` folds, and every one beyond the BMP (which may fold)."""
+        return np.concatenate(self._foldable_parts).tolist() if self._foldable_parts else []
+
     def cue_character_positions(self) -> list[int]:
         return np.concatenate(self._cue_parts).tolist() if self._cue_parts else []
 
-    def alnum_runs(self) -> list[tuple[int, int]]:
-        """(start, end) of every maximal run of ``keys._MIN_KEY_RUN``+ ASCII letters and digits."""
+    def alnum_runs(self, min_run: int) -> list[tuple[int, int]]:
+        """(start, end) of every maximal run of ``min_run``+ ASCII letters and digits
+        (``min_run`` >= ``keys.SPLIT_PIECE_SEED``)."""
+        assert min_run >= SPLIT_PIECE_SEED
         if not self._alnum_parts:
             return []
         starts, ends = (np.concatenate(part) for part in zip(*self._alnum_parts, strict=True))
+        long = ends - starts >= min_run
+        starts, ends = starts[long], ends[long]
         return list(zip(starts.tolist(), ends.tolist(), strict=True))
