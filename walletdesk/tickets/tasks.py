@@ -37,7 +37,10 @@ def notify_customers(ticket_ids: list[int], kind: str) -> str:
     update per ticket (7 of the 12 round trips an acknowledgement cost on PostgreSQL), and the
     channel's batch sender (`channels.send_to_customers`) records them together. Each ticket
     is still sent on its own: one that raises does not stop the others, and the task then
-    fails naming it. Run again, it sends nothing twice (the senders' dedupe keys).
+    fails naming it. Run again, it sends nothing twice (the senders' dedupe keys): a run whose
+    worker died is handed back to the queue (core.leases), and the re-run sends only what the
+    dead run recorded but never tried; the one mail it was sending is the stalled-mail sweep's
+    (connectors/email/outbound.py, "Crash safety").
     """
     tickets = Ticket.objects.select_related("contact", "category").in_bulk(ticket_ids)
     outcomes: Counter[str] = Counter(skipped=len(set(ticket_ids) - tickets.keys()))
