@@ -54,6 +54,24 @@ def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_guest_limits(settings: Any) -> None:
+    # Many tests open tickets from one address as guests; the limits' own tests set them.
+    settings.RATE_LIMIT_GUEST_TICKET = ""
+    settings.RATE_LIMIT_GUEST_REPLY = ""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counters() -> None:
+    # Redis outlives a test's rolled-back transaction: start every test with no counts there.
+    from django.conf import settings as conf
+
+    if conf.REDIS_URL:
+        from walletdesk.core import ratelimit
+
+        ratelimit.forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     from walletdesk.connectors.email import outbound
     from walletdesk.tickets import actions, registry, routing, screening, sla

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from walletdesk.connectors.inapp.api import router as inapp_router
+from walletdesk.core.ratelimit import RateLimited
+from walletdesk.core.views import is_outage, unavailable
 from walletdesk.kb.api import router as kb_router
 from walletdesk.tickets.actions import TicketError
 from walletdesk.tickets.api import router as tickets_router
@@ -73,3 +76,27 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(
         request, {"code": code, "message": str(exc), "field": None}, status=exc.status_code
     )
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "code": "rate_limited",
+            "message": f"Too many requests; try again in {exc.retry_after} seconds. Nothing was saved.",
+            "field": None,
+            "retry_after": exc.retry_after,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    # Also reached from the ticket writer thread (tickets.intake), where no middleware runs.
+    if is_outage(exc):
+        return unavailable(request)
+    raise exc

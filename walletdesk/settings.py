@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from walletdesk.core import clientip, env
+from walletdesk.core import clientip, env, ratelimit
 from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "walletdesk.core.middleware.NoStoreMiddleware",
     "walletdesk.core.middleware.LazyMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     "walletdesk.accounts.middleware.RequireAgentMFAMiddleware",
     # Axes last: it inspects the response of the login views above it.
     "axes.middleware.AxesMiddleware",
+    # Innermost: a view's "database is locked" becomes a 503, not a 500.
+    "walletdesk.core.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "walletdesk.urls"
@@ -146,7 +149,8 @@ else:
                     "PRAGMA wal_autocheckpoint=10000;"
                 ),
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # How long a writer waits for the lock before "database is locked" (then a 503).
+                "timeout": env.integer("SQLITE_BUSY_TIMEOUT", 20),
             },
             # The connection lives as long as the process (see core/asgi.py): reopening SQLite
             # per request, and checkpointing the WAL on every close, cost more than the request.
@@ -243,8 +247,32 @@ AXES_ENABLED = env.boolean("AXES_ENABLED", True)
 
 # Self-service unlock links and the cache-based limits on unlock requests and document uploads.
 UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)
-RATE_LIMIT_UNLOCK = env.string("RATE_LIMIT_UNLOCK", "5/h/ip")
-RATE_LIMIT_DOCUMENT_UPLOAD = env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip")
+RATE_LIMIT_UNLOCK = ratelimit.validate(env.string("RATE_LIMIT_UNLOCK", "5/h/ip"), "RATE_LIMIT_UNLOCK")
+RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
+    env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip"), "RATE_LIMIT_DOCUMENT_UPLOAD"
+)
+# Guests (no session, no agent token, no app key) opening tickets and replying through a
+# tracking link, counted in Redis or the database so every process shares one budget. The IP
+# rates are loose on purpose: an office or a carrier NAT puts many honest people behind one
+# address; the per-email rates stop one sender. Empty = no limit.
+RATE_LIMIT_GUEST_TICKET = ratelimit.validate(
+    env.string("RATE_LIMIT_GUEST_TICKET", "300/h/ip,10/h/email"), "RATE_LIMIT_GUEST_TICKET"
+)
+RATE_LIMIT_GUEST_REPLY = ratelimit.validate(
+    env.string("RATE_LIMIT_GUEST_REPLY", "600/h/ip,60/h/email"), "RATE_LIMIT_GUEST_REPLY"
+)
+
+# Triage overrules a customer's non-security category when the text scores at least this for
+# account_stolen or unauthorised_tx (one strong rule weighs 2; tickets/screening.triage_ticket).
+TRIAGE_OVERRIDE_MIN_SCORE = float(env.string("TRIAGE_OVERRIDE_MIN_SCORE", "2.0"))
+
+# --- health and outages (core/views.py) ---------------------------------------------------------
+READYZ_TOKEN = env.string("READYZ_TOKEN", "")  # bearer token that sees /readyz's detail
+READYZ_MIN_FREE_MB = env.integer("READYZ_MIN_FREE_MB", 200)  # free disk under the data directory
+READYZ_DB_TIMEOUT = env.integer("READYZ_DB_TIMEOUT_MS", 1000) / 1000  # the probe write's lock wait
+READYZ_MAX_QUEUE_LAG_SECONDS = env.integer("READYZ_MAX_QUEUE_LAG_SECONDS", 300)
+READYZ_MAX_WORKER_SILENCE_SECONDS = env.integer("READYZ_MAX_WORKER_SILENCE_SECONDS", 120)
+RETRY_AFTER_SECONDS = env.integer("RETRY_AFTER_SECONDS", 30)  # on a 503 while the database cannot serve
 
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -140,7 +140,7 @@ def test_full_round_trip(imap: DovecotServer, smtp: SmtpServer, alice: Any) -> N
 
 
 @pytest.mark.django_db
-def test_poll_records_errors_in_mailbox_health(imap: DovecotServer) -> None:
+def test_poll_records_errors_in_mailbox_health(imap: DovecotServer, alice: Any) -> None:
     mailbox = make_mailbox(imap)
     mailbox.set_secret("wrong")
     mailbox.save()
@@ -150,10 +150,15 @@ def test_poll_records_errors_in_mailbox_health(imap: DovecotServer) -> None:
     assert mailbox.last_error_at is not None and mailbox.last_error and not mailbox.healthy
     from django.test import Client
 
-    health = Client().get("/healthz").json()
-    assert health["status"] == "ok"  # a mail server problem does not fail liveness
+    assert Client().get("/healthz").status_code == 200  # liveness ignores the mail server
+    agent = Client()
+    agent.force_login(alice)
+    ready = agent.get("/readyz")
+    assert ready.status_code == 503  # readiness does not: mail is not coming in
+    health = ready.json()
     assert health["checks"]["email"]["ok"] is False
     assert health["checks"]["email"]["mailboxes"][0]["name"] == "support"
+    assert Client().get("/readyz").json() == {"status": "fail"}  # and names nothing to strangers
 
 
 @pytest.mark.django_db(transaction=True)

@@ -250,12 +250,6 @@ def test_attachments_are_streamed_only_to_who_may_see_them(
     )
 
 
-def test_healthz_checks_the_database() -> None:
-    response = Client().get("/healthz")
-    assert response.status_code == 200
-    assert response.json()["checks"]["database"]["ok"] is True
-
-
 def test_security_headers() -> None:
     response = Client().get("/")
     assert "default-src 'self'" in response["Content-Security-Policy"]

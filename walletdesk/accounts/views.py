@@ -24,6 +24,7 @@ from walletdesk.accounts.actions import AccountError
 from walletdesk.accounts.adapters import SIGN_IN_FAILED
 from walletdesk.accounts.forms import UnlockRequestForm
 from walletdesk.accounts.models import IdentityDocument, LoginEvent, RecoveryCase, User
+from walletdesk.core import ratelimit as shared_ratelimit
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -73,12 +74,12 @@ def unlock_request(request: HttpRequest) -> HttpResponse:
     form = UnlockRequestForm(request.POST or None)
     context: dict[str, Any] = {"form": form, "minutes": settings.UNLOCK_LINK_MAX_AGE_MINUTES}
     if request.method == "POST":
-        if not ratelimit.hit(request, "unlock", settings.RATE_LIMIT_UNLOCK):
+        if not shared_ratelimit.hit(request, "unlock", settings.RATE_LIMIT_UNLOCK):
             return ratelimit.too_many(request)
         if form.is_valid():
             email = form.cleaned_data["email"]
             # Also limit per address, so nobody floods someone's inbox from many IPs.
-            if ratelimit.hit(request, "unlock-email", "3/h/key", key=email.lower()):
+            if shared_ratelimit.hit(request, "unlock-email", "3/h/key", key=email.lower()):
                 actions.request_unlock(email, ip=_ip(request))
             # The same answer whether or not the address is an account: no enumeration.
             context["sent"] = True

@@ -45,6 +45,8 @@ class DeferredResponse(HttpResponse):
         self.reason_phrase = final.reason_phrase
         self.content = final.content
         self["Content-Type"] = final["Content-Type"]
+        if "Retry-After" in final:  # a 429 or 503 tells the client when to come back
+            self["Retry-After"] = final["Retry-After"]
         self["Content-Length"] = str(len(self.content))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
@@ -7,7 +8,10 @@ from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
+
+logger = logging.getLogger(__name__)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -45,3 +49,48 @@ class LazyMessageMiddleware(MessageMiddleware):
             return response
         result: HttpResponse = super().process_response(request, response)
         return result
+
+
+# Pages that carry a guest's tracking token in their URL: whoever holds the page holds the link.
+NO_STORE_PREFIXES = ("/track/", "/submitted/", "/files/")
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on tracking-link pages and on everything a signed-in user gets.
+
+    A shared computer's browser cache or a proxy must not keep a ticket thread, an agent's
+    inbox or a customer's security page. Public pages (the help centre for visitors) stay
+    cacheable. Reading `request.user` costs nothing without a session cookie (the API's case).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith(NO_STORE_PREFIXES) or (user is not None and user.is_authenticated):
+            add_never_cache_headers(response)
+        return response
+
+
+class DatabaseOutageMiddleware:
+    """A locked, full or unreachable database answers 503 with Retry-After, not a 500.
+
+    Errors raised by views arrive here; errors raised by other middleware (a session read)
+    reach `core.views.server_error`, the project's handler500, which answers the same.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from walletdesk.core.views import is_outage, unavailable
+
+        if is_outage(exception):
+            logger.warning("database unavailable for %s: %s", request.path, type(exception).__name__)
+            return unavailable(request)
+        return None

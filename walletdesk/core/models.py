@@ -61,3 +61,29 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} pid {self.pid} on {self.host}"
+
+
+class RateCounter(models.Model):
+    """One fixed window's count for one rate-limited subject (core.ratelimit, without Redis).
+
+    `bucket` names the action, scope, window and a keyed hash of the subject, never the
+    subject itself. Rows of ended windows are deleted by `ratelimit.cleanup()`.
+    """
+
+    bucket = models.CharField(max_length=120, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True)  # unix seconds
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.hits}"
+
+
+class HealthProbe(models.Model):
+    """The row `/readyz` rewrites to prove the database takes writes (a read can succeed on a
+    full or write-locked database)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    written_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.written_at:%Y-%m-%d %H:%M:%S}"

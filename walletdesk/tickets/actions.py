@@ -432,17 +432,21 @@ def draft(new: NewTicket) -> Draft:
     screened_body = screening.screen(body)
     flags = screened_subject.flags + screened_body.flags
     text = f"{screened_subject.text}\n{screened_body.text}"
-    triage: dict[str, Any] = {}
+    # Every ticket's text is triaged, a chosen category included (screening.triage_ticket):
+    # a security match overrules a non-security choice, and the ticket records why.
+    decision = screening.triage_ticket(
+        text, category.slug if category is not None else None, settings.TRIAGE_OVERRIDE_MIN_SCORE
+    )
+    triage: dict[str, Any] = decision.record
     priority = new.priority
-    if category is None:
-        verdict = screening.triage(text)
-        category = _active_categories().get(verdict.category)
-        triage = {
-            "category": verdict.category,
-            "priority": verdict.priority,
-            "matched": list(verdict.matched),
-        }
-        priority = priority or verdict.priority
+    requested_team = new.team
+    if decision.overrode:
+        category = _active_categories().get(decision.category) or category
+        priority = decision.priority  # the security category's urgency, whatever was asked
+        requested_team = None  # the security route, not the channel's default team
+    elif category is None:
+        category = _active_categories().get(decision.category)
+        priority = priority or decision.priority
     # A category's default priority is a floor: a stolen account is urgent whatever triage says.
     if category is not None and (
         not priority or PRIORITY_RANK[Priority(category.default_priority)] > PRIORITY_RANK[Priority(priority)]
@@ -470,7 +474,7 @@ def draft(new: NewTicket) -> Draft:
     )
     # Team (routing rules) and SLA due times need no lock either: worked out here, they stay
     # out of the write transaction, which on SQLite holds the writer lock every process queues on.
-    routing.choose_team(ticket, text, requested_team=new.team)
+    routing.choose_team(ticket, text, requested_team=requested_team)
     secrets += [("subject", kind) for kind in screened_subject.secret_kinds]
     secrets += [("message", kind) for kind in screened_body.secret_kinds]
     if secrets:
@@ -483,7 +487,7 @@ def draft(new: NewTicket) -> Draft:
         body=screened_body.text,
         text=text,
         category=category,
-        triaged=bool(triage),
+        triaged=decision.overrode or new.category is None,
         secrets_found=sorted({kind for _where, kind in secrets}),
         secrets_where=sorted({where for where, _kind in secrets}),
         stored=stored,
@@ -637,6 +641,16 @@ def _creation_events(draft: Draft) -> list[TicketEvent]:
                 kind="follow_up_opened",
                 created_at=ticket.created_at,
                 data={"reference": ticket.reference},
+            )
+        )
+    if ticket.triage.get("overrode"):
+        # The agent sees in the history why a ticket filed as something else is on their desk.
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind="triage_override",
+                created_at=ticket.created_at,
+                data={k: ticket.triage.get(k) for k in ("customer_category", "category", "reason")},
             )
         )
     if draft.secrets_found:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
@@ -18,7 +19,7 @@ from ninja.utils import check_csrf
 
 from walletdesk.accounts.actions import user_for_api_token
 from walletdesk.accounts.models import User
-from walletdesk.core import deferred
+from walletdesk.core import deferred, ratelimit
 from walletdesk.tickets import access, actions, inbox, intake
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Message, Team, Ticket
@@ -112,7 +113,9 @@ def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
 
 
 @router.post(
-    "/tickets", response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut}, auth=None
+    "/tickets",
+    response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    auth=None,
 )
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     caller = _caller(request)
@@ -128,13 +131,19 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
         facts=facts_of(payload),
         user=user,
     )
+    # Guests only: an agent's token, a customer's session and the in-app API are not limited.
+    charge = (
+        None
+        if getattr(caller, "is_authenticated", False)
+        else ratelimit.guest_charge(request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, new.email)
+    )
     if deferred.can_defer(request):
-        future = intake.submit(new, then=lambda outcome: _created_response(request, outcome))
+        future = intake.submit(new, then=lambda outcome: _created_response(request, outcome), charge=charge)
         if future is not None:
             # Answered once the writer thread has committed this ticket with the others
             # waiting (tickets.intake); this thread goes on to the next request.
             return deferred.DeferredResponse(future)
-    return Status(201, created_out(intake.create_ticket(new)))
+    return Status(201, created_out(intake.create_ticket(new, charge)))
 
 
 def _created_response(request: HttpRequest, outcome: Ticket | BaseException) -> HttpResponse:
@@ -182,7 +191,14 @@ def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
 
 @router.post(
     "/tickets/{reference}/messages",
-    response={201: TicketDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={
+        201: TicketDetailOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+    },
     auth=None,
 )
 def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[TicketDetailOut]:
@@ -199,6 +215,12 @@ def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[Tick
     else:
         if payload.internal or payload.status:
             raise actions.NotAllowed("not_allowed", "Only agents can write internal notes or change status.")
+        if viewer.guest and not viewer.owner:
+            ratelimit.charge(
+                ratelimit.guest_charge(
+                    request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email
+                )
+            )
         actions.add_customer_message(ticket, payload.body, channel=ticket.channel, user=viewer.user)
     return Status(201, read_ticket(request, reference))
 

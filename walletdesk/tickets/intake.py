@@ -24,12 +24,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
 from django.db import close_old_connections, connection
 
+from walletdesk.core import ratelimit
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.models import Ticket
@@ -49,13 +50,15 @@ def _as_is(outcome: Outcome) -> Outcome:
 
 class _Writer:
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[actions.Draft, Then, Future[Any]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[actions.Draft, Then, Future[Any], ratelimit.Charge | None]] = (
+            queue.SimpleQueue()
+        )
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, draft: actions.Draft, then: Then) -> Future[Any]:
+    def submit(self, draft: actions.Draft, then: Then, charge: ratelimit.Charge | None = None) -> Future[Any]:
         future: Future[Any] = Future()
-        self._queue.put((draft, then, future))
+        self._queue.put((draft, then, future, charge))
         self._ensure_running()
         return future
 
@@ -76,13 +79,18 @@ class _Writer:
                 except queue.Empty:
                     break
             outcomes: list[Outcome]
+            refusals = _charge([charge for _, _, _, charge in batch])
+            todo = [
+                draft for (draft, _, _, _), refusal in zip(batch, refusals, strict=True) if refusal is None
+            ]
             try:
-                outcomes = list(actions.write_drafts([draft for draft, _, _ in batch]))
+                written: Iterator[Outcome] = iter(actions.write_drafts(todo) if todo else [])
             except Exception as exc:  # the requests are answered with an error, not left hanging
-                log.exception("writing %d new tickets failed", len(batch))
+                log.exception("writing %d new tickets failed", len(todo))
                 close_old_connections()
-                outcomes = [exc] * len(batch)
-            for (_, then, future), outcome in zip(batch, outcomes, strict=True):
+                written = iter([exc] * len(todo))
+            outcomes = [refusal if refusal is not None else next(written) for refusal in refusals]
+            for (_, then, future, _), outcome in zip(batch, outcomes, strict=True):
                 # `then` runs here, after the commit and with database access (the response is
                 # rendered here, not on the event loop, where the ORM may not run).
                 try:
@@ -92,24 +100,40 @@ class _Writer:
                     future.set_exception(exc)
 
 
+def _charge(charges: list[ratelimit.Charge | None]) -> list[ratelimit.RateLimited | None]:
+    """A guest's rate limit, counted for the whole batch in one round trip (core.ratelimit):
+    on SQLite one statement per batch instead of one write transaction per request."""
+    if not any(charges):
+        return [None] * len(charges)
+    try:
+        return ratelimit.charge_many(charges)
+    except Exception:
+        # The counter store failing must not stop support: the tickets are still written.
+        log.exception("counting %d guest tickets against the rate limit failed", len(charges))
+        close_old_connections()
+        return [None] * len(charges)
+
+
 _writer = _Writer()
 
 
-def submit(new: NewTicket, then: Then = _as_is) -> Future[Any] | None:
-    """Queue a new ticket for the writer; the future gets `then(outcome)` once it committed.
+def submit(new: NewTicket, then: Then = _as_is, charge: ratelimit.Charge | None = None) -> Future[Any] | None:
+    """Queue a new ticket for the writer; the future gets `then(outcome)` once it committed
+    (or `then(RateLimited)` when `charge` is over its limit: counted by the writer, per batch).
 
     None if the caller must write it itself (inside a transaction).
     """
     if connection.in_atomic_block:
         return None
     draft = actions.draft(new)  # bad input is refused here, before anything is queued
-    return _writer.submit(draft, then)
+    return _writer.submit(draft, then, charge)
 
 
-def create_ticket(new: NewTicket) -> Ticket:
+def create_ticket(new: NewTicket, charge: ratelimit.Charge | None = None) -> Ticket:
     """`actions.create_ticket`, group-committed with the other requests of this process."""
-    future = submit(new)
+    future = submit(new, charge=charge)
     if future is None:
+        ratelimit.charge(charge)
         return actions.create_ticket(new)
     outcome = future.result(timeout=WAIT_SECONDS)
     if isinstance(outcome, BaseException):

@@ -5,14 +5,17 @@ Thin views: forms validate the shape, actions decide and write, access decides w
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
 from walletdesk.tickets import access, actions
 from walletdesk.tickets.actions import NewTicket, TicketError
@@ -35,6 +38,31 @@ def contact(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _too_many(exc: ratelimit.RateLimited) -> str:
+    # Both languages: a guest reading the other one still learns to wait, and nothing is lost.
+    minutes = max(1, round(exc.retry_after / 60))
+    text = _(
+        "Too many requests from your connection or address. Your text is kept below; "
+        "please send it again in %(minutes)d minutes."
+    ) % {"minutes": minutes}
+    if get_language() == "zh-hans":
+        return f"{text} Too many requests: your text is kept below; please send it again later."
+    return f"{text} 请求过于频繁：您填写的内容已保留，请稍后再提交。"
+
+
+def _guest_limit(
+    request: HttpRequest, action: str, spec: str, email: str | None
+) -> ratelimit.RateLimited | None:
+    """Count a guest's post (signed-in users are not guests); the refusal, if over the limit."""
+    if request.user.is_authenticated:
+        return None
+    try:
+        ratelimit.charge(ratelimit.guest_charge(request, action, spec, email))
+    except ratelimit.RateLimited as exc:
+        return exc
+    return None
+
+
 def _category_from(request: HttpRequest) -> Category | None:
     slug = request.POST.get("category") or request.GET.get("category")
     return Category.objects.filter(slug=slug, active=True).first() if slug else None
@@ -45,6 +73,18 @@ def new_request(request: HttpRequest) -> HttpResponse:
     category = _category_from(request)
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, category=category, user=request.user)
+        refused = None
+        if form.is_valid():
+            refused = _guest_limit(
+                request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, form.cleaned_data.get("email")
+            )
+        if refused is not None:
+            form.add_error(None, _too_many(refused))
+            response = render(
+                request, "tickets/portal/new.html", {"form": form, "category": category}, status=429
+            )
+            response["Retry-After"] = str(refused.retry_after)
+            return response
         if form.is_valid():
             try:
                 ticket = actions.create_ticket(
@@ -112,7 +152,12 @@ def submitted(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _thread_page(
-    request: HttpRequest, ticket: Ticket, post_url: str, form: ReplyForm | None = None, link_token: str = ""
+    request: HttpRequest,
+    ticket: Ticket,
+    post_url: str,
+    form: ReplyForm | None = None,
+    link_token: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     messages = (
         Message.objects.filter(ticket=ticket, visibility="public")
@@ -129,6 +174,7 @@ def _thread_page(
             "post_url": post_url,
             "link_token": link_token,
         },
+        status=status,
     )
 
 
@@ -139,6 +185,13 @@ def _handle_customer_post(
         actions.close_by_customer(ticket, user=request.user)
         return redirect(post_url)
     form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid() and link_token:
+        refused = _guest_limit(request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email)
+        if refused is not None:
+            form.add_error(None, _too_many(refused))
+            response = _thread_page(request, ticket, post_url, form, link_token, status=429)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
     if form.is_valid():
         try:
             actions.add_customer_message(

@@ -21,6 +21,7 @@ from walletdesk.accounts.actions import AccountError
 from walletdesk.accounts.documents import DocumentRejected, PreparedDocument, prepare
 from walletdesk.accounts.forms import AgentActionForm, RecoveryCaseForm, ResetMFAForm
 from walletdesk.accounts.models import DocumentSide, RecoveryCase, User
+from walletdesk.core import ratelimit as shared_ratelimit
 from walletdesk.core.agents import agent_required
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket, TicketError
@@ -42,7 +43,7 @@ def new_recovery_case(request: HttpRequest) -> HttpResponse:
     form = RecoveryCaseForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST":
         # Before anything is read or stored: a flood gets 429 and leaves nothing behind.
-        if not ratelimit.hit(request, "document-upload", settings.RATE_LIMIT_DOCUMENT_UPLOAD):
+        if not shared_ratelimit.hit(request, "document-upload", settings.RATE_LIMIT_DOCUMENT_UPLOAD):
             return ratelimit.too_many(request)
         if form.is_valid():
             data = form.cleaned_data

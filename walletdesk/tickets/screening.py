@@ -121,3 +121,46 @@ forget_rules = _rules_cache.forget
 
 def triage(text: str) -> Any:
     return triage_rules.classify(text, _rules())
+
+
+# Triage may overrule the customer only towards the Security desk: a stolen account or money
+# leaving without consent filed under "Something else" must not wait in the general queue, but
+# for every other category the customer knows better than keyword rules.
+SECURITY_CATEGORIES = frozenset({"account_stolen", "unauthorised_tx"})
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    category: str  # the category the ticket gets
+    priority: str | None  # triage's priority for it (None: keep the customer's)
+    overrode: bool  # True when triage replaced the customer's choice
+    record: dict[str, Any]  # what the ticket stores as its triage result, with the reason
+
+
+def triage_ticket(text: str, chosen: str | None, min_score: float) -> TriageDecision:
+    """Triage every ticket's text, whether or not the customer chose a category.
+
+    - No category chosen: triage's category and priority.
+    - A non-security category chosen, and the text matches a security category with a score of
+      at least `min_score` (one strong rule): triage wins, and the record says why.
+    - Otherwise the customer's category stands and triage's suggestion is recorded.
+    """
+    verdict = triage(text)
+    record: dict[str, Any] = {
+        "category": verdict.category,
+        "priority": verdict.priority,
+        "matched": list(verdict.matched),
+        "score": verdict.score,
+    }
+    if chosen is None:
+        return TriageDecision(verdict.category, verdict.priority, False, record)
+    record["customer_category"] = chosen
+    confident = verdict.score >= min_score and verdict.category in SECURITY_CATEGORIES
+    if confident and chosen not in SECURITY_CATEGORIES and chosen != verdict.category:
+        rules = ", ".join(repr(m) for m in verdict.matched[:3])
+        record["overrode"] = True
+        record["reason"] = f"text matched {verdict.category} rule {rules}; customer chose {chosen!r}"
+        return TriageDecision(verdict.category, verdict.priority, True, record)
+    record["overrode"] = False
+    record["reason"] = f"customer chose {chosen!r}; triage suggested {verdict.category!r}"
+    return TriageDecision(chosen, None, False, record)

@@ -1,4 +1,8 @@
-"""Mailbox health for /healthz and the agent pages: last success and last error per mailbox."""
+"""Mailbox health for /readyz and the agent pages: last success and last error per mailbox.
+
+/readyz shows this detail only to agents and to the operator's token (core.views): mailbox
+names and server errors are internals.
+"""
 
 from __future__ import annotations
 
@@ -31,12 +35,14 @@ def mailbox_rows() -> list[dict[str, Any]]:
 
 
 def mailbox_health() -> dict[str, Any]:
-    """Non-fatal check: a mail server being down does not make the web app unhealthy."""
+    """A readiness check: a mailbox that fails or stopped being polled fails /readyz (503), so
+    the operator learns that mail is not coming in. /healthz (liveness) never looks at it."""
     rows = mailbox_rows()
     quarantined = InboundEmail.objects.filter(outcome=Outcome.QUARANTINED).count()
+    failing = [r["name"] for r in rows if not r["ok"]]
     return {
-        "ok": all(r["ok"] for r in rows),
-        "critical": False,
+        "ok": not failing,
+        "error": f"mailboxes failing or not polled: {', '.join(failing)}" if failing else "",
         "mailboxes": rows,
         "quarantined": quarantined,
     }
