@@ -673,21 +673,22 @@ def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticke
     parsed = prepared.parsed
     assert parsed is not None
     category = mailbox.default_category if mailbox and mailbox.default_category_id else None
+    # Screened before it is cut to the column: a cut secret fails its checksum and would pass
+    # the shield in pieces.
+    name = screening.screen_value(parsed.from_name)
     return NewTicket(
         subject=prepared.subject,
         body=prepared.body,
         channel=Channel.EMAIL,
         email=_sender(parsed),
-        # Screened before it is cut to the column: a cut secret fails its checksum and
-        # would pass the shield in pieces.
-        name=screening.screen_value(parsed.from_name).text[:120],
+        name=name.text[:120],
         language=prepared.language,
         category=category.slug if category and category.active else None,
         team=mailbox.default_team if mailbox else None,
         external_id=prepared.key,
         attachments=prepared.files,
         follow_up_of=follow_up_of,  # set only when the ticket it answers is closed
-        secrets=prepared.secrets,
+        secrets=[*prepared.secrets, *(("name", kind) for kind in name.secret_kinds)],
     )
 
 
