@@ -420,6 +420,11 @@ def draft(new: NewTicket) -> Draft:
     if new.email and screening.screen_value(new.email).secret_kinds:
         # Not a placeholder: an address is how we answer. Refused, and never echoed.
         raise InvalidInput("invalid_email", _("Enter a valid email address."), field="email")
+    if new.identity and screening.screen_value(new.identity[1]).secret_kinds:
+        # A channel id (phone number, app user id) is stored as the contact's identity.
+        raise InvalidInput(
+            "secret_in_field", _("This looks like a recovery phrase or private key; it was not stored.")
+        )
     if new.priority and new.priority not in Priority.values:
         raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
     if new.channel not in Channel.values:
