@@ -195,7 +195,12 @@ def _load_categories() -> dict[str, Category]:
 # Categories change a few times a year and every ticket needs one.
 _categories = ProcessCache(_load_categories)
 _active_categories = _categories.get
-forget_categories = _categories.forget
+
+
+def forget_categories() -> None:
+    """Forget the cached categories and the Security desk team (both load with the teams)."""
+    _categories.forget()
+    _security_team.forget()
 
 
 def _category(slug: str | None) -> Category | None:
