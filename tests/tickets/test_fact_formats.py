@@ -110,6 +110,17 @@ def test_a_secret_in_a_free_text_fact_becomes_a_placeholder(field: str) -> None:
     assert checked.secrets and checked.secrets[0][0] == field
 
 
+def test_eip55_agrees_with_eth_utils() -> None:
+    from eth_utils import to_checksum_address
+
+    for _ in range(200):
+        address = to_checksum_address("0x" + secrets.token_hex(20))
+        assert F.evm_checksum_ok(address)
+        flipped = address[:2] + address[2:].swapcase()
+        if flipped[2:] not in (flipped[2:].lower(), flipped[2:].upper()):
+            assert not F.evm_checksum_ok(flipped)
+
+
 def test_short_values_skip_the_scan_but_a_wif_does_not() -> None:
     from walletdesk.tickets.screening import MIN_ASCII_SECRET_CHARS, could_hold_secret
 
