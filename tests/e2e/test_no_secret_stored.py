@@ -436,7 +436,10 @@ def test_no_secret_reaches_the_database_logs_or_files(tmp_path: Path) -> None:
             "ingest_email",
             stdin=_mail(
                 sender=f'"{mark} {english}" <pipe-{mark}@example.cn>',
-                subject=f"{mark} {chinese} 请帮我找回资产",
+                # ASCII: Python folds a long non-ASCII subject into encoded words and drops the
+                # spaces between them, gluing phrase words (tests/tickets/test_fact_formats.py
+                # writes one unfolded encoded word instead).
+                subject=f"{mark} {english} please help",
                 body=f"{mark} pipe\n{all_secrets}",
                 message_id=f"{wif}@example.cn",
                 files=[

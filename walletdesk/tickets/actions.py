@@ -195,7 +195,12 @@ def _load_categories() -> dict[str, Category]:
 # Categories change a few times a year and every ticket needs one.
 _categories = ProcessCache(_load_categories)
 _active_categories = _categories.get
-forget_categories = _categories.forget
+
+
+def forget_categories() -> None:
+    """Forget the cached categories and the Security desk team (both load with the teams)."""
+    _categories.forget()
+    _security_team.forget()
 
 
 def _category(slug: str | None) -> Category | None:
@@ -420,6 +425,11 @@ def draft(new: NewTicket) -> Draft:
     if new.email and screening.screen_value(new.email).secret_kinds:
         # Not a placeholder: an address is how we answer. Refused, and never echoed.
         raise InvalidInput("invalid_email", _("Enter a valid email address."), field="email")
+    if new.identity and screening.screen_value(new.identity[1]).secret_kinds:
+        # A channel id (phone number, app user id) is stored as the contact's identity.
+        raise InvalidInput(
+            "secret_in_field", _("This looks like a recovery phrase or private key; it was not stored.")
+        )
     if new.priority and new.priority not in Priority.values:
         raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
     if new.channel not in Channel.values:

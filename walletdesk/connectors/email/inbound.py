@@ -86,10 +86,27 @@ class Prepared:
     sealed: bytes = b""  # `raw` encrypted ahead (by a helper process), for the log row
 
 
+# A Message-ID has no spaces, so a secret in one is a key (an alphanumeric run of 51 or more) or
+# words or hex blocks joined by punctuation. Ids that show neither skip the scan: threading
+# computes the key of every id a reply names, up to 60, some inside the write transaction.
+_LONG_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{51}")
+_ID_PUNCTUATION = re.compile(r"[^A-Za-z0-9@]")
+
+
+def _id_may_hold_secret(message_id: str) -> bool:
+    return (
+        not message_id.isascii()
+        or _LONG_ALNUM_RUN.search(message_id) is not None
+        or len(_ID_PUNCTUATION.findall(message_id)) >= 7
+    )
+
+
 def id_key(message_id: str) -> str:
     """A Message-ID as stored: as is when it fits the column and holds no secret, else a hash
     of it (stable, so a reply's In-Reply-To still finds it)."""
-    if len(message_id) <= MAX_KEY and not screening.screen_value(message_id).secret_kinds:
+    if len(message_id) <= MAX_KEY and not (
+        _id_may_hold_secret(message_id) and screening.screen_value(message_id).secret_kinds
+    ):
         return message_id
     return "sha256id:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
 
@@ -673,21 +690,22 @@ def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticke
     parsed = prepared.parsed
     assert parsed is not None
     category = mailbox.default_category if mailbox and mailbox.default_category_id else None
+    # Screened before it is cut to the column: a cut secret fails its checksum and would pass
+    # the shield in pieces.
+    name = screening.screen_value(parsed.from_name)
     return NewTicket(
         subject=prepared.subject,
         body=prepared.body,
         channel=Channel.EMAIL,
         email=_sender(parsed),
-        # Screened before it is cut to the column: a cut secret fails its checksum and
-        # would pass the shield in pieces.
-        name=screening.screen_value(parsed.from_name).text[:120],
+        name=name.text[:120],
         language=prepared.language,
         category=category.slug if category and category.active else None,
         team=mailbox.default_team if mailbox else None,
         external_id=prepared.key,
         attachments=prepared.files,
         follow_up_of=follow_up_of,  # set only when the ticket it answers is closed
-        secrets=prepared.secrets,
+        secrets=[*prepared.secrets, *(("name", kind) for kind in name.secret_kinds)],
     )
 
 
