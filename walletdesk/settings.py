@@ -331,9 +331,18 @@ EMAIL_AUTO_REPLY_LIMIT_PER_HOUR = env.integer("EMAIL_AUTO_REPLY_LIMIT_PER_HOUR",
 EMAIL_SEND_MAX_ATTEMPTS = env.integer("EMAIL_SEND_MAX_ATTEMPTS", 5)
 EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)  # x4 per attempt
 EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
+# Inbound mail is believed to come from its From address only when it is authenticated
+# (connectors/email/authn.py): a valid DKIM signature aligned with the From domain, or an
+# Authentication-Results header (dmarc=pass or aligned dkim=pass) written by one of these
+# servers (their authserv-id). Anyone can write that header, so none is trusted by default.
+EMAIL_TRUSTED_AUTHSERV_IDS = env.csv("EMAIL_TRUSTED_AUTHSERV_IDS", [])
+EMAIL_DKIM_VERIFY = env.boolean("EMAIL_DKIM_VERIFY", True)  # check DKIM signatures ourselves
+EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per key lookup
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
+# The link that proves a typed email address belongs to the person (tickets/identity.py).
+EMAIL_CONFIRM_LINK_MAX_AGE_DAYS = env.integer("EMAIL_CONFIRM_LINK_MAX_AGE_DAYS", 7)
 KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
 # First-reply promise per priority, in hours, until SLA policies say otherwise.
 FIRST_REPLY_HOURS = {"urgent": 1, "high": 4, "normal": 24, "low": 48}

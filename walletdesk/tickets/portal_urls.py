@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.new_request, name="new"),
     path("submitted/<str:token>/", views.submitted, name="submitted"),
     path("track/<str:token>/", views.track, name="track"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.my_request, name="my_request"),
     path("requests/<str:reference>/follow-up/", csat_views.follow_up_mine, name="follow_up"),
