@@ -159,7 +159,7 @@ def test_an_app_user_is_known_by_its_id_not_by_the_email_it_sends(app_key: str, 
 
 
 def test_an_app_that_vouches_for_emails_joins_its_user_to_the_account(carol: Any) -> None:
-    key, raw = AppKey.issue("wallet-android", vouches_for_email=True)
+    _key, raw = AppKey.issue("wallet-android", vouches_for_email=True)
     web = actions.create_ticket(NewTicket(subject="web", body="b", user=carol))
     response = call("post", "/api/v1/inapp/tickets", raw, "u-1", {**NEW, "email": "carol@example.com"})
     ticket = Ticket.objects.select_related("contact").get(reference=response.json()["reference"])
