@@ -196,8 +196,8 @@ def test_a_guest_typing_carols_email_gets_nothing_of_her_account(
     desk = Session(base, alice)
     status, page, _ = desk.get(f"/agent/tickets/{by_form}/")
     assert status == 200
-    assert 'data-testid="identity-proof"' in page and "email not confirmed" in page
     assert 'data-testid="account-security"' not in page and "/account/unlock/" not in page
+    assert 'data-testid="identity-proof"' in page and "email not confirmed" in page
     # ...and the server refuses the POSTs whatever the page shows.
     for action, prefix in (("unlock", "unlock"), ("force-reset", "reset"), ("reset-2fa", "mfa")):
         status, page, _ = desk.post_form(
@@ -258,12 +258,20 @@ def test_the_stolen_account_form_is_no_route_into_carols_account(
     ticket = Ticket.objects.select_related("contact", "team").get(reference=reference)
     assert ticket.team is not None and ticket.team.slug == "security"
     assert ticket.contact.user_id is None
+    # carol, signing in afterwards and writing to support, does not inherit what the stranger
+    # filed with her address (the old code linked the typed address's contact to her).
+    as_carol = Session(base, carol)
+    status, created, _ = as_carol.post_json(
+        "/api/v1/tickets", {"subject": "A question", "body": "About fees."}, {"X-CSRFToken": as_carol.csrf()}
+    )
+    assert status == 201, created
+    assert reference not in as_carol.get("/requests/")[1]
 
     # bob, on the Security desk, sees the case but not carol's account, and cannot act on it.
     desk = Session(base, bob)
     status, page, _ = desk.get(f"/agent/tickets/{reference}/")
-    assert status == 200 and "email not confirmed" in page
-    assert 'data-testid="account-security"' not in page
+    assert status == 200 and 'data-testid="account-security"' not in page
+    assert "email not confirmed" in page
     for action, prefix in (("unlock", "unlock"), ("force-reset", "reset"), ("reset-2fa", "mfa")):
         status, _, _ = desk.post_form(
             f"/agent/tickets/{reference}/account/{action}/",
@@ -278,7 +286,7 @@ def test_the_stolen_account_form_is_no_route_into_carols_account(
         assert (
             other.post_form(f"/agent/tickets/{reference}/account/unlock/", {"unlock-reason": "x"})[0] == 404
         )
-    assert reference not in Session(base, carol).get("/requests/")[1]
+    assert reference not in as_carol.get("/requests/")[1]
 
 
 def test_an_app_user_sending_carols_email_cannot_reach_her_tickets(
