@@ -80,3 +80,37 @@ def test_confirming_moves_one_ticket_to_the_account_once(carol: Any, dave: Any) 
         actions.confirm_claim(first, email="carol@example.com")
     with pytest.raises(actions.TicketError):  # a link for another address does nothing
         actions.confirm_claim(second, email="dave@example.com")
+
+
+def test_the_desk_is_told_how_the_requester_is_proven(carol: Any, dave: Any) -> None:
+    from walletdesk.tickets import identity
+
+    def label(ticket: Ticket) -> tuple[bool, str, Any]:
+        ticket = Ticket.objects.select_related("contact").get(pk=ticket.pk)
+        status = identity.status(ticket)
+        return status.proven, status.label, identity.account_of(ticket)
+
+    typed = actions.create_ticket(_new(1, email="carol@example.com"))
+    assert label(typed) == (False, "email not confirmed", None)
+    app_claim = actions.create_ticket(_new(2, channel="inapp", identity=("inapp", "1:u1")))
+    assert label(app_claim) == (False, "email not confirmed: known only by the app's user id", None)
+    vouched = actions.create_ticket(
+        _new(
+            3,
+            email="dave@example.com",
+            channel="inapp",
+            identity=("inapp", "1:u2"),
+            email_proof=Proof.APP,
+            proven_by="wallet-ios",
+        )
+    )
+    assert label(vouched) == (True, "vouched by app wallet-ios", dave)
+    mailed = actions.create_ticket(
+        _new(4, email="new@example.com", email_proof=Proof.MAIL, proven_by="DKIM example.com")
+    )
+    assert label(mailed)[:2] == (True, "authenticated mail (DKIM example.com)")
+    own = actions.create_ticket(NewTicket(subject="mine", body="b", user=carol))
+    assert label(own) == (True, "signed in", carol)
+    assert identity.confirm_url(Ticket.objects.select_related("contact").get(pk=typed.pk))
+    assert identity.confirm_url(Ticket.objects.select_related("contact").get(pk=own.pk)) is None
+    assert identity.confirm_url(Ticket.objects.select_related("contact").get(pk=app_claim.pk)) is None
