@@ -14,6 +14,7 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("requests/", views.my_requests, name="my_requests"),
     path("requests/<str:reference>/", views.my_request, name="my_request"),
+    path("requests/<str:reference>/confirm/", views.confirm_mine, name="confirm_mine"),
     path("requests/<str:reference>/follow-up/", csat_views.follow_up_mine, name="follow_up"),
     path("track/<str:token>/follow-up/", csat_views.follow_up_by_link, name="follow_up_by_link"),
     path("requests/<str:reference>/satisfaction/<str:token>/", csat_views.survey, name="csat"),

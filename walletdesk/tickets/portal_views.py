@@ -5,12 +5,15 @@ Thin views: forms validate the shape, actions decide and write, access decides w
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from walletdesk.kb import actions as kb_actions
 from walletdesk.tickets import access, actions, identity
@@ -198,10 +201,33 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "tickets/portal/confirm.html", {"ticket": ticket, "email": email})
 
 
+def _claims_of(user: Any) -> QuerySet[Ticket]:
+    """Requests someone filed by typing an address this account verified, not yet confirmed:
+    signed in as the address's owner, the customer may say which are theirs."""
+    return Ticket.objects.filter(
+        contact__claim_key__in=actions.verified_addresses(user), contact__proof=""
+    ).select_related("contact")
+
+
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     tickets = access.customer_tickets(request.user).select_related("category").order_by("-created_at")[:200]
-    return render(request, "tickets/portal/my_requests.html", {"tickets": tickets})
+    claims = _claims_of(request.user).order_by("-created_at")[:50]
+    return render(request, "tickets/portal/my_requests.html", {"tickets": tickets, "claims": claims})
+
+
+@login_required
+@require_POST
+def confirm_mine(request: HttpRequest, reference: str) -> HttpResponse:
+    """The signed-in owner of the address confirms a request filed with it is theirs."""
+    ticket = _claims_of(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404
+    try:
+        actions.confirm_claim(ticket, email=str(ticket.contact.email), user=request.user)
+    except TicketError:
+        raise Http404 from None
+    return redirect("portal:my_request", reference=ticket.reference)
 
 
 @login_required
