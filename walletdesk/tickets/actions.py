@@ -232,7 +232,7 @@ def _account_contact(user: Any, language: str) -> Contact:
     if email is not None:
         proven = Contact.objects.filter(email=email).exclude(proof="").first()
         if proven is not None:
-            if proven.user_id is None and email in _verified_owners([email]):
+            if proven.user_id is None and _verified_owners([email]).get(email) == user.pk:
                 proven.user = user
                 proven.save(update_fields=["user"])
                 return proven
@@ -1078,7 +1078,7 @@ def link_contact_to_user(user: Any) -> int:
     ticket someone filed by typing the address joins the account only when its owner confirms
     it (`confirm_claim`). Returns how many contacts were linked (0 or 1)."""
     email = (user.email or "").strip().lower()
-    if not email or email not in _verified_owners([email]):
+    if not email or _verified_owners([email]).get(email) != user.pk:
         return 0
     with transaction.atomic():
         if Contact.objects.filter(user=user).exists():
