@@ -373,9 +373,18 @@ EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)
 # A mail left "sending" this long (its worker died mid-send) is sent again, once, same Message-ID.
 EMAIL_SENDING_LEASE_SECONDS = env.integer("EMAIL_SENDING_LEASE_SECONDS", 300)
 EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
+# Inbound mail is believed to come from its From address only when it is authenticated
+# (connectors/email/authn.py): a valid DKIM signature aligned with the From domain, or an
+# Authentication-Results header (dmarc=pass or aligned dkim=pass) written by one of these
+# servers (their authserv-id). Anyone can write that header, so none is trusted by default.
+EMAIL_TRUSTED_AUTHSERV_IDS = env.csv("EMAIL_TRUSTED_AUTHSERV_IDS", [])
+EMAIL_DKIM_VERIFY = env.boolean("EMAIL_DKIM_VERIFY", True)  # check DKIM signatures ourselves
+EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per key lookup
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
+# The link that proves a typed email address belongs to the person (tickets/identity.py).
+EMAIL_CONFIRM_LINK_MAX_AGE_DAYS = env.integer("EMAIL_CONFIRM_LINK_MAX_AGE_DAYS", 7)
 KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
 # First-reply promise per priority, in hours, until SLA policies say otherwise.
 # The worker's sweep runs SLA checks this overdue whose task was lost (a failed or dead run).

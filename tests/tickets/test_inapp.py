@@ -9,6 +9,8 @@ import pytest
 from django.test import Client
 
 from walletdesk.connectors.inapp.models import AppKey
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.models import Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +67,21 @@ def test_replayed_message_id_is_refused_and_changes_nothing(app_key: str) -> Non
     assert again.json()["reference"] == first.json()["reference"]
     assert Ticket.objects.count() == 1
     assert Message.objects.count() == 1
+
+
+def test_a_replay_by_another_app_user_learns_no_reference(app_key: str) -> None:
+    """Was: any user of the app replaying a message_id got the other user's reference."""
+    first = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).json()["reference"]
+    other = call("post", "/api/v1/inapp/tickets", app_key, "user-43", NEW)
+    assert other.status_code == 409
+    assert other.json()["code"] == "duplicate_message"
+    assert "reference" not in other.json() and first not in other.content.decode()
+    # Replies too: a message_id another user already used names nothing.
+    mine = call("post", "/api/v1/inapp/tickets", app_key, "user-43", {**NEW, "message_id": "m-9"}).json()
+    reply = {"message_id": "m-1", "body": "again"}
+    again = call("post", f"/api/v1/inapp/tickets/{mine['reference']}/messages", app_key, "user-43", reply)
+    assert again.status_code == 409 and first not in again.content.decode()
+    assert Message.objects.count() == 2
 
 
 def test_user_lists_reads_and_replies_only_their_own(app_key: str) -> None:
@@ -125,11 +142,27 @@ def test_revoked_key_is_refused(app_key: str) -> None:
     assert call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).status_code == 401
 
 
-def test_an_app_user_with_a_known_email_joins_that_contact(app_key: str) -> None:
-    from walletdesk.tickets import actions
-    from walletdesk.tickets.actions import NewTicket
-
-    web = actions.create_ticket(NewTicket(subject="web first", body="b", email="known@example.com"))
-    response = call("post", "/api/v1/inapp/tickets", app_key, "user-9", {**NEW, "email": "Known@Example.com"})
+def test_an_app_user_is_known_by_its_id_not_by_the_email_it_sends(app_key: str, carol: Any) -> None:
+    """Was: an app user joined the contact of any email the app sent, and listed its tickets."""
+    web = actions.create_ticket(NewTicket(subject="carol's own", body="b", user=carol))
+    response = call("post", "/api/v1/inapp/tickets", app_key, "user-9", {**NEW, "email": "Carol@Example.com"})
     assert response.status_code == 201
-    assert Ticket.objects.get(reference=response.json()["reference"]).contact_id == web.contact_id
+    ticket = Ticket.objects.select_related("contact").get(reference=response.json()["reference"])
+    assert ticket.contact_id != web.contact_id
+    assert ticket.contact.user_id is None and ticket.contact.proof == ""
+    listed = call("get", "/api/v1/inapp/tickets", app_key, "user-9").json()["items"]
+    assert [t["reference"] for t in listed] == [ticket.reference]
+    assert call("get", f"/api/v1/inapp/tickets/{web.reference}", app_key, "user-9").status_code == 404
+    # The same user again: the same contact, found by the app's id.
+    again = call("post", "/api/v1/inapp/tickets", app_key, "user-9", {**NEW, "message_id": "m-2"})
+    assert Ticket.objects.get(reference=again.json()["reference"]).contact_id == ticket.contact_id
+
+
+def test_an_app_that_vouches_for_emails_joins_its_user_to_the_account(carol: Any) -> None:
+    _key, raw = AppKey.issue("wallet-android", vouches_for_email=True)
+    web = actions.create_ticket(NewTicket(subject="web", body="b", user=carol))
+    response = call("post", "/api/v1/inapp/tickets", raw, "u-1", {**NEW, "email": "carol@example.com"})
+    ticket = Ticket.objects.select_related("contact").get(reference=response.json()["reference"])
+    assert ticket.contact_id == web.contact_id and ticket.contact.user == carol
+    listed = {t["reference"] for t in call("get", "/api/v1/inapp/tickets", raw, "u-1").json()["items"]}
+    assert listed == {web.reference, ticket.reference}

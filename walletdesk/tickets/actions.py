@@ -39,6 +39,7 @@ from walletdesk.tickets.models import (
     ContactIdentity,
     Message,
     Priority,
+    Proof,
     Status,
     Team,
     Ticket,
@@ -94,6 +95,10 @@ class NewTicket:
     facts: dict[str, str] = field(default_factory=dict)
     user: Any = None  # the signed-in customer, if any
     identity: tuple[str, str] | None = None  # (channel, external id) the channel knows them by
+    # How `email` is proven, if it is (Proof: "mail" for authenticated mail, "app" for an app
+    # that vouches for its users' emails), and by whom. Empty: the email is only a claim.
+    email_proof: str = ""
+    proven_by: str = ""
     external_id: str | None = None  # the provider's id of the first message
     attachments: Sequence[CheckedFile] = ()
     actor: Any = None  # the agent, when an agent logs the ticket (phone)
@@ -216,76 +221,214 @@ def _category(slug: str | None) -> Category | None:
     return category
 
 
+# --- who the ticket is for (identity is proven, never claimed) -----------------------------------
+#
+# A typed email address is a claim. Only a signed-in session, a confirmed link, authenticated
+# mail or an app that vouches for its users' emails attaches a ticket to the contact that
+# proves the address (and, through it, to the account that owns it). A claim lands on the
+# address's claim contact, which never has an account (see models.Contact).
+
+
 def _contact_for(new: NewTicket) -> Contact:
-    """Find or create the contact behind a new ticket, by account, channel identity or email."""
+    """Find or create the contact behind a new ticket: by account, channel identity, proven
+    email, or else the claim contact of the typed email."""
     if new.user is not None and getattr(new.user, "is_authenticated", False):
-        contact = Contact.objects.filter(user=new.user).first()
-        if contact is None:
-            contact = (
-                Contact.objects.filter(email=new.user.email, user__isnull=True).first()
-                if new.user.email
-                else None
-            )
-            if contact is None:
-                contact = Contact.objects.create(
-                    email=new.user.email, name=new.user.label, language=new.language, user=new.user
-                )
-            else:
-                contact.user = new.user
-                contact.save(update_fields=["user"])
-        return contact
+        return _account_contact(new.user, new.language)
     if new.identity is not None:
-        channel, external = new.identity
-        identity = (
-            ContactIdentity.objects.select_related("contact")
-            .filter(channel=channel, external_id=external)
-            .first()
-        )
-        if identity is not None:
-            return identity.contact
-        # A channel user who gives an email we already know is that contact, not a new one.
-        if new.email:
-            contact = _contact_by_email(new.email, new.name, new.language)
-        else:
-            contact = Contact.objects.create(name=new.name, language=new.language)
-        ContactIdentity.objects.create(contact=contact, channel=channel, external_id=external)
-        return contact
+        return _identity_contact(new)
     if not new.email:
         raise TicketError("required", _("Give an email address so we can answer you."), field="email")
+    if new.email_proof:
+        return _proven_contacts([new])[_email_of(new)]
     return _contact_by_email(new.email, new.name, new.language)
 
 
+def _email_of(new: NewTicket) -> str:
+    return (new.email or "").strip().lower()
+
+
+def _verified_owners(emails: Iterable[str]) -> dict[str, int]:
+    """Accounts that verified these addresses: {email: user id}."""
+    from allauth.account.models import EmailAddress
+
+    wanted = list(emails)
+    if not wanted:
+        return {}
+    return {
+        email.lower(): user_id
+        for email, user_id in EmailAddress.objects.filter(email__in=wanted, verified=True).values_list(
+            "email", "user_id"
+        )
+    }
+
+
+def verified_addresses(user: Any) -> list[str]:
+    """The addresses this account verified (lowercased); none for anyone signed out."""
+    from allauth.account.models import EmailAddress
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    ]
+
+
+def _account_contact(user: Any, language: str) -> Contact:
+    """The signed-in account's contact, created at its first ticket.
+
+    A contact proven for the account's address by other means (a confirmed link, authenticated
+    mail) becomes the account's, but only if the account verified that address. A claim never
+    does: whoever typed the address before proved nothing.
+    """
+    contact = Contact.objects.filter(user=user).first()
+    if contact is not None:
+        return contact
+    email = (user.email or "").strip().lower() or None
+    if email is not None:
+        proven = Contact.objects.filter(email=email).exclude(proof="").first()
+        if proven is not None:
+            if proven.user_id is None and _verified_owners([email]).get(email) == user.pk:
+                proven.user = user
+                proven.save(update_fields=["user"])
+                return proven
+            email = None  # the address is proven for someone else: this account does not get it
+    return Contact.objects.create(
+        email=email,
+        name=user.label,
+        language=language,
+        user=user,
+        proof=Proof.SIGNED_IN,
+        proven_at=timezone.now(),
+    )
+
+
+def _identity_contact(new: NewTicket) -> Contact:
+    """The contact a channel id (in-app user, phone number) stands for.
+
+    An id seen before keeps its contact. A new one joins the proven contact of its email only
+    when the channel vouches for that email (`email_proof`); otherwise it gets a contact of its
+    own, with the email as a claim, so it never reaches anyone else's tickets.
+    """
+    assert new.identity is not None
+    channel, external = new.identity
+    identity = (
+        ContactIdentity.objects.select_related("contact")
+        .filter(channel=channel, external_id=external)
+        .first()
+    )
+    if identity is not None:
+        return identity.contact
+    if new.email and new.email_proof:
+        contact = _proven_contacts([new])[_email_of(new)]
+    else:
+        contact = Contact.objects.create(
+            email=_email_of(new) or None, name=new.name[:120], language=new.language
+        )
+    ContactIdentity.objects.create(
+        contact=contact,
+        channel=channel,
+        external_id=external,
+        vouched_by=new.proven_by[:80] if new.email and new.email_proof else "",
+    )
+    return contact
+
+
+def _proven_contacts(news: Sequence[NewTicket]) -> dict[str, Contact]:
+    """The proven contact of each (proven) email, created where new: a few statements for a
+    whole batch, never one per ticket. An address an account verified lands on that account."""
+    wanted: dict[str, NewTicket] = {}
+    for n in news:
+        wanted.setdefault(_email_of(n), n)
+    found = {str(c.email): c for c in Contact.objects.filter(email__in=list(wanted)).exclude(proof="")}
+    missing = [email for email in wanted if email not in found]
+    if not missing:
+        return found
+    owners = _verified_owners(missing)
+    # An account whose contact carries another address (changed since) keeps its one contact.
+    accounts = (
+        {c.user_id: c for c in Contact.objects.filter(user_id__in=set(owners.values()))} if owners else {}
+    )
+    now = timezone.now()
+    created = []
+    for email in missing:
+        n = wanted[email]
+        owner = owners.get(email)
+        if owner is not None and owner in accounts:
+            found[email] = accounts[owner]
+            continue
+        created.append(
+            Contact(
+                email=email,
+                name=n.name[:120],
+                language=n.language,
+                user_id=owner,
+                proof=n.email_proof,
+                proven_at=now,
+                proven_by=n.proven_by[:200],
+            )
+        )
+    # A concurrent first ticket for the same address raises IntegrityError here: write_drafts
+    # then writes each ticket alone, and the retry finds the contact.
+    Contact.objects.bulk_create(created)
+    found.update({str(c.email): c for c in created})
+    return found
+
+
 def _contacts_for(news: Sequence[NewTicket]) -> list[Contact]:
-    """The contact behind each new ticket; guests known only by email in two statements."""
-    guests = {n.email.strip().lower(): n for n in news if _is_guest(n)}  # type: ignore[union-attr]
+    """The contact behind each new ticket; claims and proven emails a few statements per batch."""
+    guests = {_email_of(n): n for n in news if _is_guest(n)}
     by_email = _contacts_by_email(list(guests.values())) if len(guests) > 1 else {}
-    return [by_email[n.email.strip().lower()] if _is_guest(n) and by_email else _contact_for(n) for n in news]  # type: ignore[union-attr]
+    proven = [n for n in news if _is_proven_email(n)]
+    by_proof = _proven_contacts(proven) if len(proven) > 1 else {}
+    contacts = []
+    for n in news:
+        if _is_guest(n) and by_email:
+            contacts.append(by_email[_email_of(n)])
+        elif _is_proven_email(n) and by_proof:
+            contacts.append(by_proof[_email_of(n)])
+        else:
+            contacts.append(_contact_for(n))
+    return contacts
+
+
+def _signed_in(new: NewTicket) -> bool:
+    return bool(getattr(new.user, "is_authenticated", False))
 
 
 def _is_guest(new: NewTicket) -> bool:
-    return bool(new.email) and new.identity is None and not getattr(new.user, "is_authenticated", False)
+    return bool(new.email) and new.identity is None and not _signed_in(new) and not new.email_proof
+
+
+def _is_proven_email(new: NewTicket) -> bool:
+    return bool(new.email) and new.identity is None and not _signed_in(new) and bool(new.email_proof)
+
+
+# The claim contact's columns the hot path writes itself; the others keep their defaults.
+_CLAIM_INSERT = "(email, claim_key, name, language, proof, proven_by, created_at)"
 
 
 def _contacts_by_email(news: Sequence[NewTicket]) -> dict[str, Contact]:
-    """Contacts for many guest emails: one INSERT that skips known ones, one SELECT."""
+    """Claim contacts for many guest emails: one INSERT that skips known ones, one SELECT."""
     table = connection.ops.quote_name(Contact._meta.db_table)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any] = []
     for n in news:
-        params += [n.email.strip().lower(), n.name[:120], n.language, now]  # type: ignore[union-attr]
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(news))
+        email = _email_of(n)
+        params += [email, email, n.name[:120], n.language, "", "", now]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(news))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at) VALUES {values} "  # noqa: S608
-            "ON CONFLICT (email) DO NOTHING",
+            f"INSERT INTO {table} {_CLAIM_INSERT} VALUES {values} "  # noqa: S608
+            "ON CONFLICT (claim_key) DO NOTHING",
             params,
         )
-        emails = [n.email.strip().lower() for n in news]  # type: ignore[union-attr]
+        emails = [_email_of(n) for n in news]
         # Whole rows, loaded with Model.from_db: a QuerySet costs several times more per batch.
         fields = [f.attname for f in Contact._meta.concrete_fields]
         columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in Contact._meta.concrete_fields)
         cursor.execute(
-            f"SELECT {columns} FROM {table} WHERE email IN ({', '.join(['%s'] * len(emails))})",  # noqa: S608
+            f"SELECT {columns} FROM {table} WHERE claim_key IN ({', '.join(['%s'] * len(emails))})",  # noqa: S608
             emails,
         )
         # Datetimes come back as text on SQLite: the backend's converters, looked up once.
@@ -300,28 +443,37 @@ def _contacts_by_email(news: Sequence[NewTicket]) -> dict[str, Contact]:
             for i, f, convert in converting:
                 row[i] = convert(row[i], f, connection)
             loaded.append(Contact.from_db(connection.alias, fields, row))
-        return {str(c.email): c for c in loaded}
+        return {str(c.claim_key): c for c in loaded}
 
 
 def _contact_by_email(email: str, name: str, language: str) -> Contact:
-    """The contact with this email, created if new, in one statement when it is new.
+    """The claim contact of this typed email, created if new, in one statement when it is new.
 
     Every guest ticket does this, so it skips the ORM's SELECT-then-INSERT: an INSERT that
-    does nothing on a duplicate email (SQLite and PostgreSQL both support ON CONFLICT), and a
-    SELECT only when the contact already existed.
+    does nothing on a duplicate (SQLite and PostgreSQL both support ON CONFLICT), and a
+    SELECT only when the contact already existed. It is never the account's contact, even
+    when an account has this address: typing an address proves nothing.
     """
     email = email.strip().lower()
     table = connection.ops.quote_name(Contact._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (email, name, language, created_at) VALUES (%s, %s, %s, %s) "  # noqa: S608
-            "ON CONFLICT (email) DO NOTHING RETURNING id",
-            [email, name[:120], language, connection.ops.adapt_datetimefield_value(timezone.now())],
+            f"INSERT INTO {table} {_CLAIM_INSERT} VALUES (%s, %s, %s, %s, %s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (claim_key) DO NOTHING RETURNING id",
+            [
+                email,
+                email,
+                name[:120],
+                language,
+                "",
+                "",
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ],
         )
         row = cursor.fetchone()
     if row is not None:
-        return Contact(pk=row[0], email=email, name=name[:120], language=language)
-    return Contact.objects.get(email=email)
+        return Contact(pk=row[0], email=email, claim_key=email, name=name[:120], language=language)
+    return Contact.objects.get(claim_key=email)
 
 
 def _check_count(files: Sequence[CheckedFile]) -> None:
@@ -1038,16 +1190,69 @@ def add_system_note(
 
 
 def link_contact_to_user(user: Any) -> int:
-    """After a user verifies their email, their guest tickets become theirs. Returns how many."""
-    if not user.email:
+    """After a user verifies their email, the contact proven for that address (by a confirmed
+    link, authenticated mail or a vouching app) becomes theirs. Claims are never linked: a
+    ticket someone filed by typing the address joins the account only when its owner confirms
+    it (`confirm_claim`). Returns how many contacts were linked (0 or 1)."""
+    email = (user.email or "").strip().lower()
+    if not email or _verified_owners([email]).get(email) != user.pk:
         return 0
     with transaction.atomic():
-        updated = Contact.objects.filter(email=user.email.lower(), user__isnull=True).exclude(
-            pk__in=Contact.objects.filter(user=user).values("pk")
-        )
         if Contact.objects.filter(user=user).exists():
             return 0
-        return updated.update(user=user)
+        return Contact.objects.filter(email=email, user__isnull=True).exclude(proof="").update(user=user)
+
+
+def confirm_claim(ticket: Ticket, *, email: str, user: Any = None) -> Ticket:
+    """The owner of `email` confirmed that this request, filed by someone who typed the
+    address, is theirs: the ticket moves from the claim contact to the proven one.
+
+    Proof is either the signed link sent to the address (`user` None) or a signed-in account
+    that verified the address. The proven contact is the account's when an account verified
+    the address. Refused if the ticket is no longer a claim of this address (already
+    confirmed: a link works once).
+    """
+    email = email.strip().lower()
+    # Signed in as someone who did not verify this address: the link, not the session, is the proof.
+    signed_in = email in verified_addresses(user)
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        claim = Contact.objects.get(pk=ticket.contact_id)
+        if claim.proof or claim.email != email:
+            raise TicketError("not_a_claim", _("This request has already been confirmed."))
+        now = timezone.now()
+        target = _account_contact(user, claim.language) if signed_in else _proven_for_link(email, claim, now)
+        ticket.contact = target
+        ticket.updated_at = now
+        ticket.save(update_fields=["contact", "updated_at"])
+        Message.objects.filter(ticket=ticket, author_contact_id=claim.pk).update(author_contact=target)
+        _event(
+            ticket,
+            "identity_confirmed",
+            user if signed_in else None,
+            how=Proof.SIGNED_IN if signed_in else Proof.LINK,
+            at=now.isoformat(),
+        )
+    return ticket
+
+
+def _proven_for_link(email: str, claim: Contact, now: Any) -> Contact:
+    proven = Contact.objects.filter(email=email).exclude(proof="").first()
+    if proven is not None:
+        return proven
+    owner = _verified_owners([email]).get(email)
+    if owner is not None:
+        account = Contact.objects.filter(user_id=owner).first()
+        if account is not None:
+            return account
+    return Contact.objects.create(
+        email=email,
+        name=claim.name,
+        language=claim.language,
+        user_id=owner,
+        proof=Proof.LINK,
+        proven_at=now,
+    )
 
 
 __all__ = [
@@ -1062,6 +1267,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "close_by_customer",
+    "confirm_claim",
     "create_ticket",
     "find_ticket_by_message_ids",
     "link_contact_to_user",

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import security_summary
 from walletdesk.core.agents import agent_required
-from walletdesk.tickets import access, actions, inbox
+from walletdesk.tickets import access, actions, identity, inbox
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
 from walletdesk.tickets.models import (
@@ -109,7 +109,10 @@ def _ticket_page(
         .exclude(pk=ticket.pk)
         .order_by("-created_at")[:10]
     )
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    events = list(TicketEvent.objects.filter(ticket=ticket).select_related("actor"))
+    confirmed = next((e.data for e in reversed(events) if e.kind == "identity_confirmed"), None)
+    # Account history and account actions only for an account the requester proved to be.
+    account = identity.account_of(ticket)
     props = TicketPropertiesForm(
         initial={
             "status": ticket.status,
@@ -132,7 +135,8 @@ def _ticket_page(
             "risks": risks,
             "sla_state": sla_state(ticket, timezone.now()),
             "due": current_due(ticket),
-            "account_security": security_summary(ticket.contact.user, request.user, ticket_id=ticket.pk),
+            "identity": identity.status(ticket, confirmed),
+            "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
         },
         status=status,
     )

@@ -114,24 +114,66 @@ class Category(models.Model):
         return [*self.required_facts, *(f for f in self.optional_facts if f not in self.required_facts)]
 
 
+class Proof(models.TextChoices):
+    """How the person behind a contact proved the email address (or account) it carries.
+
+    A typed address is only a claim: until it is proven, the contact has no account, its
+    tickets are not the account's, and the desk offers no account action on them.
+    """
+
+    NONE = "", _("email not confirmed")
+    SIGNED_IN = "signin", _("signed in")
+    LINK = "link", _("confirmed by link")
+    APP = "app", _("vouched by app")
+    MAIL = "mail", _("authenticated mail")
+
+
 class Contact(models.Model):
     """The person a ticket is for, however they reached us.
 
-    A contact exists before (and without) a login: a guest who only gave an email, a WeChat
-    follower, a wallet-app user. When a user signs in with a verified email, the contact with
-    that email is linked to them and "My requests" shows its tickets.
+    Two kinds share this table:
+
+    - A *proven* contact (`proof` set): the address is known to be the person's (they signed
+      in, confirmed a link sent to it, sent authenticated mail, or an app that vouches for its
+      users' emails said so). At most one per address; if an account owns the address,
+      `user` points at it and "My requests" shows its tickets.
+    - A *claim* (`proof` empty): someone typed the address. Guests who type the same address
+      share one claim contact (`claim_key`), which never has a user; an app user who is not
+      vouched for gets a claim contact of their own, found by their app id. Confirming the
+      link sent to the address moves a ticket from the claim to the proven contact.
     """
 
-    email = models.EmailField(null=True, blank=True, unique=True)
+    email = models.EmailField(null=True, blank=True)
+    # The typed address of a guests' claim contact: one claim contact per address (what the
+    # hot path's INSERT … ON CONFLICT lands on). NULL for every other contact.
+    claim_key = models.CharField(max_length=254, null=True, blank=True, unique=True, editable=False)
     name = models.CharField(max_length=120, blank=True)
     language = models.CharField(max_length=10, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
     )
+    proof = models.CharField(_("identity proof"), max_length=8, choices=Proof.choices, default="", blank=True)
+    proven_at = models.DateTimeField(null=True, blank=True)
+    # Who proved it, for the desk: the app's name, the mail's DKIM domain or trusted server.
+    proven_by = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One proven contact per address; claims may repeat it (a guest and an app user).
+            models.UniqueConstraint(fields=["email"], condition=~Q(proof=""), name="uniq_proven_email"),
+            # A claim never carries an account: that is the whole point.
+            models.CheckConstraint(
+                condition=~Q(proof="") | Q(user__isnull=True), name="claim_has_no_account"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or f"contact #{self.pk}"
+
+    @property
+    def proven(self) -> bool:
+        return bool(self.proof)
 
 
 class ContactIdentity(models.Model):
@@ -140,6 +182,9 @@ class ContactIdentity(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     external_id = models.CharField(max_length=200)
+    # The app whose backend vouched for this user's email when the id was first seen (its
+    # name); empty when the id alone identifies them and their email is only a claim.
+    vouched_by = models.CharField(max_length=80, blank=True)
 
     class Meta:
         constraints = [

@@ -5,19 +5,21 @@ Thin views: forms validate the shape, actions decide and write, access decides w
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
-from walletdesk.tickets import access, actions
+from walletdesk.tickets import access, actions, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import ReplyForm, RequestForm
 from walletdesk.tickets.models import Attachment, Category, Channel, Message, OfficialContact, Ticket
@@ -220,10 +222,65 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     return _thread_page(request, ticket, url, link_token=token)
 
 
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner of a typed address confirms that a request filed with it is theirs.
+
+    The link was mailed to the address only. GET shows what is being confirmed and a button;
+    only the POST changes anything (mail scanners follow links). A used, expired or tampered
+    link gets the bad-link page.
+    """
+    try:
+        reference, contact_id, email = identity.read_confirm_token(token)
+    except identity.BadConfirmToken as exc:
+        return _bad_link(request, _LinkProblem(expired=exc.expired))
+    ticket = (
+        Ticket.objects.select_related("contact")
+        .filter(reference=reference, contact_id=contact_id, contact__email=email, contact__proof="")
+        .first()
+    )
+    if ticket is None:
+        return _bad_link(request, _LinkProblem(expired=False))
+    if request.method == "POST":
+        try:
+            ticket = actions.confirm_claim(ticket, email=email, user=request.user)
+        except TicketError:
+            return _bad_link(request, _LinkProblem(expired=False))
+        if access.customer_owns(request.user, ticket):
+            return redirect("portal:my_request", reference=ticket.reference)
+        # The old tracking link named the claim contact and no longer opens the ticket:
+        # whoever typed the address cannot follow a request its owner has taken over.
+        return redirect("portal:track", token=make_token(ticket.reference, ticket.contact_id))
+    return render(request, "tickets/portal/confirm.html", {"ticket": ticket, "email": email})
+
+
+def _claims_of(user: Any) -> QuerySet[Ticket]:
+    """Requests someone filed by typing an address this account verified, not yet confirmed:
+    signed in as the address's owner, the customer may say which are theirs."""
+    return Ticket.objects.filter(
+        contact__claim_key__in=actions.verified_addresses(user), contact__proof=""
+    ).select_related("contact")
+
+
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     tickets = access.customer_tickets(request.user).select_related("category").order_by("-created_at")[:200]
-    return render(request, "tickets/portal/my_requests.html", {"tickets": tickets})
+    claims = _claims_of(request.user).order_by("-created_at")[:50]
+    return render(request, "tickets/portal/my_requests.html", {"tickets": tickets, "claims": claims})
+
+
+@login_required
+@require_POST
+def confirm_mine(request: HttpRequest, reference: str) -> HttpResponse:
+    """The signed-in owner of the address confirms a request filed with it is theirs."""
+    ticket = _claims_of(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404
+    try:
+        actions.confirm_claim(ticket, email=str(ticket.contact.email), user=request.user)
+    except TicketError:
+        raise Http404 from None
+    return redirect("portal:my_request", reference=ticket.reference)
 
 
 @login_required
@@ -263,7 +320,8 @@ def attachment(request: HttpRequest, pk: int, token: str = "") -> FileResponse:
             reference, contact_id = "", 0
         allowed = reference == ticket.reference and contact_id == ticket.contact_id
     if not allowed:
-        raise PermissionDenied
+        # The same answer as a missing file: an id someone else's file has reveals nothing.
+        raise Http404
     response = FileResponse(
         item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.filename
     )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from walletdesk.accounts import actions as account_actions
@@ -23,9 +24,9 @@ from walletdesk.accounts.forms import AgentActionForm, RecoveryCaseForm, ResetMF
 from walletdesk.accounts.models import DocumentSide, RecoveryCase, User
 from walletdesk.core import ratelimit as shared_ratelimit
 from walletdesk.core.agents import agent_required
-from walletdesk.tickets import actions
+from walletdesk.tickets import actions, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.agent_views import _ticket
+from walletdesk.tickets.agent_views import _ticket, _ticket_page
 from walletdesk.tickets.models import Channel, Ticket
 from walletdesk.tickets.tracking import make_token
 
@@ -111,9 +112,10 @@ def new_recovery_case(request: HttpRequest) -> HttpResponse:
 def _account_action(
     request: HttpRequest, reference: str, form_class: type[AgentActionForm], prefix: str
 ) -> tuple[Ticket, User | None, AgentActionForm]:
-    """The ticket (only if this agent may see it), its customer's account, and the posted form."""
+    """The ticket (only if this agent may see it), the account its requester proved to be
+    (None until proven: a typed email is not the account), and the posted form."""
     ticket = _ticket(request, reference)  # 404 for a ticket the agent may not see
-    user = ticket.contact.user
+    user = identity.account_of(ticket)
     form = form_class(request.POST, prefix=prefix)
     return ticket, user, form
 
@@ -140,9 +142,16 @@ def _agent(request: HttpRequest) -> User:
     return request.user
 
 
-def _no_account(request: HttpRequest, reference: str) -> HttpResponse:
-    flash.error(request, str(texts.NO_ACCOUNT))
-    return redirect("agent:ticket", reference=reference)
+def _no_account(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    """Refused: no account, or one the requester has not proven to be theirs. Enforced here,
+    not only by the sidebar hiding the buttons."""
+    flash.error(
+        request,
+        _(
+            "No account action: the requester has not proven that an account is theirs (signed in, or confirmed by link)."
+        ),
+    )
+    return _ticket_page(request, ticket, status=403)
 
 
 @agent_required
@@ -150,7 +159,7 @@ def _no_account(request: HttpRequest, reference: str) -> HttpResponse:
 def unlock(request: HttpRequest, reference: str) -> HttpResponse:
     ticket, user, form = _account_action(request, reference, AgentActionForm, "unlock")
     if user is None:
-        return _no_account(request, ticket.reference)
+        return _no_account(request, ticket)
 
     def run(data: dict[str, str]) -> str:
         account_actions.unlock_account(
@@ -166,7 +175,7 @@ def unlock(request: HttpRequest, reference: str) -> HttpResponse:
 def force_reset(request: HttpRequest, reference: str) -> HttpResponse:
     ticket, user, form = _account_action(request, reference, AgentActionForm, "reset")
     if user is None:
-        return _no_account(request, ticket.reference)
+        return _no_account(request, ticket)
 
     def run(data: dict[str, str]) -> str:
         account_actions.force_password_reset(
@@ -185,7 +194,7 @@ def force_reset(request: HttpRequest, reference: str) -> HttpResponse:
 def reset_mfa(request: HttpRequest, reference: str) -> HttpResponse:
     ticket, user, form = _account_action(request, reference, ResetMFAForm, "mfa")
     if user is None:
-        return _no_account(request, ticket.reference)
+        return _no_account(request, ticket)
 
     def run(data: dict[str, str]) -> str:
         account_actions.reset_mfa(

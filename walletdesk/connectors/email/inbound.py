@@ -35,9 +35,10 @@ from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import actions, screening
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
-from walletdesk.tickets.models import Channel, Message, Status, Ticket
+from walletdesk.tickets.models import Channel, Message, Proof, Status, Ticket
 from walletdesk.tickets.references import find_reference
 
+from . import authn
 from .models import InboundEmail, OutboundEmail, Outcome
 from .parse import ParsedMail, UnparseableMail, parse_mail
 
@@ -84,6 +85,9 @@ class Prepared:
     secrets: list[tuple[str, str]] = field(default_factory=list)
     reply: actions.ScreenedMessage | None = None  # the body screened ahead, for a likely reply
     sealed: bytes = b""  # `raw` encrypted ahead (by a helper process), for the log row
+    # What proved the mail comes from its From address (authn.check), or "": an unproven
+    # sender is a guest, whatever address it shows.
+    authenticated_by: str = ""
 
 
 # A Message-ID has no spaces, so a secret in one is a key (an alphanumeric run of 51 or more) or
@@ -174,6 +178,8 @@ def prepare(raw: bytes) -> Prepared:
     prepared.parsed = parsed
     if parsed.message_id:
         prepared.key = id_key(parsed.message_id)
+    if parsed.from_address and parsed.auto_reply_reason is None:
+        prepared.authenticated_by = authn.check(raw, parsed.from_address).by
     try:
         language = _language(f"{parsed.subject}\n{parsed.text[:2000]}")
         prepared.language = language
@@ -215,6 +221,27 @@ def find_thread(parsed: ParsedMail) -> Ticket | None:
         if ticket is not None and ticket.contact.email == parsed.from_address:
             return ticket
     return None
+
+
+def may_append(prepared: Prepared, ticket: Ticket) -> bool:
+    """Whether this mail may be added to the ticket it answers.
+
+    A claim's ticket takes any reply (nothing is gained by writing on it). A ticket whose
+    requester is proven (an account's, or a confirmed address's) takes only mail
+    authenticated as that address: knowing a Message-ID or a reference is not proof, and a
+    forged reply must not be read by an agent beside the account's actions. Such a mail opens
+    a new, unconfirmed ticket linked to the one it answers instead.
+    """
+    contact = ticket.contact
+    if not contact.proof:
+        return True
+    parsed = prepared.parsed
+    return bool(
+        prepared.authenticated_by
+        and parsed is not None
+        and contact.email
+        and parsed.from_address == contact.email.lower()
+    )
 
 
 def _follow_merges(ticket: Ticket) -> Ticket:
@@ -288,7 +315,7 @@ def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestRe
         if ticket is not None:
             ticket = _follow_merges(ticket)
         message = None
-        if ticket is not None and ticket.status != Status.CLOSED:
+        if ticket is not None and ticket.status != Status.CLOSED and may_append(prepared, ticket):
             try:
                 message = actions.add_customer_message(
                     ticket,
@@ -304,7 +331,8 @@ def _store(prepared: Prepared, mailbox: Mailbox | None, source: str) -> IngestRe
                     raise
                 ticket.status = Status.CLOSED  # closed meanwhile: fall through to a follow-up
         if message is None:
-            # follow_up_of is set only when the ticket it answers is closed
+            # follow_up_of is set only when the ticket it answers is closed, or is an
+            # account's and this mail may not write on it (may_append)
             ticket = actions.create_ticket(_new_ticket(prepared, mailbox, follow_up_of=ticket))
             message = ticket.messages.order_by("id").first()
             outcome = Outcome.CREATED
@@ -622,7 +650,12 @@ def _store_batch(
     opening = [
         item
         for item in live
-        if item.after is None and (item.thread is None or item.thread.status == Status.CLOSED)
+        if item.after is None
+        and (
+            item.thread is None
+            or item.thread.status == Status.CLOSED
+            or not may_append(item.prepared, item.thread)
+        )
     ]
     for item in opening:
         if item.draft is None and _looks_like_reply(item.prepared):
@@ -649,6 +682,8 @@ def _store_batch(
         if target is None or target.status == Status.CLOSED or target.merged_into_id is not None:
             # not written, closed or merged meanwhile: the one-by-one path decides
             raise RuntimeError("a reply's ticket changed")
+        if item.after is not None and not may_append(item.prepared, target):
+            raise RuntimeError("a reply to an account's ticket opened in this batch")  # one by one decides
         item.ticket = target
         item.message = actions.add_customer_message(
             target,
@@ -693,11 +728,16 @@ def _new_ticket(prepared: Prepared, mailbox: Mailbox | None, follow_up_of: Ticke
     # Screened before it is cut to the column: a cut secret fails its checksum and would pass
     # the shield in pieces.
     name = screening.screen_value(parsed.from_name)
+    sender = _sender(parsed)
+    # Authentication covers the From address only (not a Reply-To used in its absence).
+    proven_by = prepared.authenticated_by if sender == parsed.from_address else ""
     return NewTicket(
         subject=prepared.subject,
         body=prepared.body,
         channel=Channel.EMAIL,
-        email=_sender(parsed),
+        email=sender,
+        email_proof=Proof.MAIL if proven_by else "",
+        proven_by=proven_by,
         name=name.text[:120],
         language=prepared.language,
         category=category.slug if category and category.active else None,
@@ -745,7 +785,7 @@ def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None
         {
             t.reference: t
             for t in Ticket.objects.select_related("contact")
-            .only(*_THREAD_FIELDS, "reference", "contact__email")
+            .only(*_THREAD_FIELDS, "reference", "contact__email", "contact__proof")
             .filter(reference__in=set(references.values()))
         }
         if references
@@ -771,7 +811,13 @@ def _thread_batch(items: Sequence[_Pending], batch_keys: dict[str, int]) -> None
             ticket = by_reference.get(references[id(item)])
             if ticket is not None and ticket.contact.email == item.prepared.parsed.from_address:  # type: ignore[union-attr]
                 item.thread = ticket
-    tickets = Ticket.objects.only(*_THREAD_FIELDS).in_bulk(set(wanted.values())) if wanted else {}
+    tickets = (
+        Ticket.objects.select_related("contact")
+        .only(*_THREAD_FIELDS, "contact__email", "contact__proof")
+        .in_bulk(set(wanted.values()))
+        if wanted
+        else {}
+    )
     for item in items:
         if id(item) in wanted:
             item.thread = tickets[wanted[id(item)]]

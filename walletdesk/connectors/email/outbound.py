@@ -40,7 +40,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from walletdesk.core.cache import ProcessCache
-from walletdesk.tickets import actions
+from walletdesk.tickets import actions, identity
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
 
@@ -159,6 +159,8 @@ def _context(ticket: Ticket, kind: str, message: Message | None) -> dict[str, ob
         "message": message,
         "kind": kind,
         "tracking_url": tracking_url(ticket.reference, ticket.contact_id),
+        # Sent only to the typed address, so only its owner can confirm the request is theirs.
+        "confirm_url": identity.confirm_url(ticket) if kind == "created" else None,
     }
 
 

@@ -7,6 +7,8 @@ recognised instead of filing the same ticket twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,8 +18,8 @@ from pydantic import EmailStr, Field
 
 from walletdesk.connectors.inapp.models import AppKey
 from walletdesk.tickets import actions, screening
-from walletdesk.tickets.actions import InvalidInput, NewTicket, TicketError
-from walletdesk.tickets.models import Channel, Message, Ticket
+from walletdesk.tickets.actions import DuplicateMessage, InvalidInput, NewTicket, TicketError
+from walletdesk.tickets.models import Channel, Message, Proof, Ticket
 from walletdesk.tickets.schemas import (
     ErrorOut,
     FactsIn,
@@ -107,21 +109,49 @@ def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
 )
 def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreatedOut]:
     app: AppKey = request.auth  # type: ignore[attr-defined]
-    ticket = actions.create_ticket(
-        NewTicket(
-            subject=payload.subject,
-            body=payload.body,
-            channel=Channel.INAPP,
-            email=str(payload.email) if payload.email else None,
-            name=payload.name,
-            language=payload.locale,
-            category=payload.category,
-            facts=facts_of(payload),
-            identity=(Channel.INAPP, _external(app, _user_id(request))),
-            external_id=_external(app, _no_secret(payload.message_id, "message_id")),
+    user = _external(app, _user_id(request))
+    # The app user is who the app's user id says. Their email is proven only if the app's
+    # backend vouches for its users' emails; otherwise it is a claim, like a guest's.
+    vouched = bool(payload.email) and app.vouches_for_email
+    with _replay_of(user):
+        ticket = actions.create_ticket(
+            NewTicket(
+                subject=payload.subject,
+                body=payload.body,
+                channel=Channel.INAPP,
+                email=str(payload.email) if payload.email else None,
+                name=payload.name,
+                language=payload.locale,
+                category=payload.category,
+                facts=facts_of(payload),
+                identity=(Channel.INAPP, user),
+                email_proof=Proof.APP if vouched else "",
+                proven_by=app.name if vouched else "",
+                external_id=_external(app, _no_secret(payload.message_id, "message_id")),
+            )
         )
-    )
     return Status(201, created_out(ticket))
+
+
+@contextmanager
+def _replay_of(user: str) -> Iterator[None]:
+    """A replayed message_id answers 409; it names the ticket only to the app user who sent
+    the first one. Another user of the app learns nothing, not even that it exists."""
+    try:
+        yield
+    except DuplicateMessage as exc:
+        reference = exc.extra.get("reference")
+        mine = (
+            reference is not None
+            and Ticket.objects.filter(
+                reference=reference,
+                contact__identities__channel=Channel.INAPP,
+                contact__identities__external_id=user,
+            ).exists()
+        )
+        if mine:
+            raise
+        raise DuplicateMessage(exc.code, exc.message) from None
 
 
 @router.get("/tickets", response={200: TicketPage, 400: ErrorOut}, auth=AppKeyAuth())
@@ -154,10 +184,8 @@ def read(request: HttpRequest, reference: str) -> TicketDetailOut:
 def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = _own_ticket(request, reference)
-    actions.add_customer_message(
-        ticket,
-        payload.body,
-        channel=Channel.INAPP,
-        external_id=_external(app, _no_secret(payload.message_id, "message_id")),
-    )
+    with _replay_of(_external(app, _user_id(request))):
+        actions.add_customer_message(
+            ticket, payload.body, channel=Channel.INAPP, external_id=_external(app, _no_secret(payload.message_id, "message_id"))
+        )
     return Status(201, read(request, reference))
