@@ -224,3 +224,20 @@ def test_a_solved_notice_is_sent_once_per_solve(settings: Any, alice: Any) -> No
     Ticket.objects.filter(pk=ticket.pk).update(solved_at=timezone.now() + timedelta(seconds=5))
     assert tasks.notify_customer.call(ticket_id=ticket.pk, kind="solved") == "sent"  # solved again
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_the_poll_chain_a_dead_worker_ended_is_started_again(settings: Any) -> None:
+    from walletdesk.connectors.email.models import Mailbox
+    from walletdesk.connectors.email.tasks import keep_polling, poll_mailboxes
+
+    settings.TASKS = DB_TASKS
+    assert "mailbox poll chain" in sweeps.registered()
+    assert keep_polling() == "no mailboxes"
+    Mailbox.objects.create(name="support", host="127.0.0.1", username="support", security="none")
+    DBTaskResult.objects.all().delete()  # the chain ended (its last run was handed back and quit)
+    assert keep_polling() == "restarted"
+    (task,) = DBTaskResult.objects.all()
+    assert task.task_path == poll_mailboxes.module_path and task.status == "READY"
+    assert keep_polling() == "polling"  # one chain: a second sweep adds nothing
+    assert DBTaskResult.objects.count() == 1

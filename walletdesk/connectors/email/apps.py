@@ -22,6 +22,7 @@ class EmailChannelConfig(AppConfig):
         register_health_check("email", health.mailbox_health)
         # A mail left "sending" by a worker that died mid-send is sent again after its lease.
         sweeps.register("stalled outbound mail", outbound.recover_stalled)
+        sweeps.register("mailbox poll chain", tasks.keep_polling)
         # `walletdesk up` migrates before starting the worker: that is when polling (re)starts.
         post_migrate.connect(tasks.start_polling_after_migrate, sender=self)
         # Loop protection reads our mailbox addresses from a per-process cache.

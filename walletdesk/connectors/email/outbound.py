@@ -34,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, F, Q
 from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -350,20 +350,25 @@ def _claim_next(just_sent: int | None, row: OutboundEmail) -> bool:
             state="sending", attempts=F("attempts") + 1, lease_until=lease_until
         )
     else:
-        # column: (value for the claimed row, value for the one just sent)
-        values = {
-            "state": (Value("sending"), Value("sent")),
-            "sent_at": (F("sent_at"), Value(timezone.now())),
-            "lease_until": (Value(lease_until), Value(None)),
-            "attempts": (F("attempts") + 1, F("attempts")),
-            "last_error": (F("last_error"), Value("")),
-        }
-        fields = {f.name: f for f in OutboundEmail._meta.concrete_fields}
-        both = {
-            column: Case(When(pk=just_sent, then=sent), default=claiming, output_field=fields[column])
-            for column, (claiming, sent) in values.items()
-        }
-        claimed = OutboundEmail.objects.filter(claim | Q(pk=just_sent)).update(**both) - 1
+        # Raw SQL: the same UPDATE built from Case/When expressions cost 5 ms of Python per mail
+        # (more than rendering the mail). COALESCE gives each parameter its column's type, for
+        # PostgreSQL's server-side binding.
+        adapt = connection.ops.adapt_datetimefield_value
+        table = OutboundEmail._meta.db_table
+        sql = (
+            f"UPDATE {table} SET"  # noqa: S608 (the table name is the model's; values are bound)
+            " state = CASE WHEN id = %s THEN 'sent' ELSE 'sending' END,"
+            " sent_at = CASE WHEN id = %s THEN COALESCE(%s, sent_at) ELSE sent_at END,"
+            " lease_until = CASE WHEN id = %s THEN NULL ELSE COALESCE(%s, lease_until) END,"
+            " attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END,"
+            " last_error = CASE WHEN id = %s THEN '' ELSE last_error END"
+            " WHERE id = %s OR (id = %s AND state = 'queued')"
+        )
+        params = [just_sent, just_sent, adapt(timezone.now()), just_sent, adapt(lease_until)]
+        params += [just_sent, just_sent, just_sent, row.pk]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            claimed = cursor.rowcount - 1
     if claimed:
         row.state, row.attempts, row.lease_until = OutboundEmail.State.SENDING, row.attempts + 1, lease_until
     return bool(claimed)

@@ -60,6 +60,31 @@ def ensure_polling() -> None:
         poll_mailboxes.enqueue()
 
 
+def keep_polling() -> str:
+    """The worker's sweep (core.sweeps): start the poll chain again if it has ended.
+
+    The chain lives from one task to the next. A worker killed while polling has its task
+    handed back (core.leases) at once, and the re-run finds the dead run's lease still held
+    and ends without a successor: polling stopped until the next `migrate`. No waiting or
+    running poll task, with an active mailbox, means the chain is gone; a second chain started
+    by two sweeps at once ends itself on the lease.
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    from .models import Mailbox
+
+    if not default_task_backend.supports_defer:
+        return "not a queue"
+    if not Mailbox.objects.filter(active=True).exists():
+        return "no mailboxes"
+    chain = DBTaskResult.objects.filter(task_path=poll_mailboxes.module_path, status__in=["READY", "RUNNING"])
+    if chain.exists():
+        return "polling"
+    poll_mailboxes.enqueue()
+    logger.warning("the mailbox poll chain had ended; started it again")
+    return "restarted"
+
+
 def start_polling_after_migrate(**kwargs: Any) -> None:
     try:
         ensure_polling()
