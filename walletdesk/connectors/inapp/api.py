@@ -186,6 +186,9 @@ def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     ticket = _own_ticket(request, reference)
     with _replay_of(_external(app, _user_id(request))):
         actions.add_customer_message(
-            ticket, payload.body, channel=Channel.INAPP, external_id=_external(app, _no_secret(payload.message_id, "message_id"))
+            ticket,
+            payload.body,
+            channel=Channel.INAPP,
+            external_id=_external(app, _no_secret(payload.message_id, "message_id")),
         )
     return Status(201, read(request, reference))
