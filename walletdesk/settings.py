@@ -199,6 +199,8 @@ MFA_TOTP_ISSUER = "walletdesk"
 MFA_TOTP_TOLERANCE = 1  # accept the neighbouring 30 s window: phone clocks drift
 
 ACCOUNT_ADAPTER = "walletdesk.accounts.adapters.AccountAdapter"
+# Hashes the password on the "email already has an account" path too, so both take as long.
+ACCOUNT_FORMS = {"signup": "walletdesk.accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[walletdesk] "
 # Password-reset links (allauth uses Django's token generator): single use, and expiring.
@@ -210,7 +212,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": None,
     "reset_password": env.string("RATE_LIMIT_PASSWORD_RESET", "20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",
-    "signup": "20/m/ip",
+    "signup": env.string("RATE_LIMIT_SIGNUP", "20/m/ip"),
 }
 MFA_ADAPTER = "walletdesk.accounts.adapters.MFAAdapter"
 MFA_RECOVERY_CODE_COUNT = 10
