@@ -1,5 +1,5 @@
 """allauth adapters: one wording for every failed sign-in, TOTP secrets encrypted at rest,
-and sign-up mail from the task queue."""
+sign-up mail from the task queue, and the client IP from core.clientip."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import User
+from walletdesk.core.clientip import client_ip
 
 # The same sentence for a wrong password, an unknown email and a wrong 2FA code, so the login
 # page never tells which factor (or whether the account) was wrong.
@@ -33,6 +34,11 @@ class AccountAdapter(DefaultAccountAdapter):
         "username_password_mismatch": SIGN_IN_FAILED,
         "phone_password_mismatch": SIGN_IN_FAILED,
     }
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's own reading trusts ALLAUTH_TRUSTED_PROXY_COUNT; ours trusts only the proxies
+        # the operator names (TRUSTED_PROXIES), like axes, the login history and our limits.
+        return client_ip(request) or "unknown"
 
     # Sign-up answers a new and a known email alike (ACCOUNT_PREVENT_ENUMERATION): the same
     # page, and the same work. The two mails it may send, "confirm your address" and "you
