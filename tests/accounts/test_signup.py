@@ -38,6 +38,9 @@ def test_every_customer_can_sign_up_not_only_the_first() -> None:
     assert len({u.username for u in users}) == 3 and "" not in {u.username for u in users}
 
 
+# Committed: the worker below closes its connection between tasks (on PostgreSQL a test
+# transaction would go with it).
+@pytest.mark.django_db(transaction=True)
 def test_signup_mails_are_queued_on_both_paths_and_sent_by_the_worker(carol: Any, settings: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
