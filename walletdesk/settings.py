@@ -215,6 +215,8 @@ MFA_TOTP_ISSUER = "walletdesk"
 MFA_TOTP_TOLERANCE = 1  # accept the neighbouring 30 s window: phone clocks drift
 
 ACCOUNT_ADAPTER = "walletdesk.accounts.adapters.AccountAdapter"
+# Hashes the password on the "email already has an account" path too, so both take as long.
+ACCOUNT_FORMS = {"signup": "walletdesk.accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[walletdesk] "
 # Password-reset links (allauth uses Django's token generator): single use, and expiring.
@@ -226,7 +228,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": None,
     "reset_password": env.string("RATE_LIMIT_PASSWORD_RESET", "20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",
-    "signup": "20/m/ip",
+    "signup": env.string("RATE_LIMIT_SIGNUP", "20/m/ip"),
 }
 MFA_ADAPTER = "walletdesk.accounts.adapters.MFAAdapter"
 MFA_RECOVERY_CODE_COUNT = 10
@@ -234,9 +236,23 @@ MFA_RECOVERY_CODE_COUNT = 10
 REQUIRE_AGENT_MFA = env.boolean("REQUIRE_AGENT_MFA", PRODUCTION)
 USERSESSIONS_TRACK_ACTIVITY = False  # our SessionActivityMiddleware updates last-seen, throttled
 
+# Two limits (walletdesk/accounts/lockout.py): LOCKOUT_FAILURES on one account lock that account;
+# LOCKOUT_IP_FAILURES from one address, across accounts, throttle that address. The second is far
+# higher because carrier NAT and offices put thousands of people behind one address; one
+# customer's typos never lock anyone else. Both within LOCKOUT_MINUTES, counted in the database
+# (shared by every process).
 AXES_FAILURE_LIMIT = env.integer("LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = env.integer("LOCKOUT_MINUTES", 30) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"]]
+AXES_HANDLER = "walletdesk.accounts.lockout.LockoutHandler"
+LOCKOUT_IP_FAILURES = env.integer("LOCKOUT_IP_FAILURES", 100)  # 0 turns the per-IP limit off
+# A browser that signed in to an account before still reaches it from a throttled address.
+LOCKOUT_DEVICE_COOKIE_DAYS = env.integer("LOCKOUT_DEVICE_COOKIE_DAYS", 365)
+# A refused attempt is not counted again: someone refused at a throttled address must not lock
+# their own account by retrying, and a locked account's cool-off runs from its last real failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# X-Forwarded-For only from the proxies in TRUSTED_PROXIES (walletdesk/core/clientip.py).
+AXES_CLIENT_IP_CALLABLE = "walletdesk.core.clientip.client_ip"
 AXES_USERNAME_FORM_FIELD = "login"
 # allauth authenticates with `email=`; this reads it (lower-cased) so attempts key on the account.
 AXES_USERNAME_CALLABLE = "walletdesk.accounts.lockout.attempted_username"
@@ -244,6 +260,8 @@ AXES_LOCKOUT_CALLABLE = "walletdesk.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ENABLED = env.boolean("AXES_ENABLED", True)
+# axes warns when its lockout parameters leave out the IP; the per-IP limit is LockoutHandler's.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Self-service unlock links and the cache-based limits on unlock requests and document uploads.
 UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)

@@ -60,18 +60,6 @@ def test_lockout_page_speaks_chinese(carol: Any, settings: Any) -> None:
     assert "为了您的安全" in page and "联系客服" in page
 
 
-def test_ip_is_locked_across_accounts(carol: Any, dave: Any, settings: Any) -> None:
-    settings.AXES_FAILURE_LIMIT = 3
-    client = Client(REMOTE_ADDR="10.9.9.9")
-    login(client, "a@example.com", "x" * 12)
-    login(client, "b@example.com", "x" * 12)
-    assert login(client, "c@example.com", "x" * 12).status_code == 429
-    # dave, from that IP, with the right password, is also held back.
-    assert login(Client(REMOTE_ADDR="10.9.9.9"), "dave@example.com", PASSWORD).status_code == 429
-    # From another network dave signs in.
-    assert login(Client(REMOTE_ADDR="10.1.1.1"), "dave@example.com", PASSWORD).status_code == 302
-
-
 def _unlock_link(body: str) -> str:
     match = re.search(r"http://[^\s]+/accounts/unlock/[^\s]+/", body)
     assert match, body

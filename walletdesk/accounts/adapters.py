@@ -1,16 +1,30 @@
-"""allauth adapters: one wording for every failed sign-in, TOTP secrets encrypted at rest."""
+"""allauth adapters: one wording for every failed sign-in, TOTP secrets encrypted at rest,
+sign-up mail from the task queue, and the client IP from core.clientip."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from walletdesk.accounts import crypto
+from walletdesk.accounts.models import User
+from walletdesk.core.clientip import client_ip
 
 # The same sentence for a wrong password, an unknown email and a wrong 2FA code, so the login
 # page never tells which factor (or whether the account) was wrong.
 SIGN_IN_FAILED = _("The sign-in details you entered are not correct.")
+
+
+def _enqueue_after_commit(callback: Any) -> None:
+    from walletdesk.accounts import actions
+
+    actions._after_commit(callback)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,6 +34,43 @@ class AccountAdapter(DefaultAccountAdapter):
         "username_password_mismatch": SIGN_IN_FAILED,
         "phone_password_mismatch": SIGN_IN_FAILED,
     }
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's own reading trusts ALLAUTH_TRUSTED_PROXY_COUNT; ours trusts only the proxies
+        # the operator names (TRUSTED_PROXIES), like axes, the login history and our limits.
+        return client_ip(request) or "unknown"
+
+    # Sign-up answers a new and a known email alike (ACCOUNT_PREVENT_ENUMERATION): the same
+    # page, and the same work. The two mails it may send, "confirm your address" and "you
+    # already have an account", are both queued as a task here (one row either way) instead of
+    # one of them being written to the SMTP server while the customer waits. The password is
+    # hashed on both paths too (forms.SignupForm). Tasks take ids: the confirmation key is made
+    # by the worker, so it never sits in the queue.
+    def send_confirmation_mail(self, request: HttpRequest, emailconfirmation: Any, signup: bool) -> None:
+        from walletdesk.accounts import tasks
+
+        address_id = emailconfirmation.email_address.pk
+        language = translation.get_language() or "en"
+        _enqueue_after_commit(
+            lambda: tasks.send_email_confirmation.enqueue(address_id, signup=signup, language=language)
+        )
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        from walletdesk.accounts import tasks
+
+        address = EmailAddress.objects.filter(email__iexact=email).only("pk", "user_id").first()
+        user = (
+            User.objects.filter(pk=address.user_id).only("pk").first()
+            if address is not None
+            else User.objects.filter(email__iexact=email).only("pk").first()
+        )
+        if user is None:
+            return
+        user_id, address_id = user.pk, (address.pk if address is not None else None)
+        language = translation.get_language() or "en"
+        _enqueue_after_commit(
+            lambda: tasks.send_account_exists_notice.enqueue(user_id, address_id, language=language)
+        )
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -18,15 +18,33 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def new_username() -> str:
+    """An opaque, unique value for the username column nobody signs in with.
+
+    Not the email: an email can change, and a later sign-up with the old address would then
+    collide with the stale username. Not empty: the column is unique, so the second account
+    created without a username (allauth with ACCOUNT_USER_MODEL_USERNAME_FIELD = None) failed.
+    """
+    return "u-" + secrets.token_hex(12)
+
+
 class WalletdeskUserManager(UserManager["User"]):
     def create_user(self, username=None, email=None, password=None, **extra):
-        username = username or (email or "").lower() or secrets.token_hex(8)
-        return super().create_user(username, email, password, **extra)
+        return super().create_user(username or new_username(), email, password, **extra)
 
 
 class User(AbstractUser):
     # Sign-in is by email; the username column stays because Django's admin and auth forms
-    # expect one, and it is filled with the email.
+    # expect one. It carries no meaning: every path that creates a user without naming one
+    # (allauth's sign-up, the manager, the admin) gets a fresh opaque value from the default.
+    username = models.CharField(
+        _("username"),
+        max_length=150,
+        unique=True,
+        default=new_username,
+        validators=[AbstractUser.username_validator],
+        error_messages={"unique": _("A user with that username already exists.")},
+    )
     email = models.EmailField(_("email address"), unique=True, null=True, blank=True)  # type: ignore[assignment]
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     language = models.CharField(_("language"), max_length=10, default="en", choices=settings.LANGUAGES)

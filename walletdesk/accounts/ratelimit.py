@@ -1,7 +1,12 @@
 """Cache-based rate limits for endpoints allauth does not cover (unlock requests, uploads).
 
 A rate reads like allauth's: "5/h/ip" (5 per hour per client IP), "10/m/ip". A flood gets
-HTTP 429 and a page in both languages; nothing it sent is stored.
+HTTP 429 and a page in both languages; nothing it sent is stored. The client IP is
+core.clientip's (X-Forwarded-For only from TRUSTED_PROXIES).
+
+Known limit: the counters live in Django's cache, which is shared with REDIS_URL but is local
+memory per process in the embedded mode (two web processes: twice the allowance). These calls
+are meant to move to the shared limiter in walletdesk/core/ratelimit.py.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from walletdesk.core import clientip
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -22,9 +29,8 @@ def parse(rate: str) -> tuple[int, int]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    from allauth.account.adapter import get_adapter
-
-    return get_adapter(request).get_client_ip(request) or "unknown"
+    # X-Forwarded-For only from TRUSTED_PROXIES: a spoofed header must not give a flood new buckets.
+    return clientip.client_ip(request) or "unknown"
 
 
 def hit(request: HttpRequest, action: str, rate: str, key: str | None = None) -> bool:

@@ -8,27 +8,26 @@ from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib.auth import signals as auth_signals
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from walletdesk.accounts import actions
-from walletdesk.accounts.lockout import attempted_username
+from walletdesk.accounts.lockout import DEVICE_COOKIE, attempted_username, device_cookie_value
 from walletdesk.accounts.models import IdentityDocument, LoginEvent, User
-from walletdesk.accounts.ratelimit import client_ip
+from walletdesk.core.clientip import client_ip
 
 # Marks a user_login_failed we send ourselves for a wrong 2FA code (so axes counts it too).
 FACTOR_KEY = "walletdesk_factor"
 
 
 def _ip(request: HttpRequest | None) -> str | None:
+    # The same reading as axes and the rate limits: X-Forwarded-For only from TRUSTED_PROXIES.
     if request is None:
         return None
-    try:
-        return client_ip(request)
-    except Exception:
-        return request.META.get("REMOTE_ADDR")
+    return client_ip(request) or None
 
 
 def _ua(request: HttpRequest | None) -> str:
@@ -40,6 +39,24 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs:
     if request is None:
         return
     actions.record_login(user, outcome=LoginEvent.Outcome.SUCCESS, ip=_ip(request), user_agent=_ua(request))
+
+
+@receiver(account_signals.user_logged_in)
+def remember_device(
+    sender: Any, request: HttpRequest, response: Any = None, user: Any = None, **kw: Any
+) -> None:
+    # This browser signed in to this account: it may keep trying it from an address the per-IP
+    # limit throttles (lockout.ip_throttled). Signed, so nobody can mint one for another account.
+    if response is None or user is None:
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_cookie_value(user.pk),
+        max_age=settings.LOCKOUT_DEVICE_COOKIE_DAYS * 86400,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Lax",
+    )
 
 
 @receiver(auth_signals.user_login_failed)
