@@ -230,6 +230,13 @@ def test_language_is_judged_without_the_secret():
     )
 
 
+def test_a_phrase_alone_speaks_its_own_language():
+    chinese = " ".join(phrase_words("chinese_simplified", 12, random.Random(4)))
+    english = " ".join(phrase_words("english", 12, random.Random(4)))
+    assert scan(chinese).redacted == "[已删除助记词]"
+    assert scan(english).redacted == "[recovery phrase removed]"
+
+
 def test_placeholders_are_stable_strings():
     """Stored tickets, other modules and tests look for these exact strings."""
     assert PLACEHOLDERS[SecretKind.RECOVERY_PHRASE] == "[recovery phrase removed]"

@@ -71,8 +71,12 @@ def placeholder_language(text: str, secret_spans: list[tuple[int, int]]) -> str:
         if budget <= 0:
             break
     sample = " ".join(pieces)
-    han = len(_HAN_CHAR.findall(sample))
-    return CHINESE if han and han >= len(_LATIN_WORD.findall(sample)) else ENGLISH
+    han, words = len(_HAN_CHAR.findall(sample)), len(_LATIN_WORD.findall(sample))
+    if not han and not words:
+        # Nothing but the secret (a phrase pasted alone): the secret's own script decides.
+        sample = text[:_LANGUAGE_SAMPLE]
+        han, words = len(_HAN_CHAR.findall(sample)), len(_LATIN_WORD.findall(sample))
+    return CHINESE if han and han >= words else ENGLISH
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ What the detectors would miss, and what folding makes of it:
 * full-width letters and digits ("ａｂａｎｄｏｎ", "１．"), half-width katakana, mathematical
   letters ("𝐚𝐛𝐚𝐧𝐝𝐨𝐧"), circled letters and ligatures: NFKC, i.e. the plain letter;
 * Cyrillic, Greek and Latin look-alikes inside Latin words ("аbаndon" with Cyrillic "а"): the
-  Latin letter they imitate (``confusables._UNICODE_LOOKALIKES``). Folded everywhere, not just
-  next to Latin letters: Russian or Greek prose folds into Latin-looking nonsense, and twelve
-  nonsense tokens in a row that are all words of one BIP39 list do not happen.
+  Latin letter they imitate (``confusables._UNICODE_LOOKALIKES``), in words that hold a Latin
+  letter or are made of look-alikes alone (and are no wordlist's word): Russian and Greek words
+  keep their letters, so a Russian phrase still reads as Russian.
 
 ``scan`` runs the detectors on the original text as always, and in addition on folded copies of
-the windows around such characters; a finding there is mapped back to the original, so that the
-original characters (not a normalised copy) are cut out. A text without any of these characters
+the windows around such characters (``WINDOW_MARGIN`` either side); a finding there is kept when
+it holds a folded character and is mapped back to the original, so that the original characters
+(not a normalised copy) are cut out. A text without any of these characters
 (nearly all of them; ``text.isascii()`` answers at memory speed for most) costs one regex search.
 """
 

@@ -65,13 +65,12 @@ def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
     ascii_text = text.encode("ascii", "replace")
     if view is None:
         runs = list(_alnum_runs_of(ascii_text.translate(_ALNUM_CLASSES), SPLIT_PIECE_SEED))
+        long_runs = [(start, end) for start, end in runs if end - start >= _MIN_KEY_RUN]
     else:
-        runs = view.alnum_runs(SPLIT_PIECE_SEED)
+        runs, long_runs = view.alnum_runs(SPLIT_PIECE_SEED), view.alnum_runs(_MIN_KEY_RUN)
     yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES))
     yield from _find_split_base58(text, runs)
-    for start, end in runs:
-        if end - start < _MIN_KEY_RUN:
-            continue
+    for start, end in long_runs:
         candidate = text[start:end]
         if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
             yield from _judge_hex_key(text, start, end, candidate)
@@ -139,6 +138,9 @@ def _find_split_hex(text: str, classes: bytes) -> Iterator[Finding]:
         if end == -1:
             end = len(classes)
         position = end
+        # Most stretches are one unbroken hash or key with a space or new line around it.
+        if len(text[start:end].split(None, 1)) < 2:
+            continue
         pieces = [match.span() for match in _HEX_PIECE.finditer(text, start, end)]
         for first in range(len(pieces)):
             total = 0
@@ -185,6 +187,7 @@ def _find_split_base58(text: str, runs: list[tuple[int, int]]) -> Iterator[Findi
             seed < covered
             or seed_end - seed >= 111
             or not (text[seed - 1 : seed] in _GAP_CHARS or text[seed_end : seed_end + 1] in _GAP_CHARS)
+            or text.find("0", seed, seed_end) != -1  # a hex hash, nearly always
         ):
             continue
         if _BASE58_ONLY.fullmatch(text, seed, seed_end) is None:

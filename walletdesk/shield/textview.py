@@ -243,14 +243,15 @@ class TextView:
         long = ends - starts >= SPLIT_PIECE_SEED
         if long.any():
             self._alnum_parts.append((starts[long] + offset, ends[long] + offset))
-        foldable = np.flatnonzero((props & np.uint32(_FOLDABLE)) != 0)
-        if len(foldable):
-            self._foldable_parts.append(foldable + offset)
-        marks = np.flatnonzero((props & np.uint32(_NEWLINE | _CUE_CHAR)) != 0)
+        # The rare characters asked about by position, found in one pass and then told apart.
+        marks = np.flatnonzero((props & np.uint32(_NEWLINE | _CUE_CHAR | _FOLDABLE)) != 0)
         if len(marks):
-            newline = (props[marks] & np.uint32(_NEWLINE)) != 0
+            kinds = props[marks]
+            newline = (kinds & np.uint32(_NEWLINE)) != 0
+            foldable = (kinds & np.uint32(_FOLDABLE)) != 0
             self._newline_parts.append(marks[newline] + offset)
-            self._cue_parts.append(marks[~newline] + offset)
+            self._cue_parts.append(marks[~newline & ~foldable] + offset)
+            self._foldable_parts.append(marks[foldable] + offset)
 
     def _word_tokens_of(
         self, props: npt.NDArray[np.uint32], alpha: npt.NDArray[np.uint32], offset: int
@@ -260,8 +261,10 @@ class TextView:
         end = (props & np.uint32(_SENTENCE_END)) != 0
         end[1:] &= (props[:-1] & np.uint32(_DIGIT)) == 0
         # ... nor a dot glued between two token characters ("abandon.ability").
-        dot = (props[1:-1] & np.uint32(_DOT)) != 0
-        end[1:-1] &= ~(dot & token[:-2] & token[2:])
+        # (Looked at only where the few dots are, not over the whole block.)
+        dots = np.flatnonzero((props[1:-1] & np.uint32(_DOT)) != 0) + 1
+        if len(dots):
+            end[dots[token[dots - 1] & token[dots + 1]]] = False
         begins = token.copy()
         begins[1:] &= ~token[:-1]
         begins |= end
