@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "walletdesk.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything stores a header (sessions, login history, axes): see the class.
+    "walletdesk.accounts.middleware.ScreenStoredHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -254,6 +256,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # X-Forwarded-For only from the proxies in TRUSTED_PROXIES (walletdesk/core/clientip.py).
 AXES_CLIENT_IP_CALLABLE = "walletdesk.core.clientip.client_ip"
 AXES_USERNAME_FORM_FIELD = "login"
+# Axes keeps a failed sign-in's form fields; what was typed as the login is kept screened in the
+# username column (accounts.lockout.normalise), never raw in post_data.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "email", "password"]
 # allauth authenticates with `email=`; this reads it (lower-cased) so attempts key on the account.
 AXES_USERNAME_CALLABLE = "walletdesk.accounts.lockout.attempted_username"
 AXES_LOCKOUT_CALLABLE = "walletdesk.accounts.lockout.lockout_response"

@@ -36,12 +36,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from walletdesk import shield
+
 DEVICE_COOKIE = "wd_device"
 _DEVICE_SALT = "walletdesk.accounts.device"
 
 
 def normalise(username: str | None) -> str:
-    return (username or "").strip().lower()
+    # What was typed as a login is stored by axes and keys the lock: a recovery phrase pasted
+    # into the field by mistake must not be written (the placeholder keys the lock instead).
+    value = (username or "").strip().lower()
+    if len(value) < 12:
+        return value
+    return shield.scan(value).redacted
 
 
 def attempted_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
