@@ -167,3 +167,30 @@ def test_tracking_and_signed_in_pages_are_no_store_public_pages_are_not(carol: A
         client.force_login(user)
         response = client.get(url)
         assert response.status_code == 200 and "no-store" in response["Cache-Control"], url
+
+
+def test_readyz_answers_fast_when_postgresql_holds_the_probe_row_locked(postgres: None, alice: Any) -> None:
+    """PostgreSQL: a write that waits on a lock gives up after READYZ_DB_TIMEOUT (lock_timeout)."""
+    import time
+
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    other = psycopg.connect(**params, autocommit=False)
+    try:
+        other.execute("LOCK TABLE core_healthprobe IN ACCESS EXCLUSIVE MODE")
+        agent = Client()
+        agent.force_login(alice)
+        started = time.monotonic()
+        response = agent.get("/readyz")
+        assert time.monotonic() - started < 5
+        assert response.status_code == 503
+        write = response.json()["checks"]["database_write"]
+        assert write["ok"] is False and "lock" in write["error"].lower()
+    finally:
+        other.rollback()
+        other.close()
+    assert agent.get("/readyz").status_code == 200

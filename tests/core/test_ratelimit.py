@@ -187,10 +187,10 @@ def test_unlock_and_upload_limits_count_in_the_shared_store(settings: Any, carol
     codes = [client.post("/accounts/unlock/", {"email": "carol@example.com"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     if not settings.REDIS_URL:
-        # The per-process cache counted these before; now every process sees the same rows.
+        # The per-process cache counted these before; now every process sees the same rows,
+        # and the count survives the cache being emptied (a restart, another process's cache).
         assert RateCounter.objects.filter(bucket__startswith="unlock:").exists()
-    # The count survives the cache being emptied (a restart, another process's cache).
-    from django.core.cache import cache
+        from django.core.cache import cache
 
-    cache.clear()
+        cache.clear()
     assert client.post("/accounts/unlock/", {"email": "carol@example.com"}).status_code == 429

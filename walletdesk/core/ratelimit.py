@@ -23,7 +23,7 @@ import hmac
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -249,14 +249,8 @@ def hit(request: Any, action: str, rate: str, key: str | None = None) -> bool:
     if not rate:
         return True
     subject = key if key is not None else (client_ip(request) or "unknown")
-    subjects = {rate.scope: subject for rate in parse(rate)}
+    subjects = {each.scope: subject for each in parse(rate)}
     return charge_many([Charge(action, rate, subjects)])[0] is None
-
-
-def retry_after_of(rates: Iterable[Rate]) -> int:
-    """Seconds until the shortest of these windows ends (for pages that only know 'refused')."""
-    now = time.time()
-    return max(1, min((math.ceil((now // r.seconds + 1) * r.seconds - now) for r in rates), default=60))
 
 
 def forget_all() -> None:
