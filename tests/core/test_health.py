@@ -133,13 +133,33 @@ def test_readyz_uses_a_registered_worker_heartbeat(alice: Any) -> None:
 
     agent = Client()
     agent.force_login(alice)
+    registered = list(views.WORKER_HEARTBEAT)
     try:
         views.register_worker_heartbeat(lambda: timezone.now() - timedelta(hours=1))
         assert agent.get("/readyz").json()["checks"]["worker"]["ok"] is False
         views.register_worker_heartbeat(lambda: timezone.now())
         assert agent.get("/readyz").json()["checks"]["worker"]["ok"] is True
     finally:
-        views.WORKER_HEARTBEAT.clear()
+        views.WORKER_HEARTBEAT[:] = registered
+
+
+def test_readyz_reads_the_workers_heartbeat_rows(alice: Any) -> None:
+    from walletdesk.core.models import WorkerHeartbeat
+
+    agent = Client()
+    agent.force_login(alice)
+    # No worker has reported: judged by the queue's lag alone, which is fine here.
+    assert agent.get("/readyz").json()["checks"]["worker"]["ok"] is True
+    # A worker on another machine went silent, and nobody swept its row: not ready.
+    stale = timezone.now() - timedelta(hours=1)
+    WorkerHeartbeat.objects.create(
+        worker_id="w-remote", host="elsewhere", pid=1, started_at=stale, beat_at=stale
+    )
+    response = agent.get("/readyz")
+    assert response.status_code == 503
+    assert "silent" in response.json()["checks"]["worker"]["error"]
+    WorkerHeartbeat.objects.filter(worker_id="w-remote").update(beat_at=timezone.now())
+    assert agent.get("/readyz").status_code == 200
 
 
 # --- caching -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -96,6 +96,11 @@ def beat(worker_id: str, now: datetime | None = None) -> None:
                 "beat_at": now,
             },
         )
+
+
+def last_beat() -> datetime | None:
+    """When the freshest live worker last reported, or None when no worker row exists."""
+    return WorkerHeartbeat.objects.aggregate(last=Max("beat_at"))["last"]
 
 
 def forget(worker_id: str) -> None:
