@@ -206,6 +206,9 @@ def test_the_identity_confirm_link_page_is_no_store() -> None:
     assert response.status_code == 200 and "claimed@example.com" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert "no-store" in Client().get("/confirm/forged/")["Cache-Control"]
+    # allauth's signed-out key pages: the key is in the URL the same way.
+    for url in ("/accounts/confirm-email/forged/", "/accounts/password/reset/key/1-set-password/"):
+        assert "no-store" in Client().get(url)["Cache-Control"], url
 
 
 def test_readyz_answers_fast_when_postgresql_holds_the_probe_row_locked(postgres: None, alice: Any) -> None:
