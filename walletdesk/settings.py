@@ -287,7 +287,11 @@ RATE_LIMIT_GUEST_REPLY = ratelimit.validate(
 
 # Triage overrules a customer's non-security category when the text scores at least this for
 # account_stolen or unauthorised_tx (one strong rule weighs 2; tickets/screening.triage_ticket).
-TRIAGE_OVERRIDE_MIN_SCORE = float(env.string("TRIAGE_OVERRIDE_MIN_SCORE", "2.0"))
+TRIAGE_OVERRIDE_MIN_SCORE = env.number("TRIAGE_OVERRIDE_MIN_SCORE", 2.0)
+if TRIAGE_OVERRIDE_MIN_SCORE <= 0:
+    # At 0 a text matching no rule at all would overrule the customer whenever triage's
+    # fallback guess happened to be a security category.
+    raise ImproperlyConfigured("TRIAGE_OVERRIDE_MIN_SCORE must be above 0")
 
 # --- health and outages (core/views.py) ---------------------------------------------------------
 READYZ_TOKEN = env.string("READYZ_TOKEN", "")  # bearer token that sees /readyz's detail
@@ -295,6 +299,10 @@ READYZ_MIN_FREE_MB = env.integer("READYZ_MIN_FREE_MB", 200)  # free disk under t
 READYZ_DB_TIMEOUT = env.integer("READYZ_DB_TIMEOUT_MS", 1000) / 1000  # the probe write's lock wait
 READYZ_MAX_QUEUE_LAG_SECONDS = env.integer("READYZ_MAX_QUEUE_LAG_SECONDS", 300)
 READYZ_MAX_WORKER_SILENCE_SECONDS = env.integer("READYZ_MAX_WORKER_SILENCE_SECONDS", 120)
+if READYZ_MAX_WORKER_SILENCE_SECONDS < 2 * WORKER_HEARTBEAT_SECONDS:
+    # A healthy worker beats every WORKER_HEARTBEAT_SECONDS; a shorter limit would report it
+    # dead between two beats and take the service out of the load balancer for nothing.
+    raise ImproperlyConfigured("READYZ_MAX_WORKER_SILENCE_SECONDS must be at least two worker heartbeats")
 RETRY_AFTER_SECONDS = env.integer("RETRY_AFTER_SECONDS", 30)  # on a 503 while the database cannot serve
 
 # --- i18n -------------------------------------------------------------------------------------
@@ -409,9 +417,9 @@ TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
 # The link that proves a typed email address belongs to the person (tickets/identity.py).
 EMAIL_CONFIRM_LINK_MAX_AGE_DAYS = env.integer("EMAIL_CONFIRM_LINK_MAX_AGE_DAYS", 7)
 KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
-# First-reply promise per priority, in hours, until SLA policies say otherwise.
 # The worker's sweep runs SLA checks this overdue whose task was lost (a failed or dead run).
 SLA_SWEEP_GRACE_SECONDS = env.integer("SLA_SWEEP_GRACE_SECONDS", 300)
+# First-reply promise per priority, in hours, until SLA policies say otherwise.
 FIRST_REPLY_HOURS = {"urgent": 1, "high": 4, "normal": 24, "low": 48}
 
 # --- security ---------------------------------------------------------------------------------

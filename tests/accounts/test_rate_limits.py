@@ -59,3 +59,27 @@ def test_password_reset_flood(carol: Any, settings: Any) -> None:
     ]
     assert codes[:2] == [302, 302] and 429 in codes[2:]
     assert len(mail.outbox) == 2
+
+
+def test_the_stolen_account_form_shares_the_guest_ticket_limit_per_address(
+    carol: Any, dave: Any, settings: Any
+) -> None:
+    # Each case mails the typed address; from many addresses (one each here) a sender must
+    # still not fill carol's inbox. The same budget as the ticket form and API, per address.
+    settings.RATE_LIMIT_DOCUMENT_UPLOAD = "100/h/ip"
+    settings.RATE_LIMIT_GUEST_TICKET = "100/h/ip,2/h/email"
+    codes = [
+        Client(REMOTE_ADDR=f"10.6.6.{i}").post("/account-recovery/", form()).status_code for i in range(3)
+    ]
+    refused = Client(REMOTE_ADDR="10.6.6.7").post("/account-recovery/", form(email="CAROL@example.com"))
+    assert codes == [302, 302, 429] and refused.status_code == 429 and refused["Retry-After"]
+    assert RecoveryCase.objects.count() == 2
+    # Another address is not affected, nor is a signed-in customer (not a guest).
+    assert (
+        Client(REMOTE_ADDR="10.6.6.8").post("/account-recovery/", form(email="x@example.com")).status_code
+        == 302
+    )
+    signed_in = Client(REMOTE_ADDR="10.6.6.9")
+    signed_in.force_login(carol)
+    assert signed_in.post("/account-recovery/", form()).status_code == 302
+    assert RecoveryCase.objects.count() == 4

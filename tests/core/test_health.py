@@ -189,6 +189,28 @@ def test_tracking_and_signed_in_pages_are_no_store_public_pages_are_not(carol: A
         assert response.status_code == 200 and "no-store" in response["Cache-Control"], url
 
 
+@pytest.mark.usefixtures("seeded")
+def test_the_identity_confirm_link_page_is_no_store() -> None:
+    """The confirm link (tickets.identity) is a token URL like /track/: a shared browser's cache
+    must not keep the page naming the request and the address it was filed with."""
+    from walletdesk.tickets.identity import make_confirm_token
+
+    created = Client().post(
+        "/api/v1/tickets",
+        {"email": "claimed@example.com", "subject": "s", "body": "b"},
+        content_type="application/json",
+    )
+    ticket = Ticket.objects.get(reference=created.json()["reference"])
+    token = make_confirm_token(ticket.reference, ticket.contact_id, "claimed@example.com")
+    response = Client().get(f"/confirm/{token}/")
+    assert response.status_code == 200 and "claimed@example.com" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "no-store" in Client().get("/confirm/forged/")["Cache-Control"]
+    # allauth's signed-out key pages: the key is in the URL the same way.
+    for url in ("/accounts/confirm-email/forged/", "/accounts/password/reset/key/1-set-password/"):
+        assert "no-store" in Client().get(url)["Cache-Control"], url
+
+
 def test_readyz_answers_fast_when_postgresql_holds_the_probe_row_locked(postgres: None, alice: Any) -> None:
     """PostgreSQL: a write that waits on a lock gives up after READYZ_DB_TIMEOUT (lock_timeout)."""
     import time

@@ -17,7 +17,7 @@ from mnemonic import Mnemonic
 
 from walletdesk.connectors.inapp.models import AppKey
 from walletdesk.shield.checksums import base58check_encode
-from walletdesk.tickets import actions
+from walletdesk.tickets import access, actions
 from walletdesk.tickets import facts as F
 from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.files import check_file
@@ -337,3 +337,32 @@ def test_mail_subject_sender_name_file_names_and_message_id_are_screened(seeded:
     assert "attachment" in stored and ticket.team.slug == "security"  # type: ignore[union-attr]
     where = TicketEvent.objects.get(ticket=ticket, kind="secret_removed").data["where"]
     assert {"subject", "name", "attachment name"} <= set(where)
+
+
+@pytest.mark.django_db
+def test_a_secret_in_a_reply_takes_the_ticket_from_an_agent_outside_the_security_desk(
+    seeded: None, alice: Any, bob: Any
+) -> None:
+    # alice (General support) has the ticket; the customer then pastes a key. The ticket goes
+    # to the Security desk, a restricted team alice cannot open: it must not stay hers.
+    ticket = actions.create_ticket(
+        NewTicket(subject="App crashes", body="It crashes.", email="v@example.com", category="login_locked")
+    )
+    actions.assign(ticket, alice, actor=alice)
+    actions.add_customer_message(ticket, f"here: {WIF}", channel="web")
+    ticket.refresh_from_db()
+    assert ticket.team.slug == "security" and ticket.assignee_id != alice.pk  # type: ignore[union-attr]
+    assert not access.agent_can_see(alice, ticket) and access.agent_can_see(bob, ticket)
+    event = TicketEvent.objects.get(ticket=ticket, kind="secret_removed")
+    assert event.data["assignee"]["old"] == alice.pk
+
+
+@pytest.mark.django_db
+def test_a_secret_in_a_reply_leaves_a_security_desk_agent_assigned(seeded: None, bob: Any) -> None:
+    ticket = actions.create_ticket(
+        NewTicket(subject="App crashes", body="It crashes.", email="v@example.com", category="login_locked")
+    )
+    actions.assign(ticket, bob, actor=bob)
+    actions.add_customer_message(ticket, f"here: {WIF}", channel="web")
+    ticket.refresh_from_db()
+    assert ticket.team.slug == "security" and ticket.assignee_id == bob.pk  # type: ignore[union-attr]

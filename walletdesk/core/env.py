@@ -6,6 +6,7 @@ variable, not surface hours later as a silent default.
 
 from __future__ import annotations
 
+import math
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -38,6 +39,21 @@ def integer(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def number(name: str, default: float) -> float:
+    """A finite decimal number. float() alone would take "nan" and "inf", which compare false
+    (or true) with everything and so silently switch off whatever threshold they set."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}.") from None
+    if not math.isfinite(value):
+        raise ImproperlyConfigured(f"{name} must be a finite number; got {raw!r}.")
+    return value
 
 
 def csv(name: str, default: list[str]) -> list[str]:

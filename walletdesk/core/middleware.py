@@ -52,7 +52,16 @@ class LazyMessageMiddleware(MessageMiddleware):
 
 
 # Pages that carry a guest's tracking token in their URL: whoever holds the page holds the link.
-NO_STORE_PREFIXES = ("/track/", "/submitted/", "/files/")
+# The identity confirm link too: its page names a request and the address it was filed with;
+# and allauth's address-confirmation and password-reset key pages (signed out, key in the URL).
+NO_STORE_PREFIXES = (
+    "/track/",
+    "/submitted/",
+    "/files/",
+    "/confirm/",
+    "/accounts/confirm-email/",
+    "/accounts/password/reset/key/",
+)
 
 
 class NoStoreMiddleware:

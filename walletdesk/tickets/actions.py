@@ -919,6 +919,15 @@ def add_customer_message(
                 escalated["priority"] = {"old": old_priority, "new": ticket.priority}
             if "team" in changed:
                 escalated["team"] = {"old": old_team, "new": ticket.team_id}
+                # The agent who had the ticket may not be on the Security desk, a restricted
+                # team: left assigned, it would sit with someone who can no longer open it,
+                # and the desk's queue would show it as taken. The desk's own mode picks again.
+                old_assignee = ticket.assignee_id
+                if old_assignee is not None and not ticket.team.members.filter(pk=old_assignee).exists():  # type: ignore[union-attr]
+                    ticket.assignee = None
+                    routing.assign(ticket)
+                    fields.append("assignee")
+                    escalated["assignee"] = {"old": old_assignee, "new": ticket.assignee_id}
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         events = [_new_event(ticket, "customer_replied", user, channel=channel)]
         if previous != ticket.status:

@@ -46,6 +46,19 @@ def new_recovery_case(request: HttpRequest) -> HttpResponse:
         # Before anything is read or stored: a flood gets 429 and leaves nothing behind.
         if not shared_ratelimit.hit(request, "document-upload", settings.RATE_LIMIT_DOCUMENT_UPLOAD):
             return ratelimit.too_many(request)
+        if form.is_valid() and not request.user.is_authenticated:
+            # A guest's case is a guest ticket, mailed to the typed address: the same shared
+            # per-address limit as the ticket form and API, or this form mails anyone's inbox
+            # from as many addresses as the sender has.
+            charge = shared_ratelimit.guest_charge(
+                request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, form.cleaned_data["email"]
+            )
+            try:
+                shared_ratelimit.charge(charge)
+            except shared_ratelimit.RateLimited as exc:
+                response = ratelimit.too_many(request)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
         if form.is_valid():
             data = form.cleaned_data
             documents: list[PreparedDocument] = []
