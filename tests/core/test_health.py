@@ -162,6 +162,33 @@ def test_readyz_reads_the_workers_heartbeat_rows(alice: Any) -> None:
     assert agent.get("/readyz").status_code == 200
 
 
+def test_readyz_does_not_call_a_starved_local_worker_dead(alice: Any) -> None:
+    import os
+
+    from walletdesk.core import leases
+    from walletdesk.core.models import WorkerHeartbeat
+
+    agent = Client()
+    agent.force_login(alice)
+    # A worker on this machine, alive (this very process), that has not beaten for an hour:
+    # under a burst the SCHED_IDLE worker gets no CPU. Busy is not broken.
+    stale = timezone.now() - timedelta(hours=1)
+    WorkerHeartbeat.objects.create(
+        worker_id="w-starved",
+        host=leases.host_id(),
+        pid=os.getpid(),
+        proc_start=leases.proc_start(os.getpid()) or 0,
+        started_at=stale,
+        beat_at=stale,
+    )
+    assert agent.get("/readyz").status_code == 200
+    # The same row for a pid that is gone: dead, and nobody swept it.
+    WorkerHeartbeat.objects.filter(worker_id="w-starved").update(pid=2**22 + 17, proc_start=1)
+    response = agent.get("/readyz")
+    assert response.status_code == 503
+    assert "silent" in response.json()["checks"]["worker"]["error"]
+
+
 # --- caching -----------------------------------------------------------------------------------
 
 

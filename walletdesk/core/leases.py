@@ -38,7 +38,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -99,8 +99,18 @@ def beat(worker_id: str, now: datetime | None = None) -> None:
 
 
 def last_beat() -> datetime | None:
-    """When the freshest live worker last reported, or None when no worker row exists."""
-    return WorkerHeartbeat.objects.aggregate(last=Max("beat_at"))["last"]
+    """When a worker was last known alive, for /readyz; None when no worker row exists.
+
+    A worker on this machine whose process runs counts as alive now, whatever its last beat:
+    at SCHED_IDLE a burst starves it of CPU for minutes, and a load balancer must not pull an
+    instance for being busy (`is_dead` judges it the same way). Elsewhere its last beat counts.
+    """
+    rows = list(WorkerHeartbeat.objects.all())
+    if not rows:
+        return None
+    now = timezone.now()
+    here = host_id()
+    return max(now if row.host == here and not is_dead(row, now) else row.beat_at for row in rows)
 
 
 def forget(worker_id: str) -> None:
