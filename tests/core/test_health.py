@@ -238,6 +238,7 @@ def test_the_identity_confirm_link_page_is_no_store() -> None:
         assert "no-store" in Client().get(url)["Cache-Control"], url
 
 
+@pytest.mark.postgres
 def test_readyz_answers_fast_when_postgresql_holds_the_probe_row_locked(postgres: None, alice: Any) -> None:
     """PostgreSQL: a write that waits on a lock gives up after READYZ_DB_TIMEOUT (lock_timeout)."""
     import time
