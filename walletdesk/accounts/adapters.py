@@ -8,6 +8,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +58,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_account_already_exists_mail(self, email: str) -> None:
         from walletdesk.accounts import tasks
+        from walletdesk.core import ratelimit
+
+        # Counted per address in the shared store, from whatever IP: over the limit, the same
+        # page and no mail (the owner was told already; more is a mail bomb, not news).
+        # allauth's own limit on this mail lives in the per-process cache.
+        if not ratelimit.hit(
+            getattr(self, "request", None),
+            "account-exists-mail",
+            settings.RATE_LIMIT_ACCOUNT_EXISTS_MAIL,
+            key=email,
+        ):
+            return
 
         address = EmailAddress.objects.filter(email__iexact=email).only("pk", "user_id").first()
         user = (
