@@ -280,6 +280,10 @@ RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
 RATE_LIMIT_ACCOUNT_EXISTS_MAIL = ratelimit.validate(
     env.string("RATE_LIMIT_ACCOUNT_EXISTS_MAIL", "3/h/email"), "RATE_LIMIT_ACCOUNT_EXISTS_MAIL"
 )
+# Password-reset mails (and the "no account with this address" notice) per address, likewise.
+RATE_LIMIT_PASSWORD_RESET_MAIL = ratelimit.validate(
+    env.string("RATE_LIMIT_PASSWORD_RESET_MAIL", "5/h/email"), "RATE_LIMIT_PASSWORD_RESET_MAIL"
+)
 # Guests (no session, no agent token, no app key) opening tickets and replying through a
 # tracking link, counted in Redis or the database so every process shares one budget. The IP
 # rates are loose on purpose: an office or a carrier NAT puts many honest people behind one

@@ -56,6 +56,25 @@ class AccountAdapter(DefaultAccountAdapter):
             lambda: tasks.send_email_confirmation.enqueue(address_id, signup=signup, language=language)
         )
 
+    # Password-reset mails, to an account's address or (allauth's "unknown account" notice) to
+    # any address typed into the form. allauth's per-address limit lives in the per-process
+    # cache; this one is shared by every process, so the form is no way to fill an inbox.
+    # Known and unknown addresses count alike: the page and the work stay the same.
+    _LIMITED_MAILS = ("account/email/password_reset_key", "account/email/unknown_account")
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        if template_prefix in self._LIMITED_MAILS:
+            from walletdesk.core import ratelimit
+
+            if not ratelimit.hit(
+                getattr(self, "request", None),
+                "password-reset-mail",
+                settings.RATE_LIMIT_PASSWORD_RESET_MAIL,
+                key=email,
+            ):
+                return
+        super().send_mail(template_prefix, email, context)
+
     def send_account_already_exists_mail(self, email: str) -> None:
         from walletdesk.accounts import tasks
         from walletdesk.core import ratelimit
