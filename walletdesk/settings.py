@@ -274,6 +274,16 @@ RATE_LIMIT_UNLOCK = ratelimit.validate(env.string("RATE_LIMIT_UNLOCK", "5/h/ip")
 RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
     env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip"), "RATE_LIMIT_DOCUMENT_UPLOAD"
 )
+# "Someone tried to sign up with your address" mails per address: sign-up answers a known
+# email like a new one, so without this anyone could post carol's address from many IPs and
+# fill her inbox from our server. Over the limit the page is the same and no mail is sent.
+RATE_LIMIT_ACCOUNT_EXISTS_MAIL = ratelimit.validate(
+    env.string("RATE_LIMIT_ACCOUNT_EXISTS_MAIL", "3/h/email"), "RATE_LIMIT_ACCOUNT_EXISTS_MAIL"
+)
+# Password-reset mails (and the "no account with this address" notice) per address, likewise.
+RATE_LIMIT_PASSWORD_RESET_MAIL = ratelimit.validate(
+    env.string("RATE_LIMIT_PASSWORD_RESET_MAIL", "5/h/email"), "RATE_LIMIT_PASSWORD_RESET_MAIL"
+)
 # Guests (no session, no agent token, no app key) opening tickets and replying through a
 # tracking link, counted in Redis or the database so every process shares one budget. The IP
 # rates are loose on purpose: an office or a carrier NAT puts many honest people behind one

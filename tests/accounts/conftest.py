@@ -99,3 +99,20 @@ def make_reviewer(user: Any) -> Any:
     from walletdesk.accounts.models import User
 
     return User.objects.get(pk=user.pk)  # fresh permission cache
+
+
+def forget_allauth_limits() -> None:
+    """Drop allauth's rate-limit counters only, as if the next request reached another process
+    (they live in the per-process cache) or came minutes later. With Redis the cache shares a
+    database with the shared limits (core.ratelimit), which `cache.clear()` would wipe too."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if not getattr(settings, "REDIS_URL", ""):
+        cache.clear()
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match="*allauth*", count=1000):
+        client.delete(key)

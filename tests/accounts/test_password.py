@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client
 
-from tests.accounts.conftest import PASSWORD, login
+from tests.accounts.conftest import PASSWORD, forget_allauth_limits, login
 from walletdesk.accounts.models import User
 from walletdesk.core.models import AuditEntry
 
@@ -113,3 +113,22 @@ def test_password_change_keeps_this_session_and_ends_the_others(carol: Any) -> N
     assert UserSession.objects.filter(user=carol).count() == 1
     assert Session.objects.count() >= 1
     assert any("password was changed" in m.subject.lower() for m in mail.outbox)
+
+
+def test_reset_form_is_no_mail_bomb_for_known_or_unknown_addresses(carol: Any, settings: Any) -> None:
+    """The reset form mails the address typed: a reset link to an account, a "no account here"
+    notice to anyone else. allauth's per-address limit lives in the per-process cache, so every
+    web process (and every minute) gave an attacker more mails into one inbox; clearing the
+    cache between posts stands for those. The shared per-address limit holds, the same for a
+    known and an unknown address, and the page never changes."""
+
+    settings.RATE_LIMIT_PASSWORD_RESET_MAIL = "2/h/email"
+    mail.outbox.clear()
+    for n in range(5):
+        for address in ("carol@example.com", "stranger@example.net"):
+            forget_allauth_limits()
+            typed = address.upper() if n % 2 else address
+            answer = Client().post("/accounts/password/reset/", {"email": typed})
+            assert (answer.status_code, answer["Location"]) == (302, "/accounts/password/reset/done/")
+    sent = [m.to[0].lower() for m in mail.outbox]
+    assert sorted(sent) == ["carol@example.com"] * 2 + ["stranger@example.net"] * 2

@@ -15,7 +15,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
-from tests.accounts.conftest import PASSWORD, login
+from tests.accounts.conftest import PASSWORD, forget_allauth_limits, login
 from walletdesk.accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,26 @@ def test_migration_gives_the_blank_username_a_value(carol: Any) -> None:
     carol.refresh_from_db()
     assert carol.username.startswith("u-") and len(carol.username) > 10
     assert signup(Client(), "second@example.com").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_up_with_someones_address_again_and_again_is_no_mail_bomb(carol: Any, settings: Any) -> None:
+    """Sign-up answers a known address like a new one and mails its owner "someone tried to sign
+    up with your address". allauth's own limit on that mail (1 per 3 minutes per address) lives
+    in the per-process cache: every web process, and every 3 minutes, gave an attacker another
+    mail to carol. Clearing the cache between attempts stands for those other processes and
+    minutes. The shared per-address limit (RATE_LIMIT_ACCOUNT_EXISTS_MAIL) caps it; the page
+    stays the same."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DB_TASKS
+    settings.RATE_LIMIT_ACCOUNT_EXISTS_MAIL = "3/h/email"
+    for n in range(6):
+        forget_allauth_limits()
+        response = signup(
+            Client(), "carol@example.com" if n % 2 else "Carol@Example.com", f"attempt {n} pw x"
+        )
+        assert (response.status_code, response["Location"]) == (302, "/accounts/confirm-email/")
+    notices = DBTaskResult.objects.filter(task_path__endswith="send_account_exists_notice")
+    assert notices.count() == 3
+    assert User.objects.filter(email__iexact="carol@example.com").count() == 1

@@ -85,3 +85,31 @@ def test_survey_mail_in_the_tickets_language(
     assert len(survey_mail) == 1
     if language == "zh":
         assert "满意" in survey_mail[0].body
+
+
+def test_survey_comment_is_screened_for_secrets(
+    db: None, alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Issue 16: the survey's comment box is inbound text too. A customer who pastes a recovery
+    phrase or a key there ("still waiting, here is my phrase again") must not have it stored."""
+    from mnemonic import Mnemonic
+
+    from walletdesk.shield.checksums import base58check_encode
+
+    english = Mnemonic("english").generate(128)
+    chinese = Mnemonic("chinese_simplified").generate(128).replace(" ", "")
+    wif = base58check_encode(b"\x80" + bytes(range(1, 33)) + b"\x01")
+    mail.outbox.clear()
+    ticket = solved(django_capture_on_commit_callbacks, alice)
+    survey = CsatSurvey.objects.get(ticket=ticket)
+    url = "/" + link_in_mail("bad").split("?")[0]
+    # The phrase sits across the 2000-character cut: it must be found whole, not stored half.
+    padding = "slow answer. " * 150
+    comment = f"{padding}my words {english} and 助记词{chinese} and key {wif} thanks"
+    assert Client().post(url, {"rating": "bad", "comment": comment}).status_code == 200
+    survey.refresh_from_db()
+    stored = survey.comment
+    assert survey.rating == "bad" and stored.startswith("slow answer.")
+    for word_run in (" ".join(english.split()[i : i + 4]) for i in range(9)):
+        assert word_run not in stored
+    assert chinese[:6] not in stored and wif[:16] not in stored

@@ -3,7 +3,8 @@
 - a write-locked database (another connection holding BEGIN IMMEDIATE) makes /readyz answer 503
   at once, the API a JSON 503 with Retry-After and pages a bilingual 503, while /healthz stays
   up; everything works again once the lock is gone;
-- guest limits hold across processes: the two web processes share one count.
+- guest limits hold across processes: the two web processes share one count;
+- one mailbox spelled many ways, one IPv6 /64 or an IPv4-mapped address counts as one sender.
 """
 
 from __future__ import annotations
@@ -186,3 +187,28 @@ def test_guest_limits_are_shared_by_the_web_processes(server: Server) -> None:
     per_ip = [guest(server, "10.30.0.1", f"p{n}@example.com") for n in range(12)]
     assert [a.status for a in per_ip].count(201) == 5
     assert guest(server, "10.30.0.2", "p99@example.com").status == 201
+
+
+def test_guest_limits_count_each_mailbox_and_each_line_once(server: Server) -> None:
+    """An attacker varies what is counted: one mailbox spelled many ways (case, "+tag"), and
+    the addresses of one IPv6 line (a /64 is one customer's to pick from), or an IPv4 client
+    written as an IPv4-mapped IPv6 address. Each is still one sender."""
+    spellings = [
+        "victim@example.com",
+        "VICTIM@example.com",
+        "victim+1@example.com",
+        "Victim+ack@EXAMPLE.COM",
+        "victim+2@example.com",
+        "victim+3+x@example.com",
+    ]
+    per_mailbox = [guest(server, f"10.50.0.{n}", email) for n, email in enumerate(spellings)]
+    assert [a.status for a in per_mailbox] == [201, 201, 201, 429, 429, 429]
+
+    line = [guest(server, f"2001:db8:7:9::{n:x}", f"v6-{n}@example.com") for n in range(1, 9)]
+    assert [a.status for a in line].count(201) == 5
+    assert guest(server, "2001:db8:7:a::1", "v6-next@example.com").status == 201  # another /64
+
+    mapped = [
+        guest(server, "10.60.0.1" if n % 2 else "::ffff:10.60.0.1", f"m{n}@example.com") for n in range(8)
+    ]
+    assert [a.status for a in mapped].count(201) == 5

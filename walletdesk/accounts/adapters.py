@@ -8,6 +8,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -55,8 +56,39 @@ class AccountAdapter(DefaultAccountAdapter):
             lambda: tasks.send_email_confirmation.enqueue(address_id, signup=signup, language=language)
         )
 
+    # Password-reset mails, to an account's address or (allauth's "unknown account" notice) to
+    # any address typed into the form. allauth's per-address limit lives in the per-process
+    # cache; this one is shared by every process, so the form is no way to fill an inbox.
+    # Known and unknown addresses count alike: the page and the work stay the same.
+    _LIMITED_MAILS = ("account/email/password_reset_key", "account/email/unknown_account")
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        if template_prefix in self._LIMITED_MAILS:
+            from walletdesk.core import ratelimit
+
+            if not ratelimit.hit(
+                getattr(self, "request", None),
+                "password-reset-mail",
+                settings.RATE_LIMIT_PASSWORD_RESET_MAIL,
+                key=email,
+            ):
+                return
+        super().send_mail(template_prefix, email, context)
+
     def send_account_already_exists_mail(self, email: str) -> None:
         from walletdesk.accounts import tasks
+        from walletdesk.core import ratelimit
+
+        # Counted per address in the shared store, from whatever IP: over the limit, the same
+        # page and no mail (the owner was told already; more is a mail bomb, not news).
+        # allauth's own limit on this mail lives in the per-process cache.
+        if not ratelimit.hit(
+            getattr(self, "request", None),
+            "account-exists-mail",
+            settings.RATE_LIMIT_ACCOUNT_EXISTS_MAIL,
+            key=email,
+        ):
+            return
 
         address = EmailAddress.objects.filter(email__iexact=email).only("pk", "user_id").first()
         user = (

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import threading
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,6 +82,34 @@ def validate(spec: str, name: str) -> str:
     return spec
 
 
+def _subject(scope: str, value: str) -> str:
+    """What a rate counts, so that the spellings of one sender share one count.
+
+    - An email: case, full-width letters and a "+tag" all reach the same mailbox, and a flood
+      of acknowledgements to carol+1@, carol+2@, CAROL@... is still a flood in her inbox.
+    - An IPv6 address: one customer line gets a whole /64 and can pick any address in it, so
+      the /64 is the subject; an IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a dual-stack
+      socket reports IPv4 clients) is the IPv4 address it maps.
+    """
+    value = unicodedata.normalize("NFKC", value).strip().lower()
+    if scope == "email":
+        local, at, domain = value.rpartition("@")
+        if at and "+" in local.lstrip("+"):
+            local = local[: local.index("+", 1)]
+        return f"{local}{at}{domain}" if at else value
+    if scope == "ip":
+        try:
+            ip = ipaddress.ip_address(value.split("%", 1)[0])
+        except ValueError:
+            return value
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+        return str(ip)
+    return value
+
+
 def _digest(subject: str) -> str:
     key = str(settings.SECRET_KEY).encode()
     return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()[:24]
@@ -100,7 +130,7 @@ def _keys(action: str, subjects: Mapping[str, str], spec: str, now: float) -> li
         if not subject:
             continue  # no email given: the email rate has nothing to count
         window = int(now // rate.seconds)
-        key = f"{action}:{rate.scope}:{rate.seconds}:{window}:{_digest(subject.strip().lower())}"
+        key = f"{action}:{rate.scope}:{rate.seconds}:{window}:{_digest(_subject(rate.scope, subject))}"
         retry = math.ceil((window + 1) * rate.seconds - now)
         out.append(_Counted(key, rate.amount, retry, rate.scope))
     return out

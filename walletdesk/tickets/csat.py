@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from walletdesk import shield
 from walletdesk.tickets import channels
 from walletdesk.tickets.models import Channel, CsatSurvey, Ticket, TicketEvent
 
@@ -85,11 +86,16 @@ def send_survey(ticket_id: int) -> str:
 def record(survey: CsatSurvey, rating: str, comment: str) -> CsatSurvey:
     if rating not in CsatSurvey.Rating.values:
         raise ValueError(rating)
+    # The comment box is free text from whoever holds the link: it passes the shield like
+    # every other inbound text, outside the lock. Scanned before the cut at 2000, so a phrase
+    # straddling the cut is still found whole (the margin bounds the scan's work; what lies
+    # past it is dropped anyway).
+    screened = shield.scan(comment.strip()[:4000]).redacted[:2000]
     with transaction.atomic():
         survey = CsatSurvey.objects.select_for_update().get(pk=survey.pk)
         first = survey.answered_at is None
         survey.rating = rating
-        survey.comment = comment.strip()[:2000]
+        survey.comment = screened
         survey.answered_at = timezone.now()
         survey.save(update_fields=["rating", "comment", "answered_at"])
         TicketEvent.objects.create(
