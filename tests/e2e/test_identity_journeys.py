@@ -331,7 +331,8 @@ def test_an_app_user_sending_carols_email_cannot_reach_her_tickets(
     assert [t["reference"] for t in json.loads(listed)["items"]] == [filed["reference"]]
     status, body, _ = app.get(f"/api/v1/inapp/tickets/{carols}", headers)
     assert status == 404 and "My case" not in body
-    # Replaying carol's app user's message id reveals nothing either (other user, same app).
+    # Carol's app user's message id, sent by another user of the app, is that user's own
+    # message: neither a replay that names carol's ticket nor a way to block her next one.
     status, first, _ = app.post_json(
         "/api/v1/inapp/tickets",
         {"message_id": "c-1", "subject": "Mine", "body": "b"},
@@ -340,4 +341,16 @@ def test_an_app_user_sending_carols_email_cannot_reach_her_tickets(
     status, replay, _ = app.post_json(
         "/api/v1/inapp/tickets", {"message_id": "c-1", "subject": "x", "body": "y"}, headers
     )
-    assert status == 409 and first["reference"] not in json.dumps(replay)
+    assert status == 201 and first["reference"] not in json.dumps(replay)
+    assert replay["reference"] != first["reference"]
+    # Squatting: the other user sends carol's next (predictable) id first; hers still lands.
+    status, _squat, _ = app.post_json(
+        "/api/v1/inapp/tickets", {"message_id": "c-2", "subject": "x", "body": "y"}, headers
+    )
+    assert status == 201
+    status, hers, _ = app.post_json(
+        "/api/v1/inapp/tickets",
+        {"message_id": "c-2", "subject": "Mine too", "body": "b"},
+        {"X-App-Key": raw, "X-App-User": "carol-in-app"},
+    )
+    assert status == 201 and hers["reference"] not in (first["reference"], _squat["reference"])

@@ -69,19 +69,29 @@ def test_replayed_message_id_is_refused_and_changes_nothing(app_key: str) -> Non
     assert Message.objects.count() == 1
 
 
-def test_a_replay_by_another_app_user_learns_no_reference(app_key: str) -> None:
-    """Was: any user of the app replaying a message_id got the other user's reference."""
+def test_another_app_users_message_id_is_neither_a_replay_nor_a_leak(app_key: str) -> None:
+    """Was: any user of the app sending a message_id another had used got that user's
+    reference; then, keyed per app only, one user could squat another's (predictable) ids and
+    have their real messages refused as replays."""
     first = call("post", "/api/v1/inapp/tickets", app_key, "user-42", NEW).json()["reference"]
     other = call("post", "/api/v1/inapp/tickets", app_key, "user-43", NEW)
-    assert other.status_code == 409
-    assert other.json()["code"] == "duplicate_message"
-    assert "reference" not in other.json() and first not in other.content.decode()
-    # Replies too: a message_id another user already used names nothing.
-    mine = call("post", "/api/v1/inapp/tickets", app_key, "user-43", {**NEW, "message_id": "m-9"}).json()
-    reply = {"message_id": "m-1", "body": "again"}
-    again = call("post", f"/api/v1/inapp/tickets/{mine['reference']}/messages", app_key, "user-43", reply)
-    assert again.status_code == 409 and first not in again.content.decode()
-    assert Message.objects.count() == 2
+    assert other.status_code == 201  # user-43's own first message, not a replay of user-42's
+    assert other.json()["reference"] != first and first not in other.content.decode()
+    again = call("post", "/api/v1/inapp/tickets", app_key, "user-43", NEW)
+    assert again.status_code == 409 and again.json()["reference"] == other.json()["reference"]
+    assert first not in again.content.decode()
+    # Replies too: user-43 replying with an id user-42 used is a new message, once.
+    reply = {"message_id": "m-1r", "body": "again"}
+    assert (
+        call("post", f"/api/v1/inapp/tickets/{first}/messages", app_key, "user-42", reply).status_code == 201
+    )
+    mine = other.json()["reference"]
+    assert (
+        call("post", f"/api/v1/inapp/tickets/{mine}/messages", app_key, "user-43", reply).status_code == 201
+    )
+    replayed = call("post", f"/api/v1/inapp/tickets/{mine}/messages", app_key, "user-43", reply)
+    assert replayed.status_code == 409 and first not in replayed.content.decode()
+    assert Message.objects.count() == 4
 
 
 def test_user_lists_reads_and_replies_only_their_own(app_key: str) -> None:

@@ -7,6 +7,7 @@ recognised instead of filing the same ticket twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -71,6 +72,14 @@ def _external(app: AppKey, value: str) -> str:
     return f"{app.pk}:{value}"
 
 
+def _message_key(app: AppKey, user_id: str, message_id: str) -> str:
+    """A message's idempotency key: per app *and* per app user. Keyed per app only, one user
+    who sent another's (predictable) message ids first got that user's real messages refused
+    as replays. The user id is hashed so the key fits its column."""
+    user = hashlib.sha256(user_id.encode()).hexdigest()[:16]
+    return f"{app.pk}:{user}:{_no_secret(message_id, 'message_id')}"
+
+
 class InappTicketIn(FactsIn):
     message_id: str = Field(..., min_length=1, max_length=128)
     subject: str = Field(..., min_length=1, max_length=200)
@@ -109,7 +118,8 @@ def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
 )
 def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreatedOut]:
     app: AppKey = request.auth  # type: ignore[attr-defined]
-    user = _external(app, _user_id(request))
+    user_id = _user_id(request)
+    user = _external(app, user_id)
     # The app user is who the app's user id says. Their email is proven only if the app's
     # backend vouches for its users' emails; otherwise it is a claim, like a guest's.
     vouched = bool(payload.email) and app.vouches_for_email
@@ -127,7 +137,7 @@ def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreated
                 identity=(Channel.INAPP, user),
                 email_proof=Proof.APP if vouched else "",
                 proven_by=app.name if vouched else "",
-                external_id=_external(app, _no_secret(payload.message_id, "message_id")),
+                external_id=_message_key(app, user_id, payload.message_id),
             )
         )
     return Status(201, created_out(ticket))
@@ -184,11 +194,12 @@ def read(request: HttpRequest, reference: str) -> TicketDetailOut:
 def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = _own_ticket(request, reference)
-    with _replay_of(_external(app, _user_id(request))):
+    user_id = _user_id(request)
+    with _replay_of(_external(app, user_id)):
         actions.add_customer_message(
             ticket,
             payload.body,
             channel=Channel.INAPP,
-            external_id=_external(app, _no_secret(payload.message_id, "message_id")),
+            external_id=_message_key(app, user_id, payload.message_id),
         )
     return Status(201, read(request, reference))
