@@ -60,8 +60,8 @@ def slip39_checksum_ok(indices: Sequence[int]) -> bool:
     return any(_rs1024_polymod([*customisation, *indices]) == 1 for customisation in _SLIP39_CUSTOMISATIONS)
 
 
-def base58check_decode(text: str) -> bytes | None:
-    """The payload of a base58check string, or None when it is not valid base58check."""
+def base58_decode(text: str) -> bytes | None:
+    """The bytes a base58 string stands for (no checksum), or None when it is not base58."""
     number = 0
     for char in text:
         value = _BASE58_VALUES.get(char)
@@ -69,9 +69,13 @@ def base58check_decode(text: str) -> bytes | None:
             return None
         number = number * 58 + value
     leading_zero_bytes = len(text) - len(text.lstrip("1"))
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    raw = b"\x00" * leading_zero_bytes + body
-    if len(raw) < 5:
+    return b"\x00" * leading_zero_bytes + number.to_bytes((number.bit_length() + 7) // 8, "big")
+
+
+def base58check_decode(text: str) -> bytes | None:
+    """The payload of a base58check string, or None when it is not valid base58check."""
+    raw = base58_decode(text)
+    if raw is None or len(raw) < 5:
         return None
     payload, checksum = raw[:-4], raw[-4:]
     if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:

@@ -23,12 +23,12 @@ on-chain work to come adds no second implementation.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from walletdesk.shield.checksums import base58_decode, base58check_decode
 from walletdesk.tickets.screening import screen_value
 
 EVM, TRON, BITCOIN, SOLANA = "evm", "tron", "bitcoin", "solana"
@@ -104,8 +104,6 @@ _LOOKS_TRON = re.compile(r"T[1-9A-HJ-NP-Za-km-z]{33}")
 # Any other chain (TON, XRP, Cosmos, Aptos…): one token of address characters.
 _GENERIC_ADDRESS = re.compile(r"[A-Za-z0-9:_\-]{20,128}")
 
-_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BASE58_VALUES = {c: i for i, c in enumerate(_BASE58)}
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
@@ -235,7 +233,7 @@ def check_tx_hash(value: str, family: str | None) -> str:
     # read off the address) says that is how its hashes look.
     if _HEX_TX.fullmatch(value) and family in (BITCOIN, TRON):
         return value
-    if family == SOLANA and 86 <= len(value) <= 88 and len(_base58_decode(value) or b"") == 64:
+    if family == SOLANA and 86 <= len(value) <= 88 and len(base58_decode(value) or b"") == 64:
         return value
     if family == SOLANA:
         message = _("A Solana transaction signature has 87 or 88 letters and digits.")
@@ -271,36 +269,15 @@ def evm_checksum_ok(address: str) -> bool:
     return digits == expected
 
 
-def _base58_decode(text: str) -> bytes | None:
-    number = 0
-    for char in text:
-        digit = _BASE58_VALUES.get(char)
-        if digit is None:
-            return None
-        number = number * 58 + digit
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\x00" * (len(text) - len(text.lstrip("1"))) + body
-
-
-def _base58check(text: str) -> bytes | None:
-    raw = _base58_decode(text)
-    if raw is None or len(raw) < 5:
-        return None
-    payload, checksum = raw[:-4], raw[-4:]
-    if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] != checksum:
-        return None
-    return payload
-
-
 def tron_address_ok(value: str) -> bool:
     if len(value) != 34 or not value.startswith("T"):
         return False
-    payload = _base58check(value)
+    payload = base58check_decode(value)
     return payload is not None and len(payload) == 21 and payload[0] == 0x41
 
 
 def solana_address_ok(value: str) -> bool:
-    return 32 <= len(value) <= 44 and len(_base58_decode(value) or b"") == 32
+    return 32 <= len(value) <= 44 and len(base58_decode(value) or b"") == 32
 
 
 def bitcoin_address_ok(value: str) -> bool:
@@ -308,7 +285,7 @@ def bitcoin_address_ok(value: str) -> bool:
         return _segwit_ok(value)
     if not 26 <= len(value) <= 35:
         return False
-    payload = _base58check(value)
+    payload = base58check_decode(value)
     # P2PKH and P2SH, mainnet (0x00, 0x05) and testnet (0x6f, 0xc4)
     return payload is not None and len(payload) == 21 and payload[0] in (0x00, 0x05, 0x6F, 0xC4)
 
