@@ -268,7 +268,8 @@ AXES_ENABLED = env.boolean("AXES_ENABLED", True)
 # axes warns when its lockout parameters leave out the IP; the per-IP limit is LockoutHandler's.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Self-service unlock links and the cache-based limits on unlock requests and document uploads.
+# Self-service unlock links, and the limits on unlock requests and document uploads (core.ratelimit,
+# shared by every process).
 UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)
 RATE_LIMIT_UNLOCK = ratelimit.validate(env.string("RATE_LIMIT_UNLOCK", "5/h/ip"), "RATE_LIMIT_UNLOCK")
 RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
