@@ -8,12 +8,12 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from walletdesk.connectors.inapp.api import router as inapp_router
+from walletdesk.core.errors import Refused
 from walletdesk.core.ratelimit import RateLimited
 from walletdesk.core.views import is_outage, unavailable
 from walletdesk.kb.api import router as kb_router
 from walletdesk.registry.api import router as verify_router
-from walletdesk.tickets.actions import TicketError
-from walletdesk.tickets.api import router as tickets_router
+from walletdesk.tickets import api as tickets_api
 
 api = NinjaAPI(
     title="walletdesk API",
@@ -21,18 +21,20 @@ api = NinjaAPI(
     description="Tickets, in-app contact and self-service for a crypto wallet's support desk.",
     urls_namespace="api",
 )
-api.add_router("/", tickets_router)
+api.add_router("/", tickets_api.router)
 api.add_router("/inapp", inapp_router)
 api.add_router("/", verify_router)
 api.add_router("/kb", kb_router)
+# The ticket writer answers a deferred request after its batch commits, with this API object.
+tickets_api.answer_with(api)
 
 # The names our endpoints give their body/query parameters; a client knows fields, not these.
 _PARAM_NAMES = {"payload", "filters"}
 _STATUS_BY_CODE = {"not_found": 404, "not_authenticated": 401, "bad_token": 401}
 
 
-@api.exception_handler(TicketError)
-def ticket_error(request: HttpRequest, exc: TicketError) -> HttpResponse:
+@api.exception_handler(Refused)
+def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     body: dict[str, object] = {"code": exc.code, "message": exc.message, "field": exc.field}
     body.update(exc.extra)
     return api.create_response(request, body, status=_STATUS_BY_CODE.get(exc.code, exc.status))

@@ -8,9 +8,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from walletdesk.core.errors import ErrorOut, Refused
 from walletdesk.registry import lookups as registry
-from walletdesk.tickets.actions import TicketError
-from walletdesk.tickets.schemas import ErrorOut
 
 router = Router(tags=["official channels"])
 
@@ -41,7 +40,7 @@ def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
     try:
         verdict = registry.verify(query.kind, query.value)
     except ValueError as exc:
-        raise TicketError("invalid_value", str(exc), field="value") from None
+        raise Refused("invalid_value", str(exc), field="value") from None
     return VerdictOut(
         status=verdict.status,
         code=verdict.code,

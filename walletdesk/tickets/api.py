@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from walletdesk.accounts.actions import user_for_api_token
@@ -146,10 +146,23 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     return Status(201, created_out(intake.create_ticket(new, charge)))
 
 
+_api: NinjaAPI | None = None
+
+
+def answer_with(api: NinjaAPI) -> None:
+    """The project's NinjaAPI hands itself over when it mounts this router.
+
+    A deferred answer is rendered outside the view, so it needs that object (its renderer and
+    exception handlers); importing it from here would close a circle through `walletdesk.api`.
+    """
+    global _api
+    _api = api
+
+
 def _created_response(request: HttpRequest, outcome: Ticket | BaseException) -> HttpResponse:
     """The same answer the synchronous path gives, rendered by the one NinjaAPI."""
-    from walletdesk.api import api  # the project's API object imports this module
-
+    api = _api
+    assert api is not None, "walletdesk.api mounts this router and calls answer_with()"
     if isinstance(outcome, BaseException):
         return api.on_exception(request, outcome)  # type: ignore[arg-type]
     return api.create_response(request, created_out(outcome).model_dump(by_alias=True), status=201)

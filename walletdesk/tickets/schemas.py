@@ -9,15 +9,10 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import EmailStr, Field
 
+from walletdesk.core.errors import ErrorOut as ErrorOut  # re-exported: routers import it with the schemas
 from walletdesk.tickets import lifecycle
 from walletdesk.tickets.models import FACT_FIELDS, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class FactsIn(Schema):
