@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from walletdesk.core import audit, queue, rows
 from walletdesk.core.cache import ProcessCache
+from walletdesk.core.errors import Refused
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import facts as fact_rules
 from walletdesk.tickets import lifecycle, routing, screening, search
@@ -55,17 +56,8 @@ FACT_MAX_LENGTH = {
 }
 
 
-class TicketError(Exception):
+class TicketError(Refused):
     """A request the desk refuses, with a stable code for the API and a message for people."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.extra = extra
 
 
 class DuplicateMessage(TicketError):
