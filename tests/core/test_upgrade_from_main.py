@@ -182,6 +182,7 @@ def check_upgraded(expected: dict[str, Any]) -> None:
     from django.contrib.admin.models import LogEntry
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
     from django.utils.module_loading import import_string
 
     model = {name: apps.get_model(label, name) for name, label in MOVED.items()}
@@ -300,6 +301,31 @@ def check_upgraded(expected: dict[str, Any]) -> None:
         assert entry.get_admin_url().endswith(f"/{MOVED[name]}/{name.lower()}/{target.pk}/change/"), (
             entry.get_admin_url()
         )
+
+    # New rows still get fresh ids (the PostgreSQL sequences followed the tables).
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            for name, fields in {
+                "Macro": {"name": "after upgrade", "body_en": "x", "body_zh": "x"},
+                "OfficialContact": {
+                    "kind": "domain",
+                    "value": "after.example",
+                    "label_en": "x",
+                    "label_zh": "x",
+                },
+                "PhishingDomain": {"domain": "after.example", "list_type": "block", "source": "after"},
+                "SlaPolicy": {"name": "after upgrade", "priority": "low", "first_reply_minutes": 60},
+                "EscalationRule": {"name": "after upgrade", "action": "notify_lead"},
+            }.items():
+                last = model[name].objects.order_by("-pk").values_list("pk", flat=True).first()
+                row = model[name].objects.create(**fields)
+                assert row.pk > (last or 0), (name, row.pk, last)
+            raise Rollback
+    except Rollback:
+        pass
 
     # Tasks the old code queued (SLA timers, surveys, notifications) still name a task.
     DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
