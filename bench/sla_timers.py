@@ -43,9 +43,11 @@ def setup(n: int, lead_seconds: float) -> list[int]:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from walletdesk.tickets import actions, sla_tasks
+    from walletdesk.sla import timers as sla_tasks
+    from walletdesk.sla.models import EscalationRule, SlaCheck
+    from walletdesk.tickets import actions
     from walletdesk.tickets.actions import NewTicket
-    from walletdesk.tickets.models import EscalationRule, SlaCheck, Ticket
+    from walletdesk.tickets.models import Ticket
 
     EscalationRule.objects.get_or_create(name="bench raise", action="raise_priority")
     ids = []
@@ -72,7 +74,8 @@ def setup(n: int, lead_seconds: float) -> list[int]:
 
 
 def run_round(n: int, workers: int, lead: float, env: dict[str, str]) -> tuple[float, float, float]:
-    from walletdesk.tickets.models import SlaCheck, TicketEvent
+    from walletdesk.sla.models import SlaCheck
+    from walletdesk.tickets.models import TicketEvent
 
     check_ids = setup(n, lead)
     procs = [

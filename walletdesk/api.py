@@ -11,9 +11,9 @@ from walletdesk.connectors.inapp.api import router as inapp_router
 from walletdesk.core.ratelimit import RateLimited
 from walletdesk.core.views import is_outage, unavailable
 from walletdesk.kb.api import router as kb_router
+from walletdesk.registry.api import router as verify_router
 from walletdesk.tickets.actions import TicketError
 from walletdesk.tickets.api import router as tickets_router
-from walletdesk.tickets.verify_api import router as verify_router
 
 api = NinjaAPI(
     title="walletdesk API",

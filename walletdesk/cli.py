@@ -60,7 +60,7 @@ def up(args: argparse.Namespace) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
     logins: list[tuple[str, str, str]] = []
     if args.demo:
-        from walletdesk.tickets.demo import load_demo
+        from walletdesk.demo import load_demo
 
         logins = load_demo()
 

@@ -69,8 +69,12 @@ INSTALLED_APPS = [
     # Our apps come before allauth so their templates override allauth's.
     "walletdesk.accounts",
     "walletdesk.kb",
+    "walletdesk.registry",
     "walletdesk.tickets",
-    "walletdesk.reports",
+    "walletdesk.sla",
+    "walletdesk.desk",
+    "walletdesk.desk.reports",
+    "walletdesk.portal",
     "walletdesk.connectors.inapp",
     "walletdesk.connectors.email.apps.EmailChannelConfig",
     "allauth",

@@ -26,9 +26,10 @@ from walletdesk.connectors.email.models import OutboundEmail
 from walletdesk.connectors.email.outbound import _record, recover_stalled, thread_headers
 from walletdesk.core import leases, sweeps
 from walletdesk.core.models import WorkerHeartbeat
+from walletdesk.sla.models import SlaCheck
 from walletdesk.tickets import actions, tasks
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import SlaCheck, Ticket
+from walletdesk.tickets.models import Ticket
 
 
 def _dead_pid() -> int:
@@ -155,14 +156,14 @@ def test_the_worker_runs_an_overdue_sla_check_whose_task_was_lost(
 def test_the_sla_sweep_leaves_checks_within_the_grace_to_their_task(
     db: None, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from walletdesk.tickets import sla_tasks
+    from walletdesk.sla import timers
 
     make(django_capture_on_commit_callbacks)
     SlaCheck.objects.update(run_at=timezone.now() - timedelta(seconds=30))
     settings.SLA_SWEEP_GRACE_SECONDS = 300
-    assert sla_tasks.sweep_overdue_checks() == 0
+    assert timers.sweep_overdue_checks() == 0
     settings.SLA_SWEEP_GRACE_SECONDS = 10
-    assert sla_tasks.sweep_overdue_checks() == 1
+    assert timers.sweep_overdue_checks() == 1
 
 
 def _ticket(email: str) -> Ticket:

@@ -9,9 +9,11 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from walletdesk.tickets import actions, csat
+from walletdesk.sla import csat
+from walletdesk.sla.models import CsatSurvey
+from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import CsatSurvey, Ticket, TicketEvent
+from walletdesk.tickets.models import Ticket, TicketEvent
 
 
 def solved(capture: Any, alice: Any, email: str = "g@example.com") -> Ticket:

@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from walletdesk.tickets import actions, macros
+from walletdesk.desk import macros
+from walletdesk.desk.models import Macro
+from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import Macro, Message, Ticket
+from walletdesk.tickets.models import Message, Ticket
 
 
 @pytest.fixture

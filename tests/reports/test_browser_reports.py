@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from tests.browser import DESKTOP, PHONE, chromium, login_cookie, shot
 from tests.sla.conftest import reseed
+from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import CsatSurvey, Ticket
+from walletdesk.tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 

@@ -13,10 +13,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from walletdesk.reports import charts, metrics
+from walletdesk.desk.reports import charts, metrics
+from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import CsatSurvey, Ticket
+from walletdesk.tickets.models import Ticket
 
 
 def make(

@@ -11,7 +11,8 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _forget_sla_caches() -> Iterator[None]:
-    from walletdesk.tickets import routing, sla
+    from walletdesk.sla import clock as sla
+    from walletdesk.tickets import routing
 
     sla.forget()
     routing.forget()
@@ -31,11 +32,12 @@ def reseed() -> None:
     """Put back the migrations' seed data (transactional tests flush every table afterwards)."""
     from importlib import import_module
 
-    from django.apps import apps
+    from tests.conftest import LiveApps
 
     for name in ("0002_seed_categories_and_teams", "0008_seed_sla_policies_and_macros"):
-        import_module(f"walletdesk.tickets.migrations.{name}").seed(apps, None)
-    from walletdesk.tickets import actions, sla
+        import_module(f"walletdesk.tickets.migrations.{name}").seed(LiveApps(), None)
+    from walletdesk.sla import clock as sla
+    from walletdesk.tickets import actions
 
     actions.forget_categories()
     sla.forget()

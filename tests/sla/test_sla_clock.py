@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from walletdesk.tickets.sla_clock import (
+from walletdesk.sla.calendar import (
     WEEKDAYS_9_TO_6,
     BusinessCalendar,
     add_business_time,

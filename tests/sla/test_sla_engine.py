@@ -15,9 +15,12 @@ import pytest
 from django.test import Client
 
 from tests.sla.conftest import frozen
-from walletdesk.tickets import actions, sla, sla_clock
+from walletdesk.sla import calendar as sla_clock
+from walletdesk.sla import clock as sla
+from walletdesk.sla.models import SlaPolicy
+from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import Category, SlaPolicy, Team, TeamSettings, Ticket
+from walletdesk.tickets.models import Category, Team, TeamSettings, Ticket
 
 SH = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)

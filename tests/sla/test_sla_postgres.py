@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 
 from tests.sla.conftest import reseed
-from walletdesk.tickets import actions, sla_tasks
+from walletdesk.sla import timers
+from walletdesk.sla.models import EscalationRule, SlaCheck
+from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import EscalationRule, SlaCheck, TicketEvent
+from walletdesk.tickets.models import TicketEvent
 
 
 @pytest.mark.postgres
@@ -22,7 +24,7 @@ def test_two_workers_escalate_exactly_once(transactional_db: None, postgres: Non
     ticket = actions.create_ticket(
         NewTicket(subject="Fee", body="Why so high?", email="g@example.com", category="fees")
     )
-    sla_tasks.schedule(ticket.pk, ahead=10)  # arm the breach check too (normally armed after the warning)
+    timers.schedule(ticket.pk, ahead=10)  # arm the breach check too (normally armed after the warning)
     check = SlaCheck.objects.get(ticket=ticket, kind="first_reply_breach")
     at = check.run_at + timedelta(seconds=1)
     barrier = threading.Barrier(2)
@@ -32,7 +34,7 @@ def test_two_workers_escalate_exactly_once(transactional_db: None, postgres: Non
     def worker() -> None:
         try:
             barrier.wait()
-            outcomes.append(sla_tasks.run_check(check.pk, now=at))
+            outcomes.append(timers.run_check(check.pk, now=at))
         except BaseException as exc:
             errors.append(exc)
         finally:

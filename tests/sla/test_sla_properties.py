@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from walletdesk.tickets.sla_clock import (
+from walletdesk.sla.calendar import (
     BusinessCalendar,
     add_business_time,
     business_time_between,

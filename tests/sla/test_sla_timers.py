@@ -12,9 +12,11 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 
 from tests.sla.conftest import frozen
-from walletdesk.tickets import actions, sla_tasks
+from walletdesk.sla import timers as sla_tasks
+from walletdesk.sla.models import EscalationRule, SlaCheck
+from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import EscalationRule, SlaCheck, Team, Ticket, TicketEvent
+from walletdesk.tickets.models import Team, Ticket, TicketEvent
 
 SH = ZoneInfo("Asia/Shanghai")
 MON_10 = datetime(2025, 12, 1, 10, tzinfo=SH)  # a Monday; normal first reply = 1 business day

@@ -17,7 +17,8 @@ from django.db import connection
 from django.test import Client
 
 from tests.conftest import ensure_seed_data
-from walletdesk.tickets import actions, intake, sla
+from walletdesk.sla import clock as sla
+from walletdesk.tickets import actions, intake
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Contact, Message, Ticket, TicketEvent
 

@@ -11,9 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from walletdesk.registry.models import OfficialContact
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import Attachment, Channel, OfficialContact, Status, Ticket
+from walletdesk.tickets.models import Attachment, Channel, Status, Ticket
 from walletdesk.tickets.tracking import make_token
 
 pytestmark = pytest.mark.django_db

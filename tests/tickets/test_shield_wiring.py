@@ -15,9 +15,10 @@ from django.test import Client
 from mnemonic import Mnemonic
 
 from walletdesk.core.models import AuditEntry
+from walletdesk.registry.models import OfficialContact
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.models import Message, OfficialContact, Ticket, TicketEvent
+from walletdesk.tickets.models import Message, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 PHRASE = Mnemonic("english").generate(128)

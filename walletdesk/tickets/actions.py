@@ -26,7 +26,7 @@ from walletdesk.core import audit, queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import facts as fact_rules
-from walletdesk.tickets import routing, screening, search, sla
+from walletdesk.tickets import lifecycle, routing, screening, search
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
     FACT_FIELDS,
@@ -642,7 +642,7 @@ def draft(new: NewTicket) -> Draft:
     if secrets:
         _escalate_for_secret(ticket)
         ticket.triage = {**ticket.triage, "secret": _secret_why([where for where, _kind in secrets])}
-    sla.on_created(ticket, now)  # after the escalation: the due times follow the priority
+    lifecycle.clock.on_created(ticket, now)  # after the escalation: the due times follow the priority
     return Draft(
         new=new,
         ticket=ticket,
@@ -747,7 +747,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         # than the rest of a ticket creation together.
         tickets = [d.ticket for d in todo]
         rows.insert(tickets)
-        sla.after_insert(tickets)
+        lifecycle.clock.after_insert(tickets)
         messages = [
             Message(
                 ticket=d.ticket,
@@ -901,9 +901,9 @@ def add_customer_message(
             ticket.status = Status.OPEN
             fields += ["status", "solved_at"]
             ticket.solved_at = None
-            fields += sla.on_status_change(ticket, previous, now)
+            fields += lifecycle.clock.on_status_change(ticket, previous, now)
         ticket.updated_at = ticket.last_customer_message_at = now
-        fields += sla.on_customer_message(ticket, now)
+        fields += lifecycle.clock.on_customer_message(ticket, now)
         ticket.search_text = f"{ticket.search_text} {message_text.document}"
         ticket.flags = [*ticket.flags, *message_text.screened.flags]
         ticket.tags = sorted(set(ticket.tags) | set(message_text.screened.tags))
@@ -915,7 +915,7 @@ def add_customer_message(
             changed = _escalate_for_secret(ticket)
             fields += changed
             if "priority" in changed:
-                fields += sla.on_priority_change(ticket, now)
+                fields += lifecycle.clock.on_priority_change(ticket, now)
                 escalated["priority"] = {"old": old_priority, "new": ticket.priority}
             if "team" in changed:
                 escalated["team"] = {"old": old_team, "new": ticket.team_id}
@@ -1003,7 +1003,7 @@ def add_agent_message(
             if ticket.first_replied_at is None:
                 ticket.first_replied_at = now
                 fields.append("first_replied_at")
-            fields += sla.on_agent_reply(ticket, now)
+            fields += lifecycle.clock.on_agent_reply(ticket, now)
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         _event(
             ticket,
@@ -1036,7 +1036,7 @@ def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
     elif old in (Status.SOLVED, Status.CLOSED):
         ticket.solved_at = ticket.closed_at = None
         fields += ["solved_at", "closed_at"]
-    fields += sla.on_status_change(ticket, old, now)
+    fields += lifecycle.clock.on_status_change(ticket, old, now)
     ticket.save(update_fields=list(dict.fromkeys(fields)))
     _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
 
@@ -1070,7 +1070,11 @@ def change_priority(ticket: Ticket, priority: str, *, actor: Any) -> Ticket:
             old = ticket.priority
             ticket.priority = priority
             ticket.updated_at = timezone.now()
-            fields = ["priority", "updated_at", *sla.on_priority_change(ticket, ticket.updated_at)]
+            fields = [
+                "priority",
+                "updated_at",
+                *lifecycle.clock.on_priority_change(ticket, ticket.updated_at),
+            ]
             ticket.save(update_fields=list(dict.fromkeys(fields)))
             _event(ticket, "priority_changed", actor, old=old, new=priority)
     return ticket
@@ -1294,8 +1298,8 @@ def import_phishing_list(
     fuzzylist: Iterable[str] = (),
 ) -> dict[str, int]:
     """Replace everything imported from `source` with these domains, in one transaction."""
-    from walletdesk.tickets import registry
-    from walletdesk.tickets.models import PhishingDomain
+    from walletdesk.registry import lookups as registry
+    from walletdesk.registry.models import PhishingDomain
 
     if not source.strip():
         raise TicketError("required", _("Name the list's source."), field="source")

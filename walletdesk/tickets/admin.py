@@ -1,4 +1,4 @@
-"""Admin: configuration only (categories, teams, routing data, the official registry).
+"""Admin: configuration only (categories, teams, triage and routing rules).
 
 Tickets are worked in the agent desk, where every change goes through actions and leaves history;
 here they are read-only so nothing bypasses that.
@@ -11,8 +11,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from walletdesk.tickets import actions, registry, screening
-from walletdesk.tickets.models import Category, OfficialContact, Team, Ticket, TicketEvent, TriageRuleRecord
+from walletdesk.tickets import actions, routing, screening
+from walletdesk.tickets.models import Category, RoutingRule, Team, Ticket, TicketEvent, TriageRuleRecord
 
 
 @admin.register(Category)
@@ -42,17 +42,6 @@ class TriageRuleAdmin(admin.ModelAdmin):
         screening.forget_rules()
 
 
-@admin.register(OfficialContact)
-class OfficialContactAdmin(admin.ModelAdmin):
-    list_display = ("kind", "value", "label_en", "label_zh", "current", "position")
-    list_filter = ("kind", "current")
-    list_editable = ("current", "position")
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        registry.forget()
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -79,4 +68,15 @@ class TicketEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
-from walletdesk.tickets import sla_admin  # noqa: E402,F401  (SLA, routing, macros: issue 6)
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "channel", "language", "team", "active", "position")
+    list_editable = ("active", "position")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        routing.forget()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        routing.forget()

@@ -6,12 +6,9 @@ class TicketsConfig(AppConfig):
     label = "tickets"
 
     def ready(self) -> None:
-        from walletdesk.core import sweeps, warmup
-        from walletdesk.tickets import sla_tasks
+        from walletdesk.core import warmup
 
         warmup.register(_draft_samples)
-        # Nothing else runs an SLA check whose task failed or was lost; the worker runs this.
-        sweeps.register("overdue SLA checks", sla_tasks.sweep_overdue_checks)
 
 
 def _draft_samples() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -69,9 +69,9 @@ FACT_FIELDS = tuple(Fact.values)
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     slug = models.SlugField(unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    members = models.ManyToManyField(django_settings.AUTH_USER_MODEL, blank=True, related_name="teams")
     lead = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # A restricted team's tickets are visible only to its members (and admins); e.g. the
     # security desk handling stolen accounts. Unrestricted teams share tickets with all agents.
@@ -150,7 +150,11 @@ class Contact(models.Model):
     name = models.CharField(max_length=120, blank=True)
     language = models.CharField(max_length=10, blank=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact"
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
     )
     proof = models.CharField(_("identity proof"), max_length=8, choices=Proof.choices, default="", blank=True)
     proven_at = models.DateTimeField(null=True, blank=True)
@@ -205,7 +209,7 @@ class Ticket(models.Model):
     language = models.CharField(max_length=10, default="en")
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        django_settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -250,13 +254,13 @@ class Ticket(models.Model):
     first_reply_due = models.DateTimeField(null=True, blank=True)
     next_reply_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
-    # The SLA clock (walletdesk.tickets.sla): the policy in force, when the current pause
+    # The SLA clock (walletdesk.sla.clock): the policy in force, when the current pause
     # began (pending / on hold / solved), the closed pauses as [[start, end], ...] ISO strings,
     # and since when a customer message has been waiting for the next reply.
     # No index: only deleting a policy looks tickets up by it (a rare admin action that may
     # scan), while every new ticket would write one.
     sla_policy = models.ForeignKey(
-        "SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     sla_paused_at = models.DateTimeField(null=True, blank=True)
     sla_pauses = models.JSONField(default=list, blank=True)
@@ -317,7 +321,7 @@ class Message(models.Model):
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     author_role = models.CharField(max_length=10, choices=AuthorRole.choices)
     author_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        django_settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -383,7 +387,7 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
+        django_settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -429,69 +433,6 @@ class TriageRuleRecord(models.Model):
         return f"{self.category_id}: {self.keywords.splitlines()[0] if self.keywords else ''}"
 
 
-class OfficialContact(models.Model):
-    """One entry of the public registry of official contacts.
-
-    The contact page is rendered from these rows, and the shield's verifier compares what a
-    user shows us ("is this support account real?") against them.
-    """
-
-    class Kind(models.TextChoices):
-        DOMAIN = "domain", _("Website")
-        EMAIL = "email", _("Email")
-        PHONE = "phone", _("Phone")
-        WECHAT = "wechat", _("WeChat")
-        WEIBO = "weibo", _("Weibo")
-        X = "x", _("X (Twitter)")
-        TELEGRAM = "telegram", _("Telegram")
-
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    value = models.CharField(
-        max_length=200, help_text="Domain, address, number or handle, e.g. token.im, @imToken."
-    )
-    label_en = models.CharField(max_length=120)
-    label_zh = models.CharField(max_length=120)
-    url = models.URLField(blank=True)
-    current = models.BooleanField(default=True, help_text="Former official contacts stay listed as retired.")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "kind", "value"]
-        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="uniq_official_contact")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.value}"
-
-    @property
-    def label(self) -> str:
-        return self.label_zh if (get_language() or "").startswith("zh") else self.label_en
-
-
-class PhishingDomain(models.Model):
-    """A domain from an imported community list (MetaMask eth-phishing-detect, plain lists).
-
-    Blocklisted and fuzzy-listed domains count as impersonation; allowlisted ones are never
-    flagged, whatever they look like.
-    """
-
-    class ListType(models.TextChoices):
-        BLOCK = "block", "blocklist"
-        ALLOW = "allow", "allowlist"
-        FUZZY = "fuzzy", "fuzzylist"
-
-    domain = models.CharField(max_length=253)
-    list_type = models.CharField(max_length=5, choices=ListType.choices)
-    source = models.CharField(max_length=80)
-    imported_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["domain", "list_type"], name="uniq_phishing_domain")]
-        indexes = [models.Index(fields=["source"], name="phishing_source_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.list_type}: {self.domain}"
-
-
 # --- SLA, routing and automation (issue 6) ------------------------------------------------------
 
 
@@ -527,7 +468,7 @@ class TeamSettings(models.Model):
         _("assignment"), max_length=16, choices=Assignment.choices, default=Assignment.NONE
     )
     last_assigned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        django_settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
@@ -536,113 +477,6 @@ class TeamSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team}"
-
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from walletdesk.tickets import sla
-
-        try:
-            sla.calendar_from_settings(self)
-        except (ValueError, TypeError, KeyError, LookupError) as exc:
-            raise ValidationError(str(exc)) from exc
-
-
-class SlaPolicy(models.Model):
-    """Reply-time targets for one priority, optionally only for a category and/or channel.
-
-    The most specific active policy wins (category and channel, then category, then channel,
-    then the general one); `position` breaks ties.
-    """
-
-    name = models.CharField(_("name"), max_length=100)
-    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
-    first_reply_minutes = models.PositiveIntegerField(_("first reply (minutes)"))
-    next_reply_minutes = models.PositiveIntegerField(_("next reply (minutes)"), null=True, blank=True)
-    resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)
-    around_the_clock = models.BooleanField(
-        _("24/7"), default=False, help_text=_("Count calendar time, not the team's business hours.")
-    )
-    active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "pk"]
-        verbose_name = _("SLA policy")
-        verbose_name_plural = _("SLA policies")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class SlaCheck(models.Model):
-    """One timer: "look at this ticket at `run_at`". The worker claims it exactly once.
-
-    `due_at` is the due time (or, for follow-ups, the moment the ticket became pending) the
-    timer was set for: if the ticket's clock has moved since, the check is stale and does nothing.
-    """
-
-    class Kind(models.TextChoices):
-        FIRST_REPLY_WARN = "first_reply_warn"
-        FIRST_REPLY_BREACH = "first_reply_breach"
-        NEXT_REPLY_WARN = "next_reply_warn"
-        NEXT_REPLY_BREACH = "next_reply_breach"
-        RESOLUTION_WARN = "resolution_warn"
-        RESOLUTION_BREACH = "resolution_breach"
-        PENDING_REMINDER = "pending_reminder"
-        PENDING_AUTOSOLVE = "pending_autosolve"
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_checks", db_index=False)
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    due_at = models.DateTimeField()
-    run_at = models.DateTimeField()
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=40, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["ticket", "kind", "due_at"], name="uniq_sla_check"),
-        ]
-        indexes = [models.Index(fields=["claimed_at", "run_at"], name="sla_check_due_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.ticket_id} @ {self.run_at:%Y-%m-%d %H:%M}"
-
-
-class EscalationRule(models.Model):
-    """What happens when a ticket breaches its SLA. Every matching active rule applies."""
-
-    class Clock(models.TextChoices):
-        ANY = "any", _("Any clock")
-        FIRST_REPLY = "first_reply", _("First reply")
-        NEXT_REPLY = "next_reply", _("Next reply")
-        RESOLUTION = "resolution", _("Resolution")
-
-    class Action(models.TextChoices):
-        NOTIFY_LEAD = "notify_lead", _("Notify the team lead")
-        RAISE_PRIORITY = "raise_priority", _("Raise the priority one step")
-        REASSIGN = "reassign", _("Reassign")
-
-    name = models.CharField(_("name"), max_length=100)
-    clock = models.CharField(max_length=16, choices=Clock.choices, default=Clock.ANY)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    assign_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    move_to_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "pk"]
-        verbose_name = _("escalation rule")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class RoutingRule(models.Model):
@@ -665,46 +499,3 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Macro(models.Model):
-    """A canned reply in both languages, with placeholders and optional field changes.
-
-    Placeholders: {customer_name}, {reference}, {agent_name}, {article:slug} (a help-centre link).
-    """
-
-    name = models.CharField(_("name"), max_length=100)
-    body_en = models.TextField()
-    body_zh = models.TextField()
-    set_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
-    set_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
-    set_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    active = models.BooleanField(default=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "name"]
-        verbose_name = _("macro")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class CsatSurvey(models.Model):
-    """One satisfaction survey, sent when a ticket is solved."""
-
-    class Rating(models.TextChoices):
-        GOOD = "good", _("Good, I'm satisfied")
-        BAD = "bad", _("Bad, I'm unsatisfied")
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
-    sent_at = models.DateTimeField(default=timezone.now)
-    rating = models.CharField(max_length=4, choices=Rating.choices, blank=True)
-    comment = models.TextField(blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["sent_at"], name="csat_sent_idx")]
-
-    def __str__(self) -> str:
-        return f"survey {self.pk} for {self.ticket_id}"

@@ -9,8 +9,8 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import EmailStr, Field
 
+from walletdesk.tickets import lifecycle
 from walletdesk.tickets.models import FACT_FIELDS, Message, Ticket
-from walletdesk.tickets.sla import sla_state
 from walletdesk.tickets.tracking import tracking_url
 
 
@@ -52,7 +52,7 @@ def sla_of(ticket: Ticket) -> SlaOut:
         first_reply_due=ticket.first_reply_due if ticket.first_replied_at is None else None,
         next_reply_due=ticket.next_reply_due,
         resolution_due=ticket.resolution_due,
-        state=sla_state(ticket, timezone.now()),
+        state=lifecycle.clock.state(ticket, timezone.now()),
     )
 
 

@@ -35,13 +35,13 @@ class Screened:
 
 
 def official_domains() -> list[str]:
-    from walletdesk.tickets.registry import official_domains as domains
+    from walletdesk.registry.lookups import official_domains as domains
 
     return domains()
 
 
 def phishing_lists() -> shield.PhishingLists | None:
-    from walletdesk.tickets.registry import phishing_lists as lists
+    from walletdesk.registry.lookups import phishing_lists as lists
 
     return lists()
 

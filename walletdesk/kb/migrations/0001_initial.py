@@ -5,126 +5,220 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ArticleCategory',
+            name="ArticleCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name_en', models.CharField(max_length=100)),
-                ('name_zh', models.CharField(max_length=100)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name_en", models.CharField(max_length=100)),
+                ("name_zh", models.CharField(max_length=100)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'verbose_name_plural': 'article categories',
-                'ordering': ['position', 'slug'],
+                "verbose_name_plural": "article categories",
+                "ordering": ["position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='DeflectionSession',
+            name="DeflectionSession",
             fields=[
-                ('id', models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', '简体中文')], default='en', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('ticket_reference', models.CharField(blank=True, max_length=32)),
-                ('ticket_filed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.CharField(max_length=32, primary_key=True, serialize=False)),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh-hans", "简体中文")], default="en", max_length=8
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("ticket_reference", models.CharField(blank=True, max_length=32)),
+                ("ticket_filed_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='IndexState',
+            name="IndexState",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('token', models.CharField(default='initial', max_length=32)),
-                ('changed_at', models.DateTimeField(auto_now=True)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("token", models.CharField(default="initial", max_length=32)),
+                ("changed_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Troubleshooter',
+            name="Troubleshooter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('title_en', models.CharField(max_length=200)),
-                ('title_zh', models.CharField(max_length=200)),
-                ('summary_en', models.CharField(blank=True, max_length=400)),
-                ('summary_zh', models.CharField(blank=True, max_length=400)),
-                ('graph', models.JSONField(default=dict)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("title_en", models.CharField(max_length=200)),
+                ("title_zh", models.CharField(max_length=200)),
+                ("summary_en", models.CharField(blank=True, max_length=400)),
+                ("summary_zh", models.CharField(blank=True, max_length=400)),
+                ("graph", models.JSONField(default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'slug'],
+                "ordering": ["position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('ticket_categories', models.JSONField(blank=True, default=list)),
-                ('helpful_yes', models.PositiveIntegerField(default=0)),
-                ('helpful_no', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('related', models.ManyToManyField(blank=True, to='kb.article')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='articles', to='kb.articlecategory')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("ticket_categories", models.JSONField(blank=True, default=list)),
+                ("helpful_yes", models.PositiveIntegerField(default=0)),
+                ("helpful_no", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("related", models.ManyToManyField(blank=True, to="kb.article")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="articles",
+                        to="kb.articlecategory",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__position', 'position', 'slug'],
+                "ordering": ["category__position", "position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='ArticleTranslation',
+            name="ArticleTranslation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', '简体中文')], max_length=8)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.CharField(blank=True, max_length=400)),
-                ('body_markdown', models.TextField()),
-                ('body_html', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='translations', to='kb.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(choices=[("en", "English"), ("zh-hans", "简体中文")], max_length=8),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.CharField(blank=True, max_length=400)),
+                ("body_markdown", models.TextField()),
+                ("body_html", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="translations",
+                        to="kb.article",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article_id', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('article', 'language'), name='kb_one_translation_per_language')],
+                "ordering": ["article_id", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("article", "language"), name="kb_one_translation_per_language"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ArticleVote',
+            name="ArticleVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('voter_key', models.CharField(max_length=64)),
-                ('helpful', models.BooleanField()),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', '简体中文')], max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='kb.article')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("voter_key", models.CharField(max_length=64)),
+                ("helpful", models.BooleanField()),
+                (
+                    "language",
+                    models.CharField(choices=[("en", "English"), ("zh-hans", "简体中文")], max_length=8),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="votes", to="kb.article"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('article', 'voter_key'), name='kb_one_vote_per_voter')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("article", "voter_key"), name="kb_one_vote_per_voter")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SuggestionEvent',
+            name="SuggestionEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('shown', 'Shown'), ('opened', 'Opened')], max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='kb.article')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='kb.deflectionsession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(choices=[("shown", "Shown"), ("opened", "Opened")], max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="kb.article"
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="kb.deflectionsession",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('session', 'article', 'kind'), name='kb_one_event_per_kind')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("session", "article", "kind"), name="kb_one_event_per_kind"
+                    )
+                ],
             },
         ),
     ]

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,210 +16,573 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(blank=True, max_length=254, null=True, unique=True)),
-                ('name', models.CharField(blank=True, max_length=120)),
-                ('language', models.CharField(blank=True, max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, null=True, unique=True)),
+                ("name", models.CharField(blank=True, max_length=120)),
+                ("language", models.CharField(blank=True, max_length=10)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('visibility', models.CharField(choices=[('public', 'Public reply'), ('internal', 'Internal note')], default='public', max_length=10)),
-                ('author_role', models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('system', 'System')], max_length=10)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('inapp', 'In-app'), ('email', 'Email'), ('chat', 'Chat'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('x', 'X'), ('telegram', 'Telegram'), ('phone', 'Phone')], max_length=16)),
-                ('external_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('body', models.TextField()),
-                ('body_html', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author_contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.contact')),
-                ('author_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("public", "Public reply"), ("internal", "Internal note")],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "author_role",
+                    models.CharField(
+                        choices=[("customer", "Customer"), ("agent", "Agent"), ("system", "System")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("inapp", "In-app"),
+                            ("email", "Email"),
+                            ("chat", "Chat"),
+                            ("wechat", "WeChat"),
+                            ("weibo", "Weibo"),
+                            ("x", "X"),
+                            ("telegram", "Telegram"),
+                            ("phone", "Phone"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("body", models.TextField()),
+                ("body_html", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author_contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.contact",
+                    ),
+                ),
+                (
+                    "author_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=walletdesk.tickets.models.attachment_path)),
-                ('filename', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=200, upload_to=walletdesk.tickets.models.attachment_path),
+                ),
+                ("filename", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="tickets.message",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OfficialContact',
+            name="OfficialContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('domain', 'Website'), ('email', 'Email'), ('phone', 'Phone'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('x', 'X (Twitter)'), ('telegram', 'Telegram')], max_length=10)),
-                ('value', models.CharField(help_text='Domain, address, number or handle, e.g. token.im, @imToken.', max_length=200)),
-                ('label_en', models.CharField(max_length=120)),
-                ('label_zh', models.CharField(max_length=120)),
-                ('url', models.URLField(blank=True)),
-                ('current', models.BooleanField(default=True, help_text='Former official contacts stay listed as retired.')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("domain", "Website"),
+                            ("email", "Email"),
+                            ("phone", "Phone"),
+                            ("wechat", "WeChat"),
+                            ("weibo", "Weibo"),
+                            ("x", "X (Twitter)"),
+                            ("telegram", "Telegram"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        help_text="Domain, address, number or handle, e.g. token.im, @imToken.",
+                        max_length=200,
+                    ),
+                ),
+                ("label_en", models.CharField(max_length=120)),
+                ("label_zh", models.CharField(max_length=120)),
+                ("url", models.URLField(blank=True)),
+                (
+                    "current",
+                    models.BooleanField(
+                        default=True, help_text="Former official contacts stay listed as retired."
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'kind', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='uniq_official_contact')],
+                "ordering": ["position", "kind", "value"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "value"), name="uniq_official_contact")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(unique=True)),
-                ('restricted', models.BooleanField(default=False, verbose_name='restricted')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('members', models.ManyToManyField(blank=True, related_name='teams', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(unique=True)),
+                ("restricted", models.BooleanField(default=False, verbose_name="restricted")),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(blank=True, related_name="teams", to=settings.AUTH_USER_MODEL),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name_en', models.CharField(max_length=100)),
-                ('name_zh', models.CharField(max_length=100)),
-                ('help_en', models.CharField(blank=True, max_length=300)),
-                ('help_zh', models.CharField(blank=True, max_length=300)),
-                ('required_facts', models.JSONField(blank=True, default=list, help_text='Fact names the form requires.')),
-                ('optional_facts', models.JSONField(blank=True, default=list, help_text='Fact names the form offers.')),
-                ('default_priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('active', models.BooleanField(default=True)),
-                ('default_team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='tickets.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name_en", models.CharField(max_length=100)),
+                ("name_zh", models.CharField(max_length=100)),
+                ("help_en", models.CharField(blank=True, max_length=300)),
+                ("help_zh", models.CharField(blank=True, max_length=300)),
+                (
+                    "required_facts",
+                    models.JSONField(blank=True, default=list, help_text="Fact names the form requires."),
+                ),
+                (
+                    "optional_facts",
+                    models.JSONField(blank=True, default=list, help_text="Fact names the form offers."),
+                ),
+                (
+                    "default_priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=10,
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "default_team",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to="tickets.team"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'slug'],
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True)),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('pending', 'Pending (waiting on you)'), ('on_hold', 'On hold'), ('solved', 'Solved'), ('closed', 'Closed')], db_index=True, default='new', max_length=10)),
-                ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], default='normal', max_length=10)),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('inapp', 'In-app'), ('email', 'Email'), ('chat', 'Chat'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('x', 'X'), ('telegram', 'Telegram'), ('phone', 'Phone')], default='web', max_length=16)),
-                ('language', models.CharField(default='en', max_length=10)),
-                ('account', models.CharField(blank=True, max_length=200, verbose_name='account ID or email')),
-                ('wallet_address', models.CharField(blank=True, max_length=128, verbose_name='wallet address')),
-                ('chain', models.CharField(blank=True, max_length=40, verbose_name='chain / network')),
-                ('tx_hash', models.CharField(blank=True, db_index=True, max_length=128, verbose_name='transaction hash')),
-                ('error_code', models.CharField(blank=True, max_length=200, verbose_name='error code or message')),
-                ('device', models.CharField(blank=True, max_length=100, verbose_name='device model')),
-                ('os', models.CharField(blank=True, max_length=60, verbose_name='operating system')),
-                ('app_version', models.CharField(blank=True, max_length=40, verbose_name='app version')),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('triage', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('first_replied_at', models.DateTimeField(blank=True, null=True)),
-                ('last_customer_message_at', models.DateTimeField(blank=True, null=True)),
-                ('solved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('first_reply_due', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('next_reply_due', models.DateTimeField(blank=True, null=True)),
-                ('resolution_due', models.DateTimeField(blank=True, null=True)),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned', to=settings.AUTH_USER_MODEL)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='tickets.category')),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tickets', to='tickets.contact')),
-                ('follow_up_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='follow_ups', to='tickets.ticket')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tickets', to='tickets.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=20, unique=True)),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("open", "Open"),
+                            ("pending", "Pending (waiting on you)"),
+                            ("on_hold", "On hold"),
+                            ("solved", "Solved"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        default="normal",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("inapp", "In-app"),
+                            ("email", "Email"),
+                            ("chat", "Chat"),
+                            ("wechat", "WeChat"),
+                            ("weibo", "Weibo"),
+                            ("x", "X"),
+                            ("telegram", "Telegram"),
+                            ("phone", "Phone"),
+                        ],
+                        default="web",
+                        max_length=16,
+                    ),
+                ),
+                ("language", models.CharField(default="en", max_length=10)),
+                ("account", models.CharField(blank=True, max_length=200, verbose_name="account ID or email")),
+                (
+                    "wallet_address",
+                    models.CharField(blank=True, max_length=128, verbose_name="wallet address"),
+                ),
+                ("chain", models.CharField(blank=True, max_length=40, verbose_name="chain / network")),
+                (
+                    "tx_hash",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=128, verbose_name="transaction hash"
+                    ),
+                ),
+                (
+                    "error_code",
+                    models.CharField(blank=True, max_length=200, verbose_name="error code or message"),
+                ),
+                ("device", models.CharField(blank=True, max_length=100, verbose_name="device model")),
+                ("os", models.CharField(blank=True, max_length=60, verbose_name="operating system")),
+                ("app_version", models.CharField(blank=True, max_length=40, verbose_name="app version")),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("triage", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("first_replied_at", models.DateTimeField(blank=True, null=True)),
+                ("last_customer_message_at", models.DateTimeField(blank=True, null=True)),
+                ("solved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("first_reply_due", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("next_reply_due", models.DateTimeField(blank=True, null=True)),
+                ("resolution_due", models.DateTimeField(blank=True, null=True)),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="tickets.category",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tickets",
+                        to="tickets.contact",
+                    ),
+                ),
+                (
+                    "follow_up_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="follow_ups",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="tickets",
+                        to="tickets.team",
+                    ),
+                ),
             ],
             options={
-                'permissions': [('view_all_tickets', 'Can see tickets of every team')],
+                "permissions": [("view_all_tickets", "Can see tickets of every team")],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='tickets.ticket'),
+            model_name="message",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="messages", to="tickets.ticket"
+            ),
         ),
         migrations.CreateModel(
-            name='TicketEvent',
+            name="TicketEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TriageRuleRecord',
+            name="TriageRuleRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('keywords', models.TextField(help_text='One keyword per line; prefix with re: for a regular expression.')),
-                ('weight', models.FloatField(default=1.0)),
-                ('language', models.CharField(blank=True, choices=[('', 'any'), ('zh', 'Chinese'), ('en', 'English')], max_length=10)),
-                ('priority', models.CharField(blank=True, choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], max_length=10)),
-                ('active', models.BooleanField(default=True)),
-                ('category', models.ForeignKey(db_column='category_slug', on_delete=django.db.models.deletion.CASCADE, to='tickets.category', to_field='slug')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "keywords",
+                    models.TextField(
+                        help_text="One keyword per line; prefix with re: for a regular expression."
+                    ),
+                ),
+                ("weight", models.FloatField(default=1.0)),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True, choices=[("", "any"), ("zh", "Chinese"), ("en", "English")], max_length=10
+                    ),
+                ),
+                (
+                    "priority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("low", "Low"),
+                            ("normal", "Normal"),
+                            ("high", "High"),
+                            ("urgent", "Urgent"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        db_column="category_slug",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="tickets.category",
+                        to_field="slug",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'triage rule',
+                "verbose_name": "triage rule",
             },
         ),
         migrations.CreateModel(
-            name='ContactIdentity',
+            name="ContactIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('inapp', 'In-app'), ('email', 'Email'), ('chat', 'Chat'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('x', 'X'), ('telegram', 'Telegram'), ('phone', 'Phone')], max_length=16)),
-                ('external_id', models.CharField(max_length=200)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='tickets.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("inapp", "In-app"),
+                            ("email", "Email"),
+                            ("chat", "Chat"),
+                            ("wechat", "WeChat"),
+                            ("weibo", "Weibo"),
+                            ("x", "X"),
+                            ("telegram", "Telegram"),
+                            ("phone", "Phone"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=200)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to="tickets.contact",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('channel', 'external_id'), name='uniq_identity_per_channel')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("channel", "external_id"), name="uniq_identity_per_channel"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', 'priority', 'created_at'], name='ticket_inbox_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "priority", "created_at"], name="ticket_inbox_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['assignee', 'status'], name='ticket_assignee_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['team', 'status'], name='ticket_team_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["team", "status"], name="ticket_team_idx"),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['contact', 'created_at'], name='ticket_contact_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["contact", "created_at"], name="ticket_contact_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['ticket', 'created_at'], name='message_ticket_idx'),
+            model_name="message",
+            index=models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('channel', 'external_id'), name='uniq_message_external_id_per_channel'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("channel", "external_id"),
+                name="uniq_message_external_id_per_channel",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ticketevent',
-            index=models.Index(fields=['ticket', 'created_at'], name='event_ticket_idx'),
+            model_name="ticketevent",
+            index=models.Index(fields=["ticket", "created_at"], name="event_ticket_idx"),
         ),
     ]

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from walletdesk.tickets.sla_seed import GENERAL, MACROS, SECURITY, SECURITY_CATEGORIES
+from walletdesk.tickets.migrations._sla_seed import GENERAL, MACROS, SECURITY, SECURITY_CATEGORIES
 
 
 def seed(apps, schema_editor):

@@ -1,0 +1,88 @@
+"""Macros: canned replies in Chinese and English, with placeholders and field changes.
+
+Placeholders are replaced by a small regex, never `str.format`, so a stray brace in a reply is
+harmless and nothing in the text can reach attributes of Python objects:
+
+- {customer_name}  the contact's name (or a polite fallback)
+- {reference}      the ticket's reference
+- {agent_name}     the agent applying the macro
+- {article:slug}   the absolute link to a help-centre article
+
+Unknown placeholders are left as written, so the agent sees them before sending.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from walletdesk.desk.models import Macro
+from walletdesk.tickets.models import Ticket
+
+PLACEHOLDER = re.compile(r"\{(customer_name|reference|agent_name|article:[a-z0-9_-]+)\}")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    status: str
+    priority: str
+    team_id: int | None
+
+
+def is_chinese(ticket: Ticket) -> bool:
+    return ticket.language.lower().startswith("zh")
+
+
+def _article_url(slug: str) -> str:
+    try:
+        return settings.SITE_URL + reverse("kb:article", args=[slug])
+    except NoReverseMatch:
+        return slug
+
+
+def render_text(template: str, *, ticket: Ticket, agent: Any = None) -> str:
+    zh = is_chinese(ticket)
+    name = ticket.contact.name or (ticket.contact.email or "").split("@")[0]
+    values = {
+        "customer_name": name or ("您好" if zh else "there"),
+        "reference": ticket.reference,
+        "agent_name": getattr(agent, "label", "") or ("客服" if zh else "Support"),
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key.startswith("article:"):
+            return _article_url(key.split(":", 1)[1])
+        return values[key]
+
+    return PLACEHOLDER.sub(replace, template)
+
+
+def render(macro: Macro, ticket: Ticket, agent: Any = None) -> Rendered:
+    template = macro.body_zh if is_chinese(ticket) and macro.body_zh else macro.body_en
+    return Rendered(
+        body=render_text(template, ticket=ticket, agent=agent),
+        status=macro.set_status,
+        priority=macro.set_priority,
+        team_id=macro.set_team_id,
+    )
+
+
+def apply(macro: Macro, ticket: Ticket, *, agent: Any) -> Ticket:
+    """Send the macro's reply and make its field changes, all through actions."""
+    from walletdesk.tickets import actions
+    from walletdesk.tickets.models import Team
+
+    rendered = render(macro, ticket, agent)
+    actions.add_agent_message(ticket, rendered.body, agent=agent, new_status=rendered.status or None)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    if rendered.priority:
+        ticket = actions.change_priority(ticket, rendered.priority, actor=agent)
+    if rendered.team_id and rendered.team_id != ticket.team_id:
+        ticket = actions.set_team(ticket, Team.objects.get(pk=rendered.team_id), actor=agent)
+    return ticket

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from walletdesk.desk import macro_views, views
+
+app_name = "agent"
+urlpatterns = [
+    path("", views.inbox_view, name="inbox"),
+    path("phone/", views.phone, name="phone"),
+    path("tickets/<str:reference>/", views.ticket_view, name="ticket"),
+    path("tickets/<str:reference>/reply/", views.reply, name="reply"),
+    path("tickets/<str:reference>/update/", views.update, name="update"),
+    path("tickets/<str:reference>/take/", views.take, name="take"),
+    path("tickets/<str:reference>/merge/", views.merge, name="merge"),
+    path("tickets/<str:reference>/macro/", macro_views.apply_macro, name="macro"),
+]

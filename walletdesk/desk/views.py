@@ -1,0 +1,261 @@
+"""The agent desk: inbox, ticket page, phone log. Every state change is a POST to an action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages as flash
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from walletdesk.accounts.agent_tools import security_summary
+from walletdesk.core.agents import agent_required
+from walletdesk.sla.clock import current_due, sla_state
+from walletdesk.tickets import access, actions, identity, inbox
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
+from walletdesk.tickets.models import (
+    Category,
+    Channel,
+    Message,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def _ticket(request: HttpRequest, reference: str) -> Ticket:
+    ticket = (
+        access.agent_tickets(request.user)
+        .select_related("category", "team", "assignee", "contact")
+        .filter(reference=reference.upper())
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _view_tabs(counts: dict[str, int]) -> list[tuple[str, str, int | None]]:
+    labels = {
+        "unassigned": _("Unassigned"),
+        "mine": _("Mine"),
+        "urgent": _("Urgent"),
+        "open": _("All open"),
+        "all": _("Everything"),
+    }
+    return [(key, str(labels[key]), counts.get(key)) for key in inbox.VIEWS]
+
+
+@agent_required
+@require_GET
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    params = {
+        key: request.GET.get(key) or None
+        for key in ("view", "status", "priority", "category", "channel", "team", "q")
+    }
+    params["view"] = params["view"] if params["view"] in inbox.VIEWS else "open"
+    sort = request.GET.get("sort")
+    params["sort"] = sort if sort in inbox.SORTS else inbox.default_sort(params["view"])
+    visible = access.agent_tickets(request.user)
+    tickets = inbox.filtered(visible, request.user, params)
+    cursor = request.GET.get("cursor")
+    next_cursor: int | str | None
+    if params["sort"] == "due":
+        rows, next_cursor = inbox.page_by_due(tickets, cursor=cursor, limit=50)
+    else:
+        rows, next_cursor = inbox.page(
+            tickets, cursor=int(cursor) if cursor and cursor.isdigit() else None, limit=50
+        )
+    now = timezone.now()
+    for ticket in rows:
+        ticket.sla_state = sla_state(ticket, now)  # type: ignore[attr-defined]
+        ticket.due = current_due(ticket)  # type: ignore[attr-defined]
+    context = {
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "params": params,
+        "views": _view_tabs(inbox.counts(visible, request.user)),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "channels": Channel.choices,
+        "categories": Category.objects.filter(active=True),
+        "teams": Team.objects.all(),
+        "now": now,
+    }
+    return render(request, "desk/inbox.html", context)
+
+
+def _ticket_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    reply_form: AgentReplyForm | None = None,
+    risks: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    thread = (
+        Message.objects.filter(ticket=ticket).select_related("author_user").prefetch_related("attachments")
+    )
+    others = (
+        access.agent_tickets(request.user)
+        .filter(contact=ticket.contact)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:10]
+    )
+    events = list(TicketEvent.objects.filter(ticket=ticket).select_related("actor"))
+    confirmed = next((e.data for e in reversed(events) if e.kind == "identity_confirmed"), None)
+    # Account history and account actions only for an account the requester proved to be.
+    account = identity.account_of(ticket)
+    props = TicketPropertiesForm(
+        initial={
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "assignee": ticket.assignee_id,
+            "team": ticket.team_id,
+        }
+    )
+    return render(
+        request,
+        "desk/ticket.html",
+        {
+            "ticket": ticket,
+            "thread": thread,
+            "others": others,
+            "events": events,
+            "reply_form": reply_form or AgentReplyForm(),
+            "props_form": props,
+            "merge_form": MergeForm(),
+            "risks": risks,
+            "sla_state": sla_state(ticket, timezone.now()),
+            "due": current_due(ticket),
+            "identity": identity.status(ticket, confirmed),
+            "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
+        },
+        status=status,
+    )
+
+
+@agent_required
+@require_GET
+def ticket_view(request: HttpRequest, reference: str) -> HttpResponse:
+    return _ticket_page(request, _ticket(request, reference))
+
+
+@agent_required
+@require_POST
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _ticket(request, reference)
+    form = AgentReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _ticket_page(request, ticket, form, status=400)
+    try:
+        actions.add_agent_message(
+            ticket,
+            form.cleaned_data["body"],
+            agent=request.user,
+            internal=form.cleaned_data["internal"],
+            new_status=form.cleaned_data["status"] or None,
+            attachments=form.cleaned_data["attachments"],
+            override_risks=form.cleaned_data["override_risks"],
+        )
+    except TicketError as exc:
+        form.add_error("body", exc.message)
+        risks = exc.extra.get("risks")
+        if risks:
+            # Ask again with the override set: the agent must confirm explicitly.
+            data = request.POST.copy()
+            data["override_risks"] = "on"
+            form = AgentReplyForm(data)
+            form.is_valid()
+            form.add_error("body", exc.message)
+        return _ticket_page(request, ticket, form, risks=risks, status=400)
+    flash.success(request, _("Sent.") if not form.cleaned_data["internal"] else _("Note added."))
+    return redirect("agent:ticket", reference=ticket.reference)
+
+
+@agent_required
+@require_POST
+def update(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _ticket(request, reference)
+    form = TicketPropertiesForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, _("Those changes were not valid."))
+        return redirect("agent:ticket", reference=ticket.reference)
+    data = form.cleaned_data
+    try:
+        ticket = actions.change_status(ticket, data["status"], actor=request.user)
+        ticket = actions.change_priority(ticket, data["priority"], actor=request.user)
+        ticket = actions.assign(ticket, data["assignee"], actor=request.user)
+        ticket = actions.set_team(ticket, data["team"], actor=request.user)
+    except TicketError as exc:
+        flash.error(request, exc.message)
+    # A ticket moved to a restricted team the agent is not in leaves their sight.
+    if not access.agent_tickets(request.user).filter(pk=ticket.pk).exists():
+        return redirect("agent:inbox")
+    return redirect("agent:ticket", reference=ticket.reference)
+
+
+@agent_required
+@require_POST
+def take(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _ticket(request, reference)
+    actions.assign(ticket, request.user, actor=request.user)
+    return redirect("agent:ticket", reference=ticket.reference)
+
+
+@agent_required
+@require_POST
+def merge(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _ticket(request, reference)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        target = (
+            access.agent_tickets(request.user)
+            .filter(reference=form.cleaned_data["target"].strip().upper())
+            .first()
+        )
+        if target is None:
+            flash.error(request, _("No ticket with that reference."))
+            return redirect("agent:ticket", reference=ticket.reference)
+        try:
+            target = actions.merge(ticket, target, actor=request.user)
+        except TicketError as exc:
+            flash.error(request, exc.message)
+            return redirect("agent:ticket", reference=ticket.reference)
+        flash.success(request, _("Merged into %(ref)s.") % {"ref": target.reference})
+        return redirect("agent:ticket", reference=target.reference)
+    return redirect("agent:ticket", reference=ticket.reference)
+
+
+@agent_required
+def phone(request: HttpRequest) -> HttpResponse:
+    form = PhoneTicketForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = actions.create_ticket(
+                NewTicket(
+                    subject=data["subject"],
+                    body=data["body"],
+                    channel=Channel.PHONE,
+                    email=data["email"] or None,
+                    name=data["name"],
+                    language=getattr(request, "LANGUAGE_CODE", "en"),
+                    category=data["category"].slug if data["category"] else None,
+                    priority=data["priority"] or None,
+                    identity=(Channel.PHONE, data["phone"]) if data["phone"] and not data["email"] else None,
+                    actor=request.user,
+                )
+            )
+        except TicketError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("agent:ticket", reference=ticket.reference)
+    return render(request, "desk/phone.html", {"form": form})

@@ -1,0 +1,328 @@
+"""The customer's help centre: home, contact, request form, my requests, guest tracking.
+
+Thin views: forms validate the shape, actions decide and write, access decides who sees what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from walletdesk.core import ratelimit
+from walletdesk.kb import actions as kb_actions
+from walletdesk.registry.models import OfficialContact
+from walletdesk.tickets import access, actions, identity
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.forms import ReplyForm, RequestForm
+from walletdesk.tickets.models import Attachment, Category, Channel, Message, Ticket
+from walletdesk.tickets.tracking import BadTrackingToken, make_token, read_token
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    categories = Category.objects.filter(active=True)
+    return render(request, "portal/home.html", {"categories": categories})
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    entries = list(OfficialContact.objects.all())
+    return render(
+        request,
+        "portal/contact.html",
+        {"current": [e for e in entries if e.current], "retired": [e for e in entries if not e.current]},
+    )
+
+
+def _too_many(exc: ratelimit.RateLimited) -> str:
+    # Both languages: a guest reading the other one still learns to wait, and nothing is lost.
+    minutes = max(1, round(exc.retry_after / 60))
+    text = _(
+        "Too many requests from your connection or address. Your text is kept below; "
+        "please send it again in %(minutes)d minutes."
+    ) % {"minutes": minutes}
+    if get_language() == "zh-hans":
+        return f"{text} Too many requests: your text is kept below; please send it again later."
+    return f"{text} 请求过于频繁：您填写的内容已保留，请稍后再提交。"
+
+
+def _guest_limit(
+    request: HttpRequest, action: str, spec: str, email: str | None
+) -> ratelimit.RateLimited | None:
+    """Count a guest's post (signed-in users are not guests); the refusal, if over the limit."""
+    if request.user.is_authenticated:
+        return None
+    try:
+        ratelimit.charge(ratelimit.guest_charge(request, action, spec, email))
+    except ratelimit.RateLimited as exc:
+        return exc
+    return None
+
+
+def _category_from(request: HttpRequest) -> Category | None:
+    slug = request.POST.get("category") or request.GET.get("category")
+    return Category.objects.filter(slug=slug, active=True).first() if slug else None
+
+
+@require_http_methods(["GET", "POST"])
+def new_request(request: HttpRequest) -> HttpResponse:
+    category = _category_from(request)
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES, category=category, user=request.user)
+        refused = None
+        if form.is_valid():
+            refused = _guest_limit(
+                request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, form.cleaned_data.get("email")
+            )
+        if refused is not None:
+            form.add_error(None, _too_many(refused))
+            response = render(request, "portal/new.html", {"form": form, "category": category}, status=429)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        if form.is_valid():
+            try:
+                ticket = actions.create_ticket(
+                    NewTicket(
+                        subject=form.cleaned_data["subject"],
+                        body=form.cleaned_data["body"],
+                        channel=Channel.WEB,
+                        email=form.cleaned_data.get("email"),
+                        language=get_language() or "en",
+                        category=form.cleaned_data["category"].slug,
+                        facts=form.facts(),
+                        user=request.user,
+                        attachments=form.cleaned_data["attachments"],
+                    )
+                )
+            except TicketError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                # Suggestions were shown in this visit and a ticket was still filed: not deflected.
+                kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
+                return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
+    else:
+        # A troubleshooter's "send a request" link prefills what the customer already tried.
+        prefill = {key: request.GET.get(key, "")[:limit] for key, limit in (("subject", 200), ("body", 5000))}
+        form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
+    partial = getattr(request, "htmx", False) and request.method == "GET"
+    template = "portal/_facts.html" if partial else "portal/new.html"
+    return render(request, template, {"form": form, "category": category})
+
+
+def _ticket_from_token(token: str) -> Ticket:
+    try:
+        reference, contact_id = read_token(token)
+    except BadTrackingToken as exc:
+        raise _LinkProblem(expired=exc.expired) from None
+    ticket = (
+        Ticket.objects.select_related("category", "contact")
+        .filter(reference=reference, contact_id=contact_id)
+        .first()
+    )
+    if ticket is None:
+        raise _LinkProblem(expired=False)
+    return ticket
+
+
+class _LinkProblem(Exception):
+    def __init__(self, expired: bool) -> None:
+        self.expired = expired
+
+
+def _bad_link(request: HttpRequest, problem: _LinkProblem) -> HttpResponse:
+    return render(request, "portal/bad_link.html", {"expired": problem.expired}, status=403)
+
+
+def submitted(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    return render(
+        request,
+        "portal/submitted.html",
+        {"ticket": ticket, "tracking_path": reverse("portal:track", args=[token])},
+    )
+
+
+def _thread_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    post_url: str,
+    form: ReplyForm | None = None,
+    link_token: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    messages = (
+        Message.objects.filter(ticket=ticket, visibility="public")
+        .select_related("author_user")
+        .prefetch_related("attachments")
+    )
+    return render(
+        request,
+        "portal/ticket.html",
+        {
+            "ticket": ticket,
+            "thread": messages,
+            "form": form or ReplyForm(),
+            "post_url": post_url,
+            "link_token": link_token,
+        },
+        status=status,
+    )
+
+
+def _handle_customer_post(
+    request: HttpRequest, ticket: Ticket, post_url: str, link_token: str = ""
+) -> HttpResponse:
+    if request.POST.get("action") == "close":
+        actions.close_by_customer(ticket, user=request.user)
+        return redirect(post_url)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid() and link_token:
+        refused = _guest_limit(request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email)
+        if refused is not None:
+            form.add_error(None, _too_many(refused))
+            response = _thread_page(request, ticket, post_url, form, link_token, status=429)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+    if form.is_valid():
+        try:
+            actions.add_customer_message(
+                ticket,
+                form.cleaned_data["body"],
+                channel=Channel.WEB,
+                user=request.user,
+                attachments=form.cleaned_data["attachments"],
+            )
+        except TicketError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(post_url)
+    return _thread_page(request, ticket, post_url, form, link_token)
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    url = reverse("portal:track", args=[token])
+    if request.method == "POST":
+        return _handle_customer_post(request, ticket, url, token)
+    return _thread_page(request, ticket, url, link_token=token)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner of a typed address confirms that a request filed with it is theirs.
+
+    The link was mailed to the address only. GET shows what is being confirmed and a button;
+    only the POST changes anything (mail scanners follow links). A used, expired or tampered
+    link gets the bad-link page.
+    """
+    try:
+        reference, contact_id, email = identity.read_confirm_token(token)
+    except identity.BadConfirmToken as exc:
+        return _bad_link(request, _LinkProblem(expired=exc.expired))
+    ticket = (
+        Ticket.objects.select_related("contact")
+        .filter(reference=reference, contact_id=contact_id, contact__email=email, contact__proof="")
+        .first()
+    )
+    if ticket is None:
+        return _bad_link(request, _LinkProblem(expired=False))
+    if request.method == "POST":
+        try:
+            ticket = actions.confirm_claim(ticket, email=email, user=request.user)
+        except TicketError:
+            return _bad_link(request, _LinkProblem(expired=False))
+        if access.customer_owns(request.user, ticket):
+            return redirect("portal:my_request", reference=ticket.reference)
+        # The old tracking link named the claim contact and no longer opens the ticket:
+        # whoever typed the address cannot follow a request its owner has taken over.
+        return redirect("portal:track", token=make_token(ticket.reference, ticket.contact_id))
+    return render(request, "portal/confirm.html", {"ticket": ticket, "email": email})
+
+
+def _claims_of(user: Any) -> QuerySet[Ticket]:
+    """Requests someone filed by typing an address this account verified, not yet confirmed:
+    signed in as the address's owner, the customer may say which are theirs."""
+    return Ticket.objects.filter(
+        contact__claim_key__in=actions.verified_addresses(user), contact__proof=""
+    ).select_related("contact")
+
+
+@login_required
+def my_requests(request: HttpRequest) -> HttpResponse:
+    tickets = access.customer_tickets(request.user).select_related("category").order_by("-created_at")[:200]
+    claims = _claims_of(request.user).order_by("-created_at")[:50]
+    return render(request, "portal/my_requests.html", {"tickets": tickets, "claims": claims})
+
+
+@login_required
+@require_POST
+def confirm_mine(request: HttpRequest, reference: str) -> HttpResponse:
+    """The signed-in owner of the address confirms a request filed with it is theirs."""
+    ticket = _claims_of(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404
+    try:
+        actions.confirm_claim(ticket, email=str(ticket.contact.email), user=request.user)
+    except TicketError:
+        raise Http404 from None
+    return redirect("portal:my_request", reference=ticket.reference)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_request(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = (
+        access.customer_tickets(request.user)
+        .select_related("category", "contact")
+        .filter(reference=reference.upper())
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    url = reverse("portal:my_request", args=[ticket.reference])
+    if request.method == "POST":
+        return _handle_customer_post(request, ticket, url)
+    return _thread_page(request, ticket, url)
+
+
+def attachment(request: HttpRequest, pk: int, token: str = "") -> FileResponse:
+    """Files are streamed only to someone who may see the ticket; there is no public media URL."""
+    item = (
+        Attachment.objects.select_related("message__ticket__contact", "message__ticket__team")
+        .filter(pk=pk)
+        .first()
+    )
+    if item is None:
+        raise Http404
+    ticket = item.message.ticket
+    allowed = access.agent_can_see(request.user, ticket) or (
+        item.message.is_public and access.customer_owns(request.user, ticket)
+    )
+    if not allowed and token and item.message.is_public:
+        try:
+            reference, contact_id = read_token(token)
+        except BadTrackingToken:
+            reference, contact_id = "", 0
+        allowed = reference == ticket.reference and contact_id == ticket.contact_id
+    if not allowed:
+        # The same answer as a missing file: an id someone else's file has reveals nothing.
+        raise Http404
+    response = FileResponse(
+        item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,54 @@
+"""The official-contact registry and imported phishing lists, as plain data for the shield.
+
+Both are read on almost every inbound message, so each process keeps a copy for a few seconds
+instead of querying per message; admin edits call `forget()`.
+"""
+
+from __future__ import annotations
+
+from walletdesk import shield
+from walletdesk.core.cache import ProcessCache
+from walletdesk.registry.models import OfficialContact, PhishingDomain
+
+# Social handles are prefixed with their platform so "@imToken" on X and on Telegram stay
+# distinct; that is the shield verifier's "[platform:]@name" form.
+_SOCIAL = {"wechat", "weibo", "x", "telegram"}
+
+
+def _load_pairs() -> list[tuple[str, str]]:
+    return [
+        ("handle", f"{kind}:{value}") if kind in _SOCIAL else (kind, value)
+        for kind, value in OfficialContact.objects.filter(current=True).values_list("kind", "value")
+    ]
+
+
+def _load_lists() -> shield.PhishingLists | None:
+    by_type: dict[str, set[str]] = {"block": set(), "allow": set(), "fuzzy": set()}
+    for domain, list_type in PhishingDomain.objects.values_list("domain", "list_type"):
+        by_type[list_type].add(domain)
+    if not any(by_type.values()):
+        return None
+    return shield.PhishingLists(
+        allowlist=frozenset(by_type["allow"]),
+        blocklist=frozenset(by_type["block"]),
+        fuzzylist=frozenset(by_type["fuzzy"]),
+    )
+
+
+_pairs = ProcessCache(_load_pairs)
+_lists = ProcessCache(_load_lists)
+registry_pairs = _pairs.get
+phishing_lists = _lists.get
+
+
+def official_domains() -> list[str]:
+    return [value for kind, value in registry_pairs() if kind == "domain"]
+
+
+def verify(kind: str, value: str) -> shield.Verdict:
+    return shield.verify_contact(kind, value, registry_pairs(), phishing_lists())
+
+
+def forget() -> None:
+    _pairs.forget()
+    _lists.forget()

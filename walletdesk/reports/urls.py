@@ -1,6 +1,0 @@
-from django.urls import path
-
-from walletdesk.reports import views
-
-app_name = "reports"
-urlpatterns = [path("", views.index, name="index")]
