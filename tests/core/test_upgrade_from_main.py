@@ -11,6 +11,7 @@ written by the old code (make_db.py says how). Each test copies one into a fresh
 - the content types were renamed, not recreated: the same ids now say sla/desk/registry, so the
   group's and the user's permissions are `desk.change_macro`, `sla.view_slapolicy`…, and the
   admin log entries still open their objects;
+- the new models' state matches the tables (columns, indexes, constraints, foreign keys);
 - tasks queued by the old code still name a task that exists;
 - `makemigrations --check` finds nothing left to write.
 """
@@ -182,7 +183,7 @@ def check_upgraded(expected: dict[str, Any]) -> None:
     from django.contrib.admin.models import LogEntry
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils.module_loading import import_string
 
     model = {name: apps.get_model(label, name) for name, label in MOVED.items()}
@@ -198,6 +199,31 @@ def check_upgraded(expected: dict[str, Any]) -> None:
         assert cls._meta.db_table == table, (name, cls._meta.db_table)
         assert cls.objects.count() == expected["counts"][table], name
     assert TeamSettings.objects.count() == expected["counts"]["tickets_teamsettings"]
+
+    # The new models' state matches the tables the old code made: columns, named indexes and
+    # constraints, the indexes of indexed fields, and the foreign keys (to the same tables).
+    with connection.cursor() as cursor:
+        for name, cls in [*model.items(), ("Ticket", Ticket), ("TeamSettings", TeamSettings)]:
+            table = cls._meta.db_table
+            found = connection.introspection.get_constraints(cursor, table)
+            columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+            fields = cls._meta.local_concrete_fields
+            assert columns == {f.column for f in fields}, (name, columns ^ {f.column for f in fields})
+            for item in [*cls._meta.indexes, *cls._meta.constraints]:
+                assert item.name in found, (name, item.name)
+            for f in fields:
+                if f.db_index and not f.unique and not f.primary_key:
+                    assert any(c["index"] and c["columns"][:1] == [f.column] for c in found.values()), (
+                        name,
+                        f.name,
+                        "index",
+                    )
+                if f.remote_field is not None and f.db_constraint:
+                    target = (f.related_model._meta.db_table, f.target_field.column)
+                    assert any(
+                        c["columns"] == [f.column] and tuple(c["foreign_key"] or ()) == target
+                        for c in found.values()
+                    ), (name, f.name, "foreign key")
 
     # The tickets' SLA policy resolves to the new model, to the same row.
     field = Ticket._meta.get_field("sla_policy")
