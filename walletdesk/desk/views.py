@@ -20,7 +20,6 @@ from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm,
 from walletdesk.tickets.models import (
     Category,
     Channel,
-    Message,
     Priority,
     Status,
     Team,
@@ -101,7 +100,9 @@ def _ticket_page(
     status: int = 200,
 ) -> HttpResponse:
     thread = (
-        Message.objects.filter(ticket=ticket).select_related("author_user").prefetch_related("attachments")
+        access.visible_messages(ticket, agent=True)
+        .select_related("author_user")
+        .prefetch_related("attachments")
     )
     others = (
         access.agent_tickets(request.user)

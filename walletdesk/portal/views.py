@@ -5,11 +5,8 @@ Thin views: forms validate the shape, actions decide and write, access decides w
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,8 +20,8 @@ from walletdesk.registry.models import OfficialContact
 from walletdesk.tickets import access, actions, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import ReplyForm, RequestForm
-from walletdesk.tickets.models import Attachment, Category, Channel, Message, Ticket
-from walletdesk.tickets.tracking import BadTrackingToken, make_token, read_token
+from walletdesk.tickets.models import Attachment, Category, Channel, Ticket
+from walletdesk.tickets.tracking import BadTrackingToken, make_token
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -118,14 +115,9 @@ def new_request(request: HttpRequest) -> HttpResponse:
 
 def _ticket_from_token(token: str) -> Ticket:
     try:
-        reference, contact_id = read_token(token)
+        ticket = access.ticket_by_tracking_token(token)
     except BadTrackingToken as exc:
         raise _LinkProblem(expired=exc.expired) from None
-    ticket = (
-        Ticket.objects.select_related("category", "contact")
-        .filter(reference=reference, contact_id=contact_id)
-        .first()
-    )
     if ticket is None:
         raise _LinkProblem(expired=False)
     return ticket
@@ -161,7 +153,7 @@ def _thread_page(
     status: int = 200,
 ) -> HttpResponse:
     messages = (
-        Message.objects.filter(ticket=ticket, visibility="public")
+        access.visible_messages(ticket, agent=False)
         .select_related("author_user")
         .prefetch_related("attachments")
     )
@@ -230,16 +222,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     link gets the bad-link page.
     """
     try:
-        reference, contact_id, email = identity.read_confirm_token(token)
+        found = access.ticket_by_confirm_token(token)
     except identity.BadConfirmToken as exc:
         return _bad_link(request, _LinkProblem(expired=exc.expired))
-    ticket = (
-        Ticket.objects.select_related("contact")
-        .filter(reference=reference, contact_id=contact_id, contact__email=email, contact__proof="")
-        .first()
-    )
-    if ticket is None:
+    if found is None:
         return _bad_link(request, _LinkProblem(expired=False))
+    ticket, email = found
     if request.method == "POST":
         try:
             ticket = actions.confirm_claim(ticket, email=email, user=request.user)
@@ -253,18 +241,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "portal/confirm.html", {"ticket": ticket, "email": email})
 
 
-def _claims_of(user: Any) -> QuerySet[Ticket]:
-    """Requests someone filed by typing an address this account verified, not yet confirmed:
-    signed in as the address's owner, the customer may say which are theirs."""
-    return Ticket.objects.filter(
-        contact__claim_key__in=actions.verified_addresses(user), contact__proof=""
-    ).select_related("contact")
-
-
 @login_required
 def my_requests(request: HttpRequest) -> HttpResponse:
     tickets = access.customer_tickets(request.user).select_related("category").order_by("-created_at")[:200]
-    claims = _claims_of(request.user).order_by("-created_at")[:50]
+    claims = access.claims_of(request.user).order_by("-created_at")[:50]
     return render(request, "portal/my_requests.html", {"tickets": tickets, "claims": claims})
 
 
@@ -272,7 +252,7 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 @require_POST
 def confirm_mine(request: HttpRequest, reference: str) -> HttpResponse:
     """The signed-in owner of the address confirms a request filed with it is theirs."""
-    ticket = _claims_of(request.user).filter(reference=reference.upper()).first()
+    ticket = access.claims_of(request.user).filter(reference=reference.upper()).first()
     if ticket is None:
         raise Http404
     try:
@@ -308,17 +288,7 @@ def attachment(request: HttpRequest, pk: int, token: str = "") -> FileResponse:
     )
     if item is None:
         raise Http404
-    ticket = item.message.ticket
-    allowed = access.agent_can_see(request.user, ticket) or (
-        item.message.is_public and access.customer_owns(request.user, ticket)
-    )
-    if not allowed and token and item.message.is_public:
-        try:
-            reference, contact_id = read_token(token)
-        except BadTrackingToken:
-            reference, contact_id = "", 0
-        allowed = reference == ticket.reference and contact_id == ticket.contact_id
-    if not allowed:
+    if not access.may_see_attachment(request.user, item, token):
         # The same answer as a missing file: an id someone else's file has reveals nothing.
         raise Http404
     response = FileResponse(

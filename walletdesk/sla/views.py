@@ -14,7 +14,7 @@ from walletdesk.sla import csat, followups
 from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import access
 from walletdesk.tickets.models import Ticket
-from walletdesk.tickets.tracking import BadTrackingToken, read_token
+from walletdesk.tickets.tracking import BadTrackingToken
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,10 +64,9 @@ def follow_up_mine(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def follow_up_by_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        reference, contact_id = read_token(token)
+        ticket = access.ticket_by_tracking_token(token)
     except BadTrackingToken:
         return render(request, "portal/bad_link.html", {"expired": False}, status=403)
-    ticket = Ticket.objects.filter(reference=reference, contact_id=contact_id).first()
     if ticket is None:
         raise Http404
     return _follow_up(request, ticket, reverse("portal:track", args=[token]))

@@ -22,7 +22,7 @@ from walletdesk.accounts.models import User
 from walletdesk.core import deferred, ratelimit
 from walletdesk.tickets import access, actions, inbox, intake
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.models import Channel, Message, Team, Ticket
+from walletdesk.tickets.models import Channel, Team, Ticket
 from walletdesk.tickets.schemas import (
     ErrorOut,
     ReplyIn,
@@ -37,7 +37,7 @@ from walletdesk.tickets.schemas import (
     facts_of,
     ticket_out,
 )
-from walletdesk.tickets.tracking import BadTrackingToken, read_token
+from walletdesk.tickets.tracking import BadTrackingToken
 
 router = Router(tags=["tickets"])
 
@@ -76,25 +76,17 @@ class Viewer:
     def __init__(self, request: HttpRequest, ticket: Ticket) -> None:
         self.user: Any = _caller(request)
         self.ticket = ticket
-        self.agent = access.agent_can_see(self.user, ticket)
-        self.owner = access.customer_owns(self.user, ticket)
-        self.guest = False
-        token = request.headers.get("X-Tracking-Token")
-        if not (self.agent or self.owner) and token:
-            try:
-                reference, contact_id = read_token(token)
-            except BadTrackingToken as exc:
-                raise TicketError(
-                    "tracking_link_expired" if exc.expired else "bad_tracking_token",
-                    "This tracking link has expired; ask for a new one."
-                    if exc.expired
-                    else "This tracking link is not valid.",
-                ) from None
-            self.guest = reference == ticket.reference and contact_id == ticket.contact_id
-
-    @property
-    def allowed(self) -> bool:
-        return self.agent or self.owner or self.guest
+        try:
+            seen = access.sight(self.user, ticket, request.headers.get("X-Tracking-Token"))
+        except BadTrackingToken as exc:
+            raise TicketError(
+                "tracking_link_expired" if exc.expired else "bad_tracking_token",
+                "This tracking link has expired; ask for a new one."
+                if exc.expired
+                else "This tracking link is not valid.",
+            ) from None
+        self.agent, self.owner, self.guest = seen.agent, seen.owner, seen.guest
+        self.allowed = seen.allowed
 
 
 def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
@@ -196,9 +188,7 @@ def list_tickets(request: HttpRequest, filters: Query[ListFilters]) -> TicketPag
 @router.get("/tickets/{reference}", response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut}, auth=None)
 def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
     ticket, viewer = _ticket_for(request, reference)
-    messages = Message.objects.filter(ticket=ticket).prefetch_related("attachments")
-    if not viewer.agent:
-        messages = messages.filter(visibility="public")
+    messages = access.visible_messages(ticket, agent=viewer.agent).prefetch_related("attachments")
     return detail_out(ticket, list(messages))
 
 

@@ -1,4 +1,8 @@
-"""Signed, expiring links that let a guest follow a ticket without an account."""
+"""Signed, expiring links that let a guest follow a ticket without an account.
+
+This module makes and reads the tokens; which ticket a token opens is decided in `access`
+(`ticket_by_tracking_token`, `tracking_token_opens`, `may_see_attachment`).
+"""
 
 from __future__ import annotations
 

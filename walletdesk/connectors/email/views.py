@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages as flash
-from django.db.models import Q, QuerySet
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk import shield
-from walletdesk.core.agents import agent_required
 from walletdesk.tickets import access
 
 from .health import mailbox_rows
@@ -17,28 +22,37 @@ from .inbound import reprocess
 from .models import InboundEmail, Outcome
 from .parse import UnparseableMail, parse_mail
 
+View = Callable[..., HttpResponse]
+
+
+def _reviewers_only(view: View) -> View:
+    """Anonymous visitors go to sign in; anyone `access` does not let review quarantined mail
+    gets 403 (the desk's `agent_required` answers)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not access.may_review_quarantine(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
 
 def _visible(request: HttpRequest) -> QuerySet[InboundEmail]:
-    """Quarantined mail of a mailbox routed to a restricted team is for that team (and admins)."""
     rows = InboundEmail.objects.filter(outcome=Outcome.QUARANTINED).select_related("mailbox")
-    if access.sees_all(request.user):
-        return rows
-    return rows.filter(
-        Q(mailbox__isnull=True)
-        | Q(mailbox__default_team__isnull=True)
-        | Q(mailbox__default_team__restricted=False)
-        | Q(mailbox__default_team__members=request.user)
-    ).distinct()
+    return access.visible_quarantine(request.user, rows)
 
 
-@agent_required
+@_reviewers_only
 @require_GET
 def quarantine_list(request: HttpRequest) -> HttpResponse:
     rows = _visible(request).order_by("-received_at", "-id")[:200]
     return render(request, "email_channel/quarantine.html", {"rows": rows, "mailboxes": mailbox_rows()})
 
 
-@agent_required
+@_reviewers_only
 @require_GET
 def quarantine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = _visible(request).filter(pk=pk).first()
@@ -59,7 +73,7 @@ def quarantine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "email_channel/quarantine_detail.html", context)
 
 
-@agent_required
+@_reviewers_only
 @require_POST
 def quarantine_reprocess(request: HttpRequest, pk: int) -> HttpResponse:
     row = _visible(request).filter(pk=pk).first()

@@ -18,9 +18,9 @@ from ninja.security import APIKeyHeader
 from pydantic import EmailStr, Field
 
 from walletdesk.connectors.inapp.models import AppKey
-from walletdesk.tickets import actions, screening
+from walletdesk.tickets import access, actions, screening
 from walletdesk.tickets.actions import DuplicateMessage, InvalidInput, NewTicket, TicketError
-from walletdesk.tickets.models import Channel, Message, Proof, Ticket
+from walletdesk.tickets.models import Channel, Proof, Ticket
 from walletdesk.tickets.schemas import (
     ErrorOut,
     FactsIn,
@@ -69,7 +69,7 @@ def _no_secret(value: str, field: str) -> str:
 
 def _external(app: AppKey, value: str) -> str:
     # Ids are namespaced by app so two apps' user 42 are two people.
-    return f"{app.pk}:{value}"
+    return access.app_user_identity(app, value)
 
 
 def _message_key(app: AppKey, user_id: str, message_id: str) -> str:
@@ -98,12 +98,9 @@ class InappReplyIn(Schema):
 def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = (
-        Ticket.objects.select_related("category", "team", "assignee", "contact")
-        .filter(
-            reference=reference.upper(),
-            contact__identities__channel=Channel.INAPP,
-            contact__identities__external_id=_external(app, _user_id(request)),
-        )
+        access.app_user_tickets(app, _user_id(request))
+        .select_related("category", "team", "assignee", "contact")
+        .filter(reference=reference.upper())
         .first()
     )
     if ticket is None:
@@ -123,7 +120,7 @@ def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreated
     # The app user is who the app's user id says. Their email is proven only if the app's
     # backend vouches for its users' emails; otherwise it is a claim, like a guest's.
     vouched = bool(payload.email) and app.vouches_for_email
-    with _replay_of(user):
+    with _replay_of(app, user_id):
         ticket = actions.create_ticket(
             NewTicket(
                 subject=payload.subject,
@@ -144,7 +141,7 @@ def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreated
 
 
 @contextmanager
-def _replay_of(user: str) -> Iterator[None]:
+def _replay_of(app: AppKey, user_id: str) -> Iterator[None]:
     """A replayed message_id answers 409; it names the ticket only to the app user who sent
     the first one. Another user of the app learns nothing, not even that it exists."""
     try:
@@ -153,11 +150,7 @@ def _replay_of(user: str) -> Iterator[None]:
         reference = exc.extra.get("reference")
         mine = (
             reference is not None
-            and Ticket.objects.filter(
-                reference=reference,
-                contact__identities__channel=Channel.INAPP,
-                contact__identities__external_id=user,
-            ).exists()
+            and access.app_user_tickets(app, user_id).filter(reference=reference).exists()
         )
         if mine:
             raise
@@ -169,10 +162,7 @@ def list_mine(request: HttpRequest, cursor: int | None = None, limit: int = 25) 
     from walletdesk.tickets import inbox
 
     app: AppKey = request.auth  # type: ignore[attr-defined]
-    tickets = Ticket.objects.filter(
-        contact__identities__channel=Channel.INAPP,
-        contact__identities__external_id=_external(app, _user_id(request)),
-    )
+    tickets = access.app_user_tickets(app, _user_id(request))
     page, next_cursor = inbox.page(tickets, cursor=cursor, limit=limit)
     return TicketPage(items=[ticket_out(t) for t in page], next_cursor=next_cursor)
 
@@ -182,7 +172,7 @@ def list_mine(request: HttpRequest, cursor: int | None = None, limit: int = 25) 
 )
 def read(request: HttpRequest, reference: str) -> TicketDetailOut:
     ticket = _own_ticket(request, reference)
-    messages = Message.objects.filter(ticket=ticket, visibility="public").prefetch_related("attachments")
+    messages = access.visible_messages(ticket, agent=False).prefetch_related("attachments")
     return detail_out(ticket, list(messages))
 
 
@@ -195,7 +185,7 @@ def reply(request: HttpRequest, reference: str, payload: InappReplyIn) -> Any:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     ticket = _own_ticket(request, reference)
     user_id = _user_id(request)
-    with _replay_of(_external(app, user_id)):
+    with _replay_of(app, user_id):
         actions.add_customer_message(
             ticket,
             payload.body,

@@ -63,10 +63,7 @@ class Report:
 
 
 def visible_tickets(user: Any, team: Team | None) -> QuerySet[Ticket]:
-    if access.sees_all(user):
-        tickets = Ticket.objects.all()
-    else:
-        tickets = Ticket.objects.filter(pk__in=access.agent_tickets(user).values("pk"))
+    tickets = access.agent_tickets_to_count(user)
     return tickets.filter(team=team) if team is not None else tickets
 
 

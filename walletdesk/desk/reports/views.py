@@ -6,6 +6,7 @@ import csv
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -38,11 +39,8 @@ def filters_from(request: HttpRequest) -> metrics.Filters:
     return metrics.Filters(start=start, end=end, team=team)
 
 
-def teams_for(user: Any) -> Any:
-    teams = Team.objects.order_by("name")
-    if access.sees_all(user):
-        return teams
-    return teams.filter(restricted=False) | teams.filter(members=user)
+def teams_for(user: Any) -> QuerySet[Team]:
+    return access.agent_teams(user).order_by("name")
 
 
 def _hours(value: timedelta | None) -> str:
