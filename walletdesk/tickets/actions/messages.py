@@ -1,4 +1,4 @@
-"""Messages on a ticket: the customer's, the agent's, and the system's notes."""
+"""Messages on a ticket: the customer's, the agent's, the system's; and history-only events."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import rows
-from walletdesk.tickets import lifecycle, routing, screening, search
+from walletdesk.tickets import channels, lifecycle, routing, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     _attach,
@@ -34,8 +34,10 @@ from walletdesk.tickets.models import (
     Message,
     Status,
     Ticket,
+    TicketEvent,
     Visibility,
 )
+from walletdesk.tickets.tracking import tracking_url
 
 
 @dataclass(frozen=True)
@@ -266,3 +268,57 @@ def add_system_note(
             ticket.save(update_fields=["flags"])
         _event(ticket, kind, **data)
     return message
+
+
+def tell_customer(ticket: Ticket, body: str, *, event: str | None = None, **data: Any) -> Message:
+    """A public system message in the thread (a pending reminder, an auto-solve notice), sent
+    after commit on the ticket's channel, or by email when the channel has no sender of its
+    own; with `event`, its line in the history (`data` its details).
+
+    The text is the desk's own, not the customer's: it is not screened. The caller's
+    transaction holds the ticket (an SLA check runs under the ticket's row lock).
+    """
+    with transaction.atomic(savepoint=False):
+        message = Message.objects.create(
+            ticket=ticket,
+            visibility=Visibility.PUBLIC,
+            author_role=AuthorRole.SYSTEM,
+            channel=ticket.channel if ticket.channel != Channel.EMAIL else Channel.WEB,
+            body=body,
+            created_at=timezone.now(),
+        )
+        if event is not None:
+            _event(ticket, event, **data)
+    ticket_id, message_id = ticket.pk, message.pk
+
+    def send() -> None:
+        fresh = Ticket.objects.select_related("contact").get(pk=ticket_id)
+        if channels.sender_for(fresh) is not None:
+            from walletdesk.tickets import tasks
+
+            tasks.notify_customer.enqueue(ticket_id=ticket_id, kind="reply", message_id=message_id)
+        elif fresh.contact.email:
+            # The message is committed on the ticket (the customer sees it when they look).
+            channels.mail_plainly(
+                f"[{fresh.reference}] {fresh.subject}",
+                f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
+                [fresh.contact.email],
+                language="zh-hans" if fresh.language.startswith("zh") else "en",
+                about=f"the message on {fresh.reference}",
+            )
+
+    transaction.on_commit(send)
+    return message
+
+
+def record_event(ticket: Ticket | int, kind: str, *, actor: Any = None, **data: Any) -> TicketEvent:
+    """A line in a ticket's history that changes nothing else: an SLA warning or breach, an
+    escalation rule applied, a survey sent or answered. `ticket` may be its primary key."""
+    event = TicketEvent(
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        data=data,
+        **({"ticket": ticket} if isinstance(ticket, Ticket) else {"ticket_id": ticket}),
+    )
+    rows.insert([event])
+    return event

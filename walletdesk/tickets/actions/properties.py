@@ -1,7 +1,8 @@
-"""A ticket's properties: status, priority, assignee, team and facts."""
+"""A ticket's properties: status, priority, assignee, team, facts; the customer's follow-up."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from walletdesk.tickets.actions._helpers import (
 )
 from walletdesk.tickets.actions.errors import TicketError
 from walletdesk.tickets.models import (
+    PRIORITY_RANK,
     Priority,
     Status,
     Team,
@@ -115,4 +117,31 @@ def update_facts(ticket: Ticket, facts: dict[str, str], *, actor: Any) -> Ticket
             ticket.updated_at = timezone.now()
             ticket.save(update_fields=[*changed, "updated_at"])
             _event(ticket, "facts_changed", actor, fields=sorted(changed))
+    return ticket
+
+
+def raise_one_step(priority: str) -> str:
+    """The priority one step above this one (urgent stays urgent)."""
+    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
+    index = order.index(Priority(priority))
+    return str(order[min(index + 1, len(order) - 1)])
+
+
+def follow_up_by_customer(ticket: Ticket, *, user: Any = None, now: datetime | None = None) -> Ticket:
+    """The customer pressed "follow up": the press is recorded and the ticket goes one priority
+    step up, in one transaction.
+
+    Whether a press counts now is the SLA's rule (`sla.followups.can_follow_up`): the caller
+    asks it under the ticket's row lock, in the transaction this joins, and passes its `now`.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        ticket.followed_up_at = now
+        ticket.save(update_fields=["followed_up_at"])
+        higher = raise_one_step(ticket.priority)
+        if higher != ticket.priority:
+            change_priority(ticket, higher, actor=None)
+            ticket.refresh_from_db()
+        _event(ticket, "customer_followed_up", user, priority=ticket.priority)
     return ticket
