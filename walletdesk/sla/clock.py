@@ -1,8 +1,10 @@
-"""Reply-time promises: the hooks actions call when a ticket changes, and the state shown.
+"""Reply-time promises: how a ticket's due times move when it changes, and the state shown.
 
-Actions call one hook per kind of change, inside their transaction; each hook updates the
-ticket's due fields in place and returns the names of the fields it changed, so the action
-saves them with its own. This is the only module that knows how due times are computed.
+Actions call one hook per kind of change, inside their transaction (through `sla.hooks`, the
+clock registered with `tickets.lifecycle`); each `on_*` here updates the ticket's due fields in
+place and returns the names of the fields it changed, so the action saves them with its own.
+This is the only module that knows how due times are computed; it arms no timer and sends
+nothing (`sla.hooks` does, after it).
 
 The promise comes from the most specific active `SlaPolicy` for the ticket's priority
 (category + channel > category > channel > general), counted in the team's business hours
@@ -17,20 +19,18 @@ its inputs. Three clocks:
 
 Every clock stops while the ticket is pending (waiting on the customer), on hold, solved or
 closed; the time in those states is stored as pauses and does not count. While paused there is
-no due time (the state is "paused"). After each change the ticket's next timer (`sla_tasks`)
-is armed in the same transaction.
+no due time (the state is "paused"). After each change `sla.hooks` arms the ticket's next
+timer (`sla.timers`) in the same transaction.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
-from django.db import transaction
 
 from walletdesk.core.cache import ProcessCache
 from walletdesk.sla import calendar as sla_clock
@@ -216,32 +216,7 @@ def _recompute(ticket: Ticket, now: datetime) -> list[str]:
     if ticket.status not in DONE_STATUSES:
         ticket.resolution_due = due_at(ticket, "resolution")
         fields.append("resolution_due")
-    _schedule(ticket)
     return fields
-
-
-def _schedule(ticket: Ticket) -> None:
-    """Arm the ticket's next timer in the action's own transaction.
-
-    The timer rows and their task are written with the change that made them due, so a crash
-    cannot lose them and a rolled-back change never leaves a timer behind. A new ticket has no
-    primary key yet when `on_created` runs: `after_insert` arms it once it has one.
-    """
-    from walletdesk.sla import timers
-
-    if ticket.pk is None:
-        ticket._sla_schedule_after_insert = True
-        ticket._sla_first_check = timers.first_check(ticket)
-        return
-    timers.schedule(ticket.pk, ticket=ticket)
-
-
-def after_insert(tickets: Sequence[Ticket]) -> None:
-    """Arm the first timer of tickets just inserted (in one statement for all of them)."""
-    from walletdesk.sla import timers
-
-    # The flag stays set: if the transaction rolls back, writing the ticket again arms it again.
-    timers.schedule_new([t for t in tickets if t._sla_schedule_after_insert])
 
 
 # --- hooks called by actions ------------------------------------------------------------------
@@ -275,19 +250,7 @@ def on_status_change(ticket: Ticket, old_status: str, now: datetime) -> list[str
         ticket.sla_paused_at = None
     if paused and ticket.sla_paused_at is None:
         ticket.sla_paused_at = now
-    fields += _recompute(ticket, now)
-    if ticket.status == "solved" and old_status != "solved":
-        _send_survey_on_commit(ticket)
-    return fields
-
-
-def _send_survey_on_commit(ticket: Ticket) -> None:
-    def send() -> None:
-        from walletdesk.sla import csat
-
-        csat.schedule_survey(ticket.pk)
-
-    transaction.on_commit(send)
+    return fields + _recompute(ticket, now)
 
 
 def on_priority_change(ticket: Ticket, now: datetime) -> list[str]:
@@ -332,7 +295,3 @@ def sla_state(ticket: Ticket, now: datetime) -> SlaState:
         total=targets.of(clock) or timedelta(0),
         cal=calendar_for(ticket, targets),
     )
-
-
-# This module is the clock `walletdesk.tickets.lifecycle` calls (registered by SlaConfig.ready).
-state = sla_state

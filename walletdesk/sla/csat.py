@@ -18,8 +18,8 @@ from django.utils import timezone, translation
 
 from walletdesk import shield
 from walletdesk.sla.models import CsatSurvey
-from walletdesk.tickets import channels
-from walletdesk.tickets.models import Channel, Ticket, TicketEvent
+from walletdesk.tickets import actions, channels
+from walletdesk.tickets.models import Channel, Ticket
 
 SALT = "walletdesk.sla.csat"
 MAX_AGE_DAYS = 30
@@ -63,7 +63,7 @@ def send_survey(ticket_id: int) -> str:
         return "skipped"
     with transaction.atomic():
         survey = CsatSurvey.objects.create(ticket=ticket)
-        TicketEvent.objects.create(ticket=ticket, kind="csat_sent", data={"survey": survey.pk})
+        actions.record_event(ticket, "csat_sent", survey=survey.pk)
     # A channel with its own sender (WeChat, Telegram, in-app...) carries the survey as kind
     # "csat" and builds the buttons from `survey_url`; everyone else gets it by email.
     sender = channels._senders.get(ticket.channel)
@@ -99,9 +99,10 @@ def record(survey: CsatSurvey, rating: str, comment: str) -> CsatSurvey:
         survey.comment = screened
         survey.answered_at = timezone.now()
         survey.save(update_fields=["rating", "comment", "answered_at"])
-        TicketEvent.objects.create(
-            ticket_id=survey.ticket_id,
-            kind="csat_answered" if first else "csat_changed",
-            data={"rating": rating, "comment": bool(survey.comment)},
+        actions.record_event(
+            survey.ticket_id,
+            "csat_answered" if first else "csat_changed",
+            rating=rating,
+            comment=bool(survey.comment),
         )
     return survey

@@ -1,7 +1,7 @@
 """SLA timers: each ticket schedules its own checks for the moments they fall due.
 
-`schedule(ticket_id)` runs after every change to a ticket's clock (sla.py registers it on
-commit) and after each check has run. It writes the ticket's next `SlaCheck` row (one per
+`schedule(ticket_id)` runs after every change to a ticket's clock (`sla.hooks` calls it in the
+action's transaction) and after each check has run. It writes the ticket's next `SlaCheck` row (one per
 (ticket, kind, due time)) and enqueues a task with `run_after` at the check's moment, so
 nothing scans the ticket table on a timer. Checks armed together (a batch of new tickets) share
 one task, due at the earliest of them: it runs those due and re-arms itself for the rest (a
@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,9 +31,13 @@ from django.utils.translation import gettext as _
 from walletdesk.core import queue, rows
 from walletdesk.core.locks import lock_rows
 from walletdesk.sla import clock as sla
+from walletdesk.sla import followups
 from walletdesk.sla.models import EscalationRule, SlaCheck
-from walletdesk.tickets import channels
-from walletdesk.tickets.models import PRIORITY_RANK, Priority, Status, Ticket, TicketEvent
+from walletdesk.sla.notify import lead as _lead
+from walletdesk.sla.notify import mail_agents as _mail_agents
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import raise_one_step
+from walletdesk.tickets.models import Status, Ticket
 
 log = logging.getLogger(__name__)
 Kind = SlaCheck.Kind
@@ -254,7 +257,7 @@ def run_due_checks(now: datetime | None = None, limit: int = 100, overdue_by: ti
 
 
 def sweep_overdue_checks() -> int:
-    """The worker's recovery sweep (registered in TicketsConfig.ready, run by core.worker).
+    """The worker's recovery sweep (registered in SlaConfig.ready, run by core.worker).
 
     A check normally runs from its `sla_checks` task. One whose task failed (a check that raised
     stays unclaimed) or was lost never ran again: a breach was never escalated. Checks more
@@ -268,16 +271,12 @@ def sweep_overdue_checks() -> int:
 def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
     kind = Kind(check.kind)
     if kind in (Kind.PENDING_REMINDER, Kind.PENDING_AUTOSOLVE):
-        from walletdesk.sla import followups
-
         if kind == Kind.PENDING_REMINDER:
             return followups.remind_pending(ticket, now)
         return followups.autosolve_pending(ticket, now)
     clock = CLOCK_OF[kind]
     if kind.endswith("_warn"):
-        TicketEvent.objects.create(
-            ticket=ticket, kind="sla_at_risk", data={"clock": clock, "due": check.due_at.isoformat()}
-        )
+        actions.record_event(ticket, "sla_at_risk", clock=clock, due=check.due_at.isoformat())
         recipients = [ticket.assignee] if ticket.assignee else _lead(ticket)
         _mail_agents(
             recipients,
@@ -285,9 +284,7 @@ def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
             ticket,
         )
         return "warned"
-    TicketEvent.objects.create(
-        ticket=ticket, kind="sla_breached", data={"clock": clock, "due": check.due_at.isoformat()}
-    )
+    actions.record_event(ticket, "sla_breached", clock=clock, due=check.due_at.isoformat())
     done = escalate(ticket, clock)
     return "escalated:" + ",".join(done) if done else "breached"
 
@@ -308,8 +305,6 @@ def _rules_for(ticket: Ticket, clock: str) -> list[EscalationRule]:
 
 def escalate(ticket: Ticket, clock: str) -> list[str]:
     """Apply the matching escalation rules; with none, tell the team lead. Inside the claim."""
-    from walletdesk.tickets import actions
-
     rules = _rules_for(ticket, clock)
     done: list[str] = []
     if not rules:
@@ -333,21 +328,8 @@ def escalate(ticket: Ticket, clock: str) -> list[str]:
                 actions.assign(ticket, rule.assign_to, actor=None)
             ticket.refresh_from_db()
         done.append(rule.action)
-        TicketEvent.objects.create(
-            ticket=ticket, kind="escalated", data={"rule": rule.name, "action": rule.action, "clock": clock}
-        )
+        actions.record_event(ticket, "escalated", rule=rule.name, action=rule.action, clock=clock)
     return done
-
-
-def raise_one_step(priority: str) -> str:
-    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
-    index = order.index(Priority(priority))
-    return str(order[min(index + 1, len(order) - 1)])
-
-
-def _lead(ticket: Ticket) -> list[Any]:
-    lead = ticket.team.lead if ticket.team_id and ticket.team else None
-    return [lead] if lead is not None else []
 
 
 def _notify_lead(ticket: Ticket, clock: str) -> None:
@@ -358,26 +340,3 @@ def _notify_lead(ticket: Ticket, clock: str) -> None:
 
 def _fmt(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
-    """A short mail to agents; sent after commit so a rolled-back claim sends nothing."""
-    to = [u.email for u in users if u is not None and u.email and u.is_active]
-    if not to:
-        return
-    link = f"{settings.SITE_URL}/agent/tickets/{ticket.reference}/"
-    language = getattr(users[0], "language", "en") or "en"
-
-    transaction.on_commit(
-        lambda: channels.mail_plainly(
-            f"[walletdesk] {subject}",
-            f"{ticket.reference} {ticket.subject}\n{link}\n",
-            to,
-            language=language,
-            about=f"agents about {ticket.reference}",
-        )
-    )
-
-
-def mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
-    _mail_agents(users, subject, ticket)

@@ -16,7 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from walletdesk import shield
-from walletdesk.tickets import actions
+from walletdesk.core.errors import Refused
+from walletdesk.registry import actions
 
 
 class Command(BaseCommand):
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 )
         except ValueError as exc:
             raise CommandError(f"{path} is not a valid {fmt} list: {exc}") from exc
-        except actions.TicketError as exc:
+        except Refused as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Imported {options['source']}: {counts['block']} blocked, {counts['allow']} allowed, "

@@ -1,0 +1,102 @@
+"""Every change to a ticket happens here, one function per change.
+
+Each action validates its input, writes in one transaction, records a TicketEvent and enqueues
+its follow-up tasks. Views, API endpoints, connectors, tasks, the SLA app and the admin all call
+these; nothing else writes a ticket, its messages or its events.
+
+Tasks are enqueued *inside* the transaction rather than on commit: the task queue is a table in
+the same database (django-tasks-db), so the ticket and the job that acknowledges it commit
+together or not at all. A crash between commit and an on_commit hook would otherwise lose the
+acknowledgement.
+
+The package, by concern (each module imports only `errors` and `_helpers`, and `create` the
+contact lookups of `contacts`):
+
+- `errors`: `TicketError` and its kinds (a `core.errors.Refused`);
+- `create`: `NewTicket`, `draft`, `write_drafts`, `create_ticket(s)` and whose contact a new
+  ticket lands on;
+- `messages`: the customer's, the agent's and the system's messages, and history-only events;
+- `properties`: status, priority, assignee, team, facts, the customer's follow-up;
+- `merging`: folding a duplicate into another ticket;
+- `contacts`: accounts and proven contacts (`link_contact_to_user`, `confirm_claim`);
+- `_helpers`: what they share (input checks, events, files, the row lock, the status change).
+
+Callers import this package: `from walletdesk.tickets import actions; actions.create_ticket(...)`.
+"""
+
+from walletdesk.tickets.actions._helpers import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    existing_messages,
+    forget_categories,
+)
+from walletdesk.tickets.actions.contacts import confirm_claim, link_contact_to_user, verified_addresses
+from walletdesk.tickets.actions.create import (
+    Draft,
+    NewTicket,
+    _contacts_for,
+    create_ticket,
+    create_tickets,
+    draft,
+    write_drafts,
+)
+from walletdesk.tickets.actions.errors import DuplicateMessage, InvalidInput, NotAllowed, TicketError
+from walletdesk.tickets.actions.merging import merge
+from walletdesk.tickets.actions.messages import (
+    ScreenedMessage,
+    add_agent_message,
+    add_customer_message,
+    add_system_note,
+    find_ticket_by_message_ids,
+    record_event,
+    screen_message,
+    tell_customer,
+)
+from walletdesk.tickets.actions.properties import (
+    assign,
+    change_priority,
+    change_status,
+    close_by_customer,
+    follow_up_by_customer,
+    raise_one_step,
+    set_team,
+    update_facts,
+)
+
+__all__ = [
+    "MAX_BODY",
+    "MAX_SUBJECT",
+    "Draft",
+    "DuplicateMessage",
+    "InvalidInput",
+    "NewTicket",
+    "NotAllowed",
+    "ScreenedMessage",
+    "TicketError",
+    "_contacts_for",
+    "add_agent_message",
+    "add_customer_message",
+    "add_system_note",
+    "assign",
+    "change_priority",
+    "change_status",
+    "close_by_customer",
+    "confirm_claim",
+    "create_ticket",
+    "create_tickets",
+    "draft",
+    "existing_messages",
+    "find_ticket_by_message_ids",
+    "follow_up_by_customer",
+    "forget_categories",
+    "link_contact_to_user",
+    "merge",
+    "raise_one_step",
+    "record_event",
+    "screen_message",
+    "set_team",
+    "tell_customer",
+    "update_facts",
+    "verified_addresses",
+    "write_drafts",
+]

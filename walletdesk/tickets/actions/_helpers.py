@@ -1,0 +1,246 @@
+"""What the actions share: input checks, events, files, the row lock and the status change.
+
+Private to the actions package; it imports no action module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from walletdesk.core import queue, rows
+from walletdesk.core.cache import ProcessCache
+from walletdesk.core.locks import lock_rows
+from walletdesk.tickets import facts as fact_rules
+from walletdesk.tickets import lifecycle, screening
+from walletdesk.tickets.actions.errors import InvalidInput, TicketError
+from walletdesk.tickets.files import CheckedFile
+from walletdesk.tickets.models import (
+    FACT_FIELDS,
+    PRIORITY_RANK,
+    Attachment,
+    Category,
+    Message,
+    Priority,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+FACT_MAX_LENGTH = {
+    name: getattr(Ticket._meta.get_field(name), "max_length", None) or 200 for name in FACT_FIELDS
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
+    event = _new_event(ticket, kind, actor, **data)
+    rows.insert([event])
+    return event
+
+
+def _new_event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        data=data,
+    )
+
+
+def _clean_text(value: str | None, *, field: str, limit: int, required: bool = True) -> str:
+    text = (value or "").replace("\x00", "").strip()
+    if required and not text:
+        raise TicketError("required", _("This field is required."), field=field)
+    if len(text) > limit:
+        raise TicketError(
+            "too_long",
+            _("Keep this under %(limit)d characters.") % {"limit": limit},
+            field=field,
+            limit=limit,
+        )
+    return text
+
+
+def _clean_facts(facts: dict[str, str]) -> dict[str, str]:
+    return _check_facts(facts).values
+
+
+def _check_facts(facts: dict[str, str]) -> fact_rules.CheckedFacts:
+    cleaned: dict[str, str] = {}
+    for name, value in (facts or {}).items():
+        if name not in FACT_MAX_LENGTH:
+            raise TicketError("unknown_field", _("Unknown field “%(name)s”.") % {"name": name}, field=name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TicketError("wrong_type", _("This field must be text."), field=name)
+        cleaned[name] = _clean_text(value, field=name, limit=FACT_MAX_LENGTH[name], required=False)
+    try:
+        return fact_rules.check(cleaned)
+    except fact_rules.FactError as exc:
+        raise InvalidInput(exc.code, exc.message, field=exc.field) from None
+
+
+# A customer who shared a recovery phrase or key must be treated as compromised: the Security
+# desk takes the ticket, at high priority at least.
+SECURITY_TEAM = "security"
+SECRET_PRIORITY = Priority.HIGH
+_security_team = ProcessCache(lambda: Team.objects.filter(slug=SECURITY_TEAM).first())
+
+
+def _secret_why(where: Sequence[str]) -> str:
+    return (
+        "the customer shared a recovery phrase or private key (in: "
+        + ", ".join(sorted(set(where)))
+        + "): treat the wallet as compromised; Security desk, high priority"
+    )
+
+
+def _escalate_for_secret(ticket: Ticket) -> list[str]:
+    """Raise the priority to high (urgent stays) and hand the ticket to the Security desk;
+    returns the fields changed."""
+    changed = []
+    if PRIORITY_RANK[Priority(ticket.priority)] < PRIORITY_RANK[SECRET_PRIORITY]:
+        ticket.priority = SECRET_PRIORITY
+        changed.append("priority")
+    team = _security_team.get()
+    if team is not None and ticket.team_id != team.pk:
+        ticket.team = team
+        changed.append("team")
+    if screening.SECRET_TAG not in ticket.tags:
+        ticket.tags = sorted({*ticket.tags, screening.SECRET_TAG})
+        changed.append("tags")
+    return changed
+
+
+def _load_categories() -> dict[str, Category]:
+    return {c.slug: c for c in Category.objects.filter(active=True).select_related("default_team")}
+
+
+# Categories change a few times a year and every ticket needs one.
+_categories = ProcessCache(_load_categories)
+_active_categories = _categories.get
+
+
+def forget_categories() -> None:
+    """Forget the cached categories and the Security desk team (both load with the teams)."""
+    _categories.forget()
+    _security_team.forget()
+
+
+def _category(slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    category = _active_categories().get(slug)
+    if category is None:
+        raise TicketError(
+            "unknown_category",
+            _("Unknown category “%(slug)s”.") % {"slug": screening.screen_value(slug).text},
+            field="category",
+        )
+    return category
+
+
+def _check_count(files: Sequence[CheckedFile]) -> None:
+    if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        raise TicketError(
+            "too_many_files",
+            _("Attach at most %(n)d files.") % {"n": settings.ATTACHMENT_MAX_COUNT},
+            field="attachments",
+        )
+
+
+def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
+    """Write the files before the transaction opens, so no lock is held during file I/O.
+
+    Names are content hashes: writing the same file twice is harmless, and a file whose
+    transaction then fails is an orphan, never a row without its file.
+    """
+    _check_count(files)
+    stored = []
+    for checked in files:
+        name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(checked.data))
+        stored.append((checked, name))
+    return stored
+
+
+def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
+    if not stored:
+        return  # most messages: no need to set up a bulk_create inside the write transaction
+    Attachment.objects.bulk_create(
+        Attachment(
+            message=message,
+            file=name,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        for checked, name in stored
+    )
+
+
+def _existing_reference(channel: str, external_id: str | None) -> str | None:
+    """The reference of the ticket already holding this provider message, if any."""
+    return existing_messages([(channel, external_id)]).get((channel, external_id or ""))
+
+
+def existing_messages(keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    """The references of tickets already holding these provider messages, by (channel,
+    external id): one query per channel (one, in practice) for a whole batch."""
+    wanted: dict[str, set[str]] = {}
+    for channel, external_id in keys:
+        if external_id:
+            wanted.setdefault(channel, set()).add(external_id)
+    found: dict[tuple[str, str], str] = {}
+    for channel, ids in wanted.items():
+        for external_id, reference in Message.objects.filter(
+            channel=channel, external_id__in=ids
+        ).values_list("external_id", "ticket__reference"):
+            found[(channel, external_id or "")] = reference
+    return found
+
+
+def _enqueue(task_name: str, **kwargs: Any) -> None:
+    from walletdesk.tickets import tasks
+
+    queue.enqueue(getattr(tasks, task_name), **kwargs)
+
+
+def _lock_ticket(ticket_id: int) -> Ticket:
+    return lock_rows(Ticket, [ticket_id])[ticket_id]
+
+
+def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
+    old = ticket.status
+    now = timezone.now()
+    ticket.status = status
+    ticket.updated_at = now
+    fields = ["status", "updated_at"]
+    if status == Status.SOLVED:
+        ticket.solved_at = now
+        fields.append("solved_at")
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+        fields += ["closed_at", "solved_at"]
+    elif old in (Status.SOLVED, Status.CLOSED):
+        ticket.solved_at = ticket.closed_at = None
+        fields += ["solved_at", "closed_at"]
+    fields += lifecycle.clock.on_status_change(ticket, old, now)
+    ticket.save(update_fields=list(dict.fromkeys(fields)))
+    _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
