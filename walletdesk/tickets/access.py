@@ -93,7 +93,7 @@ def customer_owns(user: Any, ticket: Ticket) -> bool:
 def verified_addresses(user: Any) -> list[str]:
     """The addresses this account verified (lowercased); none for anyone signed out.
 
-    The same rule as `actions.verified_addresses`, which `confirm_claim` applies."""
+    `actions.confirm_claim` applies the same rule, by calling this."""
     from allauth.account.models import EmailAddress
 
     if not getattr(user, "is_authenticated", False):

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from walletdesk.tickets.access import verified_addresses
 from walletdesk.tickets.actions._helpers import _event, _lock_ticket
 from walletdesk.tickets.actions.errors import TicketError
 from walletdesk.tickets.models import (
@@ -32,18 +33,6 @@ def _verified_owners(emails: Iterable[str]) -> dict[str, int]:
             "email", "user_id"
         )
     }
-
-
-def verified_addresses(user: Any) -> list[str]:
-    """The addresses this account verified (lowercased); none for anyone signed out."""
-    from allauth.account.models import EmailAddress
-
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [
-        e.lower()
-        for e in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    ]
 
 
 def _account_contact(user: Any, language: str) -> Contact:
