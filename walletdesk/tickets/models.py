@@ -270,8 +270,8 @@ class Ticket(models.Model):
     # jieba-segmented subject + public and internal message text, for full-text search.
     search_text = models.TextField(blank=True, editable=False)
 
-    # Not a column: set by the SLA clock (walletdesk.sla.hooks.on_created) so the new ticket's first timer is armed right after
-    # the insert gives it a primary key (see walletdesk.sla.hooks.after_insert).
+    # Not a column: set by the SLA clock (walletdesk.sla.hooks.on_created) so the new ticket's
+    # first timer is armed right after the insert gives it a primary key (hooks.after_insert).
     _sla_schedule_after_insert: bool = False
     _sla_first_check: tuple[str, datetime, datetime] | None = None
 
