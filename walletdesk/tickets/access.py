@@ -74,7 +74,8 @@ def agent_teams(user: Any) -> QuerySet[Team]:
     teams = Team.objects.all()
     if sees_all(user):
         return teams
-    return teams.filter(restricted=False) | teams.filter(members=user)
+    # A subquery, not a join on members: the join listed a team once per member.
+    return teams.filter(Q(restricted=False) | Q(pk__in=user.teams.values("pk")))
 
 
 # --- Customers --------------------------------------------------------------------------------
