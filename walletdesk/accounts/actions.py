@@ -46,7 +46,7 @@ REASON_MAX = 1000
 # The follow-up tasks, in accounts.tasks (which imports this module).
 _SEND_SECURITY_NOTICE = "walletdesk.accounts.tasks.send_security_notice"
 _SEND_UNLOCK_LINK = "walletdesk.accounts.tasks.send_unlock_link"
-_SEND_PASSWORD_RESET_LINK = "walletdesk.accounts.tasks.send_password_reset_link"
+_SEND_RESET_LINK = "walletdesk.accounts.tasks.send_password_reset_link"
 _PURGE_EXPIRED_DOCUMENTS = "walletdesk.accounts.tasks.purge_expired_documents"
 
 
@@ -298,7 +298,7 @@ def force_password_reset(user: User, *, actor: User, reason: str, ip: str | None
             sessions_ended=ended,
         )
         user_id = user.pk
-        _after_commit(lambda: queue.task_named(_SEND_PASSWORD_RESET_LINK).enqueue(user_id))
+        _after_commit(lambda: queue.task_named(_SEND_RESET_LINK).enqueue(user_id))
     return ended
 
 
