@@ -13,11 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from walletdesk.shield import keys, phrases
+from walletdesk.shield.cues import NON_WORD_CLASS
 from walletdesk.shield.wordlists import chinese_wordlist_chars
 
 _HAN = phrases._HAN
 _LIST_CHARS = "".join(sorted(chinese_wordlist_chars()))
-_NW = phrases._NON_WORD_CLASS
+_NW = NON_WORD_CLASS
 # A sentence end is a token unless it follows a digit ("1.") or is a dot glued between two words.
 _REFERENCE_TOKEN = re.compile(rf"[^{_NW}]+|(?<![0-9])(?!(?<=[^{_NW}])\.[^{_NW}])[.!?。！？]")
 # A run of 12-36 list characters without spaces first; else 12+ in groups of up to 6 joined
@@ -42,7 +43,7 @@ _ZH_TEXT = st.lists(
 
 def test_lower_casing_never_moves_a_token_boundary():
     """``_find_word_runs_in`` splits the lowered text and uses its parts as the original's."""
-    non_word = re.compile(rf"[{phrases._NON_WORD_CLASS}]")
+    non_word = re.compile(rf"[{NON_WORD_CLASS}]")
     checks = (phrases._PHRASE_SEPARATOR, phrases._DIGIT, phrases._SENTENCE_END_CHAR)
     for code_point in range(sys.maxunicode + 1):
         char = chr(code_point)

@@ -29,6 +29,7 @@ from tests.shield.secret_factory import (
 )
 from tests.shield.support_corpus import EN_LINES, ZH_LINES, mixed_text, support_messages
 from walletdesk.shield import folding, keys, phrases, scanner, textview
+from walletdesk.shield.cues import CUE_CHARACTERS
 from walletdesk.shield.findings import ScanResult
 
 LANGUAGES = sorted(Mnemonic.list_languages())
@@ -203,7 +204,7 @@ def test_every_cue_holds_one_cue_character_after_its_first():
     """``_cue_matches`` tries the regex one to three characters before each cue character."""
     assert phrases._CUE_THEN_HAN.pattern.startswith(f"(?:{'|'.join(phrases._CUES)})")
     for cue in phrases._CUES:
-        positions = [i for i, char in enumerate(cue) if char in phrases._CUE_CHARACTERS]
+        positions = [i for i, char in enumerate(cue) if char in CUE_CHARACTERS]
         assert len(positions) == 1 and 1 <= positions[0] < phrases._LONGEST_CUE, cue
 
 

@@ -2,7 +2,8 @@
 
 Each action validates, writes in one transaction, records an AuditEntry (who, when, why) and
 enqueues its follow-up mail with `transaction.on_commit`, so nothing is sent for a rolled-back
-change.
+change. The tasks module imports these actions (a task runs an action), so the actions name
+the tasks they enqueue by path (`core.queue.task_named`) and never import the tasks module.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.tasks import default_task_backend
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,9 +39,15 @@ from walletdesk.accounts.models import (
     User,
     hash_token,
 )
-from walletdesk.core import audit
+from walletdesk.core import audit, queue
 
 REASON_MAX = 1000
+
+# The follow-up tasks, in accounts.tasks (which imports this module).
+_SEND_SECURITY_NOTICE = "walletdesk.accounts.tasks.send_security_notice"
+_SEND_UNLOCK_LINK = "walletdesk.accounts.tasks.send_unlock_link"
+_SEND_RESET_LINK = "walletdesk.accounts.tasks.send_password_reset_link"
+_PURGE_EXPIRED_DOCUMENTS = "walletdesk.accounts.tasks.purge_expired_documents"
 
 
 class AccountError(Exception):
@@ -58,9 +66,7 @@ def _after_commit(callback: Callable[[], Any]) -> None:
 
 
 def _notify(user_id: int, kind: str, **data: Any) -> None:
-    from walletdesk.accounts import tasks
-
-    _after_commit(lambda: tasks.send_security_notice.enqueue(user_id, kind, data))
+    _after_commit(lambda: queue.task_named(_SEND_SECURITY_NOTICE).enqueue(user_id, kind, data))
 
 
 def _reason(reason: str, *, field: str = "reason") -> str:
@@ -231,10 +237,8 @@ def request_unlock(email: str, *, ip: str | None = None) -> None:
     user = _verified_user(email)
     if user is None:
         return
-    from walletdesk.accounts import tasks
-
     user_id = user.pk
-    _after_commit(lambda: tasks.send_unlock_link.enqueue(user_id))
+    _after_commit(lambda: queue.task_named(_SEND_UNLOCK_LINK).enqueue(user_id))
 
 
 def issue_unlock_token(user: User) -> str:
@@ -293,10 +297,8 @@ def force_password_reset(user: User, *, actor: User, reason: str, ip: str | None
             ip_address=ip,
             sessions_ended=ended,
         )
-        from walletdesk.accounts import tasks
-
         user_id = user.pk
-        _after_commit(lambda: tasks.send_password_reset_link.enqueue(user_id))
+        _after_commit(lambda: queue.task_named(_SEND_RESET_LINK).enqueue(user_id))
     return ended
 
 
@@ -446,11 +448,19 @@ def close_recovery_case(case: RecoveryCase, *, actor: Any, reason: str = "") -> 
             reason=reason,
             purge_after=case.documents_purge_after.isoformat(),
         )
-        from walletdesk.accounts import tasks
-
         run_after = case.documents_purge_after
-        _after_commit(lambda: tasks.schedule_document_purge(run_after))
+        _after_commit(lambda: _schedule_document_purge(run_after))
     return case
+
+
+def _schedule_document_purge(run_after: datetime) -> None:
+    """Ask the queue to purge when retention ends, where the backend can defer.
+
+    `manage.py purge_identity_documents` (run daily by cron or `walletdesk up`) is the backstop
+    for backends that cannot defer and for tasks lost in between.
+    """
+    if default_task_backend.supports_defer:
+        queue.task_named(_PURGE_EXPIRED_DOCUMENTS).using(run_after=run_after).enqueue()
 
 
 def close_recovery_cases_for_ticket(ticket_id: int, *, actor: Any, reason: str = "") -> int:

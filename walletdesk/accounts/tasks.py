@@ -1,12 +1,14 @@
 """Security mail and document retention. Tasks take ids, never model instances.
 
+This module imports the actions its tasks run; the actions enqueue these tasks by path
+(`core.queue.task_named`), so the import goes one way.
+
 Every notice is written in the user's language first and the other language under it: a
 security mail must be readable even when the language setting is wrong.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.tasks import default_task_backend, task
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -98,16 +100,6 @@ def send_password_reset_link(user_id: int) -> str:
 @task()
 def purge_expired_documents() -> int:
     return actions.purge_expired_documents()
-
-
-def schedule_document_purge(run_after: datetime) -> None:
-    """Ask the queue to purge when retention ends, where the backend can defer.
-
-    `manage.py purge_identity_documents` (run daily by cron or `walletdesk up`) is the backstop
-    for backends that cannot defer and for tasks lost in between.
-    """
-    if default_task_backend.supports_defer:
-        purge_expired_documents.using(run_after=run_after).enqueue()
 
 
 # --- sign-up mail (queued by adapters.AccountAdapter on both sign-up paths) ----------------------

@@ -8,6 +8,9 @@ values the backend writes — with one INSERT per batch, and still sends `task_e
 something listens. Other backends (the immediate backend in tests, say) get the stock call.
 One difference on purpose: a task with no delay is due at its enqueue time, not at "date
 max" (see `enqueue_many`).
+
+`task_named()` and `enqueue_named()` let a module enqueue a task of a module above it without
+importing it (see `task_named`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from django.tasks import Task
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult
@@ -66,6 +70,28 @@ def batch() -> Iterator[None]:
 
 def enqueue(task: Task[Any, Any], /, run_after: datetime | None = None, **kwargs: Any) -> None:
     enqueue_many([(task.using(run_after=run_after) if run_after else task, kwargs)])
+
+
+def task_named(path: str) -> Task[Any, Any]:
+    """The task at the dotted `path` ("walletdesk.accounts.tasks.send_unlock_link"), looked up now.
+
+    A tasks module imports the actions its tasks run; an action that enqueues a follow-up task
+    names it by its path instead of importing the tasks module back (which would close a circle,
+    even from inside a function). The path is what the task table stores and what the worker
+    imports to run the row, so naming a task this way is naming it as the queue does. The
+    lookup is a dict hit once the module is loaded. A wrong path raises at the first enqueue
+    (ImportError, or TypeError for something that is not a task), so a test that reaches the
+    enqueue catches a rename.
+    """
+    task = import_string(path)
+    if not isinstance(task, Task):
+        raise TypeError(f"{path} is not a task (got {type(task).__name__})")
+    return task
+
+
+def enqueue_named(path: str, /, run_after: datetime | None = None, **kwargs: Any) -> None:
+    """`enqueue()` for the task at `path` (see `task_named`); collected by `batch()` like it."""
+    enqueue(task_named(path), run_after=run_after, **kwargs)
 
 
 def enqueue_many(calls: Iterable[Call]) -> None:

@@ -7,7 +7,7 @@ typosquats (0/o, 1/l/i, rn/m, vv/w). Two strings with the same skeleton look the
 
 import unicodedata
 
-_UNICODE_LOOKALIKES = {
+UNICODE_LOOKALIKES = {
     # Cyrillic
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
     "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "һ": "h",
@@ -32,7 +32,7 @@ def fold_unicode(text: str) -> str:
         if char.isascii():
             folded.append(char.lower())
             continue
-        mapped = _UNICODE_LOOKALIKES.get(char)
+        mapped = UNICODE_LOOKALIKES.get(char)
         if mapped is None:
             base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
             mapped = base.lower() if base.isascii() and base else char

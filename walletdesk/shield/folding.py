@@ -7,7 +7,7 @@ What the detectors would miss, and what folding makes of it:
 * full-width letters and digits ("ａｂａｎｄｏｎ", "１．"), half-width katakana, mathematical
   letters ("𝐚𝐛𝐚𝐧𝐝𝐨𝐧"), circled letters and ligatures: NFKC, i.e. the plain letter;
 * Cyrillic, Greek and Latin look-alikes inside Latin words ("аbаndon" with Cyrillic "а"): the
-  Latin letter they imitate (``confusables._UNICODE_LOOKALIKES``), in words that hold a Latin
+  Latin letter they imitate (``confusables.UNICODE_LOOKALIKES``), in words that hold a Latin
   letter or are made of look-alikes alone (and are no wordlist's word): Russian and Greek words
   keep their letters, so a Russian phrase still reads as Russian.
 
@@ -24,14 +24,18 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .confusables import _UNICODE_LOOKALIKES
+from .confusables import UNICODE_LOOKALIKES
 from .findings import Finding
 from .wordlists import any_list_word
 
-if TYPE_CHECKING:
-    from .textview import TextView
+
+class FoldableView(Protocol):
+    """What folding asks of a long text's ``textview.TextView`` (which imports this module)."""
+
+    def foldable_positions(self) -> list[int]: ...
+
 
 # Invisible characters people paste (or tools insert) inside words. Variation selectors are left
 # out on purpose: every emoji carries one, and none hides a word boundary.
@@ -64,8 +68,8 @@ def folding_table() -> dict[int, str]:
         for code in range(first, last + 1):
             folded = unicodedata.normalize("NFKC", chr(code))
             if folded != chr(code):
-                table[code] = "".join(_UNICODE_LOOKALIKES.get(char, char) for char in folded)
-    for char, latin in _UNICODE_LOOKALIKES.items():
+                table[code] = "".join(UNICODE_LOOKALIKES.get(char, char) for char in folded)
+    for char, latin in UNICODE_LOOKALIKES.items():
         table[ord(char)] = latin
     return table
 
@@ -132,7 +136,7 @@ def _spans_at(text: str, positions: list[int]) -> list[tuple[int, int]]:
     return spans
 
 
-def windows(text: str, view: "TextView | None" = None) -> list[tuple[int, int]]:
+def windows(text: str, view: FoldableView | None = None) -> list[tuple[int, int]]:
     """Stretches of ``text`` (merged, in order) around every foldable character that matters.
     ``view`` (a long text) has them found already."""
     if text.isascii():
@@ -200,7 +204,7 @@ def fold(text: str, start: int, end: int, invisible_as: str = "") -> FoldedWindo
             char = window[position]
             if char in _INVISIBLE_CHARS:
                 replacement = invisible_as
-            elif char in _UNICODE_LOOKALIKES and position not in latin:
+            elif char in UNICODE_LOOKALIKES and position not in latin:
                 pieces.append(char)
                 size += 1
                 continue
@@ -215,7 +219,7 @@ def fold(text: str, start: int, end: int, invisible_as: str = "") -> FoldedWindo
     return FoldedWindow("".join(pieces), start, originals, folded_at, lengths)
 
 
-_LOOKALIKE_CHARS = frozenset(_UNICODE_LOOKALIKES)
+_LOOKALIKE_CHARS = frozenset(UNICODE_LOOKALIKES)
 # Letters, with the combining accents of decomposed text ("n\u0303") and invisible characters.
 _WORDISH = re.compile(rf"(?:[^\W\d_]|[\u0300-\u036f{_INVISIBLE}])+")
 _LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
@@ -241,7 +245,7 @@ def _in_latin_words(window: str) -> set[int]:
 
 
 def folded_findings(
-    text: str, detect: Callable[[str], list[Finding]], view: "TextView | None" = None
+    text: str, detect: Callable[[str], list[Finding]], view: FoldableView | None = None
 ) -> Iterator[Finding]:
     """Findings of ``detect`` in the folded windows of ``text`` that hold a folded character,
     with offsets into ``text``.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .checksums import base58check_decode
+from .cues import SPLIT_PIECE_SEED
 from .findings import Finding, SecretKind
 
 if TYPE_CHECKING:
@@ -113,7 +114,6 @@ _HEX_OR_SPACE = b"0123456789ABCDEFabcdef \t\r\n"
 _HEX_OR_SPACE_CLASSES = bytes(ord("h") if byte in _HEX_OR_SPACE else ord(" ") for byte in range(256))
 _HEX_STRETCH_SEED = b"h" * 65  # 64 digits and at least one gap
 _HEX_BLOCK_SIZES = frozenset({4, 8, 16, 32})
-SPLIT_PIECE_SEED = 16  # a WIF (51) in 3 pieces or an extended key (111) in 7 has a piece this long
 _BASE58_LENGTHS = frozenset({51, 52, 111, 112})
 _WIF_FIRST_CHARS = frozenset("5KL9c")
 

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .checksums import BIP39_PHRASE_LENGTHS, SLIP39_SHARE_LENGTHS, bip39_checksum_ok, slip39_checksum_ok
+from .cues import CUE_CHARACTERS, NON_WORD_CLASS, SENTENCE_END_TOKENS
 from .findings import Finding, SecretKind
 from .wordlists import (
     Wordlist,
@@ -51,21 +52,13 @@ if TYPE_CHECKING:
     from .textview import TextView, WordTokens
 
 MIN_PHRASE_WORDS = 12
-# A token is a run of anything but whitespace, ASCII/CJK/full-width punctuation, digits and
-# circled numbers ("①abandon" is numbering + word). A negated class is several times faster
-# than a letter class with combining-mark alternatives, and keeps decomposed accents and kana
-# voicing marks inside their word.
-_NON_WORD_CLASS = (
-    r"\s\x00-\x40\x5b-\x60\x7b-\x7f\u00a0-\u00bf\u00d7\u00f7\u2000-\u206f\u2460-\u24ff"
-    r"\u2776-\u2793\u3000-\u303f\u3251-\u325f\u32b1-\u32bf\ufeff\uff00-\uff20\uff3b-\uff40\uff5b-\uff65"
-)
-# A sentence end (not "1." numbering) is a token of its own that no run may cross, so prose
-# made of list words falls apart into sentences before any Python-level work. A dot glued
+# A token is a run of anything but `cues.NON_WORD_CLASS`. A sentence end (one of
+# `cues.SENTENCE_END_TOKENS`, not "1." numbering) is a token of its own that no run may cross,
+# so prose made of list words falls apart into sentences before any Python-level work. A dot glued
 # between two letters ("abandon.ability.able…", "e.g", "example.com") ends no sentence: it
 # joins words, and is a separator like a comma.
-_GLUED_DOT = rf"(?<=[^{_NON_WORD_CLASS}])\.[^{_NON_WORD_CLASS}]"
+_GLUED_DOT = rf"(?<=[^{NON_WORD_CLASS}])\.[^{NON_WORD_CLASS}]"
 _SENTENCE_END_SOURCE = rf"(?<![0-9])(?!{_GLUED_DOT})[.!?。！？]"
-_SENTENCE_END_TOKENS = frozenset(".!?。！？")
 # The same as ``[^NW]+|(?<![0-9])[.!?。！？]``, but opening with a single character class (any
 # token character or sentence end), which lets the regex engine skip separators in its C search
 # loop instead of trying both alternatives at each; ~10% faster on the text of every scan.
@@ -77,9 +70,9 @@ _NON_WORD_BUT_SENTENCE_END_CLASS = (
 _TOKEN = re.compile(
     rf"[^{_NON_WORD_BUT_SENTENCE_END_CLASS}]"
     # a word, or a sentence end not after a digit nor glued between two letters
-    rf"(?:(?<![.!?。！？])[^{_NON_WORD_CLASS}]*|(?<![0-9].)(?!(?<=[^{_NON_WORD_CLASS}]\.)[^{_NON_WORD_CLASS}]))"
+    rf"(?:(?<![.!?。！？])[^{NON_WORD_CLASS}]*|(?<![0-9].)(?!(?<=[^{NON_WORD_CLASS}]\.)[^{NON_WORD_CLASS}]))"
 )
-_TOKEN_SPLIT = re.compile(rf"([^{_NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE})")
+_TOKEN_SPLIT = re.compile(rf"([^{NON_WORD_CLASS}]+|{_SENTENCE_END_SOURCE})")
 _LIST_WORD, _SENTENCE_END = 1, 2  # token flags; anything else is 0
 # 11+ list hits with at most single misses between them: the only regions worth a closer look.
 _CANDIDATE_RUN = re.compile(rb"\x01(?:\x00?\x01){10,}")
@@ -94,8 +87,7 @@ _MAX_TYPO_LENGTH = 12
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 
 _HAN_WHITESPACE = re.compile(r"[ \t\u3000\r\n]")
-_CUE_CHARACTERS = ("词", "詞", "语", "語", "钥", "鑰")  # every cue below holds one
-_CUES = (
+_CUES = (  # each holds one of cues.CUE_CHARACTERS
     "助记词", "助記詞", "记忆词", "記憶詞", "恢复短语", "恢復短語", "种子短语", "種子短語",
     "备份短语", "備份短語", "私钥", "私鑰", "密钥", "密鑰",
 )  # fmt: skip
@@ -341,7 +333,7 @@ def _find_word_runs_in_chunk(
         flags[0] = flag_of(text[start : min(int(ends[first]), end)].lower(), 0)
     if flags and ends[stop - 1] > end:
         flags[-1] = flag_of(text[max(int(starts[stop - 1]), start) : end].lower(), 0)
-    extra = text[start] in _SENTENCE_END_TOKENS and not (flags and starts[first] == start)
+    extra = text[start] in SENTENCE_END_TOKENS and not (flags and starts[first] == start)
     if extra:
         flags.insert(0, _SENTENCE_END)
     # ... and one at its very last character: a dot glued to the word after the chunk, which
@@ -372,7 +364,7 @@ def _find_word_runs_in_chunk(
     yield from _judge_runs(chunk, None, bounds, tokens_before, runs)
 
 
-_WORD_CHAR = re.compile(rf"[^{_NON_WORD_CLASS}]")
+_WORD_CHAR = re.compile(rf"[^{NON_WORD_CLASS}]")
 
 
 def _glued_dot_cut(text: str, start: int, end: int) -> bool:
@@ -435,7 +427,7 @@ def _judge_region(
 @cache
 def _token_flags() -> dict[str, int]:
     flags = dict.fromkeys(any_list_word(), _LIST_WORD)
-    flags.update(dict.fromkeys(_SENTENCE_END_TOKENS, _SENTENCE_END))
+    flags.update(dict.fromkeys(SENTENCE_END_TOKENS, _SENTENCE_END))
     return flags
 
 
@@ -501,7 +493,7 @@ def _segments_of(wordlist: Wordlist, region: _Region, hits: list[bool]) -> Itera
 
 
 def _could_be_typo(wordlist: Wordlist, token: str) -> bool:
-    if token in _SENTENCE_END_TOKENS:
+    if token in SENTENCE_END_TOKENS:
         return False
     if wordlist.is_single_character:
         return len(token) == 1
@@ -553,7 +545,7 @@ def _ends_a_sentence(region: _Region, last: int) -> bool:
     return (
         region.separator_after(last) == ""
         and following < len(region.parts)
-        and region.parts[following] in _SENTENCE_END_TOKENS
+        and region.parts[following] in SENTENCE_END_TOKENS
     )
 
 
@@ -686,7 +678,7 @@ def _find_concatenated_chinese(text: str, view: "TextView | None" = None) -> Ite
             yield finding
     if "\n" in text:
         yield from _find_grid_rows(text, view)
-    if any(cue in text for cue in _CUE_CHARACTERS):
+    if any(cue in text for cue in CUE_CHARACTERS):
         yield from _find_glued_to_cue(text, view)
 
 
@@ -840,7 +832,7 @@ _LONGEST_CUE = max(map(len, _CUES))
 def _cue_matches(text: str, view: "TextView") -> Iterator[re.Match[str]]:
     """``_CUE_THEN_HAN.finditer(text)``, trying the regex only where a cue may start.
 
-    Every cue holds one of ``_CUE_CHARACTERS`` as its second, third or fourth character (and
+    Every cue holds one of ``CUE_CHARACTERS`` as its second, third or fourth character (and
     no other), so a match can start only one to three characters before one of them.
     """
     candidates = sorted(

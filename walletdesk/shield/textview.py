@@ -23,9 +23,8 @@ from functools import cache, cached_property
 import numpy as np
 import numpy.typing as npt
 
+from .cues import CUE_CHARACTERS, NON_WORD_CLASS, SENTENCE_END_TOKENS, SPLIT_PIECE_SEED
 from .folding import folding_table
-from .keys import SPLIT_PIECE_SEED
-from .phrases import _CUE_CHARACTERS, _NON_WORD_CLASS, _SENTENCE_END_TOKENS
 from .wordlists import any_list_word, chinese_wordlist_chars, common_chinese_bigrams
 
 # Below this many characters ``scan`` keeps to the plain detectors. Measured on mixed support
@@ -47,10 +46,10 @@ _DIGIT = 1 << 14  # an ASCII digit
 _ALNUM = 1 << 15  # an ASCII letter or digit (the key detector works on the original text)
 _SPACE = 1 << 16  # a space, tab or ideographic space (a separator in a Chinese grid copy)
 _NEWLINE = 1 << 17
-_CUE_CHAR = 1 << 18  # one of phrases._CUE_CHARACTERS: every Chinese phrase cue holds one
+_CUE_CHAR = 1 << 18  # one of cues.CUE_CHARACTERS: every Chinese phrase cue holds one
 _DOT = 1 << 19  # "." (glued between two token characters it is a separator, not a sentence end)
 _FOLDABLE = 1 << 20  # folding.py folds it (U+FFFF, standing for every character beyond the BMP: may)
-_SENTENCE_END_TOKENS_TEXT = "".join(sorted(_SENTENCE_END_TOKENS))
+_SENTENCE_END_TOKENS_TEXT = "".join(sorted(SENTENCE_END_TOKENS))
 
 _SHAPE_BITS = 22
 _SHAPE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
@@ -101,7 +100,7 @@ def tables() -> _Tables:
     assert len(seen_codes) == 0x10000
     props = alpha_of[seen_codes]
     token = np.ones(0x10000, dtype=np.bool_)
-    token[[match.start() for match in re.finditer(f"[{_NON_WORD_CLASS}]", seen)]] = False
+    token[[match.start() for match in re.finditer(f"[{NON_WORD_CLASS}]", seen)]] = False
     bits = [
         (token, _TOKEN_CHAR),
         (np.isin(seen_codes, _units(_SENTENCE_END_TOKENS_TEXT)), _SENTENCE_END),
@@ -111,7 +110,7 @@ def tables() -> _Tables:
         (codes == ord("\n"), _NEWLINE),
         (codes == ord("."), _DOT),
         (np.isin(codes, [code for code in folding_table() if code <= 0xFFFF] + [0xFFFF]), _FOLDABLE),
-        (np.isin(codes, _units("".join(_CUE_CHARACTERS))), _CUE_CHAR),
+        (np.isin(codes, _units("".join(CUE_CHARACTERS))), _CUE_CHAR),
     ]
     for mask, bit in bits:
         props[mask] |= np.uint32(bit)
@@ -403,7 +402,7 @@ class TextView:
 
     def alnum_runs(self, min_run: int) -> list[tuple[int, int]]:
         """(start, end) of every maximal run of ``min_run``+ ASCII letters and digits
-        (``min_run`` >= ``keys.SPLIT_PIECE_SEED``)."""
+        (``min_run`` >= ``cues.SPLIT_PIECE_SEED``)."""
         assert min_run >= SPLIT_PIECE_SEED
         if not self._alnum_parts:
             return []

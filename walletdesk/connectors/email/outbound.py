@@ -39,12 +39,15 @@ from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from walletdesk.core import queue
 from walletdesk.core.cache import ProcessCache
 from walletdesk.tickets import actions, identity
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
 
 from .models import Mailbox, OutboundEmail
+
+_DELIVER_OUTBOUND = "walletdesk.connectors.email.tasks.deliver_outbound"
 
 logger = logging.getLogger(__name__)
 
@@ -502,8 +505,8 @@ def _failed(row: OutboundEmail, error: str) -> str:
 
 
 def _schedule_retry(outbound_id: int, delay: timedelta) -> None:
-    from .tasks import deliver_outbound
-
+    # By path: the tasks module imports this one (its task runs `deliver`), not the other way.
+    deliver_outbound = queue.task_named(_DELIVER_OUTBOUND)
     if default_task_backend.supports_defer:
         deliver_outbound.using(run_after=timezone.now() + delay).enqueue(outbound_id=outbound_id)
     else:  # the immediate backend (tests): retry at once, still bounded by the attempt count
