@@ -248,13 +248,13 @@ def test_reports_leave_out_a_restricted_team_the_agent_is_not_in(
     assert as_user(carol).get("/agent/reports/").status_code == 403
 
 
-
 def test_the_reports_team_filter_lists_each_team_once(alice: Any, erin: Any, as_user: Any) -> None:
     # Two agents in General: a join on members used to list General twice in the filter.
     Team.objects.get(slug="general").members.add(erin)
     page = as_user(alice).get("/agent/reports/").content.decode()
     assert page.count('value="general"') == 1
     assert page.count('value="security"') == 0
+
 
 # --- Quarantined mail --------------------------------------------------------------------------
 
