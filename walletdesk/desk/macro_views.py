@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 
 from walletdesk.core.agents import agent_required
 from walletdesk.desk import macros
+from walletdesk.desk.forms import AgentReplyForm
 from walletdesk.desk.models import Macro
 from walletdesk.desk.views import _ticket, _ticket_page
 from walletdesk.tickets import access
 from walletdesk.tickets.actions import TicketError
-from walletdesk.tickets.forms import AgentReplyForm
 
 
 @agent_required

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import security_summary
 from walletdesk.core.agents import agent_required
+from walletdesk.desk.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
 from walletdesk.sla.clock import current_due, sla_state
 from walletdesk.tickets import access, actions, identity, inbox
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
 from walletdesk.tickets.models import (
     Category,
     Channel,

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
+from walletdesk.portal.forms import RequestForm
 from walletdesk.registry.models import OfficialContact
 from walletdesk.tickets import access, actions, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
-from walletdesk.tickets.forms import ReplyForm, RequestForm
+from walletdesk.tickets.forms import ReplyForm
 from walletdesk.tickets.models import Attachment, Category, Channel, Ticket
 from walletdesk.tickets.tracking import BadTrackingToken, make_token
 

@@ -1,0 +1,62 @@
+"""The agent's forms: reply or note, properties, merge, a phone call logged as a ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from walletdesk.tickets.forms import ReplyForm
+from walletdesk.tickets.models import Category, Priority, Status, Team
+
+
+class AgentReplyForm(ReplyForm):
+    internal = forms.BooleanField(label=_("Internal note (the customer does not see it)"), required=False)
+    status = forms.ChoiceField(
+        label=_("Then set status"), choices=[("", _("keep as is")), *Status.choices], required=False
+    )
+    override_risks = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TicketPropertiesForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label=_("Assignee")
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from walletdesk.accounts.models import User
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(is_staff=True, is_active=True).order_by("email")
+        field.label_from_instance = lambda u: u.label  # type: ignore[method-assign,assignment]
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(label=_("Merge into (reference)"), max_length=20)
+
+
+class PhoneTicketForm(forms.Form):
+    email = forms.EmailField(label=_("Caller's email"), required=False)
+    phone = forms.CharField(label=_("Caller's phone number"), max_length=40, required=False)
+    name = forms.CharField(label=_("Caller's name"), max_length=120, required=False)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(active=True),
+        to_field_name="slug",
+        required=False,
+        label=_("Category"),
+    )
+    priority = forms.ChoiceField(choices=[("", _("from category")), *Priority.choices], required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Call notes"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 6}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("email") and not data.get("phone"):
+            raise forms.ValidationError(_("Give the caller's email or phone number."))
+        return data
