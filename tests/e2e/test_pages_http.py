@@ -352,6 +352,22 @@ def test_agents_see_their_teams_tickets_and_not_a_restricted_team_they_are_not_i
     _shows(general.get(f"/agent/tickets/{ref_guest}/"), "App crashes after update")
     assert general.get(f"/agent/tickets/{ref_b}/").status_code == 404
     assert general.get(f"/agent/tickets/{ref_b.lower()}/").status_code == 404
+    # A macro fills the reply box (the htmx partial); on a hidden ticket it is not found.
+    page = general.get(f"/agent/tickets/{ref_guest}/")
+    macro = re.search(r'<select id="macro-select" name="macro"><option value="(\d+)">([^<]+)<', page.text)
+    assert macro, page.text[:3000]
+    filled = general.post(
+        f"/agent/tickets/{ref_guest}/macro/",
+        {"macro": macro.group(1), "mode": "fill"},
+        form=f"/agent/tickets/{ref_guest}/",
+        headers={"HX-Request": "true"},
+    )
+    _shows(filled, 'name="body"')
+    assert "<html" not in filled.text  # the partial, not the page
+    hidden = general.post(
+        f"/agent/tickets/{ref_b}/macro/", {"macro": macro.group(1), "mode": "fill"}, form="/agent/phone/"
+    )
+    assert hidden.status_code == 404
     _shows(general.get("/agent/phone/"), "Log a phone call")
     _shows(general.get("/agent/reports/"), "Reports", "All teams")
     # Files: the agent opens files of tickets they see.
@@ -450,28 +466,30 @@ def test_screenshots_of_the_moved_pages(site: Site) -> None:
     general = site.people["general"]
     sessionid = general.session.cookies.get("sessionid")
     assert sessionid
+    # The help centre as a guest sees it, the desk as the General agent.
     pages = {
-        "home": "/",
-        "new": "/new/?category=fees",
-        "verify": "/verify/?kind=url&value=https%3A%2F%2Ftoken.im",
-        "inbox": "/agent/",
-        "ticket": f"/agent/tickets/{site.tickets['a']}/",
-        "reports": "/agent/reports/",
+        "home": ("/", False),
+        "new": ("/new/?category=fees", False),
+        "verify": ("/verify/?kind=url&value=https%3A%2F%2Ftoken.im", False),
+        "inbox": ("/agent/?view=all", True),
+        "ticket": (f"/agent/tickets/{site.tickets['a']}/", True),
+        "reports": ("/agent/reports/", True),
     }
     problems: list[str] = []
     written: list[Path] = []
     with chromium() as browser:
         for language in ("en", "zh-hans"):
             for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
-                context = browser.new_context(viewport=size)
-                context.add_cookies(
-                    [
-                        {"name": "django_language", "value": language, "url": site.base},
-                        {"name": "sessionid", "value": sessionid, "url": site.base},
-                    ]
+                guest = browser.new_context(viewport=size)
+                agent = browser.new_context(viewport=size)
+                language_cookie = {"name": "django_language", "value": language, "url": site.base}
+                guest.add_cookies([language_cookie])
+                agent.add_cookies(
+                    [language_cookie, {"name": "sessionid", "value": sessionid, "url": site.base}]
                 )
-                page = context.new_page()
-                for name, path in pages.items():
+                tabs = {False: guest.new_page(), True: agent.new_page()}
+                for name, (path, as_agent) in pages.items():
+                    page = tabs[as_agent]
                     response = page.goto(site.base + path)
                     assert response is not None and response.status == 200, (
                         path,
@@ -493,6 +511,7 @@ def test_screenshots_of_the_moved_pages(site: Site) -> None:
                     if not facts["sheets"]:
                         problems.append(f"{where}: no stylesheet")
                     written.append(shot(page, f"pages/{name}-{size_name}-{language}"))
-                context.close()
+                guest.close()
+                agent.close()
     assert len(written) == 24 and all(p.stat().st_size > 5000 for p in written)
     assert not problems, problems
