@@ -10,6 +10,10 @@ Pytest-independent context managers; any test (or benchmark) can use them:
         smtplib.SMTP(smtp.host, smtp.port).sendmail(...)
         smtp.wait_for(1)
 
+    with walletdesk_up(tmp_path, workers=2, env={"EMAIL_HOST": smtp.host}) as server:
+        requests.get(f"{server.base_url}/new/")   # `walletdesk up`, ready (/readyz answered 200)
+        server.manage("shell", "-c", "...")         # a command against the same data directory
+
 Servers listen on 127.0.0.1 on a free port and are stopped (their whole process group) on exit.
 A missing Dovecot binary skips the test locally (``unittest.SkipTest``, which pytest honours) and
 fails loudly when ``CI=true``: CI must install ``dovecot-imapd``.
@@ -36,10 +40,12 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import unittest
-from collections.abc import Iterator, Mapping
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -399,15 +405,198 @@ def smtp_server(handler: _RecordingHandler | None = None) -> Iterator[SmtpServer
     raise RuntimeError(f"aiosmtpd did not start: {last_error!r}")
 
 
+# --------------------------------------------------------------------------------------------
+# walletdesk itself: `walletdesk up` (web processes and task worker) on its own data directory
+
+ROOT = Path(__file__).resolve().parent.parent
+# Left out of the server's environment: the tests' own database, cache and site address.
+_NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "SITE_URL")
+
+
+class Walletdesk:
+    """One real walletdesk on loopback: its own SQLite file and media under ``data_dir``.
+
+    By default ``python -m walletdesk.cli up`` (migrations, web processes, task worker); with
+    ``task_worker=False`` the web processes alone (``walletdesk.core.serve``, as `up` runs
+    them) after a migrate. Everything it prints goes to ``log_path``. Usable as a context
+    manager (see ``walletdesk_up``) or with ``start()``/``stop()`` for a test that stops it
+    halfway. ``stop()`` sends Ctrl-C to `up`, as a person would, then reaps its whole process
+    group, so nothing it started outlives the test.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        workers: int = 1,
+        env: Mapping[str, str] | None = None,
+        task_worker: bool = True,
+        log_name: str = "server.log",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.workers = workers
+        self.task_worker = task_worker
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+        self.env.update(
+            WALLETDESK_DATA_DIR=str(self.data_dir),
+            PYTHONPATH=str(ROOT),
+            DJANGO_SETTINGS_MODULE="walletdesk.settings",
+            # No mail leaves the machine unless the test says where (EMAIL_HOST wins over this).
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        )
+        self.env.update(env or {})
+        self.log_path = self.data_dir / log_name
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.leftovers: list[int] = []  # processes of its group still alive after it stopped
+
+    @property
+    def db(self) -> Path:
+        return self.data_dir / "walletdesk.sqlite3"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def run(self, argv: list[str], *, stdin: bytes = b"", timeout: float = 300) -> str:
+        """Run a command in the server's environment and data directory; its output, or fail."""
+        done = subprocess.run(
+            argv,
+            env=self.env,
+            cwd=self.data_dir,
+            input=stdin,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        output = (done.stdout + done.stderr).decode(errors="replace")
+        assert done.returncode == 0, f"{argv[:4]} exited with {done.returncode}:\n{output[-4000:]}"
+        return output
+
+    def manage(self, *args: str, stdin: bytes = b"", timeout: float = 300) -> str:
+        """``walletdesk manage ...`` (Django's manage.py) against this server's data."""
+        return self.run(
+            [sys.executable, "-m", "walletdesk.cli", "manage", *args], stdin=stdin, timeout=timeout
+        )
+
+    def start(self, timeout: float = 180) -> None:
+        if self.task_worker:
+            argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port)]
+        else:
+            self.manage("migrate", "--noinput", "-v", "0")
+            # `up` points links where it serves unless SITE_URL says otherwise; so do we.
+            self.env.setdefault("SITE_URL", self.base_url)
+            argv = [sys.executable, "-m", "walletdesk.core.serve", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [*argv, "--workers", str(self.workers)],
+                env=self.env,
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stop() reaches every child
+            )
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"walletdesk exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"walletdesk was not ready after {timeout:.0f} s:\n{self.log()[-4000:]}")
+            time.sleep(0.3)
+
+    def ready(self) -> bool:
+        """/readyz answers 200: migrated, the database takes a write, the queue is not stuck."""
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=5) as response:
+                return bool(response.status == 200)
+        except OSError:  # refused, reset, or 503 (HTTPError is an OSError)
+            return False
+
+    def stop(self, timeout: float = 60) -> int | None:
+        """Ctrl-C, as a person stops `up`; then SIGKILL for the group if it lingers. Idempotent."""
+        proc = self.proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+        # Whatever it started and left behind (a web process of a killed server, say): noted
+        # for the test to see, then killed.
+        self.leftovers = _group_members(proc.pid)
+        if self.leftovers:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        return proc.returncode
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode if self.proc is not None else None
+
+    def __enter__(self) -> Walletdesk:
+        if self.proc is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes whose process group is ``pgid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+@contextlib.contextmanager
+def walletdesk_up(
+    data_dir: Path | str,
+    *,
+    workers: int = 1,
+    env: Mapping[str, str] | None = None,
+    task_worker: bool = True,
+    log_name: str = "server.log",
+    before_start: Callable[[Walletdesk], object] | None = None,
+) -> Iterator[Walletdesk]:
+    """Start walletdesk on a free port with ``data_dir`` as its data directory; wait until
+    /readyz answers 200; stop it and everything it started on exit. ``before_start`` runs
+    first, with the (not yet started) server, e.g. to migrate and create accounts."""
+    server = Walletdesk(data_dir, workers=workers, env=env, task_worker=task_worker, log_name=log_name)
+    try:
+        if before_start is not None:
+            before_start(server)
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 __all__ = [
     "DovecotServer",
     "ReceivedMail",
     "RecordingHandler",
     "SmtpServer",
+    "Walletdesk",
     "dovecot_server",
     "free_port",
     "require_binary",
     "smtp_server",
+    "walletdesk_up",
 ]
 
 RecordingHandler = _RecordingHandler

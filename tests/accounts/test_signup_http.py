@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import email
 import http.cookiejar
-import os
 import re
-import signal
 import sqlite3
 import statistics
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -29,9 +25,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from tests.servers import SmtpServer, free_port, smtp_server
+from tests.servers import SmtpServer, Walletdesk, smtp_server, walletdesk_up
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PASSWORD = "correct horse battery staple 9"
 KNOWN = [f"known{n}@example.com" for n in range(6)]
 
@@ -117,50 +112,31 @@ def _body(message: email.message.Message) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("signup-server")
-    port = free_port()
-    with smtp_server() as smtp:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
-        env.update(
-            WALLETDESK_DATA_DIR=str(data),
-            PYTHONPATH=str(ROOT),
-            EMAIL_HOST=smtp.host,
-            EMAIL_PORT=str(smtp.port),
-            HELPER_PROCESSES="0",
-        )
+
+    def known_customers(up: Walletdesk) -> None:
         # Customers who already have an account, made before the server starts.
-        create = (
+        up.manage("migrate", "-v", "0")
+        up.manage(
+            "shell",
+            "-c",
             "from allauth.account.models import EmailAddress\n"
             "from walletdesk.accounts.models import User\n"
             f"for address in {KNOWN!r}:\n"
             f"    user = User.objects.create_user(email=address, password={PASSWORD!r})\n"
-            "    EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)\n"
+            "    EmailAddress.objects.create(user=user, email=address, verified=True, primary=True)\n",
         )
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=data, check=True)
-        subprocess.run([*manage, "shell", "-c", create], env=env, cwd=data, check=True)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=data,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                        break
-                except OSError:
-                    assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.3)
-            yield Server(base, smtp, data / "walletdesk.sqlite3")
-        finally:
-            proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=60)
-    assert b"Internal Server Error" not in out, out.decode()[-3000:]
+
+    with (
+        smtp_server() as smtp,
+        walletdesk_up(
+            data,
+            workers=2,
+            env={"EMAIL_HOST": smtp.host, "EMAIL_PORT": str(smtp.port), "HELPER_PROCESSES": "0"},
+            before_start=known_customers,
+        ) as up,
+    ):
+        yield Server(up.base_url, smtp, up.db)
+    assert "Internal Server Error" not in up.log(), up.log()[-3000:]
 
 
 def test_several_customers_sign_up_confirm_sign_in_and_see_only_their_own(server: Server) -> None:

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.servers import free_port
+from tests.servers import Walletdesk
 from walletdesk.core.serve import Backoff, describe_exit
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _children(pid: int) -> list[int]:
@@ -65,23 +61,11 @@ def _answers(port: int) -> bool:
 
 
 def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
-    env.update(
-        WALLETDESK_DATA_DIR=str(tmp_path),
-        PYTHONPATH=str(ROOT),
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        HELPER_PROCESSES="0",
-    )
-    log_path = tmp_path / "up.log"
-    with log_path.open("wb") as log_file:
-        up = subprocess.Popen(
-            [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "1"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    up_server = Walletdesk(tmp_path, workers=1, env={"HELPER_PROCESSES": "0"}, log_name="up.log")
+    up_server.start()
+    assert up_server.proc is not None
+    up, port = up_server.proc, up_server.port
+    log_path = up_server.log_path
 
     def log() -> str:
         return log_path.read_text(errors="replace")
@@ -94,7 +78,6 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
         return found[0] if len(found) == 1 else 0
 
     try:
-        _wait("the service to answer", lambda: _answers(port) or up.poll() is not None, 120)
         assert up.poll() is None, log()
 
         # 1. A web process (a child of core.serve) is killed: core.serve starts another.
@@ -128,15 +111,11 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
         assert (tmp_path / "walletdesk.pid").read_text() == str(new_server)
         assert up.poll() is None  # the service never stopped
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(60)
-        except subprocess.TimeoutExpired:
-            up.kill()
-            up.wait(10)
+        up_server.stop(timeout=60)
     assert up.returncode == 0, log()
     assert "walletdesk stopped." in log()
     assert not [pid for pid in _children(up.pid) if _alive(pid)]
+    assert not up_server.leftovers  # nothing it started outlived it
 
 
 def test_backoff_grows_while_children_die_young_and_resets_after_a_stable_run() -> None:

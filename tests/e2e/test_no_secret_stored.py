@@ -19,10 +19,8 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import re
 import secrets
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -40,11 +38,9 @@ from django.db import models
 from mnemonic import Mnemonic
 from PIL import Image
 
-from tests.e2e.test_server_concurrency import free_port
-from tests.servers import dovecot_server
+from tests.servers import Walletdesk, dovecot_server
 from walletdesk.shield.checksums import base58check_encode
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.imap
 
 # Text columns not searched column by column, and why. Everything else is.
@@ -112,43 +108,18 @@ def _png(color: str) -> bytes:
 class Server:
     def __init__(self, data: Path) -> None:
         self.data = data
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
-        self.env.update(
-            WALLETDESK_DATA_DIR=str(data),
-            PYTHONPATH=str(ROOT),
-            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-            LOG_LEVEL="INFO",  # more lines logged, more places a secret could leak
-            DJANGO_SETTINGS_MODULE="walletdesk.settings",
-        )
-        self.log = data / "server.log"
+        # LOG_LEVEL INFO: more lines logged, more places a secret could leak.
+        self.up = Walletdesk(data, workers=1, env={"LOG_LEVEL": "INFO"})
+        self.base = self.up.base_url
+        self.env = self.up.env
+        self.log = self.up.log_path
         self.answers: list[bytes] = []
 
     def start(self) -> None:
-        self.out = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port), "--workers", "1"],
-            env=self.env,
-            cwd=self.data,
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if requests.get(f"{self.base}/healthz", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            assert self.proc.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+        self.up.start()
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=30)
-        self.out.close()
+        self.up.stop(timeout=30)
 
     def manage(self, *args: str, stdin: bytes = b"") -> str:
         done = subprocess.run(

@@ -10,12 +10,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -26,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_server_concurrency import free_port
+from tests.servers import walletdesk_up
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "probe-token-for-tests"
 
 
@@ -62,49 +57,23 @@ def call(url: str, data: dict[str, str] | None = None, headers: dict[str, str] |
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data = tmp_path_factory.mktemp("outage")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
-    env.update(
-        WALLETDESK_DATA_DIR=str(data),
-        PYTHONPATH=str(ROOT),
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        SQLITE_BUSY_TIMEOUT="1",  # a locked write fails after 1 s instead of 20
-        READYZ_TOKEN=TOKEN,
-        READYZ_MIN_FREE_MB="1",
-        READYZ_MAX_QUEUE_LAG_SECONDS="3600",  # no worker runs here
-        RATE_LIMIT_GUEST_TICKET="5/h/ip,3/h/email",
-        TRUSTED_PROXIES="127.0.0.1",  # so each test can speak for its own client address
-    )
-    env.update(DJANGO_SETTINGS_MODULE="walletdesk.settings", SITE_URL=f"http://127.0.0.1:{port}")
     # The web processes alone, as `up` runs them, without the task worker: a write lock held
     # past the busy timeout makes db_worker exit and `up` stop everything (the worker's own
     # crash-safety is issue 16 §5). What is tested here is the web's answer.
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--noinput", "-v", "0"], env=env, cwd=data, check=True
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "walletdesk.core.serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=data,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
-        yield Server(base, data / "walletdesk.sqlite3")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+    with walletdesk_up(
+        tmp_path_factory.mktemp("outage"),
+        workers=2,
+        task_worker=False,
+        env={
+            "SQLITE_BUSY_TIMEOUT": "1",  # a locked write fails after 1 s instead of 20
+            "READYZ_TOKEN": TOKEN,
+            "READYZ_MIN_FREE_MB": "1",
+            "READYZ_MAX_QUEUE_LAG_SECONDS": "3600",  # no worker runs here
+            "RATE_LIMIT_GUEST_TICKET": "5/h/ip,3/h/email",
+            "TRUSTED_PROXIES": "127.0.0.1",  # so each test can speak for its own client address
+        },
+    ) as up:
+        yield Server(up.base_url, up.db)
 
 
 def guest(server: Server, ip: str, email: str) -> Answer:

@@ -8,23 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.servers import Walletdesk
 
 
 def _children(pid: int) -> list[int]:
@@ -45,30 +35,11 @@ def post(url: str, n: int) -> int:
 
 
 def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SITE_URL")}
-    env.update(
-        WALLETDESK_DATA_DIR=str(tmp_path),
-        PYTHONPATH=str(ROOT),
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    up = Walletdesk(tmp_path, workers=2)
+    up.start()
+    assert up.proc is not None
+    server, port = up.proc, up.port
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.3)
         url = f"http://127.0.0.1:{port}/api/v1/tickets"
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = list(pool.map(lambda n: post(url, n), range(240)))
@@ -96,11 +67,11 @@ def test_two_processes_store_every_ticket_once(tmp_path: Path) -> None:
             time.sleep(0.5)
         db.close()
     finally:
-        server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=30)
-    assert server.returncode == 0, out.decode()
-    assert b"walletdesk stopped." in out
-    assert b"database is locked" not in out
+        up.stop(timeout=30)
+    out = up.log()
+    assert server.returncode == 0, out
+    assert "walletdesk stopped." in out
+    assert "database is locked" not in out
     db = sqlite3.connect(tmp_path / "walletdesk.sqlite3")
     tickets = db.execute("SELECT count(*), count(DISTINCT reference) FROM tickets_ticket").fetchone()
     subjects = db.execute("SELECT count(DISTINCT subject) FROM tickets_ticket").fetchone()[0]
