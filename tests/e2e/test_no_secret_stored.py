@@ -27,9 +27,10 @@ import sys
 import time
 import uuid
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.parser import BytesParser
+from email.policy import HTTP, SMTP
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 import requests
@@ -114,6 +115,7 @@ class Server:
         self.env = self.up.env
         self.log = self.up.log_path
         self.answers: list[bytes] = []
+        self.asked: list[Asked] = []  # what each answer answered, for the failure message
 
     def start(self) -> None:
         self.up.start()
@@ -152,7 +154,40 @@ class Server:
 
     def keep(self, response: requests.Response) -> requests.Response:
         self.answers.append(response.content)
+        self.asked.append(Asked.of(response))
         return response
+
+
+class Asked:
+    """The request an answer answered: method, path and every field sent (JSON, form fields,
+    file names, the X-App-User header), so a leak can be traced to what was typed where."""
+
+    def __init__(self, label: str, fields: dict[str, str]) -> None:
+        self.label = label
+        self.fields = fields
+
+    @classmethod
+    def of(cls, response: requests.Response) -> Asked:
+        first = (response.history or [response])[0].request
+        label = f"{first.method} {unquote(urlsplit(first.url or '').path)} -> {response.status_code}"
+        fields = {f"header {k}": v for k, v in first.headers.items() if k.lower() == "x-app-user"}
+        body = first.body or b""
+        body = body.encode() if isinstance(body, str) else body
+        kind = first.headers.get("Content-Type", "")
+        if kind.startswith("application/json"):
+            fields.update({f"json {k}": str(v) for k, v in json.loads(body).items()})
+        elif kind.startswith("application/x-www-form-urlencoded"):
+            fields.update({f"form {k}": v for k, v in parse_qsl(body.decode())})
+        elif kind.startswith("multipart/form-data"):
+            parts = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + body)
+            for part in parts.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                filename = part.get_filename()
+                if filename is not None:
+                    fields[f"file name of {name}"] = filename
+                else:
+                    fields[f"form {name}"] = part.get_payload(decode=True).decode(errors="replace")
+        return cls(label, fields)
 
 
 def _csrf(session: requests.Session, server: Server, path: str) -> str:
@@ -499,12 +534,14 @@ def test_no_secret_reaches_the_database_logs_or_files(tmp_path: Path) -> None:
         *((f"column {table}.{column}", text.encode()) for (table, column), text in rows.items()),
     ]
     leaks = [
-        (where, name)
+        (where, name, data, piece)
         for where, data in places
         for name, pieces in probes.items()
-        if any(piece.encode() in data for piece in pieces)
+        if (piece := next((p for p in pieces if p.encode() in data), None)) is not None
     ]
-    assert not leaks, leaks
+    if leaks:
+        # Not `assert not leaks`: pytest would print the list, and with it the secrets.
+        pytest.fail(_leak_report(leaks, server.asked, found, probes), pytrace=False)
 
     # --- proof that the search read what the paths wrote --------------------------------------
     assert mark.encode() in b"".join(raw_while_running + raw_after)
@@ -522,6 +559,42 @@ def test_no_secret_reaches_the_database_logs_or_files(tmp_path: Path) -> None:
     db.close()
     assert shared and all(p in ("high", "urgent") and team == "security" for p, team, _t in shared), shared
     assert all("secret" in json.loads(t) for _p, _team, t in shared)
+
+
+def _masked(text: str, found: dict[str, str], probes: dict[str, list[str]]) -> str:
+    """``text`` with every secret, and every distinctive piece of one, named instead of shown."""
+    for name, value in found.items():
+        for form in (value, value.replace(" ", ""), value.replace(" ", "/"), quote(value)):
+            text = text.replace(form, f"<{name}>")
+    for name, pieces in probes.items():
+        for piece in pieces:
+            text = text.replace(piece, f"<{name}…>")
+    return text
+
+
+def _leak_report(
+    leaks: list[tuple[str, str, bytes, str]],
+    asked: list[Asked],
+    found: dict[str, str],
+    probes: dict[str, list[str]],
+) -> str:
+    """Where each secret was found, around it (secrets masked), and for an HTTP answer the
+    request it answered and which of that request's fields carried the secret."""
+    lines = [f"{len(leaks)} leak(s):"]
+    for where, name, data, piece in leaks:
+        lines.append(f"- the {name} secret in {where}")
+        if where.startswith("answer "):
+            request = asked[int(where.split()[1])]
+            carried = [
+                field for field, value in request.fields.items() if any(p in value for p in probes[name])
+            ]
+            lines.append(
+                f"    answering {_masked(request.label, found, probes)}; sent in: {', '.join(carried) or 'none of its fields'}"
+            )
+        at = data.find(piece.encode())
+        around = data[max(0, at - 200) : at + 120].decode(errors="replace").replace("\x00", "")
+        lines.append(f"    around it: {_masked(around, found, probes)!r}")
+    return "\n".join(lines)
 
 
 def _read_columns(db: sqlite3.Connection) -> dict[tuple[str, str], str]:

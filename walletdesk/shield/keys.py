@@ -7,7 +7,7 @@ losing a hash costs the agent one question while keeping a key can cost the user
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .checksums import base58check_decode
@@ -58,7 +58,16 @@ _KEYSTORE_MARKERS = re.compile(r"[\"'](?:kdf|cipher|cipherparams|mac|kdfparams)[
 _KEYSTORE_LOOKBEHIND = 1024  # "ciphertext" sits a few hundred characters into a keystore
 
 
-def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
+def find_keys(
+    text: str, view: "TextView | None" = None, not_context: Sequence[tuple[int, int]] = ()
+) -> Iterator[Finding]:
+    """``not_context``: (start, end) of the secrets another detector found (recovery phrases).
+
+    A 64-hex string is told from a hash by the words around it, and the characters of another
+    secret are not such words: a random WIF holds "tx" about once in 25 ("L3nEyZTxkt…"), and
+    "deposit", "order", "scan", "transfer", "block" and "key" are BIP39 words. So the WIF and
+    extended keys are found first, and they and ``not_context`` are blanked out of the context.
+    """
     # Every run of 16+ letters and digits: the 51+ ones are whole keys, the shorter ones may be
     # a piece of a split one.
     # "replace" turns each non-ASCII character (even a lone surrogate) into one "?", so byte
@@ -69,14 +78,21 @@ def find_keys(text: str, view: "TextView | None" = None) -> Iterator[Finding]:
         long_runs = [(start, end) for start, end in runs if end - start >= _MIN_KEY_RUN]
     else:
         runs, long_runs = view.alnum_runs(SPLIT_PIECE_SEED), view.alnum_runs(_MIN_KEY_RUN)
-    yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES))
-    yield from _find_split_base58(text, runs)
+    base58 = list(_find_split_base58(text, runs))
+    hex_runs = []
     for start, end in long_runs:
         candidate = text[start:end]
         if len(candidate) in (64, 66) and _HEX_KEY.fullmatch(candidate):
-            yield from _judge_hex_key(text, start, end, candidate)
+            hex_runs.append((start, end, candidate))
         elif _BASE58_ONLY.fullmatch(candidate):
-            yield from _judge_base58_key(candidate, start, end)
+            base58 += _judge_base58_key(candidate, start, end)
+    secrets = [*not_context, *((finding.start, finding.end) for finding in base58)]
+    # What the cues are read in: the text with those secrets turned into spaces.
+    context = _blank(text, secrets) if secrets else text
+    yield from _find_split_hex(text, ascii_text.translate(_HEX_OR_SPACE_CLASSES), context)
+    yield from base58
+    for start, end, candidate in hex_runs:
+        yield from _judge_hex_key(text, start, end, candidate, context)
     if "iphertext" in text or "IPHERTEXT" in text:
         yield from _find_keystores(text)
 
@@ -131,7 +147,7 @@ def _whole_word(text: str, start: int, end: int) -> bool:
     return not _is_alnum_at(text, start - 1) and not _is_alnum_at(text, end)
 
 
-def _find_split_hex(text: str, classes: bytes) -> Iterator[Finding]:
+def _find_split_hex(text: str, classes: bytes, context: str | None = None) -> Iterator[Finding]:
     position = 0
     while (start := classes.find(_HEX_STRETCH_SEED, position)) != -1:
         end = classes.find(b" ", start)
@@ -150,11 +166,13 @@ def _find_split_hex(text: str, classes: bytes) -> Iterator[Finding]:
                 total += pieces[last][1] - pieces[last][0]
                 if total >= 64:
                     if total == 64 and last > first:
-                        yield from _judge_split_hex(text, pieces[first : last + 1])
+                        yield from _judge_split_hex(text, pieces[first : last + 1], context)
                     break
 
 
-def _judge_split_hex(text: str, pieces: list[tuple[int, int]]) -> Iterator[Finding]:
+def _judge_split_hex(
+    text: str, pieces: list[tuple[int, int]], context: str | None = None
+) -> Iterator[Finding]:
     start, end = pieces[0][0], pieces[-1][1]
     # A "0x" before the first block belongs to the key (the "x" ended the stretch).
     if start >= 2 and text.startswith(("0x", "0X"), start - 2):
@@ -170,7 +188,7 @@ def _judge_split_hex(text: str, pieces: list[tuple[int, int]]) -> Iterator[Findi
     # numbers or hex words ("dead beef cafe …") does not.
     if len(set(digits)) < _MIN_DISTINCT_HEX_DIGITS or digits.isdigit() or not any(map(str.isdigit, digits)):
         return
-    verdict = _judge_hex_context(text, start, end)
+    verdict = _judge_hex_context(text, start, end, context)
     if verdict is not None:
         how = "in blocks" if not wrapped else "over two lines"
         yield Finding(SecretKind.PRIVATE_KEY, start, end, f"{verdict} (written {how})")
@@ -257,17 +275,39 @@ def _split_base58_at(text: str, pieces: list[tuple[int, int]], middle: int) -> F
     return None
 
 
-def _judge_hex_key(text: str, start: int, end: int, candidate: str) -> Iterator[Finding]:
+def _judge_hex_key(
+    text: str, start: int, end: int, candidate: str, context: str | None = None
+) -> Iterator[Finding]:
     if len(set(candidate[-64:].lower())) < _MIN_DISTINCT_HEX_DIGITS:
         return
-    verdict = _judge_hex_context(text, start, end)
+    verdict = _judge_hex_context(text, start, end, context)
     if verdict is not None:
         yield Finding(SecretKind.PRIVATE_KEY, start, end, verdict)
 
 
-def _judge_hex_context(text: str, start: int, end: int) -> str | None:
-    """A detail string when the 64-hex string reads as a key, None when it reads as a hash."""
-    before = text[max(0, start - _CONTEXT_BEFORE) : start]
+def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with every (start, end) of ``spans`` turned into spaces: same length, same offsets."""
+    pieces = []
+    position = 0
+    for start, end in sorted(spans):
+        start = max(start, position)
+        if end <= start:
+            continue
+        pieces += [text[position:start], " " * (end - start)]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _judge_hex_context(text: str, start: int, end: int, context: str | None = None) -> str | None:
+    """A detail string when the 64-hex string reads as a key, None when it reads as a hash.
+
+    ``context`` is ``text`` with the other secrets found blanked out (see ``find_keys``): the
+    cues are read in it. The URL test reads ``text`` itself."""
+    if context is None:
+        context = text
+    raw_before = text[max(0, start - _CONTEXT_BEFORE) : start]
+    before = context[max(0, start - _CONTEXT_BEFORE) : start]
     cues: list[tuple[str, str]] = []
     # findall gives (key, hash) pairs; the last pair is the nearest cue. (Searching backwards
     # would differ: "export" + "x" reads "tx" from the right.) No cue holds whitespace, so the
@@ -283,11 +323,11 @@ def _judge_hex_context(text: str, start: int, end: int) -> str | None:
                 return None  # a hash cue: a hash, in a URL or not
             break
     # The hex string inside a URL ("…/tx/<hash>") is a hash whatever the cue before it.
-    if _URL_BEFORE_REVERSED.match(before[::-1]):
+    if _URL_BEFORE_REVERSED.match(raw_before[::-1]):
         return None
     if cues:
         return "64 hex digits after a private-key cue"
-    first_after = _CONTEXT_CUE.search(text[end : end + _CONTEXT_AFTER].lower())
+    first_after = _CONTEXT_CUE.search(context[end : end + _CONTEXT_AFTER].lower())
     if first_after is not None:
         return "64 hex digits before a private-key cue" if first_after.lastgroup == "key" else None
     return "64 hex digits with no context; treated as a private key to be safe"

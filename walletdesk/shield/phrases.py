@@ -529,9 +529,9 @@ def _accept(
         window = None
     if window is not None:
         # Words of the sentence around a checksum-valid phrase ("… please help") stay.
-        begin, size = window
+        begin, size, span = window
         head = start + begin + first
-        yield _Segment(wordlist, head, head + size - 1, size, 0, "valid checksum", True)
+        yield _Segment(wordlist, head, head + span - 1, size, 0, "valid checksum", True)
         return
     evidence = _formatting_evidence(wordlist, region, start, last)
     if evidence is not None:
@@ -549,8 +549,12 @@ def _ends_a_sentence(region: _Region, last: int) -> bool:
     )
 
 
-def _valid_window(wordlist: Wordlist, indices: list[int]) -> tuple[int, int] | None:
-    """(offset, size) of the longest checksum-valid phrase that (nearly) fills the run."""
+def _valid_window(wordlist: Wordlist, indices: list[int]) -> tuple[int, int, int] | None:
+    """(offset, size, span) of the longest checksum-valid phrase that (nearly) fills the run.
+
+    When several windows of that size pass (a list word before the phrase, "body aunt … order",
+    passes a 4-bit checksum one time in 16), which is the phrase cannot be told: ``span`` (in
+    words, from ``offset``) covers them all, so no word of the real one is left in the text."""
     lengths, check = (
         (SLIP39_SHARE_LENGTHS, slip39_checksum_ok)
         if wordlist.is_slip39
@@ -560,9 +564,11 @@ def _valid_window(wordlist: Wordlist, indices: list[int]) -> tuple[int, int] | N
         # Only windows that (nearly) fill the run: a long run of ordinary words offers many
         # windows, and one of them passing a 4-bit checksum by chance proves nothing.
         if 0 <= len(indices) - size <= _CHECKSUM_SLACK:
-            for begin in range(len(indices) - size + 1):
-                if check(indices[begin : begin + size]):
-                    return begin, size
+            passing = [
+                begin for begin in range(len(indices) - size + 1) if check(indices[begin : begin + size])
+            ]
+            if passing:
+                return passing[0], size, passing[-1] + size - passing[0]
     return None
 
 

@@ -45,7 +45,9 @@ def _view_of(text: str) -> TextView | None:
 
 def _detect(text: str, view: TextView | None = None) -> list[Finding]:
     """Every detector's findings; ``view`` is ``_view_of(text)``."""
-    return [*find_phrases(text, view), *find_keys(text, view)]
+    phrases = list(find_phrases(text, view))
+    # A phrase's words are never a key's context ("deposit", "order", "scan" are BIP39 words).
+    return [*phrases, *find_keys(text, view, [(finding.start, finding.end) for finding in phrases])]
 
 
 def _without_overlaps(findings: list[Finding]) -> list[Finding]:
