@@ -34,6 +34,13 @@ from walletdesk.tickets.models import (
 )
 
 
+def check_version(ticket: Ticket, version: int) -> Ticket:
+    """The ticket locked in the caller's transaction, refused (`StaleTicket`) unless still at
+    `version`: for a request that changes nothing but must fail the same way when stale."""
+    with transaction.atomic():
+        return _lock_ticket(ticket.pk, version)
+
+
 def change_status(ticket: Ticket, status: str, *, actor: Any, version: int | None = None) -> Ticket:
     if status not in Status.values:
         raise TicketError("unknown_status", _("Unknown status."), field="status")
