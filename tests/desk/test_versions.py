@@ -308,3 +308,20 @@ def test_api_customer_close_and_reply_honour_if_match(carol: Any, as_user: Any) 
         headers={"If-Match": etag},
     )
     assert answer.status_code == 200 and Ticket.objects.get(pk=ticket.pk).status == Status.CLOSED
+
+
+def test_the_refusal_is_in_the_agents_language(alice: Any, bob2: Any, as_user: Any) -> None:
+    ticket = new_ticket()
+    a = as_user(alice)
+    seen = open_page(a, ticket)
+    actions.change_status(ticket, Status.SOLVED, actor=bob2)
+    stale = a.post(
+        f"/agent/tickets/{ticket.reference}/update/",
+        props(ticket, status="open", version=seen),
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert stale.status_code == 409
+    html = stale.content.decode()
+    assert re.search(r"未保存：此工单在您打开后已有更改（由 Bob 于 \d+ 秒前更改：状态 已解决）", html), (
+        re.findall(r"data-testid=\"stale\".{0,300}", html)
+    )
