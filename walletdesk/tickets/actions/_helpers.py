@@ -310,29 +310,24 @@ def _ago(seconds: int) -> str:
 def _stale(ticket: Ticket, version: int, *, replies: bool = False) -> StaleTicket:
     """The refusal of a change made from `version`: who changed what, and how long ago."""
     now = timezone.now()
-    events = changes_since(ticket, version)
-    changes = [
-        {
-            "who": _who(e),
-            "what": describe_change(e),
-            "at": e.created_at.isoformat(),
-            "seconds_ago": max(0, int((now - e.created_at).total_seconds())),
-        }
-        for e in events
-    ]
-    said = "; ".join(
-        _("changed by %(who)s %(ago)s: %(what)s")
-        % {"who": c["who"], "ago": _ago(int(c["seconds_ago"])), "what": c["what"]}
-        for c in changes
-    )
+    changes: list[dict[str, Any]] = []
+    said = []
+    for e in changes_since(ticket, version):
+        seconds = max(0, int((now - e.created_at).total_seconds()))
+        who, what = _who(e), describe_change(e)
+        changes.append({"who": who, "what": what, "at": e.created_at.isoformat(), "seconds_ago": seconds})
+        said.append(
+            _("changed by %(who)s %(ago)s: %(what)s") % {"who": who, "ago": _ago(seconds), "what": what}
+        )
+    joined = "; ".join(said)
     if replies:
         message = _(
             "Someone replied after you opened this ticket (%(changes)s). Read the reply, then send yours anyway or change it."
-        ) % {"changes": said}
+        ) % {"changes": joined}
         return ReplyCollision("replied_meanwhile", message, version=ticket.version, changes=changes)
     if said:
         message = _("Not saved: this ticket was %(changes)s. Check it and make your change again.") % {
-            "changes": said
+            "changes": joined
         }
     else:
         message = _(
