@@ -11,12 +11,24 @@ from walletdesk.tickets.forms import ReplyForm
 from walletdesk.tickets.models import Category, Priority, Status, Team
 
 
+class VersionField(forms.IntegerField):
+    """The ticket's version the page was rendered from (hidden). The action refuses the change
+    if the ticket moved on since; left out (a page from before versions, a script) the change
+    applies unchecked, as it always did; anything but a whole number makes the form invalid."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self) -> None:
+        super().__init__(required=False, min_value=1, max_value=2**62)
+
+
 class AgentReplyForm(ReplyForm):
     internal = forms.BooleanField(label=_("Internal note (the customer does not see it)"), required=False)
     status = forms.ChoiceField(
         label=_("Then set status"), choices=[("", _("keep as is")), *Status.choices], required=False
     )
     override_risks = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    version = VersionField()
 
 
 class TicketPropertiesForm(forms.Form):
@@ -26,6 +38,7 @@ class TicketPropertiesForm(forms.Form):
         queryset=Team.objects.none(), required=False, label=_("Assignee")
     )
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from walletdesk.accounts.models import User
@@ -35,6 +48,10 @@ class TicketPropertiesForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = User.objects.filter(is_staff=True, is_active=True).order_by("email")
         field.label_from_instance = lambda u: u.label  # type: ignore[method-assign,assignment]
+
+
+class TakeForm(forms.Form):
+    version = VersionField()
 
 
 class MergeForm(forms.Form):

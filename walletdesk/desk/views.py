@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages as flash
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,10 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import security_summary
 from walletdesk.core.agents import agent_required
-from walletdesk.desk.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TicketPropertiesForm
+from walletdesk.desk.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TakeForm, TicketPropertiesForm
 from walletdesk.sla.clock import current_due, sla_state
 from walletdesk.tickets import access, actions, identity, inbox
-from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.actions import NewTicket, ReplyCollision, StaleTicket, TicketError
 from walletdesk.tickets.models import (
     Category,
     Channel,
@@ -98,7 +99,11 @@ def _ticket_page(
     reply_form: AgentReplyForm | None = None,
     risks: list[dict[str, str]] | None = None,
     status: int = 200,
+    stale: StaleTicket | None = None,
 ) -> HttpResponse:
+    """The ticket page. Its forms carry the version it shows (`ticket.version`); `stale`: a
+    change refused because the ticket moved on (shown above the thread, or above the reply
+    when it asks to confirm a reply)."""
     thread = (
         access.visible_messages(ticket, agent=True)
         .select_related("author_user")
@@ -120,6 +125,7 @@ def _ticket_page(
             "priority": ticket.priority,
             "assignee": ticket.assignee_id,
             "team": ticket.team_id,
+            "version": ticket.version,
         }
     )
     return render(
@@ -130,8 +136,10 @@ def _ticket_page(
             "thread": thread,
             "others": others,
             "events": events,
-            "reply_form": reply_form or AgentReplyForm(),
+            "reply_form": reply_form or AgentReplyForm(initial={"version": ticket.version}),
             "props_form": props,
+            "stale": stale,
+            "collision": isinstance(stale, ReplyCollision),
             "merge_form": MergeForm(),
             "risks": risks,
             "sla_state": sla_state(ticket, timezone.now()),
@@ -165,7 +173,17 @@ def reply(request: HttpRequest, reference: str) -> HttpResponse:
             new_status=form.cleaned_data["status"] or None,
             attachments=form.cleaned_data["attachments"],
             override_risks=form.cleaned_data["override_risks"],
+            version=form.cleaned_data["version"],
         )
+    except StaleTicket as exc:
+        # Someone replied (or changed the status this reply sets) since the agent opened the
+        # page: nothing sent. The page shows the thread as it is now, the reply as typed, and
+        # the version it now answers, so "Send anyway" is a decision made having seen it.
+        data = request.POST.copy()
+        data["version"] = str(exc.extra["version"])
+        form = AgentReplyForm(data)
+        form.is_valid()
+        return _ticket_page(request, _ticket(request, reference), form, stale=exc, status=409)
     except TicketError as exc:
         form.add_error("body", exc.message)
         risks = exc.extra.get("risks")
@@ -187,14 +205,30 @@ def update(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = TicketPropertiesForm(request.POST)
     if not form.is_valid():
-        flash.error(request, _("Those changes were not valid."))
+        if "version" in form.errors:
+            flash.error(
+                request,
+                _("This form was damaged or out of date: nothing was saved. Check the ticket and try again."),
+            )
+        else:
+            flash.error(request, _("Those changes were not valid."))
         return redirect("agent:ticket", reference=ticket.reference)
     data = form.cleaned_data
+    version = data["version"]
     try:
-        ticket = actions.change_status(ticket, data["status"], actor=request.user)
-        ticket = actions.change_priority(ticket, data["priority"], actor=request.user)
-        ticket = actions.assign(ticket, data["assignee"], actor=request.user)
-        ticket = actions.set_team(ticket, data["team"], actor=request.user)
+        # One transaction: the first action locks the row and checks the version the form
+        # was rendered from; each next one checks the version the previous left.
+        with transaction.atomic():
+            ticket = actions.change_status(ticket, data["status"], actor=request.user, version=version)
+            version = ticket.version if version is not None else None
+            ticket = actions.change_priority(ticket, data["priority"], actor=request.user, version=version)
+            version = ticket.version if version is not None else None
+            ticket = actions.assign(ticket, data["assignee"], actor=request.user, version=version)
+            version = ticket.version if version is not None else None
+            ticket = actions.set_team(ticket, data["team"], actor=request.user, version=version)
+    except StaleTicket as exc:
+        # Nothing applied: the page again, as the ticket is now, saying who changed what.
+        return _ticket_page(request, _ticket(request, reference), stale=exc, status=409)
     except TicketError as exc:
         flash.error(request, exc.message)
     # A ticket moved to a restricted team the agent is not in leaves their sight.
@@ -207,7 +241,17 @@ def update(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def take(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
-    actions.assign(ticket, request.user, actor=request.user)
+    form = TakeForm(request.POST)
+    if not form.is_valid():
+        flash.error(
+            request,
+            _("This form was damaged or out of date: nothing was saved. Check the ticket and try again."),
+        )
+        return redirect("agent:ticket", reference=ticket.reference)
+    try:
+        actions.assign(ticket, request.user, actor=request.user, version=form.cleaned_data["version"])
+    except StaleTicket as exc:
+        return _ticket_page(request, _ticket(request, reference), stale=exc, status=409)
     return redirect("agent:ticket", reference=ticket.reference)
 
 

@@ -1,5 +1,13 @@
 """Tickets API: create, list, read, reply, update.
 
+Versions: every ticket carries `version` (in the body and as the `ETag` of GET, PATCH and
+POST messages). PATCH and POST messages take it back as `If-Match: "<version>"` (a `W/` prefix
+is accepted; `*` means any version) or as a `version` field: if the ticket changed since, the
+answer is 409 with code `stale`, the current `version` and the `changes` since (who, what,
+when), and nothing is written. Without either the change applies as before, so existing
+clients keep working: the check is the client's choice. A malformed If-Match, or one that
+disagrees with `version`, is refused (400 `bad_version`) rather than ignored.
+
 Who is asking decides what they get:
 - an agent, by bearer token (`Authorization: Bearer wdk_…`) or their session;
 - a customer, by their session;
@@ -9,9 +17,11 @@ Who is asking decides what they get:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Query, Router, Schema, Status
@@ -87,6 +97,31 @@ class Viewer:
             ) from None
         self.agent, self.owner, self.guest = seen.agent, seen.owner, seen.guest
         self.allowed = seen.allowed
+
+
+_ETAG = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+
+
+def _version(request: HttpRequest, field: int | None) -> int | None:
+    """The version the caller's change was made from: If-Match or the body's `version`."""
+    header = request.headers.get("If-Match")
+    wanted = None
+    if header is not None and header.strip() != "*":
+        match = _ETAG.fullmatch(header.strip())
+        if match is None:
+            raise TicketError(
+                "bad_version",
+                'If-Match must be one ETag of this ticket, such as "7" (its version).',
+                field="If-Match",
+            )
+        wanted = int(match.group(1))
+    if wanted is not None and field is not None and wanted != field:
+        raise TicketError("bad_version", "If-Match and version disagree.", field="version")
+    return wanted if wanted is not None else field
+
+
+def _tag(response: HttpResponse, ticket: Ticket) -> None:
+    response["ETag"] = f'"{ticket.version}"'
 
 
 def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
@@ -186,8 +221,9 @@ def list_tickets(request: HttpRequest, filters: Query[ListFilters]) -> TicketPag
 
 
 @router.get("/tickets/{reference}", response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut}, auth=None)
-def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
+def read_ticket(request: HttpRequest, reference: str, response: HttpResponse) -> TicketDetailOut:
     ticket, viewer = _ticket_for(request, reference)
+    _tag(response, ticket)
     messages = access.visible_messages(ticket, agent=viewer.agent).prefetch_related("attachments")
     return detail_out(ticket, list(messages))
 
@@ -204,8 +240,11 @@ def read_ticket(request: HttpRequest, reference: str) -> TicketDetailOut:
     },
     auth=None,
 )
-def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[TicketDetailOut]:
+def reply(
+    request: HttpRequest, reference: str, payload: ReplyIn, response: HttpResponse
+) -> Status[TicketDetailOut]:
     ticket, viewer = _ticket_for(request, reference)
+    version = _version(request, payload.version)
     if viewer.agent:
         actions.add_agent_message(
             ticket,
@@ -214,6 +253,8 @@ def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[Tick
             internal=payload.internal,
             new_status=payload.status,
             override_risks=payload.override_risks,
+            version=version,
+            strict=True,
         )
     else:
         if payload.internal or payload.status:
@@ -224,36 +265,58 @@ def reply(request: HttpRequest, reference: str, payload: ReplyIn) -> Status[Tick
                     request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email
                 )
             )
-        actions.add_customer_message(ticket, payload.body, channel=ticket.channel, user=viewer.user)
-    return Status(201, read_ticket(request, reference))
+        actions.add_customer_message(
+            ticket, payload.body, channel=ticket.channel, user=viewer.user, version=version
+        )
+    return Status(201, read_ticket(request, reference, response))
 
 
 @router.patch(
-    "/tickets/{reference}", response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}, auth=None
+    "/tickets/{reference}",
+    response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=None,
 )
-def update_ticket(request: HttpRequest, reference: str, payload: TicketUpdateIn) -> Any:
+def update_ticket(
+    request: HttpRequest, reference: str, payload: TicketUpdateIn, response: HttpResponse
+) -> Any:
     ticket, viewer = _ticket_for(request, reference)
+    version = _version(request, payload.version)
     if not viewer.agent:
-        if payload.status == "closed" and set(payload.model_dump(exclude_unset=True)) == {"status"}:
-            return ticket_out(actions.close_by_customer(ticket, user=viewer.user))
+        given = set(payload.model_dump(exclude_unset=True)) - {"version"}
+        if payload.status == "closed" and given == {"status"}:
+            ticket = actions.close_by_customer(ticket, user=viewer.user, version=version)
+            _tag(response, ticket)
+            return ticket_out(ticket)
         raise actions.NotAllowed("not_allowed", "Only agents can change a ticket; you can close it.")
     agent = viewer.user
-    if payload.status:
-        ticket = actions.change_status(ticket, payload.status, actor=agent)
-    if payload.priority:
-        ticket = actions.change_priority(ticket, payload.priority, actor=agent)
-    if payload.unassign:
-        ticket = actions.assign(ticket, None, actor=agent)
-    elif payload.assignee:
-        assignee = User.objects.filter(email__iexact=str(payload.assignee)).first()
-        if assignee is None:
-            raise TicketError("unknown_agent", "No agent with that email.", field="assignee")
-        ticket = actions.assign(ticket, assignee, actor=agent)
-    if payload.team is not None:
-        team = get_object_or_404(Team, slug=payload.team) if payload.team else None
-        ticket = actions.set_team(ticket, team, actor=agent)
-    facts = facts_of(payload)
-    if facts:
-        ticket = actions.update_facts(ticket, facts, actor=agent)
+    # One transaction: the first action locks the row and checks the version; each next one
+    # checks the version the previous returned, and a refusal leaves nothing half applied.
+    with transaction.atomic():
+        if payload.status:
+            ticket = actions.change_status(ticket, payload.status, actor=agent, version=version)
+            version = ticket.version if version is not None else None
+        if payload.priority:
+            ticket = actions.change_priority(ticket, payload.priority, actor=agent, version=version)
+            version = ticket.version if version is not None else None
+        if payload.unassign:
+            ticket = actions.assign(ticket, None, actor=agent, version=version)
+            version = ticket.version if version is not None else None
+        elif payload.assignee:
+            assignee = User.objects.filter(email__iexact=str(payload.assignee)).first()
+            if assignee is None:
+                raise TicketError("unknown_agent", "No agent with that email.", field="assignee")
+            ticket = actions.assign(ticket, assignee, actor=agent, version=version)
+            version = ticket.version if version is not None else None
+        if payload.team is not None:
+            team = get_object_or_404(Team, slug=payload.team) if payload.team else None
+            ticket = actions.set_team(ticket, team, actor=agent, version=version)
+            version = ticket.version if version is not None else None
+        facts = facts_of(payload)
+        if facts:
+            ticket = actions.update_facts(ticket, facts, actor=agent, version=version)
+        elif version is not None:
+            # Nothing to change (an empty PATCH) still answers whether the version is current.
+            ticket = actions.check_version(ticket, version)
     ticket = Ticket.objects.select_related("category", "team", "assignee").get(pk=ticket.pk)
+    _tag(response, ticket)
     return ticket_out(ticket)

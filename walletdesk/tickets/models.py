@@ -7,6 +7,7 @@ validates, writes in one transaction and records a `TicketEvent`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import models
@@ -269,6 +270,10 @@ class Ticket(models.Model):
 
     # jieba-segmented subject + public and internal message text, for full-text search.
     search_text = models.TextField(blank=True, editable=False)
+    # How many times the row was written: 1 when created, +1 in every UPDATE of it (see save()).
+    # A page or an API client sends back the version it read; an action refuses a change made
+    # from an older one (`actions.StaleTicket`). The ETag of the ticket API.
+    version = models.IntegerField(default=1, editable=False)
 
     # Not a column: set by the SLA clock (walletdesk.sla.hooks.on_created) so the new ticket's
     # first timer is armed right after the insert gives it a primary key (hooks.after_insert).
@@ -295,6 +300,22 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every UPDATE of an existing ticket also moves its version up by one, in the same
+        statement. Actions write a ticket they read under its row lock (`lock_rows`), so the
+        increment computed here cannot be lost to a concurrent writer."""
+        fields = kwargs.get("update_fields")
+        if self._state.adding or kwargs.get("force_insert") or (fields is not None and not fields):
+            super().save(*args, **kwargs)
+            return
+        if fields is not None:
+            if "version" in fields:  # the caller sets it
+                super().save(*args, **kwargs)
+                return
+            kwargs["update_fields"] = [*fields, "version"]
+        self.version = (self.version or 0) + 1
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

@@ -82,6 +82,10 @@ class TicketOut(Schema):
     assignee: str | None
     created_at: datetime
     updated_at: datetime
+    version: int = Field(
+        description="Moves up with every change; send it back as If-Match (or `version`) to change "
+        "the ticket only if nobody changed it since"
+    )
     facts: dict[str, str]
     tags: list[str]
     flags: list[dict[str, str]]
@@ -102,6 +106,9 @@ class ReplyIn(Schema):
     internal: bool = False
     status: Literal["new", "open", "pending", "on_hold", "solved", "closed"] | None = None
     override_risks: bool = False
+    version: int | None = Field(
+        None, description="Send only if the ticket is still at this version (like If-Match)"
+    )
 
 
 class TicketUpdateIn(FactsIn):
@@ -110,6 +117,9 @@ class TicketUpdateIn(FactsIn):
     assignee: str | None = Field(None, max_length=254, description="The agent's email")
     unassign: bool = False
     team: str | None = Field(None, max_length=50)
+    version: int | None = Field(
+        None, description="Change only if the ticket is still at this version (like If-Match)"
+    )
 
 
 def facts_of(data: FactsIn) -> dict[str, str]:
@@ -146,6 +156,7 @@ def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
         "assignee": ticket.assignee.email if ticket.assignee else None,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
+        "version": ticket.version,
         "facts": {name: getattr(ticket, name) for name in FACT_FIELDS if getattr(ticket, name)},
         "tags": ticket.tags,
         "flags": ticket.flags,

@@ -12,14 +12,20 @@ acknowledgement.
 The package, by concern (each module imports only `errors` and `_helpers`, and `create` the
 contact lookups of `contacts`):
 
-- `errors`: `TicketError` and its kinds (a `core.errors.Refused`);
+- `errors`: `TicketError` and its kinds (a `core.errors.Refused`), `StaleTicket` among them;
 - `create`: `NewTicket`, `draft`, `write_drafts`, `create_ticket(s)` and whose contact a new
   ticket lands on;
 - `messages`: the customer's, the agent's and the system's messages, and history-only events;
 - `properties`: status, priority, assignee, team, facts, the customer's follow-up;
 - `merging`: folding a duplicate into another ticket;
 - `contacts`: accounts and proven contacts (`link_contact_to_user`, `confirm_claim`);
-- `_helpers`: what they share (input checks, events, files, the row lock, the status change).
+- `_helpers`: what they share (input checks, events, files, the row lock and the version
+  check, the status change, what changed since a version).
+
+Versions: `Ticket.version` moves up by one in every UPDATE of a ticket (`Ticket.save`). An
+action given `version=` compares it with the row it read under the lock and raises
+`StaleTicket` (409, code `stale`) naming who changed what since, writing nothing; events record
+the version their change produced (`data["version"]`), which is how "since" is found.
 
 Callers import this package: `from walletdesk.tickets import actions; actions.create_ticket(...)`.
 """
@@ -27,6 +33,8 @@ Callers import this package: `from walletdesk.tickets import actions; actions.cr
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     MAX_SUBJECT,
+    changes_since,
+    describe_change,
     existing_messages,
     forget_categories,
 )
@@ -40,7 +48,14 @@ from walletdesk.tickets.actions.create import (
     draft,
     write_drafts,
 )
-from walletdesk.tickets.actions.errors import DuplicateMessage, InvalidInput, NotAllowed, TicketError
+from walletdesk.tickets.actions.errors import (
+    DuplicateMessage,
+    InvalidInput,
+    NotAllowed,
+    ReplyCollision,
+    StaleTicket,
+    TicketError,
+)
 from walletdesk.tickets.actions.merging import merge
 from walletdesk.tickets.actions.messages import (
     ScreenedMessage,
@@ -56,6 +71,7 @@ from walletdesk.tickets.actions.properties import (
     assign,
     change_priority,
     change_status,
+    check_version,
     close_by_customer,
     follow_up_by_customer,
     raise_one_step,
@@ -71,7 +87,9 @@ __all__ = [
     "InvalidInput",
     "NewTicket",
     "NotAllowed",
+    "ReplyCollision",
     "ScreenedMessage",
+    "StaleTicket",
     "TicketError",
     "_contacts_for",
     "add_agent_message",
@@ -80,10 +98,13 @@ __all__ = [
     "assign",
     "change_priority",
     "change_status",
+    "changes_since",
+    "check_version",
     "close_by_customer",
     "confirm_claim",
     "create_ticket",
     "create_tickets",
+    "describe_change",
     "draft",
     "existing_messages",
     "find_ticket_by_message_ids",

@@ -19,7 +19,7 @@ from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import facts as fact_rules
 from walletdesk.tickets import lifecycle, screening
-from walletdesk.tickets.actions.errors import InvalidInput, TicketError
+from walletdesk.tickets.actions.errors import InvalidInput, ReplyCollision, StaleTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
     FACT_FIELDS,
@@ -51,6 +51,10 @@ def _event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketE
 
 
 def _new_event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
+    # The ticket's version once this change is written (events follow the save), so a stale
+    # change can be told what happened since the version it was made from.
+    if isinstance(ticket, Ticket) and ticket.version:
+        data.setdefault("version", ticket.version)
     return TicketEvent(
         ticket=ticket,
         kind=kind,
@@ -221,8 +225,123 @@ def _enqueue(task_name: str, **kwargs: Any) -> None:
     queue.enqueue(getattr(tasks, task_name), **kwargs)
 
 
-def _lock_ticket(ticket_id: int) -> Ticket:
-    return lock_rows(Ticket, [ticket_id])[ticket_id]
+def _lock_ticket(ticket_id: int, version: int | None = None) -> Ticket:
+    """The ticket's row, locked until the transaction ends; with `version`, refused
+    (`StaleTicket`) unless that is still the ticket's version."""
+    ticket = lock_rows(Ticket, [ticket_id])[ticket_id]
+    if version is not None and ticket.version != version:
+        raise _stale(ticket, version)
+    return ticket
+
+
+# --- versions: what changed since the one a change was made from ------------------------------
+
+REPLY_EVENTS = frozenset({"agent_replied", "customer_replied"})
+
+
+def changes_since(ticket: Ticket, version: int, *, limit: int = 5) -> list[TicketEvent]:
+    """The events that moved the ticket past `version`, newest first (at most `limit`).
+
+    Events carry the version their change produced (`data["version"]`); one action may write
+    several (a reply and its status change) at one version.
+    """
+    recent = (
+        TicketEvent.objects.filter(ticket_id=ticket.pk)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:50]
+    )
+    newer = [e for e in recent if _event_version(e) > version]
+    return newer[:limit]
+
+
+def _event_version(event: TicketEvent) -> int:
+    value = (event.data or {}).get("version")
+    return value if isinstance(value, int) else 0
+
+
+def describe_change(event: TicketEvent) -> str:
+    """ "status solved", "replied to the customer": what one event did, for people."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == "status_changed":
+        return _("status %(status)s") % {"status": _label(Status, data.get("new"))}
+    if kind == "priority_changed":
+        return _("priority %(priority)s") % {"priority": _label(Priority, data.get("new"))}
+    if kind == "assigned":
+        return _("assignee %(name)s") % {"name": data["name"]} if data.get("new") else _("unassigned")
+    if kind == "team_changed":
+        return _("team %(name)s") % {"name": data["name"]} if data.get("new") else _("no team")
+    if kind == "facts_changed":
+        return _("details %(fields)s") % {"fields": ", ".join(data.get("fields") or [])}
+    if kind == "agent_replied":
+        return _("replied to the customer")
+    if kind == "customer_replied":
+        return _("the customer replied")
+    if kind == "internal_note":
+        return _("internal note")
+    return kind.replace("_", " ")
+
+
+def _label(choices: Any, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _who(event: TicketEvent) -> str:
+    if event.actor is not None:
+        return str(event.actor.label)
+    if event.kind == "customer_replied":
+        return str(_("the customer"))
+    return str(_("the system"))
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 60:
+        return _("%(n)d s ago") % {"n": seconds}
+    if seconds < 3600:
+        return _("%(n)d min ago") % {"n": seconds // 60}
+    if seconds < 86400:
+        return _("%(n)d h ago") % {"n": seconds // 3600}
+    return _("%(n)d days ago") % {"n": seconds // 86400}
+
+
+def _stale(ticket: Ticket, version: int, *, replies: bool = False) -> StaleTicket:
+    """The refusal of a change made from `version`: who changed what, and how long ago."""
+    now = timezone.now()
+    changes: list[dict[str, Any]] = []
+    said = []
+    for e in changes_since(ticket, version):
+        seconds = max(0, int((now - e.created_at).total_seconds()))
+        who, what = _who(e), describe_change(e)
+        changes.append({"who": who, "what": what, "at": e.created_at.isoformat(), "seconds_ago": seconds})
+        said.append(
+            _("changed by %(who)s %(ago)s: %(what)s") % {"who": who, "ago": _ago(seconds), "what": what}
+        )
+    joined = "; ".join(said)
+    if replies:
+        message = _(
+            "Someone replied after you opened this ticket (%(changes)s). Read the reply, then send yours anyway or change it."
+        ) % {"changes": joined}
+        return ReplyCollision("replied_meanwhile", message, version=ticket.version, changes=changes)
+    if said:
+        message = _("Not saved: this ticket was %(changes)s. Check it and make your change again.") % {
+            "changes": joined
+        }
+    else:
+        message = _(
+            "Not saved: this ticket changed after you opened it. Check it and make your change again."
+        )
+    return StaleTicket("stale", message, version=ticket.version, changes=changes)
+
+
+def _replied_since(ticket: Ticket, version: int) -> bool:
+    return any(e.kind in REPLY_EVENTS for e in changes_since(ticket, version, limit=50))
+
+
+def _status_changed_since(ticket: Ticket, version: int) -> bool:
+    return any(e.kind == "status_changed" for e in changes_since(ticket, version, limit=50))
 
 
 def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:

@@ -26,3 +26,18 @@ class InvalidInput(TicketError):
 
 class NotAllowed(TicketError):
     status = 403
+
+
+class StaleTicket(TicketError):
+    """The change was made from a version of the ticket that is no longer current.
+
+    `extra`: `version` (the current one, to read again or resend with) and `changes`, what
+    happened since, newest first: [{"who", "what", "at", "seconds_ago"}].
+    """
+
+    status = 409
+
+
+class ReplyCollision(StaleTicket):
+    """Someone replied to the customer after the agent opened the ticket: sending needs a
+    confirmation (send again with the new version)."""

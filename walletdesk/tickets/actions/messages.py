@@ -22,9 +22,12 @@ from walletdesk.tickets.actions._helpers import (
     _existing_reference,
     _lock_ticket,
     _new_event,
+    _replied_since,
     _save_files,
     _secret_why,
     _set_status,
+    _stale,
+    _status_changed_since,
 )
 from walletdesk.tickets.actions.errors import DuplicateMessage, TicketError
 from walletdesk.tickets.files import CheckedFile
@@ -67,6 +70,7 @@ def add_customer_message(
     locked: bool = False,
     screened: ScreenedMessage | None = None,
     checked_new: bool = False,
+    version: int | None = None,
 ) -> Message:
     """A customer's message on their ticket (reopening it if it was waiting or solved).
 
@@ -74,6 +78,7 @@ def add_customer_message(
     row it read under that lock (the mail poller locks a batch's tickets at once).
     `screened`: `screen_message(body)`, worked out already. `checked_new`: the caller's
     transaction found no message with this external id (the poller asks once per batch).
+    `version`: written only if the ticket is still at this version (the API's If-Match).
     """
     message_text = screened or screen_message(body)
     stored = _save_files(attachments)
@@ -85,7 +90,9 @@ def add_customer_message(
                 "duplicate_message", _("This message was already received."), reference=duplicate
             )
         if not locked:
-            ticket = _lock_ticket(ticket.pk)
+            ticket = _lock_ticket(ticket.pk, version)
+        elif version is not None and ticket.version != version:
+            raise _stale(ticket, version)
         if ticket.status == Status.CLOSED:
             raise TicketError("ticket_closed", _("This request is closed. Please open a new request."))
         message = Message(
@@ -165,7 +172,18 @@ def add_agent_message(
     new_status: str | None = None,
     attachments: Sequence[CheckedFile] = (),
     override_risks: bool = False,
+    version: int | None = None,
+    strict: bool = False,
 ) -> Message:
+    """An agent's reply or internal note, optionally setting the status after it.
+
+    `version`: the ticket's version the agent wrote it from. If the ticket moved on since,
+    under the row lock: with `strict` (the API's If-Match) any change refuses it
+    (`StaleTicket`); otherwise a public reply since asks for a confirmation
+    (`ReplyCollision`: send again with the version it carries), and so does a status change
+    when this reply sets the status (`StaleTicket`), since it would undo it. Other changes
+    (priority, assignee...) let it through.
+    """
     body = _clean_text(body, field="body", limit=MAX_BODY)
     checked = screening.screen(body)
     if checked.secret_kinds:
@@ -190,7 +208,12 @@ def add_agent_message(
     stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version if strict else None)
+        if version is not None and ticket.version != version:
+            if not internal and _replied_since(ticket, version):
+                raise _stale(ticket, version, replies=True)
+            if new_status and _status_changed_since(ticket, version):
+                raise _stale(ticket, version)
         message = Message.objects.create(
             ticket=ticket,
             visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,

@@ -1,4 +1,11 @@
-"""A ticket's properties: status, priority, assignee, team, facts; the customer's follow-up."""
+"""A ticket's properties: status, priority, assignee, team, facts; the customer's follow-up.
+
+`version`: the ticket's version the change was made from (the desk's form, the API's
+If-Match). Under the row lock it must still be the ticket's, or nothing is written and
+`StaleTicket` says who changed what since. Without it the change applies as it always did.
+Several changes from one form run in the caller's transaction, each passing the version the
+previous one returned (`ticket.version`).
+"""
 
 from __future__ import annotations
 
@@ -27,11 +34,18 @@ from walletdesk.tickets.models import (
 )
 
 
-def change_status(ticket: Ticket, status: str, *, actor: Any) -> Ticket:
+def check_version(ticket: Ticket, version: int) -> Ticket:
+    """The ticket locked in the caller's transaction, refused (`StaleTicket`) unless still at
+    `version`: for a request that changes nothing but must fail the same way when stale."""
+    with transaction.atomic():
+        return _lock_ticket(ticket.pk, version)
+
+
+def change_status(ticket: Ticket, status: str, *, actor: Any, version: int | None = None) -> Ticket:
     if status not in Status.values:
         raise TicketError("unknown_status", _("Unknown status."), field="status")
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         if ticket.status != status:
             _set_status(ticket, status, actor)
             if status == Status.SOLVED and ticket.contact.email:
@@ -39,19 +53,19 @@ def change_status(ticket: Ticket, status: str, *, actor: Any) -> Ticket:
     return ticket
 
 
-def close_by_customer(ticket: Ticket, *, user: Any = None) -> Ticket:
+def close_by_customer(ticket: Ticket, *, user: Any = None, version: int | None = None) -> Ticket:
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         if ticket.status != Status.CLOSED:
             _set_status(ticket, Status.CLOSED, user, why="closed by customer")
     return ticket
 
 
-def change_priority(ticket: Ticket, priority: str, *, actor: Any) -> Ticket:
+def change_priority(ticket: Ticket, priority: str, *, actor: Any, version: int | None = None) -> Ticket:
     if priority not in Priority.values:
         raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         if ticket.priority != priority:
             old = ticket.priority
             ticket.priority = priority
@@ -66,11 +80,11 @@ def change_priority(ticket: Ticket, priority: str, *, actor: Any) -> Ticket:
     return ticket
 
 
-def assign(ticket: Ticket, assignee: Any, *, actor: Any) -> Ticket:
+def assign(ticket: Ticket, assignee: Any, *, actor: Any, version: int | None = None) -> Ticket:
     if assignee is not None and not (assignee.is_active and assignee.is_staff):
         raise TicketError("not_an_agent", _("Tickets can only be assigned to agents."), field="assignee")
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         if ticket.assignee_id != (assignee.pk if assignee else None):
             old = ticket.assignee_id
             ticket.assignee = assignee
@@ -87,9 +101,9 @@ def assign(ticket: Ticket, assignee: Any, *, actor: Any) -> Ticket:
     return ticket
 
 
-def set_team(ticket: Ticket, team: Team | None, *, actor: Any) -> Ticket:
+def set_team(ticket: Ticket, team: Team | None, *, actor: Any, version: int | None = None) -> Ticket:
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         if ticket.team_id != (team.pk if team else None):
             old = ticket.team_id
             ticket.team = team
@@ -106,10 +120,10 @@ def set_team(ticket: Ticket, team: Team | None, *, actor: Any) -> Ticket:
     return ticket
 
 
-def update_facts(ticket: Ticket, facts: dict[str, str], *, actor: Any) -> Ticket:
+def update_facts(ticket: Ticket, facts: dict[str, str], *, actor: Any, version: int | None = None) -> Ticket:
     cleaned = _clean_facts(facts)
     with transaction.atomic():
-        ticket = _lock_ticket(ticket.pk)
+        ticket = _lock_ticket(ticket.pk, version)
         changed = {k: v for k, v in cleaned.items() if getattr(ticket, k) != v}
         if changed:
             for name, value in changed.items():
