@@ -13,7 +13,7 @@ import unicodedata
 from itertools import pairwise
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mnemonic import Mnemonic
 
@@ -47,7 +47,8 @@ from walletdesk.shield import (
     placeholder_for,
     scan,
 )
-from walletdesk.shield.folding import folding_table
+from walletdesk.shield.folding import fold, folding_table
+from walletdesk.shield.wordlists import all_wordlists
 
 EN_PHRASE = phrase_words("english", 12, random.Random("evasions"))
 ES_PHRASE = phrase_words("spanish", 24, random.Random("evasions-es"))
@@ -344,7 +345,14 @@ def _plain(text: str) -> str:
     return unicodedata.normalize("NFKD", text.translate(folding_table()).lower())
 
 
+# Found by hypothesis: a Turkish phrase with Cyrillic look-alikes, in which "аşçı" keeps no ASCII
+# letter (only "ş", "ç", "ı") and so was not read as a Latin word: its "а" stayed Cyrillic.
+_TURKISH_WORDS = "teçhizat toynak yorumcu aidat hatun cüzdan ustura idman kaldırım şirin cisim aşçı"
+_TURKISH_DISGUISED = "tеçhіzаt tоуnаk уоrumсu аіdаt hаtun сüzdаn usturа іdmаn kаldırım şіrіn сіsіm аşçı"
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(phrase=(_TURKISH_WORDS.split(), _TURKISH_DISGUISED), before="", after="")
 @given(
     disguised_phrase(),
     st.text(alphabet=" .,!?0123456789#@\n", max_size=40),
@@ -359,3 +367,18 @@ def test_no_two_words_of_a_disguised_phrase_survive(phrase, before, after):
         pair = [_plain(first), _plain(second)]
         for separator in ("", " ", "\n", ".", ",", "-", "_", "/", "|"):
             assert separator.join(pair) not in remaining, (secret, result.redacted)
+
+
+@pytest.mark.parametrize("table", [CYRILLIC, GREEK], ids=["cyrillic", "greek"])
+@pytest.mark.parametrize("language", sorted(_LATIN))
+def test_look_alikes_beside_accented_letters_fold(language, table):
+    """Every word of a Latin-script list, typed composed ("año", "poète", "ağaç") with each of its
+    ASCII letters that has a look-alike swapped for it, folds back to the list word: a letter with
+    a diacritic is a Latin letter too ("αñο", "ροèτε", "аğаç" keep no ASCII letter)."""
+    index = next(wordlist.index for wordlist in all_wordlists() if wordlist.language == language)
+    missed = []
+    for word in Mnemonic(language).wordlist:
+        disguised = swap(unicodedata.normalize("NFC", word), table)
+        if fold(disguised, 0, len(disguised)).text.lower() not in index:
+            missed.append(disguised)
+    assert not missed, missed[:5]

@@ -222,12 +222,18 @@ def fold(text: str, start: int, end: int, invisible_as: str = "") -> FoldedWindo
 _LOOKALIKE_CHARS = frozenset(UNICODE_LOOKALIKES)
 # Letters, with the combining accents of decomposed text ("n\u0303") and invisible characters.
 _WORDISH = re.compile(rf"(?:[^\W\d_]|[\u0300-\u036f{_INVISIBLE}])+")
-_LATIN_LETTER = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+# A letter of the Latin script: ASCII, with a diacritic (Latin-1, Latin Extended-A/B and
+# Additional: "ç", "ş", "ñ", "é", "ı"), full-width, or mathematical. A word that swaps every one
+# of its ASCII letters for a look-alike may keep such letters ("аşçı", "αñο", "ρéριτε" with
+# Cyrillic "а" and Greek "α", "ο", "ρ", "ι", "τ", "ε"), and no Russian or Greek word holds one.
+_LATIN_LETTER = re.compile(
+    "[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1effＡ-Ｚａ-ｚ\U0001d400-\U0001d6a3]"
+)
 
 
 def _in_latin_words(window: str) -> set[int]:
     """Positions of the letters of every word whose look-alikes imitate Latin letters: the word
-    also holds a Latin letter, or is made of look-alikes alone ("τιρο" for "tipo") and is not
+    also holds a Latin letter (with or without a diacritic), or is made of look-alikes alone ("τιρο" for "tipo") and is not
     itself a word of a wordlist (a Russian phrase's "сосна")."""
     positions: set[int] = set()
     if _LOOKALIKE_CHARS.isdisjoint(window):
