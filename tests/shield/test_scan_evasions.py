@@ -351,8 +351,18 @@ _TURKISH_WORDS = "teçhizat toynak yorumcu aidat hatun cüzdan ustura idman kald
 _TURKISH_DISGUISED = "tеçhіzаt tоуnаk уоrumсu аіdаt hаtun сüzdаn usturа іdmаn kаldırım şіrіn сіsіm аşçı"
 
 
+# Also found by hypothesis: the Russian list shipped by `mnemonic` holds a corrupt word
+# ("сно\ufffd\ufffdа"); with a zero-width space in every word, folding judged its pieces "сно" and "а"
+# alone, found neither in a list and turned them into Latin letters, so the phrase lost a word.
+_RUSSIAN_WORDS = (
+    "вишня сно\ufffd\ufffdа трубка вексель интрига симфония бокал пища ссора продукт прижать реформа"
+)
+_RUSSIAN_DISGUISED = ",".join(w[: len(w) // 2] + "\u200b" + w[len(w) // 2 :] for w in _RUSSIAN_WORDS.split())
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(phrase=(_TURKISH_WORDS.split(), _TURKISH_DISGUISED), before="", after="")
+@example(phrase=(_RUSSIAN_WORDS.split(), _RUSSIAN_DISGUISED), before="", after="")
 @given(
     disguised_phrase(),
     st.text(alphabet=" .,!?0123456789#@\n", max_size=40),

@@ -27,6 +27,7 @@ from functools import cache
 from typing import Protocol
 
 from .confusables import UNICODE_LOOKALIKES
+from .cues import NON_WORD_CLASS
 from .findings import Finding
 from .wordlists import any_list_word
 
@@ -231,6 +232,23 @@ _LATIN_LETTER = re.compile(
 )
 
 
+_TOKEN_CHAR = re.compile(rf"[^{NON_WORD_CLASS}]|[{_INVISIBLE}]")
+
+
+def _token_around(window: str, match: re.Match[str]) -> str:
+    """The tokenizer's whole word around ``match`` (invisible characters deleted, lower case).
+
+    Folding splits words on letters and the tokenizer does not, so a list word broken by an
+    invisible character or a symbol (the Russian list's "сно\ufffd\ufffdа") is judged whole.
+    """
+    start, end = match.start(), match.end()
+    while start > 0 and _TOKEN_CHAR.fullmatch(window[start - 1]):
+        start -= 1
+    while end < len(window) and _TOKEN_CHAR.fullmatch(window[end]):
+        end += 1
+    return window[start:end].translate(dict.fromkeys(map(ord, _INVISIBLE))).lower()
+
+
 def _in_latin_words(window: str) -> set[int]:
     """Positions of the letters of every word whose look-alikes imitate Latin letters: the word
     also holds a Latin letter (with or without a diacritic), or is made of look-alikes alone ("τιρο" for "tipo") and is not
@@ -244,7 +262,7 @@ def _in_latin_words(window: str) -> set[int]:
             continue
         if not _LATIN_LETTER.search(word):
             letters = "".join(char for char in word if char.isalpha())
-            if not _LOOKALIKE_CHARS.issuperset(letters) or letters.lower() in any_list_word():
+            if not _LOOKALIKE_CHARS.issuperset(letters) or _token_around(window, match) in any_list_word():
                 continue
         positions.update(range(match.start(), match.end()))
     return positions
