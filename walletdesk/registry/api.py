@@ -35,7 +35,13 @@ class OfficialOut(Schema):
     url: str
 
 
-@router.get("/verify", response={200: VerdictOut, 400: ErrorOut, 422: ErrorOut}, auth=None)
+# The operation ids are the ones generated clients have used since the endpoints lived in tickets.
+@router.get(
+    "/verify",
+    response={200: VerdictOut, 400: ErrorOut, 422: ErrorOut},
+    auth=None,
+    operation_id="walletdesk_tickets_verify_api_verify",
+)
 def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
     try:
         verdict = registry.verify(query.kind, query.value)
@@ -50,7 +56,12 @@ def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
     )
 
 
-@router.get("/official-channels", response=list[OfficialOut], auth=None)
+@router.get(
+    "/official-channels",
+    response=list[OfficialOut],
+    auth=None,
+    operation_id="walletdesk_tickets_verify_api_official_channels",
+)
 def official_channels(request: HttpRequest) -> list[OfficialOut]:
     from walletdesk.registry.models import OfficialContact
 

@@ -21,7 +21,8 @@ from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import actions, channels
 from walletdesk.tickets.models import Channel, Ticket
 
-SALT = "walletdesk.sla.csat"
+# A wire format, not a module path: survey links already mailed (30 days) are signed with it.
+SALT = "walletdesk.tickets.csat"
 MAX_AGE_DAYS = 30
 
 

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("django_tasks_database", "0021_conditional_partial_index_ordering"),
+        ("django_tasks_database", "0001_initial"),
         ("tickets", "0011_identity_contact_proof"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
