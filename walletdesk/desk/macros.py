@@ -73,16 +73,57 @@ def render(macro: Macro, ticket: Ticket, agent: Any = None) -> Rendered:
     )
 
 
-def apply(macro: Macro, ticket: Ticket, *, agent: Any) -> Ticket:
-    """Send the macro's reply and make its field changes, all through actions."""
+def apply(macro: Macro, ticket: Ticket, *, agent: Any, version: int | None = None) -> Ticket:
+    """Send the macro's reply and make its field changes, all through actions, in one
+    transaction: a refusal leaves nothing half applied.
+
+    `version`: the ticket's version the page was rendered from (None: unchecked, as before).
+    The reply and the status it sets are checked as the reply form's are (a public reply since
+    asks for a confirmation, `ReplyCollision`; a status change since refuses a macro that sets
+    the status, `StaleTicket`). A macro that also sets the priority or the team is checked as
+    the properties form is: any change since refuses it, unless it was a reply (then the reply's
+    confirmation is asked, which covers the rest)."""
+    from django.db import transaction
+
     from walletdesk.tickets import actions
     from walletdesk.tickets.models import Team
 
     rendered = render(macro, ticket, agent)
-    actions.add_agent_message(ticket, rendered.body, agent=agent, new_status=rendered.status or None)
-    ticket = Ticket.objects.get(pk=ticket.pk)
-    if rendered.priority:
-        ticket = actions.change_priority(ticket, rendered.priority, actor=agent)
-    if rendered.team_id and rendered.team_id != ticket.team_id:
-        ticket = actions.set_team(ticket, Team.objects.get(pk=rendered.team_id), actor=agent)
+    with transaction.atomic():
+        if version is not None and (rendered.priority or rendered.team_id):
+            try:
+                actions.check_version(ticket, version)  # locks the row until the end
+            except actions.StaleTicket:
+                if not _replied_since(ticket, version):
+                    raise
+                # Someone replied meanwhile: add_agent_message below raises the confirmation.
+        actions.add_agent_message(
+            ticket, rendered.body, agent=agent, new_status=rendered.status or None, version=version
+        )
+        ticket = Ticket.objects.get(pk=ticket.pk)
+        # The row stays locked: each next change passes the version the previous one left.
+        if rendered.priority:
+            ticket = actions.change_priority(
+                ticket,
+                rendered.priority,
+                actor=agent,
+                version=ticket.version if version is not None else None,
+            )
+        if rendered.team_id and rendered.team_id != ticket.team_id:
+            ticket = actions.set_team(
+                ticket,
+                Team.objects.get(pk=rendered.team_id),
+                actor=agent,
+                version=ticket.version if version is not None else None,
+            )
     return ticket
+
+
+# The events that are replies (`tickets.actions._helpers.REPLY_EVENTS`).
+_REPLIES = frozenset({"agent_replied", "customer_replied"})
+
+
+def _replied_since(ticket: Ticket, version: int) -> bool:
+    from walletdesk.tickets import actions
+
+    return any(e.kind in _REPLIES for e in actions.changes_since(ticket, version, limit=50))
