@@ -194,8 +194,13 @@ def test_forged_versions_on_the_desk(alice: Any, as_user: Any) -> None:
     # Left out (a page from before versions, a script): applied unchecked, as before.
     assert a.post(url, props(ticket, status="solved")).status_code == 302
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SOLVED
+    # A reply with a version never issued skips no check: refused, nothing sent.
+    seen = int(open_page(a, ticket))
+    forged = a.post(f"/agent/tickets/{ticket.reference}/reply/", {"body": "hi", "version": seen + 5})
+    assert forged.status_code == 409
+    assert not Message.objects.filter(ticket=ticket, author_user=alice).exists()
     # "Assign to me" carries it too.
-    take = a.post(f"/agent/tickets/{ticket.reference}/take/", {"version": seen})
+    take = a.post(f"/agent/tickets/{ticket.reference}/take/", {"version": seen - 1})
     assert take.status_code == 409
     assert Ticket.objects.get(pk=ticket.pk).assignee_id is None
 

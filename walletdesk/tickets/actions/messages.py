@@ -209,6 +209,9 @@ def add_agent_message(
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock_ticket(ticket.pk, version if strict else None)
+        if version is not None and version > ticket.version:
+            # A version never issued: no events lie past it, so the checks below would pass.
+            raise _stale(ticket, version)
         if version is not None and ticket.version != version:
             if not internal and _replied_since(ticket, version):
                 raise _stale(ticket, version, replies=True)
