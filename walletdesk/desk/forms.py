@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from walletdesk.tickets.forms import ReplyForm
@@ -108,8 +109,8 @@ class BulkForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        getlist = getattr(self.data, "getlist", lambda key: [])  # a QueryDict when bound to POST
-        source = getlist("page") if data.get("all") else getlist("t")
+        key = "page" if data.get("all") else "t"
+        source: list[str] = self.data.getlist(key) if isinstance(self.data, QueryDict) else []
         data["rows"] = parse_rows(source)
         if not data["rows"]:
             raise forms.ValidationError(_("Select at least one ticket."))
