@@ -93,6 +93,15 @@ def test_keyboard_bulk_assign_open_reply_and_help(live_server: Any, alice: Any) 
         page.wait_for_url(f"**/agent/tickets/{middle.reference}/")
         page.keyboard.press("[")
         page.wait_for_url(f"**/agent/tickets/{newest.reference}/")
+
+        # a: assign to me; s: solved, saved with the version the page shows.
+        page.goto(f"{base}/agent/tickets/{oldest.reference}/")
+        page.keyboard.press("a")
+        page.wait_for_selector("form[data-shortcut=take]", state="detached")
+        assert Ticket.objects.get(pk=oldest.pk).assignee_id == alice.pk
+        page.keyboard.press("s")
+        page.wait_for_selector(".ticket-head .status-solved")
+        assert Ticket.objects.get(pk=oldest.pk).status == "solved"
         context.close()
 
         # The same pages in Chinese and on a phone.
