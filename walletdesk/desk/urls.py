@@ -6,6 +6,7 @@ app_name = "agent"
 urlpatterns = [
     path("", views.inbox_view, name="inbox"),
     path("phone/", views.phone, name="phone"),
+    path("bulk/", views.bulk, name="bulk"),
     path("tickets/<str:reference>/", views.ticket_view, name="ticket"),
     path("tickets/<str:reference>/reply/", views.reply, name="reply"),
     path("tickets/<str:reference>/update/", views.update, name="update"),

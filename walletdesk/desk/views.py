@@ -6,15 +6,24 @@ from collections.abc import Callable
 
 from django.contrib import messages as flash
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import security_summary
 from walletdesk.core.agents import agent_required
-from walletdesk.desk.forms import AgentReplyForm, MergeForm, PhoneTicketForm, TakeForm, TicketPropertiesForm
+from walletdesk.desk.forms import (
+    AgentReplyForm,
+    BulkForm,
+    MergeForm,
+    PhoneTicketForm,
+    TakeForm,
+    TicketPropertiesForm,
+)
 from walletdesk.sla.clock import current_due, sla_state
 from walletdesk.tickets import access, actions, identity, inbox
 from walletdesk.tickets.actions import NewTicket, ReplyCollision, StaleTicket, TicketError
@@ -89,8 +98,153 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "categories": Category.objects.filter(active=True),
         "teams": Team.objects.all(),
         "now": now,
+        "bulk_form": BulkForm(),
+        "back": _inbox_query(request.GET),
     }
     return render(request, "desk/inbox.html", context)
+
+
+INBOX_PARAMS = ("view", "status", "priority", "category", "channel", "team", "q", "sort", "cursor")
+
+
+def _inbox_query(query: QueryDict) -> str:
+    """The inbox's own parameters of a query (view, filters, sort, page), nothing else: where a
+    bulk action goes back to, so it can only ever lead to the inbox."""
+    kept = QueryDict(mutable=True)
+    for key in INBOX_PARAMS:
+        value = query.get(key)
+        if value and len(value) <= 200:
+            kept[key] = value
+    return kept.urlencode()
+
+
+def _stale_reason(reference: str, exc: StaleTicket) -> str:
+    changes = exc.extra.get("changes") or []
+    if changes:
+        return _("%(ref)s was changed by %(who)s meanwhile") % {"ref": reference, "who": changes[0]["who"]}
+    return _("%(ref)s was changed meanwhile") % {"ref": reference}
+
+
+@agent_required
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """One change to the tickets ticked in the inbox, each through its action and from the
+    version its row was rendered with: a row changed since is refused and named, the others are
+    applied (each in its own transaction). A reference the agent may not see is treated like
+    one that does not exist: nothing is done to it and it is not named, only counted as not
+    found, so the answer is the same whether it exists or not. Goes back to the same inbox view
+    and filters."""
+    back = reverse("agent:inbox")
+    query = _inbox_query(QueryDict(request.POST.get("back", "")))
+    if query:
+        back = f"{back}?{query}"
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(back)
+    data = form.cleaned_data
+    rows: dict[str, int] = data["rows"]
+    found = Ticket.objects.select_related("team", "contact").filter(reference__in=list(rows))
+    by_ref = {t.reference: t for t in found if access.agent_can_see(request.user, t)}
+    selected = [(ref, by_ref[ref], version) for ref, version in rows.items() if ref in by_ref]
+    missing = len(rows) - len(selected)
+    done: list[str] = []
+    refused: list[str] = []
+    merged_into: str | None = None
+    op = data["op"]
+    if op == "merge":
+        done, refused, merged_into = _bulk_merge(request, selected, data["merge_into"].strip().upper())
+        if merged_into is None:
+            flash.error(request, _("Choose which of the selected tickets to merge into."))
+            return redirect(back)
+    else:
+        for ref, ticket, version in selected:
+            try:
+                if op == "assign_me":
+                    actions.assign(ticket, request.user, actor=request.user, version=version)
+                elif op == "assign":
+                    actions.assign(ticket, data["assignee"], actor=request.user, version=version)
+                elif op == "status":
+                    actions.change_status(ticket, data["status"], actor=request.user, version=version)
+                else:
+                    actions.set_team(ticket, data["team"], actor=request.user, version=version)
+            except StaleTicket as exc:
+                refused.append(_stale_reason(ref, exc))
+            except TicketError as exc:
+                refused.append(f"{ref}: {exc.message}")
+            else:
+                done.append(ref)
+    if op == "merge" and done:
+        parts = [
+            ngettext(
+                "%(count)d ticket merged into %(ref)s",
+                "%(count)d tickets merged into %(ref)s",
+                len(done),
+            )
+            % {"count": len(done), "ref": merged_into}
+        ]
+    else:
+        parts = [
+            ngettext("%(count)d ticket updated", "%(count)d tickets updated", len(done))
+            % {"count": len(done)}
+        ]
+    if refused:
+        parts.append(
+            ngettext("%(count)d not changed: %(why)s", "%(count)d not changed: %(why)s", len(refused))
+            % {"count": len(refused), "why": _("; ").join(refused)}
+        )
+    if missing:
+        parts.append(
+            ngettext(
+                "%(count)d selected ticket was not found",
+                "%(count)d selected tickets were not found",
+                missing,
+            )
+            % {"count": missing}
+        )
+    message = _("; ").join(parts) + _(".")
+    (flash.warning if refused or missing else flash.success)(request, message)
+    return redirect(back)
+
+
+def _bulk_merge(
+    request: HttpRequest, selected: list[tuple[str, Ticket, int]], target_ref: str
+) -> tuple[list[str], list[str], str | None]:
+    """Merge the selected tickets into the one of them named `target_ref`: each source in its own
+    transaction, which first locks both rows (primary-key order) and checks the versions the
+    rows were rendered with (the target's moves on with each merge made here). A stale target
+    stops the rest: they would merge into a ticket the agent has not seen as it is."""
+    target_row = next(((t, v) for ref, t, v in selected if ref == target_ref), None)
+    if target_row is None:
+        return [], [], None
+    target, target_version = target_row
+    done: list[str] = []
+    refused: list[str] = []
+    sources = [(ref, t, v) for ref, t, v in selected if ref != target_ref]
+    for index, (ref, source, version) in enumerate(sources):
+        stale_target: StaleTicket | None = None
+        try:
+            with transaction.atomic():
+                pair = sorted(((source, version), (target, target_version)), key=lambda row: row[0].pk)
+                for ticket, expected in pair:
+                    try:
+                        actions.check_version(ticket, expected)
+                    except StaleTicket as exc:
+                        stale_target = exc if ticket.pk == target.pk else None
+                        raise
+                target = actions.merge(source, target, actor=request.user)
+                target_version = target.version
+        except StaleTicket as exc:
+            if stale_target is not None:
+                refused.append(_stale_reason(target_ref, stale_target))
+                refused.extend(_("%(ref)s not merged") % {"ref": r} for r, _t, _v in sources[index:])
+                break
+            refused.append(_stale_reason(ref, exc))
+        except TicketError as exc:
+            refused.append(f"{ref}: {exc.message}")
+        else:
+            done.append(ref)
+    return done, refused, target_ref
 
 
 def _ticket_page(
