@@ -53,9 +53,11 @@ def test_chinese_phone_request_answered_by_agent(live_server: Any, alice: Any) -
         agent.goto(f"{base}/agent/?view=unassigned")
         agent.fill("input[name=q]", "锁定")
         agent.click(".filters button")
-        agent.wait_for_selector(f"text={reference}")
+        # The row's link: the bulk "merge into" list names the reference too (in a closed select).
+        row_link = f"a:has(.reference:text-is('{reference}'))"
+        agent.wait_for_selector(row_link)
         shot(agent, "tickets/en-desktop-inbox")
-        agent.click(f"text={reference}")
+        agent.click(row_link)
         agent.wait_for_selector("textarea[name=body]")
         agent.fill("textarea[name=body]", "您好，我们已为您解锁账户，请使用新密码重新登录。")
         agent.select_option("select[name=status]", "solved")
