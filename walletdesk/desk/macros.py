@@ -94,7 +94,7 @@ def apply(macro: Macro, ticket: Ticket, *, agent: Any, version: int | None = Non
             try:
                 actions.check_version(ticket, version)  # locks the row until the end
             except actions.StaleTicket:
-                if not _replied_since(ticket, version):
+                if not actions.replied_since(ticket, version):
                     raise
                 # Someone replied meanwhile: add_agent_message below raises the confirmation.
         actions.add_agent_message(
@@ -117,13 +117,3 @@ def apply(macro: Macro, ticket: Ticket, *, agent: Any, version: int | None = Non
                 version=ticket.version if version is not None else None,
             )
     return ticket
-
-
-# The events that are replies (`tickets.actions._helpers.REPLY_EVENTS`).
-_REPLIES = frozenset({"agent_replied", "customer_replied"})
-
-
-def _replied_since(ticket: Ticket, version: int) -> bool:
-    from walletdesk.tickets import actions
-
-    return any(e.kind in _REPLIES for e in actions.changes_since(ticket, version, limit=50))

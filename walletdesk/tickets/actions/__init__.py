@@ -37,6 +37,7 @@ from walletdesk.tickets.actions._helpers import (
     describe_change,
     existing_messages,
     forget_categories,
+    replied_since,
 )
 from walletdesk.tickets.actions.contacts import confirm_claim, link_contact_to_user, verified_addresses
 from walletdesk.tickets.actions.create import (
@@ -114,6 +115,7 @@ __all__ = [
     "merge",
     "raise_one_step",
     "record_event",
+    "replied_since",
     "screen_message",
     "set_team",
     "tell_customer",

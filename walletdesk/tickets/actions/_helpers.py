@@ -336,7 +336,8 @@ def _stale(ticket: Ticket, version: int, *, replies: bool = False) -> StaleTicke
     return StaleTicket("stale", message, version=ticket.version, changes=changes)
 
 
-def _replied_since(ticket: Ticket, version: int) -> bool:
+def replied_since(ticket: Ticket, version: int) -> bool:
+    """Whether someone replied (agent or customer) after `version`."""
     return any(e.kind in REPLY_EVENTS for e in changes_since(ticket, version, limit=50))
 
 

@@ -22,12 +22,12 @@ from walletdesk.tickets.actions._helpers import (
     _existing_reference,
     _lock_ticket,
     _new_event,
-    _replied_since,
     _save_files,
     _secret_why,
     _set_status,
     _stale,
     _status_changed_since,
+    replied_since,
 )
 from walletdesk.tickets.actions.errors import DuplicateMessage, TicketError
 from walletdesk.tickets.files import CheckedFile
@@ -213,7 +213,7 @@ def add_agent_message(
             # A version never issued: no events lie past it, so the checks below would pass.
             raise _stale(ticket, version)
         if version is not None and ticket.version != version:
-            if not internal and _replied_since(ticket, version):
+            if not internal and replied_since(ticket, version):
                 raise _stale(ticket, version, replies=True)
             if new_status and _status_changed_since(ticket, version):
                 raise _stale(ticket, version)
