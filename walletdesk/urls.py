@@ -26,5 +26,6 @@ urlpatterns = [
     path("agent/email/", include("walletdesk.connectors.email.urls")),
     path("agent/reports/", include("walletdesk.desk.reports.urls")),
     path("agent/", include("walletdesk.desk.urls")),
+    path("chat/", include("walletdesk.chat.urls")),
     path("", include("walletdesk.portal.urls")),
 ]

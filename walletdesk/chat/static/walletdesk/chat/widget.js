@@ -8,7 +8,7 @@
 // Attributes: data-lang (en | zh-hans | zh-hant), data-start-url (POST to start a conversation),
 // data-ws-url (resume this one), data-signed-in ("1": no name/email fields), data-fullscreen.
 //
-// Every text from the network or the user goes in with textContent, never innerHTML.
+// Every text from the network or the user goes in with textContent: nothing is parsed as markup.
 (function () {
   "use strict";
 
