@@ -56,8 +56,8 @@
       failed: "Not sent",
       errorGeneric: "Something went wrong. Please try again.",
       rateLimited: "Too many attempts. Please wait a moment and try again.",
-      reference: "Reference",
-      retry: "Try again"
+      tooLong: "This message is too long. Please shorten it.",
+      required: "Write a message first."
     },
     "zh-hans": {
       title: "在线客服",
@@ -100,8 +100,8 @@
       failed: "未发送",
       errorGeneric: "出错了，请重试。",
       rateLimited: "操作过于频繁，请稍后再试。",
-      reference: "工单编号",
-      retry: "重试"
+      tooLong: "消息太长，请缩短后再发送。",
+      required: "请先输入消息。"
     },
     "zh-hant": {
       title: "線上客服",
@@ -144,8 +144,8 @@
       failed: "未傳送",
       errorGeneric: "發生錯誤，請重試。",
       rateLimited: "操作過於頻繁，請稍後再試。",
-      reference: "工單編號",
-      retry: "重試"
+      tooLong: "訊息太長，請縮短後再傳送。",
+      required: "請先輸入訊息。"
     }
   };
   var LOCALES = { en: "en", "zh-hans": "zh-Hans-CN", "zh-hant": "zh-Hant-TW" };
@@ -247,6 +247,7 @@
     this.typingOn = false;
     this.theirTypingTimer = null;
     this.readSent = 0;
+    this.theirSeq = 0; // the highest seq written by the other side
     this.replayUntil = 0;
     this.flushed = false;
     this.ended = false;
@@ -529,7 +530,9 @@
   Chat.prototype.resume = function (wsUrl, created) {
     var reference = referenceOf(wsUrl);
     var saved = this.load(reference);
-    this.state = saved && saved.ws_url === wsUrl ? saved : { reference: reference, ws_url: wsUrl, last_seq: 0, outbox: [] };
+    // A new credential for the same conversation keeps what is still waiting to be sent.
+    this.state = saved || { reference: reference, ws_url: wsUrl, last_seq: 0, outbox: [] };
+    this.state.ws_url = wsUrl;
     if (this.store && !this.root.hasAttribute("data-ws-url")) this.store.setItem(STORE + "current", reference);
     this.save();
     this.startForm.hidden = true;
@@ -746,7 +749,8 @@
 
   Chat.prototype.markRead = function () {
     if (document.visibilityState !== "visible" || !this.flushed) return;
-    if (this.lastSeq > this.readSent && this.frame({ type: "read", seq: this.lastSeq })) {
+    // Only what the other side wrote needs a receipt; "read up to" names the highest seq shown.
+    if (this.theirSeq > this.readSent && this.frame({ type: "read", seq: this.lastSeq })) {
       this.readSent = this.lastSeq;
     }
   };
@@ -906,7 +910,10 @@
       this.lastSeq = m.seq;
       this.save();
     }
-    if (!mine) this.theyType({ typing: false });
+    if (!mine) {
+      this.theyType({ typing: false });
+      if (m.seq > this.theirSeq) this.theirSeq = m.seq;
+    }
     this.markRead();
     this.scroll();
   };
@@ -924,8 +931,9 @@
 
   Chat.prototype.showError = function (e) {
     var t = this.t;
-    var text = e.message || (e.code === "rate_limited" ? t.rateLimited : t.errorGeneric);
-    if (e.code === "ticket_closed") text = t.closed;
+    // Known codes in the widget's language; the server's own words for anything newer.
+    var known = { too_long: t.tooLong, required: t.required, rate_limited: t.rateLimited, ticket_closed: t.closed };
+    var text = known[e.code] || e.message || t.errorGeneric;
     if (e.client_id && this.pending[e.client_id]) {
       // Refused: nothing stored, never resent. The text stays on screen with the reason.
       var row = this.pending[e.client_id];
