@@ -10,7 +10,8 @@ REST API with a bearer token.
   Each message is stored once (the database) and shown once (the page), with no message left
   greyed out.
 - A signed-in customer on a desktop, in English: a pasted recovery phrase never reaches the
-  agent, and the widget warns; markup in a message is shown as text.
+  agent, and the widget warns; markup in a message is shown as text; a message whose
+  acknowledgement is lost (twice) is sent again with its client_id and stored once.
 - The wallet app's webview page, opened from a conversation the app's backend started with its
   key, chats both ways and sends no Referer.
 
@@ -282,7 +283,7 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
         )
         _send(page, offline_1)
         page.locator(".wd-pending .wd-bubble", has_text=offline_1).wait_for(timeout=2000)
-        assert "网络已断开" in page.inner_text("[data-testid=chat-connection]")
+        assert "连接已断开" in page.inner_text("[data-testid=chat-connection]")
         shot(page, "chat/phone-zh-hans-offline")
         with pytest.raises(PlaywrightError):  # the page itself cannot load while the server is down
             page.reload(timeout=3000)
@@ -321,6 +322,41 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
     assert arrival < 1.0
 
 
+class LoseAck:
+    """Between the page and the server (Playwright's websocket route): the first copy of the
+    customer's `text` the server sends is dropped and the page's socket closed, as a network
+    drop right after the server stored it; the copy the reconnect replays is dropped too. The
+    widget must then send it again (same client_id) and the server answer with the stored one."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.dropped = 0
+        self.sent = 0  # times the page sent it
+        self.hellos = 0
+
+    def __call__(self, ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(raw: str | bytes) -> None:
+            frame = json.loads(raw)
+            if frame.get("type") == "message" and frame.get("body") == self.text:
+                self.sent += 1
+            server.send(raw)
+
+        def from_server(raw: str | bytes) -> None:
+            frame = json.loads(raw)
+            self.hellos += frame.get("type") == "hello"
+            if frame.get("type") == "message" and frame.get("body") == self.text and self.dropped < 2:
+                self.dropped += 1
+                if self.dropped == 1:
+                    ws.close(code=3000, reason="network drop")
+                return
+            ws.send(raw)
+
+        ws.on_message(from_page)
+        server.on_message(from_server)
+
+
 def test_a_signed_in_customer_on_a_desktop_never_sends_a_phrase_to_the_agent(site: Site) -> None:
     phrase = Mnemonic("english").generate(128)
     markup = '<img src=x onerror="document.title=1">hello <b>bold</b>'
@@ -329,6 +365,8 @@ def test_a_signed_in_customer_on_a_desktop_never_sends_a_phrase_to_the_agent(sit
         context = browser.new_context(viewport=DESKTOP, locale="en-US")
         context.add_cookies(site.cookies_for_browser(CUSTOMER))
         page = context.new_page()
+        lost = LoseAck("this one loses its acknowledgement")
+        page.route_web_socket(re.compile(r"/ws/chat/WD-"), lost)
         page.goto(f"{site.base}/chat/")
         assert page.locator("input[name=email]").is_hidden()  # signed in: no name/email to type
         page.fill("textarea[name=question]", "Hi, my swap failed")
@@ -348,6 +386,14 @@ def test_a_signed_in_customer_on_a_desktop_never_sends_a_phrase_to_the_agent(sit
         assert " ".join(words[:2]) not in removed["body"]
         assert all(" ".join(words[i : i + 2]) not in json.dumps(agent.frames) for i in range(len(words) - 1))
         assert " ".join(words[:2]) not in page.inner_text("[data-testid=chat-log]")
+
+        # The acknowledgement is lost twice: the widget sends again, the server stores once.
+        _send(page, lost.text)
+        page.locator(".wd-mine[data-seq] .wd-bubble", has_text=lost.text).wait_for(timeout=20000)
+        assert (lost.dropped, lost.sent, lost.hellos) == (2, 2, 2)
+        assert site.count(lost.text) == 1
+        agent.wait_for(lambda f: f.get("type") == "message" and f.get("body") == lost.text)
+        assert [f.get("body") for f in agent.frames].count(lost.text) == 1
 
         site.reply(reference, "Thanks, Wang. Never share those words with anyone.")
         page.locator(".wd-theirs .wd-bubble", has_text="Never share").wait_for(timeout=1000)

@@ -33,7 +33,7 @@
       read: "Read",
       online: "Connected",
       connecting: "Connecting…",
-      offline: "Offline: your messages will be sent when you are back online",
+      offline: "Disconnected: your messages will be sent when the connection is back",
       queued: "You are number {n} in the queue. An agent will be with you soon.",
       queuedNoPos: "You are in the queue. An agent will be with you soon.",
       assigned: "You are chatting with {name}.",
@@ -79,7 +79,7 @@
       read: "已读",
       online: "已连接",
       connecting: "正在连接…",
-      offline: "网络已断开：恢复联网后会自动发送您的消息",
+      offline: "连接已断开：恢复连接后会自动发送您的消息",
       queued: "您前面还有 {n} 位，客服将很快为您服务。",
       queuedNoPos: "正在排队，客服将很快为您服务。",
       assigned: "{name} 正在为您服务。",
@@ -123,7 +123,7 @@
       read: "已讀",
       online: "已連線",
       connecting: "正在連線…",
-      offline: "網路已中斷：恢復連線後會自動傳送您的訊息",
+      offline: "連線已中斷：恢復連線後會自動傳送您的訊息",
       queued: "您前面還有 {n} 位，客服將很快為您服務。",
       queuedNoPos: "正在排隊，客服將很快為您服務。",
       assigned: "{name} 正在為您服務。",
@@ -468,6 +468,7 @@
   // ---- start / resume -----------------------------------------------------------------------
 
   Chat.prototype.showStart = function () {
+    this.root.classList.add("wd-starting");
     this.startForm.hidden = false;
     this.composer.hidden = true;
     this.endButton.hidden = true;
@@ -535,6 +536,7 @@
     this.state.ws_url = wsUrl;
     if (this.store && !this.root.hasAttribute("data-ws-url")) this.store.setItem(STORE + "current", reference);
     this.save();
+    this.root.classList.remove("wd-starting");
     this.startForm.hidden = true;
     this.composer.hidden = false;
     this.endButton.hidden = false;
