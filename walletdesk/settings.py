@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "walletdesk.registry",
     "walletdesk.tickets",
     "walletdesk.sla",
+    "walletdesk.chat",
     "walletdesk.desk",
     "walletdesk.desk.reports",
     "walletdesk.portal",

@@ -101,3 +101,6 @@ class LiveSignal(models.Model):
     group_name = models.CharField(max_length=100)
     event = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_name} from {self.origin}"
