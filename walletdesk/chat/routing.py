@@ -4,4 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from walletdesk.chat import consumers
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/chat/agent/", consumers.AgentConsumer.as_asgi()),
+    path("ws/chat/<str:reference>/", consumers.CustomerConsumer.as_asgi()),
+]

@@ -77,7 +77,7 @@ def publish(group: str, event: Event) -> None:
 
 
 def _send(group: str, event: Event) -> None:
-    if in_memory() and getattr(settings, "LIVE_BRIDGE", True):
+    if in_memory() and settings.LIVE_BRIDGE:
         _bridge(group, event)
     loop = _loop
     if loop is not None and not loop.is_closed():
@@ -113,7 +113,7 @@ async def _deliver(batch: list[Outgoing]) -> None:
 async def apublish(group: str, event: Event) -> None:
     """`publish` from async code (a consumer relaying typing or presence): sent now."""
     attach_loop()
-    if in_memory() and getattr(settings, "LIVE_BRIDGE", True):
+    if in_memory() and settings.LIVE_BRIDGE:
         _bridge(group, event)
     await get_layer().group_send(group, event)
 
@@ -126,7 +126,7 @@ def attach_loop() -> None:
     if _loop is not loop:
         _loop = loop
         _poller = None
-    if in_memory() and getattr(settings, "LIVE_BRIDGE", True) and (_poller is None or _poller.done()):
+    if in_memory() and settings.LIVE_BRIDGE and (_poller is None or _poller.done()):
         _poller = loop.create_task(_poll_bridge())
 
 

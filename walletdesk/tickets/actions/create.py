@@ -91,6 +91,10 @@ def _contact_for(new: NewTicket) -> Contact:
         return _account_contact(new.user, new.language)
     if new.identity is not None:
         return _identity_contact(new)
+    if not new.email and new.channel == Channel.CHAT:
+        # A guest chatting without an address: answered in the chat itself, as a contact of
+        # its own that nobody else's email or account can reach.
+        return Contact.objects.create(name=new.name[:120], language=new.language)
     if not new.email:
         raise TicketError("required", _("Give an email address so we can answer you."), field="email")
     if new.email_proof:
