@@ -11,7 +11,7 @@ REST API with a bearer token.
   greyed out.
 - A signed-in customer on a desktop, in English: a pasted recovery phrase never reaches the
   agent, and the widget warns; markup in a message is shown as text; a message whose
-  acknowledgement is lost (twice) is sent again with its client_id and stored once.
+  acknowledgement is lost is sent again with its client_id after a reconnect, stored once.
 - The wallet app's webview page, opened from a conversation the app's backend started with its
   key, chats both ways and sends no Referer.
 
@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -96,6 +97,8 @@ class Site:
                 timeout=30,
             )
             assert done.status_code == 302, done.text[-2000:]
+            # Follow it once: the page shows (and so clears) the "signed in" notice.
+            s.get(urljoin(f"{self.base}/", done.headers["Location"]), timeout=30)
             self.sessions[address] = s
         return self.sessions[address]
 
@@ -267,9 +270,7 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
         # 1. The web process dies (-9) while the customer writes.
         during_crash = "断线时写的第一条消息"
         _kill_web_process(site.up)
-        page.wait_for_function(
-            "document.querySelector('[data-testid=chat-widget]').dataset.connection !== 'on'"
-        )
+        page.locator("[data-testid=chat-widget]:not([data-connection=on])").wait_for(timeout=10000)
         _send(page, during_crash)
         assert page.locator(".wd-pending .wd-bubble", has_text=during_crash).count() == 1
         page.locator(".wd-mine[data-seq] .wd-bubble", has_text=during_crash).wait_for(timeout=40000)
@@ -278,9 +279,7 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
         offline_1 = "服务器重启时写的消息"
         offline_2 = "刷新页面之后又写了一条"
         site.up.stop()
-        page.wait_for_function(
-            "document.querySelector('[data-testid=chat-widget]').dataset.connection === 'off'"
-        )
+        page.locator("[data-testid=chat-widget][data-connection=off]").wait_for(timeout=10000)
         _send(page, offline_1)
         page.locator(".wd-pending .wd-bubble", has_text=offline_1).wait_for(timeout=2000)
         assert "连接已断开" in page.inner_text("[data-testid=chat-connection]")
@@ -314,7 +313,10 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
         page.click("[data-testid=chat-end]")
         page.locator("[data-testid=chat-reference]", has_text=reference).wait_for(timeout=5000)
         assert page.locator("[data-testid=chat-composer]").is_hidden()
-        assert page.locator("[data-testid=chat-csat]").count() == 1
+        # The survey follows as its own frame (the desk's survey task): two links, one click.
+        page.locator("[data-testid=chat-csat-good]").wait_for(timeout=30000)
+        assert page.locator("[data-testid=chat-csat-bad]").count() == 1
+        assert "满意吗" in page.inner_text("[data-testid=chat-csat]")
         shot(page, "chat/phone-zh-hans-ended")
         context.close()
     agent.close()
@@ -323,41 +325,50 @@ def test_a_guest_chats_on_a_phone_through_a_crash_and_a_restart(site: Site) -> N
 
 
 class LoseAck:
-    """Between the page and the server (Playwright's websocket route): the first copy of the
-    customer's `text` the server sends is dropped and the page's socket closed, as a network
-    drop right after the server stored it; the copy the reconnect replays is dropped too. The
-    widget must then send it again (same client_id) and the server answer with the stored one."""
+    """Between the page and the server (Playwright's websocket route): the server's copy of the
+    customer's `text` (its acknowledgement) is dropped on the way to the page. Then the test
+    lets a later message through and cuts the connection. The widget must not lose the
+    message nor store it twice: it reconnects with `after` at the seq it showed when it wrote
+    the message, so the replay carries the stored copy, client_id included, as the ack."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.dropped = 0
         self.sent = 0  # times the page sent it
         self.hellos = 0
+        self.page_side: Any = None
+        self.log: list[str] = []  # every frame, for a failure's message
 
     def __call__(self, ws: Any) -> None:
         server = ws.connect_to_server()
+        self.page_side = ws
 
         def from_page(raw: str | bytes) -> None:
+            self.log.append(f"page> {raw!s:.200}")
             frame = json.loads(raw)
             if frame.get("type") == "message" and frame.get("body") == self.text:
                 self.sent += 1
             server.send(raw)
 
         def from_server(raw: str | bytes) -> None:
+            self.log.append(f"server> {raw!s:.200}")
             frame = json.loads(raw)
             self.hellos += frame.get("type") == "hello"
-            if frame.get("type") == "message" and frame.get("body") == self.text and self.dropped < 2:
+            if frame.get("type") == "message" and frame.get("body") == self.text and not self.dropped:
                 self.dropped += 1
-                if self.dropped == 1:
-                    ws.close(code=3000, reason="network drop")
                 return
             ws.send(raw)
 
         ws.on_message(from_page)
         server.on_message(from_server)
 
+    def cut(self) -> None:
+        self.page_side.close(code=3000, reason="network drop")
+
 
 def test_a_signed_in_customer_on_a_desktop_never_sends_a_phrase_to_the_agent(site: Site) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
     phrase = Mnemonic("english").generate(128)
     markup = '<img src=x onerror="document.title=1">hello <b>bold</b>'
     agent = AgentSocket(site)
@@ -375,28 +386,48 @@ def test_a_signed_in_customer_on_a_desktop_never_sends_a_phrase_to_the_agent(sit
         reference = page.get_attribute("[data-testid=chat-widget]", "data-reference")
         agent.send({"type": "join", "reference": reference})
 
+        # The acknowledgement is lost; an agent reply arrives; the connection drops. The
+        # message is acknowledged by the replay: stored once, shown once, in seq order.
+        _send(page, lost.text)
+        page.locator(".wd-pending .wd-bubble", has_text=lost.text).wait_for(timeout=5000)
+        for _ in range(100):
+            if lost.dropped:
+                break
+            page.wait_for_timeout(50)
+        assert lost.dropped == 1
+        site.reply(reference, "An answer after the lost acknowledgement")
+        page.locator(".wd-theirs .wd-bubble", has_text="after the lost").wait_for(timeout=1000)
+        assert page.locator(".wd-pending .wd-bubble", has_text=lost.text).count() == 1
+        lost.cut()
+        try:
+            page.locator(".wd-mine[data-seq] .wd-bubble", has_text=lost.text).wait_for(timeout=20000)
+        except PlaywrightError:
+            raise AssertionError("\n".join(lost.log)) from None
+        assert (lost.sent, lost.hellos) == (1, 2)  # acknowledged by the replay, not resent
+        assert site.count(lost.text) == 1
+        _shown_once(page, [lost.text, "An answer after the lost acknowledgement"])
+        agent.wait_for(lambda f: f.get("type") == "message" and f.get("body") == lost.text)
+        assert [f.get("body") for f in agent.frames].count(lost.text) == 1
+
+        site.reply(reference, "Thanks, Wang. Never share those words with anyone.")
+        page.locator(".wd-theirs .wd-bubble", has_text="Never share").wait_for(timeout=1000)
+
         _send(page, f"here are my words: {phrase}")
         page.locator("[data-testid=chat-removed]").wait_for(timeout=10000)
         _send(page, markup)
         page.locator(".wd-mine[data-seq] .wd-bubble", has_text="hello <b>bold</b>").wait_for(timeout=10000)
         assert page.title() != "1" and page.locator(".wd-log img, .wd-log b").count() == 0
 
-        removed = agent.wait_for(lambda f: f.get("type") == "message" and bool(f.get("removed")))
+        removed = agent.wait_for(
+            lambda f: f.get("type") == "message" and "here are my words" in str(f.get("body"))
+        )
         words = phrase.split()
         assert " ".join(words[:2]) not in removed["body"]
         assert all(" ".join(words[i : i + 2]) not in json.dumps(agent.frames) for i in range(len(words) - 1))
         assert " ".join(words[:2]) not in page.inner_text("[data-testid=chat-log]")
+        # A phrase moves the ticket to the Security desk, whose agents alone may answer it.
+        assert site.count(f"here are my words: {phrase}") == 0
 
-        # The acknowledgement is lost twice: the widget sends again, the server stores once.
-        _send(page, lost.text)
-        page.locator(".wd-mine[data-seq] .wd-bubble", has_text=lost.text).wait_for(timeout=20000)
-        assert (lost.dropped, lost.sent, lost.hellos) == (2, 2, 2)
-        assert site.count(lost.text) == 1
-        agent.wait_for(lambda f: f.get("type") == "message" and f.get("body") == lost.text)
-        assert [f.get("body") for f in agent.frames].count(lost.text) == 1
-
-        site.reply(reference, "Thanks, Wang. Never share those words with anyone.")
-        page.locator(".wd-theirs .wd-bubble", has_text="Never share").wait_for(timeout=1000)
         shot(page, "chat/desktop-en")
         page.set_viewport_size(PHONE)
         shot(page, "chat/phone-en")
@@ -425,9 +456,7 @@ def test_the_wallet_apps_webview_page_chats_and_sends_no_referer(site: Site) -> 
         page.on("request", lambda r: referers.append(r.headers.get("referer", "")))
         response = page.goto(f"{site.base}/chat/c/{reference}/?t={credential.group(1)}")
         assert response is not None and response.headers["referrer-policy"] == "no-referrer"
-        page.wait_for_function(
-            "document.querySelector('[data-testid=chat-widget]').dataset.connection === 'on'"
-        )
+        page.locator("[data-testid=chat-widget][data-connection=on]").wait_for(timeout=10000)
         _send(page, "应用里发来的消息")
         page.locator(".wd-mine[data-seq] .wd-bubble", has_text="应用里发来的消息").wait_for(timeout=10000)
         agent.wait_for(lambda f: f.get("type") == "message" and f.get("body") == "应用里发来的消息")
@@ -441,3 +470,49 @@ def test_the_wallet_apps_webview_page_chats_and_sends_no_referer(site: Site) -> 
         assert not any(credential.group(1) in r for r in referers), referers
         context.close()
     agent.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="walletdesk/chat/consumers.py CustomerConsumer.on_message answers a resent client_id "
+    "through deliver(), which drops a seq at or below the socket's `after`: the sender gets no ack",
+)
+def test_a_resent_message_is_acknowledged_on_a_socket_that_replayed_after_it(site: Site) -> None:
+    """The protocol as the wallet app will use it: reconnect with after=<the highest seq>, resend
+    what is unacknowledged. If the message was stored (its ack lost) and a later message exists,
+    the replay does not carry it: the server must answer the resend with the stored frame."""
+    from websockets.sync.client import connect
+
+    created = requests.post(
+        f"{site.base}/api/v1/chat/conversations",
+        json={"language": "en"},
+        headers={"X-App-Key": site.app_key, "X-App-User": "app-user-resend"},
+        timeout=30,
+    ).json()
+    url = site.base.replace("http://", "ws://") + created["ws_url"]
+
+    def frames_until(ws: Any, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            frame = json.loads(ws.recv(timeout=max(0.05, deadline - time.monotonic())))
+            if match(frame):
+                return frame
+        raise AssertionError("no such frame")
+
+    body = "stored, but its ack was lost"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "message", "client_id": "app-1", "body": body}))
+        stored = frames_until(ws, lambda f: f.get("client_id") == "app-1")
+    site.reply(created["reference"], "a later reply")
+    with connect(url, open_timeout=10) as ws:
+        hello = frames_until(ws, lambda f: f.get("type") == "hello")
+        assert hello["last_seq"] == stored["seq"] + 1
+    with connect(f"{url}&after={hello['last_seq']}", open_timeout=10) as ws:
+        frames_until(ws, lambda f: f.get("type") == "hello")
+        ws.send(json.dumps({"type": "message", "client_id": "app-1", "body": body}))
+        try:
+            ack = frames_until(ws, lambda f: f.get("client_id") == "app-1")
+        except TimeoutError:
+            raise AssertionError("the resend got no answer") from None
+        assert ack["seq"] == stored["seq"]
+    assert site.count(body) == 1

@@ -48,6 +48,10 @@
       endedUnanswered:
         "This chat has ended. Your request {ref} stays open and we will answer it by email.",
       rate: "Rate this chat",
+      csatAsk: "How did we do?",
+      good: "Good",
+      bad: "Not good",
+      endedShort: "This chat has ended. Your reference is {ref}.",
       newChat: "Start a new chat",
       badLink: "This chat link is no longer valid.",
       closed: "This conversation is closed. Please start a new one.",
@@ -92,6 +96,10 @@
       ended: "对话已结束。您的工单编号是 {ref}。",
       endedUnanswered: "对话已结束。您的工单 {ref} 仍在处理中，我们会通过邮件回复您。",
       rate: "评价本次服务",
+      csatAsk: "您对本次服务满意吗？",
+      good: "满意",
+      bad: "不满意",
+      endedShort: "对话已结束。您的工单编号是 {ref}。",
       newChat: "开始新对话",
       badLink: "该对话链接已失效。",
       closed: "该对话已关闭，请开始新的对话。",
@@ -136,6 +144,10 @@
       ended: "對話已結束。您的工單編號是 {ref}。",
       endedUnanswered: "對話已結束。您的工單 {ref} 仍在處理中，我們會透過電郵回覆您。",
       rate: "評價本次服務",
+      csatAsk: "您對本次服務滿意嗎？",
+      good: "滿意",
+      bad: "不滿意",
+      endedShort: "對話已結束。您的工單編號是 {ref}。",
       newChat: "開始新對話",
       badLink: "該對話連結已失效。",
       closed: "該對話已關閉，請開始新的對話。",
@@ -248,6 +260,7 @@
     this.theirTypingTimer = null;
     this.readSent = 0;
     this.theirSeq = 0; // the highest seq written by the other side
+    this.agentRead = 0; // the highest seq the agent has read
     this.replayUntil = 0;
     this.flushed = false;
     this.ended = false;
@@ -417,6 +430,9 @@
     window.addEventListener("focus", function () {
       self.markRead();
     });
+    window.addEventListener("resize", function () {
+      self.scroll(); // a phone's keyboard or rotation must not hide the latest message
+    });
   };
 
   Chat.prototype.field = function (form, type, label, name, max) {
@@ -554,8 +570,16 @@
     var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
     var url = proto + "//" + window.location.host + this.state.ws_url;
     // The page starts with an empty transcript: the first socket replays all of it; later ones
-    // only what came after the highest seq this page shows.
-    if (this.lastSeq > 0) url += (url.indexOf("?") >= 0 ? "&" : "?") + "after=" + this.lastSeq;
+    // what came after the highest seq this page shows, or after the seq it showed when the
+    // oldest unacknowledged message was written: if that message was stored and only its
+    // acknowledgement lost, the replay carries it (with its client_id) and acknowledges it.
+    var after = this.lastSeq;
+    for (var i = 0; i < this.state.outbox.length; i++) {
+      var base = this.state.outbox[i].after;
+      if (typeof base === "number" && base < after) after = base;
+    }
+    if (after > 0) url += (url.indexOf("?") >= 0 ? "&" : "?") + "after=" + after;
+    this.socketSeq = after; // the highest seq this socket has brought (its replay starts above)
     this.connection("connecting");
     var socket;
     try {
@@ -596,6 +620,7 @@
         return;
       }
       self.connection("off");
+      self.theyType({ typing: false }); // nobody is known to be typing over a dead socket
       self.retry();
     };
     socket.onerror = function () {
@@ -655,13 +680,20 @@
         this.connection("on");
         this.keepAlive();
         this.showStatus(data);
+        if (typeof data.customer_read_seq === "number" && data.customer_read_seq > this.readSent) {
+          this.readSent = data.customer_read_seq;
+        }
+        if (typeof data.agent_read_seq === "number") this.theyRead(data.agent_read_seq);
+        if (data.status === "ended" && !this.ended) this.showEnded({ reference: data.reference });
+        // Resend only once the replay is in: a message whose ack was lost comes back in it.
         this.replayUntil = typeof data.last_seq === "number" ? data.last_seq : 0;
-        if (this.lastSeq >= this.replayUntil) this.flush();
+        if (this.socketSeq >= this.replayUntil) this.flush();
         else this.flushLater();
         break;
       case "message":
         this.showMessage(data);
-        if (!this.flushed && this.lastSeq >= this.replayUntil) this.flush();
+        if (typeof data.seq === "number" && data.seq > this.socketSeq) this.socketSeq = data.seq;
+        if (!this.flushed && this.socketSeq >= this.replayUntil) this.flush();
         break;
       case "typing":
         if (data.author !== "customer") this.theyType(data);
@@ -671,6 +703,10 @@
         break;
       case "status":
         this.showStatus(data);
+        if (data.status === "ended" && !this.ended) this.showEnded({});
+        break;
+      case "csat":
+        this.showSurvey(data);
         break;
       case "error":
         this.showError(data);
@@ -700,7 +736,7 @@
   };
 
   Chat.prototype.queue = function (body) {
-    var item = { client_id: this.newId(), body: body };
+    var item = { client_id: this.newId(), body: body, after: this.lastSeq };
     var frame = JSON.stringify({ type: "message", client_id: item.client_id, body: body });
     if (new TextEncoder().encode(frame).length > MAX_FRAME) {
       this.say(this.t.tooBig);
@@ -912,6 +948,7 @@
       this.lastSeq = m.seq;
       this.save();
     }
+    if (mine && m.seq <= this.agentRead) this.theyRead(this.agentRead);
     if (!mine) {
       this.theyType({ typing: false });
       if (m.seq > this.theirSeq) this.theirSeq = m.seq;
@@ -973,7 +1010,8 @@
   };
 
   Chat.prototype.theyRead = function (seq) {
-    if (typeof seq !== "number") return;
+    if (typeof seq !== "number" || seq < this.agentRead) return;
+    this.agentRead = seq;
     var old = this.log.querySelectorAll(".wd-read");
     for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
     var rows = this.log.querySelectorAll(".wd-mine[data-seq]");
@@ -997,10 +1035,12 @@
     var t = this.t;
     this.ended = true;
     this.closeComposer();
+    this.statusLine.hidden = true;
     this.typingLine.hidden = true;
+    var survey = this.endBox.querySelector(".wd-survey");
     while (this.endBox.firstChild) this.endBox.removeChild(this.endBox.firstChild);
     var ref = data.reference || (this.state && this.state.reference) || "";
-    var text = data.answered === false ? t.endedUnanswered : t.ended;
+    var text = data.answered === false ? t.endedUnanswered : data.answered === true ? t.ended : t.endedShort;
     var p = el("p");
     var parts = text.split("{ref}");
     p.appendChild(document.createTextNode(parts[0]));
@@ -1016,6 +1056,7 @@
       a.setAttribute("data-testid", "chat-csat");
       this.endBox.appendChild(a);
     }
+    if (survey) this.endBox.appendChild(survey);
     this.endBox.hidden = false;
     // Unacknowledged messages of an ended chat can never be stored: drop them.
     if (this.state) {
@@ -1023,6 +1064,35 @@
       this.save();
     }
     if (!this.root.hasAttribute("data-ws-url")) this.offerNew();
+    this.scroll();
+  };
+
+  Chat.prototype.showSurvey = function (data) {
+    // The survey follows an answered chat as its own frame: two links, one click each.
+    var t = this.t;
+    var good = safeHref(data.good_url);
+    var bad = safeHref(data.bad_url);
+    if ((!good && !bad) || this.endBox.querySelector(".wd-survey")) return;
+    var box = el("div", "wd-survey");
+    box.setAttribute("data-testid", "chat-csat");
+    box.appendChild(el("p", null, t.csatAsk));
+    var row = el("div", "wd-survey-links");
+    var pairs = [
+      [good, t.good, "wd-primary wd-button", "chat-csat-good"],
+      [bad, t.bad, "wd-button", "chat-csat-bad"]
+    ];
+    for (var i = 0; i < pairs.length; i++) {
+      if (!pairs[i][0]) continue;
+      var a = el("a", pairs[i][2], pairs[i][1]);
+      a.href = pairs[i][0];
+      a.rel = "noopener noreferrer";
+      a.setAttribute("data-testid", pairs[i][3]);
+      row.appendChild(a);
+    }
+    box.appendChild(row);
+    var again = this.endBox.querySelector(".wd-new");
+    this.endBox.insertBefore(box, again);
+    this.endBox.hidden = false;
     this.scroll();
   };
 
