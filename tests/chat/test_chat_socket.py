@@ -309,3 +309,22 @@ def test_bad_frames_get_clear_errors_and_store_nothing() -> None:
     assert codes == ["bad_frame", "bad_frame", "bad_frame", "bad_frame", "bad_frame", "required", "too_long"]
     assert got[-1] == {"type": "websocket.close", "code": 1009}
     assert not Message.objects.filter(ticket__reference=chat_["reference"], author_role="customer").exists()
+
+
+def test_a_chat_left_open_is_ended_when_idle_and_frees_the_agent(alice: Any, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ChatAgent.objects.create(user=alice, capacity=1)
+    chat.set_presence(alice, "online")
+    left = start(name="Ana")
+    waiting = start(name="Ben")
+    assert (left["status"], waiting["status"]) == ("assigned", "queued")
+    assert chat.end_idle() == 0  # nothing idle yet
+    Ticket.objects.filter(reference=left["reference"]).update(
+        updated_at=timezone.now() - timedelta(minutes=settings.CHAT_IDLE_MINUTES + 1)
+    )
+    assert chat.end_idle() == 1
+    assert Conversation.objects.get(ticket__reference=left["reference"]).state == State.ENDED
+    assert Conversation.objects.get(ticket__reference=waiting["reference"]).agent == alice

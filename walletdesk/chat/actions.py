@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone, translation
@@ -326,6 +328,19 @@ def end_conversation(ticket_id: int, *, by: str, actor: Any = None) -> dict[str,
     if agent_id is not None:
         drain(ticket.team_id)
     return frame
+
+
+def end_idle(now: Any = None) -> int:
+    """End chats nobody has written in for `CHAT_IDLE_MINUTES` (a customer who closed the app
+    without ending): they would hold an agent's slot for ever. A recovery sweep runs it."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(minutes=settings.CHAT_IDLE_MINUTES)
+    idle = Conversation.objects.exclude(state=State.ENDED).filter(ticket__updated_at__lt=quiet_since)
+    ended = 0
+    for ticket_id in list(idle.order_by("pk").values_list("pk", flat=True)[:200]):
+        end_conversation(ticket_id, by="idle")
+        ended += 1
+    return ended
 
 
 def refuse_if_ended(conversation: Conversation) -> None:
