@@ -157,13 +157,10 @@ def post_agent_message(ticket_id: int, client_id: str, body: str, *, agent: Any)
     refuse_if_ended(conversation)
     ticket = conversation.ticket
     try:
-        with transaction.atomic():
-            message = actions.add_agent_message(ticket, body, agent=agent)
-            Message.objects.filter(pk=message.pk).update(external_id=external_id)
+        message = actions.add_agent_message(ticket, body, agent=agent, external_id=external_id)
     except IntegrityError:
         stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
         return Posted(frames.message(stored, client_id=client_id), duplicate=True)
-    message.external_id = external_id
     return Posted(frames.message(message, client_id=client_id), duplicate=False)
 
 
