@@ -70,3 +70,20 @@ def test_the_open_parameter_cannot_inject_markup(alice: Any) -> None:
     assert 'data-open=""' in html
     html = client_for(alice).get(URL, {"open": "wd-261207-abc123"}).content.decode()
     assert 'data-open="WD-261207-ABC123"' in html
+
+
+def test_a_chat_opened_by_reference_carries_its_summary_only_for_who_may_see_it(alice: Any, bob: Any) -> None:
+    from walletdesk.chat import actions as chat
+    from walletdesk.tickets.models import Team
+
+    conversation = chat.start_conversation(name="Ana <img src=x>", language="en")
+    reference = conversation.ticket.reference
+    html = client_for(alice).get(URL, {"open": reference}).content.decode()
+    assert f"&quot;reference&quot;: &quot;{reference}&quot;" in html
+    assert "Ana &lt;img src=x&gt;" in html and "<img src=x>" not in html
+    # A restricted team's chat: bob (security) sees it, alice (general) gets no summary of it.
+    ticket = conversation.ticket
+    ticket.team = Team.objects.get(slug="security")
+    ticket.save(update_fields=["team"])
+    assert 'data-open-summary=""' in client_for(alice).get(URL, {"open": reference}).content.decode()
+    assert reference in client_for(bob).get(URL, {"open": reference}).content.decode().split("data-open-summary=")[1][:400]

@@ -140,6 +140,10 @@
     var opening = root.dataset.open;
     if (opening) {
       root.dataset.open = "";
+      try {
+        var known = JSON.parse(root.dataset.openSummary || "null");
+        if (known && known.reference === opening.toUpperCase()) onSummary(known);
+      } catch (_e) { /* no summary: the chat opens by its reference alone */ }
       openChat(opening, true);
     }
   }
@@ -445,18 +449,11 @@
     if (ended) {
       var answered = c.ended ? c.ended.answered : true;
       q("[data-f=ended-text]", p).textContent = answered ? t("ended-answered") : t("ended-unanswered");
+      // The survey is the customer's: the agent sees that it went, never its links.
       var csat = q("[data-f=csat]", p);
-      csat.textContent = "";
-      var url = c.ended && c.ended.csat_url;
-      if (typeof url === "string" && /^(https?:\/\/|\/)/.test(url)) {
-        var a = el("a", "", t("survey"));
-        a.href = url;
-        a.rel = "noopener";
-        a.target = "_blank";
-        csat.appendChild(a);
-      }
+      csat.textContent = c.csat ? t("survey-sent") : "";
       if (c.csat && c.csat.rating !== undefined && c.csat.rating !== null) {
-        csat.appendChild(el("span", "csat-rating", " " + t("rated", { rating: c.csat.rating })));
+        csat.textContent += " " + t("rated", { rating: c.csat.rating });
       }
     }
     var form = q("[data-f=reply]", p);
