@@ -19,7 +19,9 @@ URL = "/agent/chats/"
 def test_a_signed_out_visitor_is_sent_to_sign_in() -> None:
     response = Client().get(URL)
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/") and "next=/agent/chats/" in response["Location"]
+    assert (
+        response["Location"].startswith("/accounts/login/") and "next=/agent/chats/" in response["Location"]
+    )
 
 
 def test_a_customer_is_refused(carol: Any) -> None:
@@ -86,4 +88,7 @@ def test_a_chat_opened_by_reference_carries_its_summary_only_for_who_may_see_it(
     ticket.team = Team.objects.get(slug="security")
     ticket.save(update_fields=["team"])
     assert 'data-open-summary=""' in client_for(alice).get(URL, {"open": reference}).content.decode()
-    assert reference in client_for(bob).get(URL, {"open": reference}).content.decode().split("data-open-summary=")[1][:400]
+    assert (
+        reference
+        in client_for(bob).get(URL, {"open": reference}).content.decode().split("data-open-summary=")[1][:400]
+    )

@@ -53,7 +53,9 @@ def test_the_customers_read_receipt_reaches_the_agent(alice: Any) -> None:
     assert got[-1] == {"type": "read", "author": "customer", "seq": 1, "reference": chat_["reference"]}
 
 
-@pytest.mark.xfail(strict=True, reason="server gap: an agent-socket reply reaches the customer with client_id null")
+@pytest.mark.xfail(
+    strict=True, reason="server gap: an agent-socket reply reaches the customer with client_id null"
+)
 def test_an_agent_socket_reply_reaches_the_customer_with_its_client_id(alice: Any) -> None:
     chat_ = start(name="Ana")
     session = session_of(alice)

@@ -294,7 +294,7 @@
 
   function onTyping(frame) {
     var c = chat(frame.reference);
-    if (!c || !c.pane) return;
+    if (!c || !c.pane || c.ended) return;
     var line = q("[data-f=typing]", c.pane);
     window.clearTimeout(c.typingTimer);
     if (!frame.typing) return hideTyping(c);
@@ -331,6 +331,7 @@
     if (!c) return;
     c.ended = frame;
     c.summary.status = "ended";
+    hideTyping(c);
     listItem(c);
     if (c.pane) fillPane(c);
   }
