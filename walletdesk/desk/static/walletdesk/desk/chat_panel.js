@@ -228,9 +228,11 @@
       delete c.pending[frame.client_id];
       savePending();
     }
+    // A closed chat keeps no transcript (a frame still in flight after "leave"): its next
+    // join replays from the start.
+    if (!c.pane) return;
     if (c.seqs[frame.seq]) return; // exactly once, whatever the server sends
     c.lastSeq = Math.max(c.lastSeq, frame.seq);
-    if (!c.pane) return;
     var node = messageNode(frame);
     c.seqs[frame.seq] = node;
     // In seq order, whatever order frames come in.
