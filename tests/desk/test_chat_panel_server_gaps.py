@@ -1,7 +1,6 @@
-"""What the agent's panel needs from the agent socket, through the real ASGI app. The ones
-marked xfail are server gaps found while building the panel (walletdesk/chat is not the
-panel's to change): each flips to a failure (strict) once the server is fixed, so the mark
-comes off then."""
+"""What the agent's panel needs from the agent socket, through the real ASGI app: three server
+gaps found while building the panel, fixed since (a customer's read receipt, an agent reply's
+client_id, a waiting chat announced to every panel that may see it)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.chat.sockets import agent, customer, frames_until
+from tests.chat.sockets import agent, customer, frames_until, quiet
 from tests.chat.test_chat_socket import _fresh_loop, is_message, session_of, start  # noqa: F401
 from walletdesk.chat import actions as chat
 from walletdesk.chat.models import ChatAgent
@@ -28,11 +27,6 @@ async def _desk_on(session: str, reference: str) -> Any:
     return desk
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: CustomerConsumer.on_read calls actions.mark_read(ticket_id, seq, AuthorRole.CUSTOMER) "
-    "but `by` is keyword-only: TypeError, the customer's socket dies and the receipt never reaches the agent",
-)
 def test_the_customers_read_receipt_reaches_the_agent(alice: Any) -> None:
     chat_ = start(name="Ana")
     session = session_of(alice)
@@ -53,9 +47,6 @@ def test_the_customers_read_receipt_reaches_the_agent(alice: Any) -> None:
     assert got[-1] == {"type": "read", "author": "customer", "seq": 1, "reference": chat_["reference"]}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="server gap: an agent-socket reply reaches the customer with client_id null"
-)
 def test_an_agent_socket_reply_reaches_the_customer_with_its_client_id(alice: Any) -> None:
     chat_ = start(name="Ana")
     session = session_of(alice)
@@ -82,10 +73,9 @@ def test_an_agent_socket_reply_reaches_the_customer_with_its_client_id(alice: An
     assert live["client_id"] == "p-1"
 
 
-@pytest.mark.xfail(strict=True, reason="server gap: a chat that has to wait is announced to no panel")
 def test_a_chat_that_waits_is_announced_to_online_agents(alice: Any) -> None:
-    """Every online agent is full, so a new chat waits in line: an online panel should hear of
-    it (a `chat` frame); today it learns of it only from the hello of its next connection."""
+    """Every online agent is full, so a new chat waits in line: an online panel hears of it (a
+    `chat` frame), not only from the hello of its next connection."""
     ChatAgent.objects.create(user=alice, capacity=0)
     session = session_of(alice)
 
@@ -105,3 +95,37 @@ def test_a_chat_that_waits_is_announced_to_online_agents(alice: Any) -> None:
 
     got = asyncio.run(run())
     assert got[-1]["status"] == "waiting"
+
+
+def test_a_restricted_teams_waiting_chat_is_announced_only_to_its_members(alice: Any, bob: Any) -> None:
+    """Alice (general) and Bob (security, restricted) are online and full; a chat routed to
+    the security team waits: Bob's panel hears of it, Alice's never does."""
+    from walletdesk.tickets.models import RoutingRule, Team
+
+    security = Team.objects.get(slug="security")
+    RoutingRule.objects.create(name="chats to security", channel="chat", team=security)
+    for user in (alice, bob):
+        ChatAgent.objects.create(user=user, capacity=0)
+    sessions = session_of(alice), session_of(bob)
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        desks = []
+        for session in sessions:
+            desk = agent(session)
+            await desk.connect()
+            await frames_until(desk, lambda f: f["type"] == "hello")
+            await desk.send_json_to({"type": "presence", "status": "online"})
+            await frames_until(desk, lambda f: f["type"] == "presence")
+            desks.append(desk)
+        waiting = await asyncio.to_thread(start, name="Li")
+        at_bob = await frames_until(
+            desks[1], lambda f: f["type"] == "chat" and f["reference"] == waiting["reference"]
+        )
+        at_alice = await quiet(desks[0], 0.5)
+        for desk in desks:
+            await desk.disconnect()
+        return at_alice, at_bob
+
+    at_alice, at_bob = asyncio.run(run())
+    assert at_bob[-1]["status"] == "waiting"
+    assert not [f for f in at_alice if f["type"] == "chat"]

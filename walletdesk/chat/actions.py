@@ -45,7 +45,7 @@ def agent_group(user_id: int) -> str:
     return f"chat.agent.{user_id}"
 
 
-AGENTS_GROUP = "chat.agents"
+AGENTS_GROUP = "chat.agents"  # every agent socket: chats entering or leaving the line
 
 
 def frame_event(ticket: Ticket, frame: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +91,8 @@ def start_conversation(
     )
     with transaction.atomic():
         conversation = Conversation.objects.create(ticket=ticket, language=language, queued_at=timezone.now())
-        _route(conversation)
+        if _route(conversation) is None:
+            _list(conversation)
     return Conversation.objects.select_related("ticket", "agent").get(pk=conversation.pk)
 
 
@@ -232,6 +233,23 @@ def _give(conversation: Conversation, agent: Any, *, actor: Any) -> None:
     live.publish(agent_group(agent.pk), summary)
     if previous and previous != agent.pk:
         live.publish(agent_group(previous), summary)
+    if previous is None:
+        _list(conversation)  # out of the line: the other agents' panels drop it
+
+
+def _list(conversation: Conversation) -> None:
+    """Tell every agent's panel where a chat stands in the line (chat.consumers filters by
+    team, so a restricted team's chat reaches only its members)."""
+    team = conversation.ticket.team
+    live.publish(
+        AGENTS_GROUP,
+        {
+            "type": "chat.listing",
+            "team_id": conversation.ticket.team_id,
+            "restricted": bool(team is not None and team.restricted),
+            "frame": frames.chat_summary(conversation),
+        },
+    )
 
 
 def drain(team_id: int | None = None) -> int:
@@ -322,6 +340,8 @@ def end_conversation(ticket_id: int, *, by: str, actor: Any = None) -> dict[str,
         live.publish(group(ticket_id), frame_event(ticket, frame))
         if agent_id is not None:
             live.publish(agent_group(agent_id), frame_event(ticket, frames.chat_summary(conversation)))
+        else:
+            _list(conversation)  # it leaves the line
     if agent_id is not None:
         drain(ticket.team_id)
     return frame
