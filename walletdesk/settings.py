@@ -179,6 +179,8 @@ else:
 # The in-memory layer reaches one process's sockets; this carries live events between the
 # embedded mode's processes through the database (core.live).
 LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)
+# A live chat nobody has written in for this long is ended (chat.actions.end_idle).
+CHAT_IDLE_MINUTES = env.integer("CHAT_IDLE_MINUTES", 30)
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {

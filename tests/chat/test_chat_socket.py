@@ -309,3 +309,52 @@ def test_bad_frames_get_clear_errors_and_store_nothing() -> None:
     assert codes == ["bad_frame", "bad_frame", "bad_frame", "bad_frame", "bad_frame", "required", "too_long"]
     assert got[-1] == {"type": "websocket.close", "code": 1009}
     assert not Message.objects.filter(ticket__reference=chat_["reference"], author_role="customer").exists()
+
+
+def test_a_chat_left_open_is_ended_when_idle_and_frees_the_agent(alice: Any, settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ChatAgent.objects.create(user=alice, capacity=1)
+    chat.set_presence(alice, "online")
+    left = start(name="Ana")
+    waiting = start(name="Ben")
+    assert (left["status"], waiting["status"]) == ("assigned", "queued")
+    assert chat.end_idle() == 0  # nothing idle yet
+    Ticket.objects.filter(reference=left["reference"]).update(
+        updated_at=timezone.now() - timedelta(minutes=settings.CHAT_IDLE_MINUTES + 1)
+    )
+    assert chat.end_idle() == 1
+    assert Conversation.objects.get(ticket__reference=left["reference"]).state == State.ENDED
+    assert Conversation.objects.get(ticket__reference=waiting["reference"]).agent == alice
+
+
+def test_an_agent_socket_reply_reaches_the_customer_with_its_client_id_once(alice: Any) -> None:
+    chat_ = start(name="Ana")
+    session = session_of(alice)
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        desk = agent(session)
+        await desk.connect()
+        await frames_until(desk, lambda f: f["type"] == "hello")
+        await desk.send_json_to({"type": "join", "reference": chat_["reference"]})
+        await frames_until(desk, lambda f: is_message(f, seq=1))
+        sock = customer(chat_["ws_url"])
+        await sock.connect()
+        await frames_until(sock, lambda f: is_message(f, seq=1))
+        reply = {"type": "message", "reference": chat_["reference"], "client_id": "a-1", "body": "On it."}
+        await desk.send_json_to(reply)
+        at_desk = await frames_until(desk, lambda f: is_message(f, client_id="a-1"))
+        await desk.send_json_to(reply)  # resent: stored once, not sent again
+        at_desk += await quiet(desk)
+        at_customer = await frames_until(sock, lambda f: is_message(f, client_id="a-1"))
+        at_customer += await quiet(sock)
+        await sock.disconnect()
+        await desk.disconnect()
+        return at_desk, at_customer
+
+    at_desk, at_customer = asyncio.run(run())
+    assert [f["seq"] for f in at_desk if f["type"] == "message"] == [2]
+    assert [(f["seq"], f["author"]) for f in at_customer if f["type"] == "message"] == [(2, "agent")]
+    assert Message.objects.filter(ticket__reference=chat_["reference"], body="On it.").count() == 1

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone, translation
@@ -43,7 +45,7 @@ def agent_group(user_id: int) -> str:
     return f"chat.agent.{user_id}"
 
 
-AGENTS_GROUP = "chat.agents"
+AGENTS_GROUP = "chat.agents"  # every agent socket: chats entering or leaving the line
 
 
 def frame_event(ticket: Ticket, frame: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +91,8 @@ def start_conversation(
     )
     with transaction.atomic():
         conversation = Conversation.objects.create(ticket=ticket, language=language, queued_at=timezone.now())
-        _route(conversation)
+        if _route(conversation) is None:
+            _list(conversation)
     return Conversation.objects.select_related("ticket", "agent").get(pk=conversation.pk)
 
 
@@ -155,13 +158,10 @@ def post_agent_message(ticket_id: int, client_id: str, body: str, *, agent: Any)
     refuse_if_ended(conversation)
     ticket = conversation.ticket
     try:
-        with transaction.atomic():
-            message = actions.add_agent_message(ticket, body, agent=agent)
-            Message.objects.filter(pk=message.pk).update(external_id=external_id)
+        message = actions.add_agent_message(ticket, body, agent=agent, external_id=external_id)
     except IntegrityError:
         stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
         return Posted(frames.message(stored, client_id=client_id), duplicate=True)
-    message.external_id = external_id
     return Posted(frames.message(message, client_id=client_id), duplicate=False)
 
 
@@ -233,6 +233,23 @@ def _give(conversation: Conversation, agent: Any, *, actor: Any) -> None:
     live.publish(agent_group(agent.pk), summary)
     if previous and previous != agent.pk:
         live.publish(agent_group(previous), summary)
+    if previous is None:
+        _list(conversation)  # out of the line: the other agents' panels drop it
+
+
+def _list(conversation: Conversation) -> None:
+    """Tell every agent's panel where a chat stands in the line (chat.consumers filters by
+    team, so a restricted team's chat reaches only its members)."""
+    team = conversation.ticket.team
+    live.publish(
+        AGENTS_GROUP,
+        {
+            "type": "chat.listing",
+            "team_id": conversation.ticket.team_id,
+            "restricted": bool(team is not None and team.restricted),
+            "frame": frames.chat_summary(conversation),
+        },
+    )
 
 
 def drain(team_id: int | None = None) -> int:
@@ -323,9 +340,24 @@ def end_conversation(ticket_id: int, *, by: str, actor: Any = None) -> dict[str,
         live.publish(group(ticket_id), frame_event(ticket, frame))
         if agent_id is not None:
             live.publish(agent_group(agent_id), frame_event(ticket, frames.chat_summary(conversation)))
+        else:
+            _list(conversation)  # it leaves the line
     if agent_id is not None:
         drain(ticket.team_id)
     return frame
+
+
+def end_idle(now: Any = None) -> int:
+    """End chats nobody has written in for `CHAT_IDLE_MINUTES` (a customer who closed the app
+    without ending): they would hold an agent's slot for ever. A recovery sweep runs it."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(minutes=settings.CHAT_IDLE_MINUTES)
+    idle = Conversation.objects.exclude(state=State.ENDED).filter(ticket__updated_at__lt=quiet_since)
+    ended = 0
+    for ticket_id in list(idle.order_by("pk").values_list("pk", flat=True)[:200]):
+        end_conversation(ticket_id, by="idle")
+        ended += 1
+    return ended
 
 
 def refuse_if_ended(conversation: Conversation) -> None:

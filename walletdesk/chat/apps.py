@@ -7,10 +7,12 @@ class ChatConfig(AppConfig):
     verbose_name = "Live chat"
 
     def ready(self) -> None:
-        from walletdesk.chat import relay, senders
+        from walletdesk.chat import actions, relay, senders
+        from walletdesk.core import sweeps
         from walletdesk.tickets import channels, live
         from walletdesk.tickets.models import Channel
 
         # Replies written on the desk or through the API reach an open chat as they commit.
         live.listen(relay.on_ticket_change)
         channels.register_sender(Channel.CHAT, senders.send)
+        sweeps.register("idle live chats", actions.end_idle)

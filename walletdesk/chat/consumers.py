@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections import deque
+from functools import partial
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -241,7 +242,7 @@ class CustomerConsumer(_Socket):
             await self.error("bad_frame", "read needs a seq.")
             return
         seq = min(seq, self.sent.get(self.ticket_id, 0))
-        stored = await run_sync(actions.mark_read, self.ticket_id, seq, AuthorRole.CUSTOMER)
+        stored = await run_sync(partial(actions.mark_read, by=AuthorRole.CUSTOMER), self.ticket_id, seq)
         await live.apublish(
             self.group,
             {
@@ -286,6 +287,11 @@ def _agent_hello(user: Any) -> dict[str, Any]:
         "name": frames.agent_name(user),
         "chats": [frames.chat_summary(c) for c in [*mine, *waiting]],
     }
+
+
+def _sight(user: Any) -> tuple[bool, set[int]]:
+    """What the agent's socket needs to filter waiting chats without a query per event."""
+    return access.sees_all(user), set(user.teams.values_list("pk", flat=True))
 
 
 def _visible_chat(user: Any, reference: str) -> Ticket | None:
@@ -342,17 +348,27 @@ class AgentConsumer(_Socket):
         self.joined: dict[int, str] = {}  # ticket id -> reference
         self.beat_at = time.monotonic()
         self.own_group = actions.agent_group(user.pk)
+        self.sees_all, self.team_ids = await run_sync(_sight, user)
         await self.channel_layer.group_add(self.own_group, self.channel_name)
+        await self.channel_layer.group_add(actions.AGENTS_GROUP, self.channel_name)
         await self.send_json(await run_sync(_agent_hello, user))
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "own_group", None):
             await self.channel_layer.group_discard(self.own_group, self.channel_name)
+            await self.channel_layer.group_discard(actions.AGENTS_GROUP, self.channel_name)
         for ticket_id in list(getattr(self, "joined", {})):
             await self.channel_layer.group_discard(actions.group(ticket_id), self.channel_name)
 
     def extra_for(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"reference": event.get("reference") or self.joined.get(event.get("ticket_id", 0), "")}
+
+    async def chat_listing(self, event: dict[str, Any]) -> None:
+        """A chat waiting in line, or leaving it: every agent who may see its team hears."""
+        team_id = event.get("team_id")
+        if event.get("restricted") and not (self.sees_all or team_id in self.team_ids):
+            return
+        await self.send_json(event["frame"])
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if time.monotonic() - self.beat_at > 20:

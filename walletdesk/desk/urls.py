@@ -1,11 +1,12 @@
 from django.urls import path
 
-from walletdesk.desk import macro_views, views
+from walletdesk.desk import chat_views, macro_views, views
 
 app_name = "agent"
 urlpatterns = [
     path("", views.inbox_view, name="inbox"),
     path("phone/", views.phone, name="phone"),
+    path("chats/", chat_views.chats, name="chats"),
     path("bulk/", views.bulk, name="bulk"),
     path("tickets/<str:reference>/", views.ticket_view, name="ticket"),
     path("tickets/<str:reference>/reply/", views.reply, name="reply"),

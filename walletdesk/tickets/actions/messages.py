@@ -177,8 +177,11 @@ def add_agent_message(
     override_risks: bool = False,
     version: int | None = None,
     strict: bool = False,
+    external_id: str | None = None,
 ) -> Message:
     """An agent's reply or internal note, optionally setting the status after it.
+
+    `external_id`: the client's id for this reply (the chat's agent socket), unique per channel.
 
     `version`: the ticket's version the agent wrote it from. If the ticket moved on since,
     under the row lock: with `strict` (the API's If-Match) any change refuses it
@@ -226,6 +229,7 @@ def add_agent_message(
             author_role=AuthorRole.AGENT,
             author_user=agent,
             channel=ticket.channel if not internal else Channel.WEB,
+            external_id=external_id,
             body=body,
             created_at=now,
             seq=_next_seq(ticket, public=not internal),
