@@ -13,13 +13,15 @@ REST API with a bearer token.
   agent, and the widget warns; markup in a message is shown as text; a message whose
   acknowledgement is lost is sent again with its client_id after a reconnect, stored once.
 - The wallet app's webview page, opened from a conversation the app's backend started with its
-  key, chats both ways and sends no Referer.
+  key, chats both ways, uploads a screenshot (a download link on both sides) and sends no
+  Referer carrying its credential.
 
 Screenshots (phone 390x844, desktop 1280x800; zh-hans and en) go to test-artifacts/chat/.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -34,6 +36,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from mnemonic import Mnemonic
+from PIL import Image
 
 from tests.browser import DESKTOP, PHONE, chromium, shot
 from tests.servers import Walletdesk, _group_members, walletdesk_up
@@ -462,6 +465,21 @@ def test_the_wallet_apps_webview_page_chats_and_sends_no_referer(site: Site) -> 
         agent.wait_for(lambda f: f.get("type") == "message" and f.get("body") == "应用里发来的消息")
         site.reply(reference, "收到，正在查看")
         page.locator(".wd-theirs .wd-bubble", has_text="收到，正在查看").wait_for(timeout=1000)
+        # A screenshot through the paper clip: checked like a ticket's file, a link on both sides.
+        png = io.BytesIO()
+        Image.new("RGB", (40, 20), "red").save(png, format="PNG")
+        page.set_input_files(
+            "[data-testid=chat-file]",
+            files=[{"name": "转账截图.png", "mimeType": "image/png", "buffer": png.getvalue()}],
+        )
+        link = page.locator(".wd-mine[data-seq] .wd-files a", has_text="转账截图.png")
+        link.wait_for(timeout=10000)
+        href = link.get_attribute("href") or ""
+        assert href.startswith(site.base) and credential.group(1) not in href
+        assert requests.get(href, timeout=30).content == png.getvalue()
+        shared = agent.wait_for(lambda f: f.get("type") == "message" and bool(f.get("attachments")))
+        assert shared["attachments"][0]["name"] == "转账截图.png"
+
         # The page takes the whole phone screen, the composer at the bottom.
         box = page.locator("[data-testid=chat-composer]").bounding_box()
         assert box is not None and box["y"] + box["height"] > PHONE["height"] - 10
