@@ -358,3 +358,44 @@ def test_an_agent_socket_reply_reaches_the_customer_with_its_client_id_once(alic
     assert [f["seq"] for f in at_desk if f["type"] == "message"] == [2]
     assert [(f["seq"], f["author"]) for f in at_customer if f["type"] == "message"] == [(2, "agent")]
     assert Message.objects.filter(ticket__reference=chat_["reference"], body="On it.").count() == 1
+
+
+def test_a_shared_phrase_takes_the_chat_from_an_agent_who_may_no_longer_see_it(alice: Any, bob: Any) -> None:
+    """Ana pastes her phrase while chatting with Alice (general): the ticket moves to the
+    Security desk (restricted); Alice's socket loses the chat, Bob (security) gets it."""
+    for user in (alice, bob):
+        ChatAgent.objects.create(user=user, capacity=3)
+    chat.set_presence(alice, "online")
+    chat_ = start(name="Ana")
+    assert chat_["agent"] == {"name": "Alice"}
+    chat.set_presence(bob, "online")
+    session = session_of(alice)
+
+    async def run() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        desk = agent(session)
+        await desk.connect()
+        await frames_until(desk, lambda f: f["type"] == "hello")
+        await desk.send_json_to({"type": "join", "reference": chat_["reference"]})
+        await frames_until(desk, lambda f: is_message(f, seq=1))
+        sock = customer(chat_["ws_url"])
+        await sock.connect()
+        await frames_until(sock, lambda f: is_message(f, seq=1))
+        await sock.send_json_to({"type": "message", "client_id": "s-1", "body": PHRASE})
+        at_customer = await frames_until(
+            sock, lambda f: f["type"] == "status" and f["agent"] == {"name": "Bob"}
+        )
+        at_desk = await frames_until(
+            desk, lambda f: f["type"] == "error" and f.get("reference") == chat_["reference"]
+        )
+        await sock.send_json_to({"type": "message", "client_id": "s-2", "body": "hello?"})
+        await frames_until(sock, lambda f: is_message(f, client_id="s-2"))
+        at_desk += await quiet(desk, 0.5)
+        await sock.disconnect()
+        await desk.disconnect()
+        return at_customer, at_desk
+
+    at_customer, at_desk = asyncio.run(run())
+    assert at_customer[-1]["status"] == "assigned"  # Ana sees she is now with Bob
+    assert not [f for f in at_desk if f["type"] == "message" and f.get("client_id") == "s-2"]
+    conversation = Conversation.objects.get(ticket__reference=chat_["reference"])
+    assert conversation.agent == bob and conversation.ticket.team.slug == "security"

@@ -490,11 +490,6 @@ def test_the_wallet_apps_webview_page_chats_and_sends_no_referer(site: Site) -> 
     agent.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="walletdesk/chat/consumers.py CustomerConsumer.on_message answers a resent client_id "
-    "through deliver(), which drops a seq at or below the socket's `after`: the sender gets no ack",
-)
 def test_a_resent_message_is_acknowledged_on_a_socket_that_replayed_after_it(site: Site) -> None:
     """The protocol as the wallet app will use it: reconnect with after=<the highest seq>, resend
     what is unacknowledged. If the message was stored (its ack lost) and a later message exists,

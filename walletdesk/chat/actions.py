@@ -27,7 +27,7 @@ from walletdesk.chat.lines import notice, online
 from walletdesk.chat.models import ChatAgent, Conversation, Presence, State
 from walletdesk.core import live
 from walletdesk.core.locks import lock_rows
-from walletdesk.tickets import actions
+from walletdesk.tickets import access, actions
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Status, Ticket, Visibility
@@ -143,7 +143,30 @@ def post_customer_message(
         stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
         return Posted(frames.message(stored, client_id=client_id), duplicate=True)
     removed = list(screened.screened.secret_kinds) if screened is not None else []
+    if removed and conversation.agent_id is not None:
+        _recheck_agent(ticket_id)
     return Posted(frames.message(message, client_id=client_id, removed=removed), duplicate=False)
+
+
+def _recheck_agent(ticket_id: int) -> None:
+    """A shared secret moves the ticket to the Security desk, a restricted team: the chat's
+    agent may no longer see it. Then it goes back in line for that team (the sockets of agents
+    who lost sight of it leave its group), and the customer is told where they stand."""
+    with transaction.atomic():
+        conversation = lock_rows(Conversation, [ticket_id])[ticket_id]
+        ticket = Ticket.objects.select_related("team", "contact").get(pk=ticket_id)
+        conversation.ticket = ticket
+        agent = conversation.agent
+        if agent is None or conversation.state != State.ACTIVE or access.agent_can_see(agent, ticket):
+            return
+        conversation.agent = None
+        conversation.state = State.WAITING
+        conversation.save(update_fields=["agent", "state"])
+        live.publish(agent_group(agent.pk), frame_event(ticket, frames.chat_summary(conversation)))
+        live.publish(group(ticket_id), {"type": "chat.recheck", "ticket_id": ticket_id})
+        if _route(conversation) is None:
+            _list(conversation)
+            live.publish(group(ticket_id), frame_event(ticket, frames.status(conversation)))
 
 
 def post_agent_message(ticket_id: int, client_id: str, body: str, *, agent: Any) -> Posted:

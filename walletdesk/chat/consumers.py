@@ -215,8 +215,11 @@ class CustomerConsumer(_Socket):
         if not isinstance(body, str):
             body = ""
         posted = await run_sync(actions.post_customer_message, self.ticket_id, client_id, body)
-        # The ack. A resent message already stored was sent on this socket by the replay, if
-        # at all, with its client_id: that copy was its ack.
+        if posted.duplicate and posted.frame["seq"] <= self.sent.get(self.ticket_id, 0):
+            # A resend of a stored message whose number this socket is past (it reconnected
+            # with `after` above it): the sender still needs its ack, so it gets it again.
+            await self.send_json(posted.frame)
+            return
         await self.deliver(self.ticket_id, posted.frame, {})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
@@ -256,6 +259,9 @@ class CustomerConsumer(_Socket):
 
     async def on_end(self, frame: dict[str, Any]) -> None:
         await run_sync(_end, self.ticket_id, "customer", None)
+
+    async def chat_recheck(self, event: dict[str, Any]) -> None:
+        return None  # for agents' sockets
 
 
 def _end(ticket_id: int, by: str, actor: Any) -> dict[str, Any]:
@@ -362,6 +368,20 @@ class AgentConsumer(_Socket):
 
     def extra_for(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"reference": event.get("reference") or self.joined.get(event.get("ticket_id", 0), "")}
+
+    async def chat_recheck(self, event: dict[str, Any]) -> None:
+        """The chat moved (to a restricted team): a socket that may no longer see it leaves."""
+        ticket_id = event["ticket_id"]
+        reference = self.joined.get(ticket_id)
+        if reference is None:
+            return
+        if await run_sync(_visible_chat, self.user, reference) is None:
+            del self.joined[ticket_id]
+            self.sent.pop(ticket_id, None)
+            await self.channel_layer.group_discard(actions.group(ticket_id), self.channel_name)
+            await self.send_json(
+                {"type": "error", "code": "not_found", "message": "No such chat.", "reference": reference}
+            )
 
     async def chat_listing(self, event: dict[str, Any]) -> None:
         """A chat waiting in line, or leaving it: every agent who may see its team hears."""
