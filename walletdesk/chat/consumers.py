@@ -15,10 +15,12 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
 
 from walletdesk.chat import actions, credentials, frames
 from walletdesk.chat.models import ChatAgent, Conversation, State
@@ -195,11 +197,12 @@ class CustomerConsumer(_Socket):
         except ValueError:
             after = 0
         self.ticket_id = conversation.pk
+        self.language = conversation.language
         self.group = actions.group(conversation.pk)
         # Join first, then read: a message committed in between arrives both ways, and the
         # seq check sends it once.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(await run_sync(_hello, conversation.pk))
+        await self.send_json(await run_sync(_speaking(self.language, _hello), conversation.pk))
         await self.replay(conversation.pk, after, {})
 
     async def disconnect(self, code: int) -> None:
@@ -214,7 +217,9 @@ class CustomerConsumer(_Socket):
         body = frame.get("body")
         if not isinstance(body, str):
             body = ""
-        posted = await run_sync(actions.post_customer_message, self.ticket_id, client_id, body)
+        posted = await run_sync(
+            _speaking(self.language, actions.post_customer_message), self.ticket_id, client_id, body
+        )
         if posted.duplicate and posted.frame["seq"] <= self.sent.get(self.ticket_id, 0):
             # A resend of a stored message whose number this socket is past (it reconnected
             # with `after` above it): the sender still needs its ack, so it gets it again.
@@ -258,10 +263,20 @@ class CustomerConsumer(_Socket):
         )
 
     async def on_end(self, frame: dict[str, Any]) -> None:
-        await run_sync(_end, self.ticket_id, "customer", None)
+        await run_sync(_speaking(self.language, _end), self.ticket_id, "customer", None)
 
     async def chat_recheck(self, event: dict[str, Any]) -> None:
         return None  # for agents' sockets
+
+
+def _speaking(language: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` run in the conversation's language (its refusals are read by the customer)."""
+
+    def run(*args: Any) -> Any:
+        with translation.override(language):
+            return fn(*args)
+
+    return run
 
 
 def _end(ticket_id: int, by: str, actor: Any) -> dict[str, Any]:
