@@ -53,3 +53,13 @@ async def quiet(sock: WebsocketCommunicator, seconds: float = 0.3) -> list[dict[
     while not await sock.receive_nothing(timeout=seconds):
         got.append(json.loads(await sock.receive_from()))
     return got
+
+
+def close_sync_connections() -> None:
+    """Close the database connection of the process's sync thread (core.asgi), which the
+    consumers used: left open, PostgreSQL refuses to drop the test database at the end."""
+    from django.db import connections
+
+    from walletdesk.core.asgi import run_sync
+
+    asyncio.run(run_sync(connections.close_all))

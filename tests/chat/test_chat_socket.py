@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.chat.sockets import agent, customer, frames_until, quiet
+from tests.chat.sockets import agent, close_sync_connections, customer, frames_until, quiet
 from tests.conftest import client_for
 from walletdesk.chat import actions as chat
 from walletdesk.chat.models import ChatAgent, Conversation, State
@@ -30,6 +30,7 @@ PHRASE = "legal winner thank year wave sausage worth useful legal winner thank y
 def _fresh_loop() -> Any:
     yield
     live.reset_for_tests()
+    close_sync_connections()
 
 
 def start(client: Client | None = None, **payload: Any) -> dict[str, Any]:
