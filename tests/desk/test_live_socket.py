@@ -24,7 +24,7 @@ from walletdesk.core.asgi import run_sync
 from walletdesk.desk import consumers
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
-from walletdesk.tickets.models import Status, Ticket
+from walletdesk.tickets.models import Status, Team, Ticket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
@@ -161,7 +161,9 @@ def test_an_agent_sees_new_tickets_and_changes_as_they_happen(alice: Any) -> Non
         assert got["reference"] == ticket.reference and got["actor"] == "Bob" and not got["self"]
         assert got["version"] == (await run_sync(lambda: Ticket.objects.get(pk=ticket.pk).version))
         # Alice's own note: she is told it was her (the page refreshes quietly), not by name.
-        await run_sync(lambda: actions.add_agent_message(ticket, "Internal: checked", agent=alice, internal=True))
+        await run_sync(
+            lambda: actions.add_agent_message(ticket, "Internal: checked", agent=alice, internal=True)
+        )
         got = await frame_where(ws, lambda f: f.get("kind") == "note")
         assert got["self"] is True and got["actor"] is None
         await ws.disconnect()
@@ -222,8 +224,9 @@ def test_a_ticket_moved_to_a_restricted_team_stops_reaching_others(alice: Any, b
         ticket = await run_sync(new_ticket, "other")
         assert (await frame(general))["kind"] == "created"
         await general.send_to(text_data=json.dumps({"type": "watch", "reference": ticket.reference}))
-        assert (await frame_where(general, lambda f: f["type"] == "watching"))["reference"] == ticket.reference
-        from walletdesk.tickets.models import Team
+        assert (await frame_where(general, lambda f: f["type"] == "watching"))[
+            "reference"
+        ] == ticket.reference
 
         security = await run_sync(lambda: Team.objects.get(slug="security"))
         await run_sync(lambda: actions.set_team(ticket, security, actor=bob))
@@ -256,7 +259,9 @@ def test_watch_is_refused_for_a_ticket_the_agent_may_not_open(alice: Any, bob: A
         # The same answer as for a reference that does not exist.
         assert [a["code"] for a in answers] == ["not_found"] * 3
         # She did not join: Bob hears of no viewer, and her typing goes nowhere.
-        await general.send_to(text_data=json.dumps({"type": "typing", "reference": secret.reference, "typing": True}))
+        await general.send_to(
+            text_data=json.dumps({"type": "typing", "reference": secret.reference, "typing": True})
+        )
         assert await security.receive_nothing(timeout=0.4)
         for ws in (general, security):
             await ws.disconnect()
@@ -293,7 +298,9 @@ def test_two_agents_see_each_other_viewing_and_typing_and_leaving(
         # Bob types; only the flag travels, whatever else the frame carries.
         draft = "Dear customer, draft-5e2b text"
         await b.send_to(
-            text_data=json.dumps({"type": "typing", "reference": ticket.reference, "typing": True, "body": draft})
+            text_data=json.dumps(
+                {"type": "typing", "reference": ticket.reference, "typing": True, "body": draft}
+            )
         )
         typing = await frame_where(a, lambda f: viewers(f) == [{"name": "Bob", "typing": True}])
         assert draft not in json.dumps(typing)

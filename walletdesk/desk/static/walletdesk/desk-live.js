@@ -27,7 +27,7 @@
   function label(name, values) {
     var text = host.getAttribute("data-label-" + name) || "";
     Object.keys(values || {}).forEach(function (key) {
-      text = text.split("%(" + key + ")s").join(values[key]);
+      text = text.split("{" + key + "}").join(values[key]);
     });
     return text;
   }
