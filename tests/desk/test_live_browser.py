@@ -14,6 +14,7 @@ Screenshots: test-artifacts/desk/live-*.png (phone and desktop, English and Chin
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -127,6 +128,26 @@ def presence(page: Any, text: str, timeout: float = 10_000) -> None:
     )
 
 
+# Which web process each agent's socket on a ticket is served by: the origin of the latest
+# presence signal it wrote to the bridge table.
+WHO_WHERE = """
+import json
+from walletdesk.core.models import LiveSignal
+from walletdesk.tickets.models import Ticket
+group = "ticket.%d" % Ticket.objects.get(reference={ref!r}).pk
+latest = {{}}
+for origin, event in LiveSignal.objects.filter(group_name=group).order_by("id").values_list("origin", "event"):
+    latest[event["name"]] = origin
+print("WHERE", json.dumps(latest))
+"""
+
+
+def where(site: Walletdesk, ref: str) -> dict[str, str]:
+    out = site.manage("shell", "-c", WHO_WHERE.format(ref=ref))
+    line = next(x for x in out.splitlines() if x.startswith("WHERE "))
+    return dict(json.loads(line[6:]))
+
+
 def test_two_agents_on_one_ticket_live(site: Walletdesk) -> None:
     guest = Person(site.base_url)
     ref = guest.file_request("other", "Transfer stuck for two days")
@@ -136,6 +157,18 @@ def test_two_agents_on_one_ticket_live(site: Walletdesk) -> None:
         b = agent_page(browser, site, "bob", path)
         presence(a, "Bob is viewing")
         presence(b, "Alice is viewing")
+        # The kernel spreads connections over the two processes (SO_REUSEPORT): Bob reconnects
+        # until his socket is on the other process than Alice's, so all that follows crosses
+        # the bridge between them.
+        for _attempt in range(10):
+            placed = where(site, ref)
+            if placed.get("Alice") and placed.get("Bob") and placed["Alice"] != placed["Bob"]:
+                break
+            b.reload()
+            presence(b, "Alice is viewing")
+            presence(a, "Bob is viewing")
+        else:
+            pytest.fail(f"both sockets stayed on one process: {placed}")
 
         # Alice starts a reply; Bob sees her typing, never her words.
         a.evaluate("window.__same_page = true")
@@ -219,3 +252,16 @@ def test_new_requests_appear_in_the_inbox_of_those_who_may_see_them(site: Wallet
         assert "Transfer I did not make" not in a.content()
         assert a.evaluate("window.__same_page") is True
         shot(a, "desk/live-inbox-desktop-en")
+
+        # Sam opens the request Alice ticked: her row shows it as it is now, still ticked, and a
+        # bulk action from it is refused as made from what she saw when she ticked it.
+        sam_ticket = s.context.new_page()
+        sam_ticket.goto(f"{site.base_url}/agent/tickets/{first}/")
+        sam_ticket.select_option("form[data-shortcut=properties] select[name=status]", "open")
+        sam_ticket.click("form[data-shortcut=properties] button[type=submit]")
+        a.wait_for_selector(f"tr[data-ticket='{first}'] .badge.status-open", timeout=10_000)
+        assert a.is_checked(f"tr[data-ticket='{first}'] input[name=t]")
+        assert not a.is_checked(f"tr[data-ticket='{ref}'] input[name=t]")
+        a.click("[data-testid=bulk-assign-me]")
+        flash = a.wait_for_selector("ul.flash li", timeout=10_000).inner_text()
+        assert f"{first} was changed by Sam meanwhile" in flash, flash
