@@ -316,3 +316,38 @@ def test_two_agents_see_each_other_viewing_and_typing_and_leaving(
         await a.disconnect()
 
     run(scenario)
+
+
+def test_signing_out_ends_the_socket_at_the_next_check(alice: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(consumers, "SIGHT_SECONDS", 0.0)  # every nudge checks again
+    client = Client()
+    client.force_login(alice, backend="django.contrib.auth.backends.ModelBackend")
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def scenario() -> None:
+        ws = await opened(cookie)
+        first = await run_sync(new_ticket, "other")
+        assert (await frame(ws))["reference"] == first.reference
+        await run_sync(client.logout)
+        await run_sync(new_ticket, "other")
+        output = await ws.receive_output(timeout=3)
+        assert output == {"type": "websocket.close", "code": 4401}
+        await ws.wait()
+
+    run(scenario)
+
+
+def test_a_socket_flooding_frames_is_slowed_down(alice: Any) -> None:
+    cookie = cookie_for(alice)
+
+    async def scenario() -> None:
+        ws = await opened(cookie)
+        for _ in range(consumers.FRAMES_PER_WINDOW):
+            await ws.send_to(text_data=json.dumps({"type": "unwatch"}))
+        await ws.send_to(text_data=json.dumps({"type": "watch", "reference": "WD-1"}))
+        assert (await frame(ws))["code"] == "rate_limited"
+        await ws.send_to(text_data="x" * (consumers.MAX_FRAME + 1))
+        assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 1009}
+        await ws.wait()
+
+    run(scenario)

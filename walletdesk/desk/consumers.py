@@ -57,6 +57,7 @@ SIGHT_SECONDS = 60.0  # how long a socket trusts what it worked out about the ag
 TICK_SECONDS = 1.0
 MAX_FRAME = 4096
 MAX_REFERENCE = 40
+FRAMES_PER_WINDOW, FRAME_WINDOW = 40, 10.0  # more from one socket are answered "rate_limited"
 NAME_SECONDS = 300.0
 
 NO_SESSION, FORBIDDEN = 4401, 4403
@@ -141,6 +142,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
         self.last_presence: list[dict[str, Any]] | None = None
         self.ticker: asyncio.Task[None] | None = None
         self.joined = False
+        self.recent: list[float] = []
         if not same_origin(self.scope):
             await self._refuse(FORBIDDEN)
             return
@@ -181,6 +183,12 @@ class DeskConsumer(AsyncWebsocketConsumer):
         if text_data is None or len(text_data) > MAX_FRAME:
             await self.close(code=1009)
             return
+        now = time.monotonic()
+        self.recent = [t for t in self.recent if now - t < FRAME_WINDOW]
+        if len(self.recent) >= FRAMES_PER_WINDOW:
+            await self._send({"type": "error", "code": "rate_limited"})
+            return
+        self.recent.append(now)
         try:
             frame = json.loads(text_data)
         except ValueError:
@@ -302,9 +310,12 @@ class DeskConsumer(AsyncWebsocketConsumer):
         team_id = event.get("team_id")
         verdict = self.sight.decides(team_id)
         if verdict is None or time.monotonic() - self.sight.at > SIGHT_SECONDS:
-            sight = await run_sync(_sight, self.sight.user_id)
-            if sight is None:  # no longer an agent
-                await self.close(code=FORBIDDEN)
+            # The session again too: an agent who signed out (or changed password) is gone.
+            user = await session_user(self.scope)
+            same = getattr(user, "pk", None) == self.sight.user_id
+            sight = await run_sync(_sight, self.sight.user_id) if same else None
+            if sight is None:  # signed out, or no longer an agent
+                await self.close(code=NO_SESSION)
                 return
             self.sight = sight
             verdict = bool(sight.decides(team_id))
