@@ -22,6 +22,7 @@ from tests.conftest import _make_user
 from walletdesk.core import live
 from walletdesk.core.asgi import run_sync
 from walletdesk.desk import consumers
+from walletdesk.desk import live as desk_live
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.models import Status, Team, Ticket
@@ -182,8 +183,10 @@ def test_the_nudge_carries_no_ticket_text(alice: Any) -> None:
         await layer.group_add("desk", spy)
         ticket = await run_sync(new_ticket, "other")
         event = await asyncio.wait_for(layer.receive(spy), 3)
-        assert set(event) == {"type", "ticket_id", "reference", "team_id", "kind", "version", "actor_id"}
-        assert event["reference"] == ticket.reference and event["team_id"] == ticket.team_id
+        assert set(event) == {"type", "changes"} and event["type"] == "desk.tickets"
+        (change,) = event["changes"]
+        assert set(change) == {"ticket_id", "reference", "team_id", "kind", "version", "actor_id"}
+        assert change["reference"] == ticket.reference and change["team_id"] == ticket.team_id
         sent = json.dumps(event) + json.dumps(await frame(ws))
         for secret in (SECRET_SUBJECT, SECRET_BODY, "wang@example.com", "Subject-7f3a", "Body-9c1e"):
             assert secret not in sent
@@ -247,6 +250,7 @@ def test_watch_is_refused_for_a_ticket_the_agent_may_not_open(alice: Any, bob: A
 
     async def scenario() -> None:
         secret = await run_sync(new_ticket, "unauthorised_tx")
+        await asyncio.sleep(3 * desk_live.FLUSH_SECONDS)  # its nudge gone before Bob connects
         security = await opened(bob_cookie)
         await security.send_to(text_data=json.dumps({"type": "watch", "reference": secret.reference}))
         await frame_where(security, lambda f: f["type"] == "watching")
@@ -349,5 +353,39 @@ def test_a_socket_flooding_frames_is_slowed_down(alice: Any) -> None:
         await ws.send_to(text_data="x" * (consumers.MAX_FRAME + 1))
         assert (await ws.receive_output(timeout=3)) == {"type": "websocket.close", "code": 1009}
         await ws.wait()
+
+    run(scenario)
+
+
+def test_a_burst_of_changes_is_one_event_and_only_committed_ones(alice: Any) -> None:
+    """Tickets created together go out as one batch (the bridge writes one row, each socket
+    wakes once); a change rolled back is never announced."""
+    from django.db import transaction
+
+    cookie = cookie_for(alice)
+
+    def burst() -> list[str]:
+        with transaction.atomic():  # one commit, as the group-commit writer makes
+            refs = [new_ticket("other", subject=f"Burst {i}").reference for i in range(5)]
+        try:
+            with transaction.atomic():
+                new_ticket("other", subject="Rolled back")
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        return refs
+
+    async def scenario() -> None:
+        ws = await opened(cookie)
+        layer = live.get_layer()
+        spy = await layer.new_channel()
+        await layer.group_add("desk", spy)
+        refs = await run_sync(burst)
+        event = await asyncio.wait_for(layer.receive(spy), 3)
+        assert [c["reference"] for c in event["changes"]] == refs
+        got = [(await frame(ws))["reference"] for _ in refs]
+        assert got == refs
+        assert await ws.receive_nothing(timeout=0.5)
+        await ws.disconnect()
 
     run(scenario)

@@ -8,8 +8,9 @@ code and stops retrying: 4401 no session, 4403 not an agent or a foreign page.
 Server → client frames:
 
 - `{"type": "ticket", "reference", "kind", "version", "actor", "self"}`: a ticket this agent may
-  see changed (`desk.live` nudges every socket; this consumer drops the tickets of restricted
-  teams the agent is not in). `actor` is the changing agent's name, or null (the customer, the
+  see changed (`desk.live` sends every socket batches of changes, ids only; this consumer
+  drops the tickets of restricted teams the agent is not in, and sends one frame per ticket
+  of a batch, its latest change). `actor` is the changing agent's name, or null (the customer, the
   system, or the agent themselves: then `self` is true). No subject, no text: the page fetches
   what it shows through the ordinary views, which check access again.
 - `{"type": "presence", "reference", "viewers": [{"name", "typing"}]}`: the other agents on the
@@ -306,7 +307,18 @@ class DeskConsumer(AsyncWebsocketConsumer):
 
     # --- from the channel layer -------------------------------------------------------------
 
-    async def desk_ticket(self, event: dict[str, Any]) -> None:
+    async def desk_tickets(self, event: dict[str, Any]) -> None:
+        """A batch of changes (desk.live): one frame per ticket, its latest change."""
+        latest: dict[Any, dict[str, Any]] = {}
+        for change in event.get("changes") or []:
+            latest.pop(change.get("ticket_id"), None)
+            latest[change.get("ticket_id")] = change
+        for change in latest.values():
+            if not await self.desk_ticket(change):
+                return
+
+    async def desk_ticket(self, event: dict[str, Any]) -> bool:
+        """One change; False once this socket is closed."""
         team_id = event.get("team_id")
         verdict = self.sight.decides(team_id)
         if verdict is None or time.monotonic() - self.sight.at > SIGHT_SECONDS:
@@ -316,7 +328,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
             sight = await run_sync(_sight, self.sight.user_id) if same else None
             if sight is None:  # signed out, or no longer an agent
                 await self.close(code=NO_SESSION)
-                return
+                return False
             self.sight = sight
             verdict = bool(sight.decides(team_id))
         ticket_id = event.get("ticket_id")
@@ -325,7 +337,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
                 reference = self.watched[1]
                 await self._leave()
                 await self._send({"type": "gone", "reference": reference})
-            return
+            return True
         actor_id = event.get("actor_id")
         mine = actor_id is not None and actor_id == self.sight.user_id
         await self._send(
@@ -338,6 +350,7 @@ class DeskConsumer(AsyncWebsocketConsumer):
                 "self": mine,
             }
         )
+        return True
 
     async def desk_presence(self, event: dict[str, Any]) -> None:
         if self.watched is None or event.get("ticket_id") != self.watched[0]:

@@ -230,6 +230,12 @@
   var socket = null;
   var delay = 500;
   var opened = false;
+  var leaving = false;  // the page is going away: its socket closing is no outage
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function (event) {
+    leaving = false;
+    if (event.persisted && !socket) connect();  // back from the browser's page cache
+  });
 
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
@@ -260,7 +266,7 @@
     socket.onclose = function (event) {
       socket = null;
       showPresence([]);
-      if (event.code === 4401 || event.code === 4403) return;  // signed out, or not an agent
+      if (leaving || event.code === 4401 || event.code === 4403) return;  // gone, signed out, not an agent
       setStatus(true);
       window.setTimeout(connect, delay);
       delay = Math.min(delay * 2, 15000);
