@@ -389,3 +389,36 @@ def test_a_burst_of_changes_is_one_event_and_only_committed_ones(alice: Any) -> 
         await ws.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.redis
+def test_over_redis_nudges_and_presence_reach_the_other_agent(
+    alice: Any, bob: Any, settings: Any, redis_url: str
+) -> None:
+    """Scale mode: the same socket over channels-redis (no bridge table)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    channel_layers.backends.clear()
+    colleague = _make_user("bob@general.test", staff=True, teams=("general",))
+    a_cookie, b_cookie, s_cookie = cookie_for(alice), cookie_for(colleague), cookie_for(bob)
+
+    async def scenario() -> None:
+        a, b, security = [await opened(c) for c in (a_cookie, b_cookie, s_cookie)]
+        ticket = await run_sync(new_ticket, "other")
+        secret = await run_sync(new_ticket, "unauthorised_tx")
+        assert (await frame(a))["reference"] == ticket.reference
+        assert {(await frame(security))["reference"] for _ in range(2)} == {
+            ticket.reference,
+            secret.reference,
+        }
+        watch = json.dumps({"type": "watch", "reference": ticket.reference})
+        await a.send_to(text_data=watch)
+        await b.send_to(text_data=watch)
+        await frame_where(a, lambda f: f.get("viewers") == [{"name": "Bob", "typing": False}])
+        assert await a.receive_nothing(timeout=0.3)  # never the Security desk's ticket
+        for ws in (a, b, security):
+            await ws.disconnect()
+        await live.get_layer().flush()
+
+    run(scenario)
