@@ -4,4 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from walletdesk.desk.consumers import DeskConsumer
+
+websocket_urlpatterns: list[Any] = [path("ws/desk/", DeskConsumer.as_asgi())]

@@ -1,6 +1,10 @@
 from django.urls import path
 
+<<<<<<< HEAD
 from walletdesk.desk import chat_views, macro_views, views
+=======
+from walletdesk.desk import live_views, macro_views, views
+>>>>>>> wt-desklive
 
 app_name = "agent"
 urlpatterns = [
@@ -14,4 +18,5 @@ urlpatterns = [
     path("tickets/<str:reference>/take/", views.take, name="take"),
     path("tickets/<str:reference>/merge/", views.merge, name="merge"),
     path("tickets/<str:reference>/macro/", macro_views.apply_macro, name="macro"),
+    path("tickets/<str:reference>/changes/", live_views.changes, name="changes"),
 ]

@@ -196,4 +196,14 @@
     }
     if (document.querySelector("table[data-inbox]")) rememberOrder();
   });
+
+  // The live desk (desk-live.js) swapped the inbox's rows: the current row is wherever it marked
+  // it (the same ticket), and ] / [ follow the new order.
+  document.addEventListener("walletdesk:inbox-updated", function () {
+    var rows = inboxRows();
+    current = -1;
+    for (var i = 0; i < rows.length; i++) if (rows[i].classList.contains("kb-current")) current = i;
+    syncSelectAll();
+    rememberOrder();
+  });
 })();
