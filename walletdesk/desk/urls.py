@@ -1,10 +1,6 @@
 from django.urls import path
 
-<<<<<<< HEAD
-from walletdesk.desk import chat_views, macro_views, views
-=======
-from walletdesk.desk import live_views, macro_views, views
->>>>>>> wt-desklive
+from walletdesk.desk import chat_views, live_views, macro_views, views
 
 app_name = "agent"
 urlpatterns = [
