@@ -49,6 +49,13 @@ def _no_helpers(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_live_bridge(settings: Any) -> None:
+    # The live layer's bridge between web processes (core.live) writes from a thread of its
+    # own; in one test process there is nothing to bridge. The real-server tests run it.
+    settings.LIVE_BRIDGE = False
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
@@ -58,6 +65,7 @@ def _no_guest_limits(settings: Any) -> None:
     # Many tests open tickets from one address as guests; the limits' own tests set them.
     settings.RATE_LIMIT_GUEST_TICKET = ""
     settings.RATE_LIMIT_GUEST_REPLY = ""
+    settings.RATE_LIMIT_GUEST_CHAT = ""
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from walletdesk.chat import api as chat_api
+from walletdesk.connectors.inapp import api as inapp_api
 from walletdesk.connectors.inapp.api import router as inapp_router
 from walletdesk.core.errors import Refused
 from walletdesk.core.ratelimit import RateLimited
@@ -25,6 +27,12 @@ api.add_router("/", tickets_api.router)
 api.add_router("/inapp", inapp_router)
 api.add_router("/", verify_router)
 api.add_router("/kb", kb_router)
+api.add_router("/", chat_api.router)
+# A chat started from the wallet app is its user's: the in-app connector knows app keys, and
+# chat may not import a connector, so the two meet here.
+chat_api.app_user_of = lambda request: (
+    None if (found := inapp_api.app_user_of(request)) is None else chat_api.AppUser(*found)
+)
 # The ticket writer answers a deferred request after its batch commits, with this API object.
 tickets_api.answer_with(api)
 

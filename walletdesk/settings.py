@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "walletdesk.registry",
     "walletdesk.tickets",
     "walletdesk.sla",
+    "walletdesk.chat",
     "walletdesk.desk",
     "walletdesk.desk.reports",
     "walletdesk.portal",
@@ -175,6 +176,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The in-memory layer reaches one process's sockets; this carries live events between the
+# embedded mode's processes through the database (core.live).
+LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)
 
 # --- background tasks -------------------------------------------------------------------------
 TASKS = {
@@ -298,6 +302,13 @@ RATE_LIMIT_GUEST_TICKET = ratelimit.validate(
 )
 RATE_LIMIT_GUEST_REPLY = ratelimit.validate(
     env.string("RATE_LIMIT_GUEST_REPLY", "600/h/ip,60/h/email"), "RATE_LIMIT_GUEST_REPLY"
+)
+# Guests starting live chats, and files sent into chats (chat.api), likewise.
+RATE_LIMIT_GUEST_CHAT = ratelimit.validate(
+    env.string("RATE_LIMIT_GUEST_CHAT", "300/h/ip,10/h/email"), "RATE_LIMIT_GUEST_CHAT"
+)
+RATE_LIMIT_GUEST_CHAT_FILES = ratelimit.validate(
+    env.string("RATE_LIMIT_GUEST_CHAT_FILES", "120/h/ip"), "RATE_LIMIT_GUEST_CHAT_FILES"
 )
 
 # Triage overrules a customer's non-security category when the text scores at least this for

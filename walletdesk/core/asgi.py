@@ -168,6 +168,12 @@ def _hand_over(future: Future[Any], result: Any, _done: Future[Any]) -> None:
 _sync_thread = _SyncThread()
 
 
+async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run sync code (the ORM) from a websocket consumer on the process's one sync thread, as
+    requests do: its database connection is the one they keep open."""
+    return await _sync_thread.run(fn, *args)
+
+
 def get_asgi_application() -> PersistentASGIHandler:
     import django
 

@@ -87,3 +87,20 @@ class HealthProbe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.written_at:%Y-%m-%d %H:%M:%S}"
+
+
+class LiveSignal(models.Model):
+    """A live event on its way to the other web processes (core.live, in-memory layer only).
+
+    The embedded mode runs several processes whose in-memory channel layers cannot reach each
+    other; each process polls this table for what the others published. Rows are hints kept
+    two minutes, then deleted.
+    """
+
+    origin = models.CharField(max_length=40)
+    group_name = models.CharField(max_length=100)
+    event = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.group_name} from {self.origin}"

@@ -359,15 +359,22 @@ class Message(models.Model):
     body = models.TextField()  # already passed through the shield: secrets are placeholders
     body_html = models.TextField(blank=True)  # sanitised with nh3 before it is stored
     created_at = models.DateTimeField(default=timezone.now)
+    # A live chat's public messages are numbered 1, 2, 3... per ticket, under the ticket's row
+    # lock: a reconnecting chat client asks for what follows the last number it has (see
+    # docs/chat-protocol.md). Other channels leave it empty.
+    seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
+                fields=["ticket", "seq"], condition=Q(seq__isnull=False), name="uniq_message_seq_per_ticket"
+            ),
+            models.UniqueConstraint(
                 fields=["channel", "external_id"],
                 condition=Q(external_id__isnull=False),
                 name="uniq_message_external_id_per_channel",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),

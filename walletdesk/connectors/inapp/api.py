@@ -54,6 +54,19 @@ def _user_id(request: HttpRequest) -> str:
     return _no_secret(user_id, "X-App-User")
 
 
+def app_user_of(request: HttpRequest) -> tuple[str, bool, str] | None:
+    """The app user a request from the wallet app speaks for (chat.api asks, through the
+    project's api.py): (identity, whether the app vouches for emails, the app's name); None
+    without an app key; refused (401) with a wrong one."""
+    key = request.headers.get("X-App-Key")
+    if not key:
+        return None
+    app = AppKeyAuth().authenticate(request, key)
+    if app is None:
+        raise TicketError("not_authenticated", "Missing or invalid credentials.")
+    return _external(app, _user_id(request)), app.vouches_for_email, app.name
+
+
 def _no_secret(value: str, field: str) -> str:
     """Ids are stored as they are (the contact's identity, the idempotency key), so one that
     holds a recovery phrase or key is refused, never echoed: a placeholder would make two

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from walletdesk.core import queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import facts as fact_rules
-from walletdesk.tickets import lifecycle, screening
+from walletdesk.tickets import lifecycle, live, screening
 from walletdesk.tickets.actions.errors import InvalidInput, ReplyCollision, StaleTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
@@ -26,6 +27,7 @@ from walletdesk.tickets.models import (
     PRIORITY_RANK,
     Attachment,
     Category,
+    Channel,
     Message,
     Priority,
     Status,
@@ -47,7 +49,18 @@ FACT_MAX_LENGTH = {
 def _event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
     event = _new_event(ticket, kind, actor, **data)
     rows.insert([event])
+    live.announce(ticket, kind, actor=actor)
     return event
+
+
+def _next_seq(ticket: Ticket, *, public: bool = True) -> int | None:
+    """The number the ticket's next public message takes, on a live chat (None elsewhere).
+    The caller holds the ticket's row lock, so two messages never draw the same number (and
+    the unique index would refuse them if they did)."""
+    if ticket.channel != Channel.CHAT or not public:
+        return None
+    last = Message.objects.filter(ticket_id=ticket.pk, seq__isnull=False).aggregate(m=Max("seq"))["m"]
+    return (last or 0) + 1
 
 
 def _new_event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import queue, rows
-from walletdesk.tickets import lifecycle, routing, screening, search
+from walletdesk.tickets import lifecycle, live, routing, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     MAX_SUBJECT,
@@ -71,6 +71,9 @@ class NewTicket:
     # (where, kind) of secrets a channel already removed from what it hands over (an email's
     # subject, the name of an attachment it dropped): they count as shared like any other.
     secrets: Sequence[tuple[str, str]] = ()
+    # The first message is the desk's own words, not the customer's (a live chat opens with
+    # its notice before the customer has typed anything).
+    opened_by_system: bool = False
 
 
 # --- who the ticket is for (identity is proven, never claimed) -----------------------------------
@@ -88,6 +91,10 @@ def _contact_for(new: NewTicket) -> Contact:
         return _account_contact(new.user, new.language)
     if new.identity is not None:
         return _identity_contact(new)
+    if not new.email and new.channel == Channel.CHAT:
+        # A guest chatting without an address: answered in the chat itself, as a contact of
+        # its own that nobody else's email or account can reach.
+        return Contact.objects.create(name=new.name[:120], language=new.language)
     if not new.email:
         raise TicketError("required", _("Give an email address so we can answer you."), field="email")
     if new.email_proof:
@@ -479,15 +486,19 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         messages = [
             Message(
                 ticket=d.ticket,
-                author_role=AuthorRole.AGENT if d.new.actor else AuthorRole.CUSTOMER,
+                author_role=AuthorRole.SYSTEM
+                if d.new.opened_by_system
+                else (AuthorRole.AGENT if d.new.actor else AuthorRole.CUSTOMER),
                 author_user=d.new.actor
                 if d.new.actor
                 else (d.new.user if getattr(d.new.user, "is_authenticated", False) else None),
-                author_contact=None if d.new.actor else d.ticket.contact,
+                author_contact=None if d.new.actor or d.new.opened_by_system else d.ticket.contact,
                 channel=d.new.channel,
                 external_id=d.new.external_id or None,
                 body=d.body,
                 created_at=d.ticket.created_at,
+                # A live chat's first message is number 1 (tickets.live, chat).
+                seq=1 if d.ticket.channel == Channel.CHAT else None,
             )
             for d in todo
         ]
@@ -498,6 +509,8 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
             _attach(message, draft.stored)
             events += _creation_events(draft)
         rows.insert(events)
+        for draft in todo:
+            live.announce(draft.ticket, "created", message=draft.message, actor=draft.new.actor)
         # One acknowledgement task for the batch (see tasks.notify_customers).
         reachable = [ticket.pk for ticket in tickets if ticket.contact.email]
         if reachable:

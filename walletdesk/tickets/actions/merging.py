@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,9 +16,11 @@ from walletdesk.tickets.actions._helpers import (
 )
 from walletdesk.tickets.actions.errors import TicketError
 from walletdesk.tickets.models import (
+    Channel,
     Message,
     Status,
     Ticket,
+    Visibility,
 )
 
 
@@ -32,7 +35,14 @@ def merge(source: Ticket, target: Ticket, *, actor: Any) -> Ticket:
             raise TicketError("already_merged", _("This ticket was already merged."))
         if target.status == Status.CLOSED:
             raise TicketError("target_closed", _("Cannot merge into a closed ticket."), field="target")
-        moved = Message.objects.filter(ticket=source).update(ticket=target)
+        moved = Message.objects.filter(ticket=source).update(ticket=target, seq=None)
+        if target.channel == Channel.CHAT:
+            # A live chat numbers its public messages; those moved in follow its own.
+            last = Message.objects.filter(ticket=target, seq__isnull=False).aggregate(m=Max("seq"))["m"] or 0
+            joined = Message.objects.filter(ticket=target, seq__isnull=True, visibility=Visibility.PUBLIC)
+            for offset, message in enumerate(joined.order_by("created_at", "id"), start=1):
+                message.seq = last + offset
+                message.save(update_fields=["seq"])
         target.search_text = f"{target.search_text} {source.search_text}"
         target.updated_at = timezone.now()
         target.save(update_fields=["search_text", "updated_at"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import rows
-from walletdesk.tickets import channels, lifecycle, routing, screening, search
+from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     _attach,
@@ -22,6 +22,7 @@ from walletdesk.tickets.actions._helpers import (
     _existing_reference,
     _lock_ticket,
     _new_event,
+    _next_seq,
     _save_files,
     _secret_why,
     _set_status,
@@ -104,6 +105,7 @@ def add_customer_message(
             external_id=external_id or None,
             body=message_text.screened.text,
             created_at=now,
+            seq=_next_seq(ticket),
         )
         rows.insert([message])
         _attach(message, stored)
@@ -160,6 +162,7 @@ def add_customer_message(
                 )
             )
         rows.insert(events)
+        live.announce(ticket, "message", message=message, actor=user)
     return message
 
 
@@ -225,6 +228,7 @@ def add_agent_message(
             channel=ticket.channel if not internal else Channel.WEB,
             body=body,
             created_at=now,
+            seq=_next_seq(ticket, public=not internal),
         )
         _attach(message, stored)
         fields = ["updated_at", "search_text"]
@@ -248,6 +252,7 @@ def add_agent_message(
             _set_status(ticket, new_status, agent)
         if not internal and ticket.contact.email:
             _enqueue("notify_customer", ticket_id=ticket.pk, kind="reply", message_id=message.pk)
+        live.announce(ticket, "note" if internal else "message", message=message, actor=agent)
     return message
 
 
@@ -312,9 +317,11 @@ def tell_customer(ticket: Ticket, body: str, *, event: str | None = None, **data
             channel=ticket.channel if ticket.channel != Channel.EMAIL else Channel.WEB,
             body=body,
             created_at=timezone.now(),
+            seq=_next_seq(ticket),
         )
         if event is not None:
             _event(ticket, event, **data)
+        live.announce(ticket, "message", message=message)
     ticket_id, message_id = ticket.pk, message.pk
 
     def send() -> None:

@@ -1,0 +1,333 @@
+"""Every change to a live chat, one function each (the ticket's own changes go through
+tickets.actions: a chat is a ticket, and its messages are the ticket's thread).
+
+Routing: a waiting chat goes to an online agent of the ticket's team (any agent, for a ticket
+with no team) who chats in its language and has a free slot (`ChatAgent.capacity`), the least
+busy first. With agents online but all full, the chat waits in line (its queue position is
+the number of older waiting chats of its team, plus one); with none online, the customer is
+told when to expect an answer by email (the ticket's first-reply promise). A line moves when
+an agent comes online, ends a chat or is handed one less.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from walletdesk.chat import frames
+from walletdesk.chat.lines import notice, online
+from walletdesk.chat.models import ChatAgent, Conversation, Presence, State
+from walletdesk.core import live
+from walletdesk.core.locks import lock_rows
+from walletdesk.tickets import actions
+from walletdesk.tickets.actions import NewTicket, TicketError
+from walletdesk.tickets.files import CheckedFile
+from walletdesk.tickets.models import AuthorRole, Channel, Message, Status, Ticket, Visibility
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+LANGUAGES = ("en", "zh-hans", "zh-hant")
+
+
+def group(ticket_id: int) -> str:
+    """The Channels group of a conversation's sockets (the customer's and the agents')."""
+    return f"chat.{ticket_id}"
+
+
+def agent_group(user_id: int) -> str:
+    return f"chat.agent.{user_id}"
+
+
+AGENTS_GROUP = "chat.agents"
+
+
+def frame_event(ticket: Ticket, frame: dict[str, Any]) -> dict[str, Any]:
+    """A frame as a Channels event: handled by the consumers' `chat_frame`."""
+    return {"type": "chat.frame", "ticket_id": ticket.pk, "reference": ticket.reference, "frame": frame}
+
+
+# --- starting --------------------------------------------------------------------------------
+
+
+def start_conversation(
+    *,
+    name: str = "",
+    email: str | None = None,
+    language: str = "en",
+    subject: str = "",
+    user: Any = None,
+    identity: tuple[str, str] | None = None,
+    email_proof: str = "",
+    proven_by: str = "",
+) -> Conversation:
+    """Open a chat: its ticket (opened by the desk's notice, so the transcript starts with it)
+    and its conversation row, then route it."""
+    if language not in LANGUAGES:
+        raise actions.InvalidInput("invalid", _("Unknown language."), field="language")
+    with translation.override(language):
+        opening = _("Live chat started. %(notice)s") % {"notice": notice()}
+        default_subject = _("Live chat")
+    ticket = actions.create_ticket(
+        NewTicket(
+            subject=subject or default_subject,
+            body=opening,
+            channel=Channel.CHAT,
+            email=email or None,
+            name=name,
+            language=language,
+            user=user,
+            identity=identity,
+            email_proof=email_proof,
+            proven_by=proven_by,
+            opened_by_system=True,
+        )
+    )
+    with transaction.atomic():
+        conversation = Conversation.objects.create(ticket=ticket, language=language, queued_at=timezone.now())
+        _route(conversation)
+    return Conversation.objects.select_related("ticket", "agent").get(pk=conversation.pk)
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Posted:
+    frame: dict[str, Any]
+    duplicate: bool  # the client_id was stored already: answer the sender only
+
+
+def _external_id(ticket_id: int, client_id: str) -> str:
+    # Scoped to the conversation: one customer's ids can never collide with (or block) another's.
+    return f"{ticket_id}:{client_id}"
+
+
+def _check_client_id(client_id: Any) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise actions.InvalidInput("bad_frame", _("Each message needs a client_id."), field="client_id")
+    return client_id
+
+
+def post_customer_message(
+    ticket_id: int, client_id: str, body: str, *, attachments: tuple[CheckedFile, ...] = ()
+) -> Posted:
+    """The customer's message, screened by the shield before anything is stored or sent on."""
+    client_id = _check_client_id(client_id)
+    external_id = _external_id(ticket_id, client_id)
+    stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
+    if stored is not None:
+        return Posted(frames.message(stored, client_id=client_id), duplicate=True)
+    conversation = Conversation.objects.select_related("ticket__contact").get(pk=ticket_id)
+    refuse_if_ended(conversation)
+    ticket = conversation.ticket
+    screened = actions.screen_message(body) if body.strip() or not attachments else None
+    try:
+        message = actions.add_customer_message(
+            ticket,
+            body if screened is not None else _("(attachment)"),
+            channel=Channel.CHAT,
+            external_id=external_id,
+            screened=screened,
+            attachments=attachments,
+        )
+    except (actions.DuplicateMessage, IntegrityError):
+        # The same client_id twice at once (a resend racing its first try): one was stored.
+        stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
+        return Posted(frames.message(stored, client_id=client_id), duplicate=True)
+    removed = list(screened.screened.secret_kinds) if screened is not None else []
+    return Posted(frames.message(message, client_id=client_id, removed=removed), duplicate=False)
+
+
+def post_agent_message(ticket_id: int, client_id: str, body: str, *, agent: Any) -> Posted:
+    """An agent's reply from the agent socket: the desk's reply, with its checks (no secret,
+    no unofficial link or fee request)."""
+    client_id = _check_client_id(client_id)
+    external_id = _external_id(ticket_id, f"agent-{agent.pk}-{client_id}")
+    stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
+    if stored is not None:
+        return Posted(frames.message(stored, client_id=client_id), duplicate=True)
+    conversation = Conversation.objects.select_related("ticket").get(pk=ticket_id)
+    refuse_if_ended(conversation)
+    ticket = conversation.ticket
+    try:
+        with transaction.atomic():
+            message = actions.add_agent_message(ticket, body, agent=agent)
+            Message.objects.filter(pk=message.pk).update(external_id=external_id)
+    except IntegrityError:
+        stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
+        return Posted(frames.message(stored, client_id=client_id), duplicate=True)
+    message.external_id = external_id
+    return Posted(frames.message(message, client_id=client_id), duplicate=False)
+
+
+def after(ticket_id: int, seq: int, *, limit: int = 500) -> list[dict[str, Any]]:
+    """The conversation's messages numbered above `seq`, oldest first, as frames."""
+    rows = (
+        Message.objects.filter(ticket_id=ticket_id, seq__gt=seq, visibility=Visibility.PUBLIC)
+        .select_related("author_user", "author_contact")
+        .prefetch_related("attachments")
+        .order_by("seq")[:limit]
+    )
+    return [frames.message(m) for m in rows]
+
+
+def mark_read(ticket_id: int, seq: int, *, by: str) -> int:
+    """Read receipts only move forward; answers the number now stored."""
+    field = "customer_read_seq" if by == AuthorRole.CUSTOMER else "agent_read_seq"
+    Conversation.objects.filter(pk=ticket_id, **{f"{field}__lt": seq}).update(**{field: seq})
+    return int(Conversation.objects.filter(pk=ticket_id).values_list(field, flat=True).first() or 0)
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+def _candidates(conversation: Conversation) -> list[ChatAgent]:
+    ticket = conversation.ticket
+    agents = ChatAgent.objects.filter(online(), user__is_active=True, user__is_staff=True)
+    if ticket.team_id is not None:
+        agents = agents.filter(user__teams=ticket.team_id)
+    agents = agents.select_related("user")
+    language = conversation.language.split("-")[0]
+    return [a for a in agents if not a.languages or language in a.languages]
+
+
+def _route(conversation: Conversation) -> ChatAgent | None:
+    """Give a waiting chat to the least busy online agent with a free slot; None: it waits."""
+    if conversation.state != State.WAITING:
+        return None
+    candidates = _candidates(conversation)
+    if not candidates:
+        return None
+    # The candidates' rows, locked in primary-key order, so two chats routed at once cannot
+    # both take an agent's last slot.
+    locked = lock_rows(ChatAgent, [c.pk for c in candidates])
+    load = dict(
+        Conversation.objects.filter(agent__in=list(locked), state=State.ACTIVE)
+        .values_list("agent")
+        .annotate(n=Count("pk"))
+        .values_list("agent", "n")
+    )
+    free = [a for a in locked.values() if load.get(a.pk, 0) < a.capacity]
+    if not free:
+        return None
+    chosen = min(free, key=lambda a: (load.get(a.pk, 0) / max(1, a.capacity), a.pk))
+    _give(conversation, chosen.user, actor=None)
+    return chosen
+
+
+def _give(conversation: Conversation, agent: Any, *, actor: Any) -> None:
+    previous = conversation.agent_id
+    conversation.agent = agent
+    conversation.state = State.ACTIVE
+    conversation.assigned_at = timezone.now()
+    conversation.save(update_fields=["agent", "state", "assigned_at"])
+    actions.assign(conversation.ticket, agent, actor=actor)
+    status = frames.status(conversation)
+    live.publish(group(conversation.pk), frame_event(conversation.ticket, status))
+    summary = frame_event(conversation.ticket, frames.chat_summary(conversation))
+    live.publish(agent_group(agent.pk), summary)
+    if previous and previous != agent.pk:
+        live.publish(agent_group(previous), summary)
+
+
+def drain(team_id: int | None = None) -> int:
+    """Hand waiting chats to agents with free slots, oldest first; then tell those still
+    waiting where they stand. Returns how many were handed out."""
+    handed = 0
+    with transaction.atomic():
+        waiting = Conversation.objects.filter(state=State.WAITING).select_related("ticket", "agent")
+        if team_id is not None:
+            waiting = waiting.filter(ticket__team_id=team_id)
+        for conversation in waiting.order_by("queued_at", "pk")[:200]:
+            if _route(conversation) is not None:
+                handed += 1
+        still = Conversation.objects.filter(state=State.WAITING).select_related("ticket")
+        if team_id is not None:
+            still = still.filter(ticket__team_id=team_id)
+        for conversation in still.order_by("queued_at", "pk")[:200]:
+            live.publish(
+                group(conversation.pk), frame_event(conversation.ticket, frames.status(conversation))
+            )
+    return handed
+
+
+def set_presence(agent: Any, presence: str) -> ChatAgent:
+    """An agent goes online (and takes waiting chats) or away (and takes no new ones)."""
+    if presence not in Presence.values:
+        raise actions.InvalidInput("bad_frame", _("Unknown presence."), field="status")
+    with transaction.atomic():
+        state, _created = ChatAgent.objects.get_or_create(user=agent)
+        state.presence = presence
+        state.seen_at = timezone.now()
+        state.save(update_fields=["presence", "seen_at"])
+    if presence == Presence.ONLINE:
+        for team_id in [None, *agent.teams.values_list("pk", flat=True)]:
+            drain(team_id)
+    return state
+
+
+def heard_from(agent_id: int) -> None:
+    """An agent's socket is alive (a ping): keeps them online."""
+    ChatAgent.objects.filter(pk=agent_id).update(seen_at=timezone.now())
+
+
+def take_over(ticket_id: int, *, agent: Any) -> Conversation:
+    """An agent takes a chat from whoever has it (or from the line)."""
+    with transaction.atomic():
+        conversation = lock_rows(Conversation, [ticket_id])[ticket_id]
+        if conversation.state == State.ENDED:
+            raise TicketError("chat_ended", _("This chat has ended."))
+        ChatAgent.objects.get_or_create(user=agent)
+        _give(conversation, agent, actor=agent)
+        conversation.ticket.refresh_from_db()
+    return conversation
+
+
+def end_conversation(ticket_id: int, *, by: str, actor: Any = None) -> dict[str, Any]:
+    """End a chat. Answered: the ticket is solved (the survey follows). Unanswered: it stays
+    an open ticket, and the transcript tells the customer its reference."""
+    with transaction.atomic():
+        conversation = lock_rows(Conversation, [ticket_id])[ticket_id]
+        ticket = Ticket.objects.select_related("contact").get(pk=ticket_id)
+        if conversation.state == State.ENDED:
+            return frames.ended(conversation, ticket)
+        answered = ticket.first_replied_at is not None
+        agent_id = conversation.agent_id
+        conversation.state = State.ENDED
+        conversation.ended_at = timezone.now()
+        conversation.save(update_fields=["state", "ended_at"])
+        with translation.override(conversation.language):
+            if answered:
+                actions.change_status(ticket, Status.SOLVED, actor=actor)
+                text = _("This chat has ended. Thank you!")
+            else:
+                text = (
+                    _(
+                        "This chat has ended before an agent could answer. Your request stays open as "
+                        "%(reference)s; we will answer by email."
+                    )
+                    if ticket.contact.email
+                    else _(
+                        "This chat has ended before an agent could answer. Your request stays open as "
+                        "%(reference)s; open this chat again to see our answer."
+                    )
+                ) % {"reference": ticket.reference}
+            ticket = Ticket.objects.select_for_update().select_related("contact").get(pk=ticket_id)
+            actions.tell_customer(ticket, text, event="chat_ended", by=by, answered=answered)
+        frame = frames.ended(conversation, ticket)
+        live.publish(group(ticket_id), frame_event(ticket, frame))
+        if agent_id is not None:
+            live.publish(agent_group(agent_id), frame_event(ticket, frames.chat_summary(conversation)))
+    if agent_id is not None:
+        drain(ticket.team_id)
+    return frame
+
+
+def refuse_if_ended(conversation: Conversation) -> None:
+    if conversation.state == State.ENDED or conversation.ticket.status == Status.CLOSED:
+        raise TicketError("ticket_closed", _("This chat has ended. Please start a new one."))
