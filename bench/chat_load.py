@@ -190,6 +190,13 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return found["VmRSS"], found["VmHWM"]
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
 def children_of(parent: int) -> list[int]:
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -381,6 +388,12 @@ class Customer:
                         t.acked.setdefault(cid, now)
                     elif cid in t.agent_sent:
                         t.at_customer.setdefault(cid, now)
+                    elif frame.get("author") == "agent":
+                        # An agent's reply without its client_id: found by its body (which names it).
+                        words = str(frame.get("body", "")).split()
+                        if len(words) > 1 and words[1] in t.agent_sent:
+                            t.at_customer.setdefault(words[1], now)
+                            t.errors["customer:agent_frame_without_client_id"] += 1
                 elif kind == "error":
                     t.errors[f"customer:{frame.get('code')}"] += 1
         except Exception as exc:
@@ -453,6 +466,16 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
         await ws.send(json.dumps({"type": "presence", "status": "online"}))
         agents.append(agent)
     agent_readers = [asyncio.create_task(agent.read()) for agent in agents]
+
+    async def keep_online() -> None:
+        # As the agent panel does: a `ping` now and then keeps an agent online (ChatAgent.ONLINE_SECONDS).
+        while True:
+            await asyncio.sleep(15)
+            for agent in agents:
+                with contextlib.suppress(Exception):
+                    await agent.ws.send(json.dumps({"type": "ping"}))
+
+    agent_readers.append(asyncio.create_task(keep_online()))
     for agent in agents:
         for chat in agent.hello.get("chats") or []:
             if isinstance(chat, dict) and chat.get("reference"):
@@ -506,6 +529,7 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
     pg_pids = processes_named("postgres:", f" {a.db_name} ")
     cpu_before = {p: cpu_seconds(p) for p in pids + redis_pids + pg_pids}
     self_before = resource.getrusage(resource.RUSAGE_SELF)
+    machine_before = machine_ticks()
     t0 = time.perf_counter()
     end = t0 + a.duration
     mem_peak: dict[int, int] = dict.fromkeys(pids, 0)
@@ -556,6 +580,7 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
     await asyncio.gather(*(send_customer(c) for c in live), send_agent_replies(), sample_memory())
     cpu_after = {p: cpu_seconds(p) for p in cpu_before}
     self_after = resource.getrusage(resource.RUSAGE_SELF)
+    machine_after = machine_ticks()
     elapsed = time.perf_counter() - t0
     mem_now = {p: memory_kib(p) for p in pids}
 
@@ -583,11 +608,24 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
     c2a = [t.at_agent[cid] - s for cid, s in t.sent.items() if cid in t.at_agent]
     ack = [t.acked[cid] - s for cid, s in t.sent.items() if cid in t.acked]
     a2c = [t.at_customer[cid] - s for cid, s in t.agent_sent.items() if cid in t.at_customer]
+    timeline = []
+    for start in range(0, max(1, math.ceil(a.duration)), 10):
+        part = [
+            t.at_agent[cid] - s
+            for cid, s in t.sent.items()
+            if cid in t.at_agent and t0 + start <= s < t0 + start + 10
+        ]
+        timeline.append((start, len(part), pct(part, 50) * 1000, pct(part, 99) * 1000))
     never_acked = sum(1 for cid in t.sent if cid not in t.acked)
     acked_not_delivered = sum(1 for cid in t.acked if cid not in t.at_agent)
     agent_lost = sum(1 for cid in t.agent_sent if cid not in t.at_customer)
     user_s = self_after.ru_utime - self_before.ru_utime
     sys_s = self_after.ru_stime - self_before.ru_stime
+    busy = machine_after[0] - machine_before[0]
+    ours = sum(cpu_after[p] - cpu_before[p] for p in cpu_after) + user_s + sys_s
+    # Busy time of the whole machine, in core-percent, and what processes outside this run used.
+    machine_pct = 100 * busy / os.sysconf("SC_CLK_TCK") / elapsed
+    others_pct = max(0.0, machine_pct - 100 * ours / elapsed)
     return {
         "run_tag": run_tag,
         "sockets": a.sockets,
@@ -607,11 +645,13 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
         "duplicate_examples": t.duplicate_examples,
         "c2a_p50": pct(c2a, 50) * 1000,
         "c2a_p99": pct(c2a, 99) * 1000,
+        "timeline": timeline,
         "c2a_max": max(c2a, default=float("nan")) * 1000,
         "ack_p50": pct(ack, 50) * 1000,
         "ack_p99": pct(ack, 99) * 1000,
         "agent_sent": len(t.agent_sent),
         "agent_lost": agent_lost,
+        "agent_acked": len(t.agent_acked),
         "a2c_p50": pct(a2c, 50) * 1000,
         "a2c_p99": pct(a2c, 99) * 1000,
         "errors": dict(t.errors),
@@ -629,6 +669,8 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
         "redis_cpu_pct": 100 * sum(cpu_after[p] - cpu_before[p] for p in redis_pids) / elapsed,
         "pg_cpu_pct": 100 * sum(cpu_after[p] - cpu_before[p] for p in pg_pids) / elapsed,
         "client_cpu_pct": 100 * (user_s + sys_s) / elapsed,
+        "machine_pct": machine_pct,
+        "others_pct": others_pct,
         "lag_p99_ms": pct(t.lag, 99) * 1000,
         "lag_max_ms": max(t.lag, default=0.0) * 1000,
     }
@@ -684,10 +726,18 @@ def one_round(a: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     )
     for name, value in a.extra_env:
         env[name] = value
+    server_env = dict(env)
+    if a.probe:
+        # bench/chat_probe/sitecustomize.py times (and profiles) each web process's sync thread.
+        Path(a.probe).mkdir(parents=True, exist_ok=True)
+        server_env.update(
+            CHAT_PROBE_DIR=str(Path(a.probe).resolve()),
+            PYTHONPATH=f"{ROOT / 'bench' / 'chat_probe'}{os.pathsep}{env['PYTHONPATH']}",
+        )
     started = time.perf_counter()
     setup = child_run(env, "--child-setup", "--agents", str(a.agents), "--capacity", str(a.capacity))
     setup_s = time.perf_counter() - started
-    server = Server(env, port, a.workers, data_dir)
+    server = Server(server_env, port, a.workers, data_dir)
     server.start()
     try:
         result = asyncio.run(
@@ -700,6 +750,11 @@ def one_round(a: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     log = server.log()
     result["server_tracebacks"] = log.count("Traceback (most recent call last)")
     result["server_log_tail"] = log[-1500:] if result["server_tracebacks"] else ""
+    result["server_log"] = ""
+    if result["server_tracebacks"] or result["closed"] or result["lost"]:
+        kept = Path(tempfile.gettempdir()) / f"chat_load-server-{os.getpid()}-{len(os.listdir(tmp))}.log"
+        kept.write_text(log)
+        result["server_log"] = str(kept)
     return result
 
 
@@ -717,8 +772,13 @@ def report(r: dict[str, Any]) -> None:
         f"p99 {r['ack_p99']:.1f} ms"
     )
     print(
+        "  customer->agent by send time (s: delivered, p50/p99 ms): "
+        + ", ".join(f"{s}-{s + 10}: {n}, {p50:.0f}/{p99:.0f}" for s, n, p50, p99 in r["timeline"])
+    )
+    print(
         f"  agent->customer: {r['agent_sent'] - r['agent_lost']}/{r['agent_sent']} delivered, "
-        f"p50 {r['a2c_p50']:.1f} ms, p99 {r['a2c_p99']:.1f} ms"
+        f"p50 {r['a2c_p50']:.1f} ms, p99 {r['a2c_p99']:.1f} ms; the agent's own copy named its "
+        f"client_id for {r['agent_acked']}/{r['agent_sent']}"
     )
     print(
         f"  lost {r['lost']} (never acked {r['never_acked']}, acked but not at an agent "
@@ -740,10 +800,20 @@ def report(r: dict[str, Any]) -> None:
         f"this load generator {r['client_cpu_pct']:.0f}% (its loop late by p99 {r['lag_p99_ms']:.0f} ms, "
         f"max {r['lag_max_ms']:.0f} ms)"
     )
+    print(
+        f"  the machine while sending: {r['machine_pct']:.0f}% busy of {100 * (os.cpu_count() or 1)}%, "
+        f"of which {r['others_pct']:.0f}% by processes outside this run"
+        + ("  <- a busy box: figures not comparable" if r["others_pct"] > 20 else "")
+    )
     if r["errors"] or r["closed"]:
         print(f"  error frames {r['errors']}; sockets closed under load {r['closed']}")
+    if r["server_log"] and not r["server_tracebacks"]:
+        print(f"  server log kept: {r['server_log']}")
     if r["server_tracebacks"]:
-        print(f"  server logged {r['server_tracebacks']} traceback(s); last lines:\n{r['server_log_tail']}")
+        print(
+            f"  server logged {r['server_tracebacks']} traceback(s) (whole log: {r['server_log']}); "
+            f"last lines:\n{r['server_log_tail']}"
+        )
 
 
 def main() -> int:
@@ -770,6 +840,9 @@ def main() -> int:
         default=[],
         type=lambda s: tuple(s.split("=", 1)),
         help="NAME=VALUE for the server's environment (repeatable)",
+    )
+    ap.add_argument(
+        "--probe", metavar="DIR", help="time and profile the web processes' sync threads into DIR"
     )
     ap.add_argument("--quick", action="store_true", help="50 sockets, 10 s (the smoke test)")
     ap.add_argument("--child-setup", action="store_true", help=argparse.SUPPRESS)
