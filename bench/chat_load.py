@@ -669,6 +669,9 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
         "redis_cpu_pct": 100 * sum(cpu_after[p] - cpu_before[p] for p in redis_pids) / elapsed,
         "pg_cpu_pct": 100 * sum(cpu_after[p] - cpu_before[p] for p in pg_pids) / elapsed,
         "client_cpu_pct": 100 * (user_s + sys_s) / elapsed,
+        "web_cpu_ms_per_message": 1000
+        * sum(cpu_after[p] - cpu_before[p] for p in pids)
+        / max(1, len(t.acked) + len(t.agent_sent)),
         "machine_pct": machine_pct,
         "others_pct": others_pct,
         "lag_p99_ms": pct(t.lag, 99) * 1000,
@@ -732,6 +735,7 @@ def one_round(a: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         Path(a.probe).mkdir(parents=True, exist_ok=True)
         server_env.update(
             CHAT_PROBE_DIR=str(Path(a.probe).resolve()),
+            CHAT_PROBE_PROFILE="1" if a.profile else "0",
             PYTHONPATH=f"{ROOT / 'bench' / 'chat_probe'}{os.pathsep}{env['PYTHONPATH']}",
         )
     started = time.perf_counter()
@@ -796,6 +800,10 @@ def report(r: dict[str, Any]) -> None:
             f"(peak {w['peak_mib']:.0f} MiB)"
         )
     print(
+        f"  web processes' CPU per message stored while sending: {r['web_cpu_ms_per_message']:.1f} ms "
+        f"(per message acknowledged; the fan-out to sockets included)"
+    )
+    print(
         f"  Redis CPU {r['redis_cpu_pct']:.0f}%, PostgreSQL CPU {r['pg_cpu_pct']:.0f}%, "
         f"this load generator {r['client_cpu_pct']:.0f}% (its loop late by p99 {r['lag_p99_ms']:.0f} ms, "
         f"max {r['lag_max_ms']:.0f} ms)"
@@ -844,6 +852,7 @@ def main() -> int:
     ap.add_argument(
         "--probe", metavar="DIR", help="time and profile the web processes' sync threads into DIR"
     )
+    ap.add_argument("--profile", action="store_true", help="with --probe: cProfile the sync threads too")
     ap.add_argument("--quick", action="store_true", help="50 sockets, 10 s (the smoke test)")
     ap.add_argument("--child-setup", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-count", metavar="PREFIX", help=argparse.SUPPRESS)

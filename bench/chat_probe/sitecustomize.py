@@ -3,7 +3,8 @@
 
 When walletdesk.core.asgi is imported, its `_SyncThread` (the process's one thread for the
 ORM) is wrapped to record, per function, how long a call waited in the queue and how long it
-ran, and each call runs under cProfile. Every few seconds the figures are written to
+ran, and with CHAT_PROBE_PROFILE=1 each call runs under cProfile (which, on Python 3.12, also
+records what the event loop thread runs meanwhile). Every few seconds the figures are written to
 $CHAT_PROBE_DIR/probe-<pid>.json and .prof (the web processes end with os._exit: no atexit).
 """
 
@@ -21,6 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 OUT = os.environ.get("CHAT_PROBE_DIR", "")
+PROFILE = os.environ.get("CHAT_PROBE_PROFILE") == "1"
 TARGET = "walletdesk.core.asgi"
 stats: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # calls, waited, ran, max wait
 profile = cProfile.Profile()
@@ -40,6 +42,8 @@ def _patch(module: Any) -> None:
         def measured(*a: Any) -> Any:
             started.append(time.perf_counter())
             try:
+                if not PROFILE:
+                    return fn(*a)
                 with profiling:
                     profile.enable()
                     try:
@@ -70,8 +74,9 @@ def _dump_forever() -> None:
         with open(path + ".json.tmp", "w") as f:
             json.dump(rows, f)
         os.replace(path + ".json.tmp", path + ".json")
-        with profiling:
-            profile.dump_stats(path + ".prof")
+        if PROFILE:
+            with profiling:
+                profile.dump_stats(path + ".prof")
 
 
 class _Finder(importlib.abc.MetaPathFinder):
