@@ -305,6 +305,8 @@ class Tally:
     connect_failed: Counter[str] = field(default_factory=Counter)
     watchers: dict[str, int] = field(default_factory=dict)  # reference -> agent index watching it
     announced: int = 0  # conversations the server announced to an agent (`chat`)
+    reconnects: Counter[str] = field(default_factory=Counter)
+    resent: int = 0
     lag: list[float] = field(default_factory=list)  # this loop's lateness, sampled every 100 ms
 
     def duplicate(self, what: str) -> None:
@@ -313,92 +315,222 @@ class Tally:
             self.duplicate_examples.append(what)
 
 
+RECONNECT_DELAYS = (0.5, 1, 2, 4, 8, 15)  # docs/chat-protocol.md, "Reconnecting"
+FINAL_CLOSES = (4401, 4403, 4404)
+
+
+def close_code(exc: BaseException) -> Any:
+    rcvd = getattr(exc, "rcvd", None)
+    return getattr(rcvd, "code", None) or getattr(exc, "code", None) or getattr(exc, "status_code", "")
+
+
 class Agent:
-    def __init__(self, index: int, ws: Any, tally: Tally) -> None:
-        self.index, self.ws, self.tally = index, ws, tally
-        self.seen: set[tuple[str, int]] = set()
+    """An agent's panel: online, watching its chats, reconnecting (and re-joining each chat
+    after the last seq it has) when the socket drops."""
+
+    def __init__(self, index: int, url: str, headers: dict[str, str], opts: dict[str, Any], t: Tally) -> None:
+        self.index, self.url, self.headers, self.opts, self.tally = index, url, headers, opts, t
+        self.ws: Any = None
+        self.seen: dict[tuple[str, int], int] = {}  # (reference, seq) -> the connection that got it
+        self.generation = 0  # connections opened so far
+        self.last: dict[str, int] = {}  # reference -> highest seq seen
         self.joined: set[str] = set()
         self.hello: dict[str, Any] = {}
+        self.unacked: dict[str, dict[str, Any]] = {}  # replies not yet seen back on this socket
+        self.ready = True  # False while reconnecting: replies wait in `unacked`
+        self.done = False
+
+    async def reply(self, frame: dict[str, Any]) -> None:
+        self.unacked[frame["client_id"]] = frame
+        if self.ready:
+            with contextlib.suppress(Exception):
+                await self.ws.send(json.dumps(frame))
+
+    async def open(self) -> None:
+        from websockets.asyncio.client import connect
+
+        self.ws = await connect(self.url, additional_headers=self.headers, **self.opts)
+        self.generation += 1
+        self.hello = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
+        if self.hello.get("type") != "hello":
+            raise RuntimeError(f"agent socket: expected hello, got {self.hello}")
+        await self.ws.send(json.dumps({"type": "presence", "status": "online"}))
 
     async def join(self, reference: str, after: int | None = None) -> None:
         if reference in self.joined:
             return
         self.joined.add(reference)
         self.tally.watchers.setdefault(reference, self.index)
+        await self._send_join(reference, after)
+
+    async def _send_join(self, reference: str, after: int | None) -> None:
         frame: dict[str, Any] = {"type": "join", "reference": reference}
         if after is not None:
             frame["after"] = after
-        await self.ws.send(json.dumps(frame))
+        with contextlib.suppress(Exception):
+            await self.ws.send(json.dumps(frame))
+
+    async def run(self) -> None:
+        t = self.tally
+        while not self.done:
+            try:
+                await self.read()
+            except Exception as exc:
+                if self.done:
+                    return
+                t.closed[f"agent:{type(exc).__name__}:{close_code(exc)}"] += 1
+            if self.done:
+                return
+            self.ready = False
+            for delay in RECONNECT_DELAYS * 4:
+                await asyncio.sleep(delay)
+                if self.done:
+                    return
+                try:
+                    await self.open()
+                except Exception as exc:
+                    if close_code(exc) in FINAL_CLOSES:
+                        return
+                    continue
+                t.reconnects["agent"] += 1
+                for reference in sorted(self.joined):
+                    await self._send_join(reference, self.last.get(reference, 0))
+                # Then what it still holds (the server stores a client_id once).
+                for frame in list(self.unacked.values()):
+                    with contextlib.suppress(Exception):
+                        await self.ws.send(json.dumps(frame))
+                self.ready = True
+                break
+            else:
+                return
 
     async def read(self) -> None:
         t = self.tally
-        try:
-            async for raw in self.ws:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    key = (str(frame.get("reference")), int(frame.get("seq") or 0))
-                    if key in self.seen:
-                        t.duplicate(f"agent {self.index} got {key} twice")
-                        continue
-                    self.seen.add(key)
-                    cid = frame.get("client_id")
-                    if cid in t.sent:
-                        t.at_agent.setdefault(cid, now)
-                    elif cid in t.agent_sent:
-                        t.agent_acked.setdefault(cid, now)
-                elif kind == "chat":
-                    reference = frame.get("reference")
-                    if reference and frame.get("status") not in ("ended", "solved", "closed"):
-                        t.announced += 1
-                        await self.join(str(reference), frame.get("last_seq"))
-                elif kind == "error":
-                    t.errors[f"agent:{frame.get('code')}"] += 1
-        except Exception as exc:
-            t.closed[f"agent:{type(exc).__name__}:{getattr(exc, 'code', '')}"] += 1
+        async for raw in self.ws:
+            now = time.perf_counter()
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "message":
+                reference, seq = str(frame.get("reference")), int(frame.get("seq") or 0)
+                if (reference, seq) in self.seen:
+                    first = self.seen[(reference, seq)]
+                    t.duplicate(
+                        f"agent {self.index} got {reference} seq {seq} ({frame.get('author')} "
+                        f"{frame.get('client_id')}) on connection {first} and again on {self.generation}"
+                    )
+                    continue
+                self.seen[(reference, seq)] = self.generation
+                self.last[reference] = max(seq, self.last.get(reference, 0))
+                cid = frame.get("client_id")
+                words = str(frame.get("body", "")).split()
+                if frame.get("author") == "agent" and len(words) > 1:
+                    self.unacked.pop(cid or words[1], None)  # its own reply (client_id or body)
+                if cid in t.sent:
+                    t.at_agent.setdefault(cid, now)
+                elif cid in t.agent_sent:
+                    t.agent_acked.setdefault(cid, now)
+            elif kind == "chat":
+                reference = frame.get("reference")
+                if reference and frame.get("status") not in ("ended", "solved", "closed"):
+                    t.announced += 1
+                    await self.join(str(reference), frame.get("last_seq"))
+            elif kind == "error":
+                t.errors[f"agent:{frame.get('code')}"] += 1
+        if not self.done:
+            raise ConnectionError(f"closed {getattr(self.ws, 'close_code', '')}")
 
 
 class Customer:
+    """The widget: one socket, messages kept until acknowledged and sent again (same
+    client_id) after a reconnect with `after=<highest seq>`."""
+
     def __init__(self, index: int, tally: Tally) -> None:
         self.index, self.tally = index, tally
         self.ws: Any = None
+        self.url = ""
+        self.opts: dict[str, Any] = {}
         self.reference = ""
         self.seqs: set[int] = set()
         self.ids: set[str] = set()
+        self.unacked: dict[str, dict[str, Any]] = {}
+        self.resent: set[str] = set()
         self.done = False
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        self.unacked[frame["client_id"]] = frame
+        with contextlib.suppress(Exception):
+            await self.ws.send(json.dumps(frame))
+
+    async def run(self) -> None:
+        from websockets.asyncio.client import connect
+
+        t = self.tally
+        while not self.done:
+            try:
+                await self.read()
+            except Exception as exc:
+                if self.done:
+                    return
+                t.closed[f"customer:{type(exc).__name__}:{close_code(exc)}"] += 1
+                if close_code(exc) in FINAL_CLOSES:
+                    return
+            for delay in RECONNECT_DELAYS * 4:
+                await asyncio.sleep(delay)
+                if self.done:
+                    return
+                after = max(self.seqs, default=0)
+                try:
+                    self.ws = await connect(f"{self.url}&after={after}", **self.opts)
+                    hello = json.loads(await asyncio.wait_for(self.ws.recv(), 60))
+                except Exception as exc:
+                    if close_code(exc) in FINAL_CLOSES:
+                        return
+                    continue
+                if hello.get("type") != "hello":
+                    continue
+                t.reconnects["customer"] += 1
+                for cid, frame in list(self.unacked.items()):
+                    self.resent.add(cid)
+                    t.resent += 1
+                    with contextlib.suppress(Exception):
+                        await self.ws.send(json.dumps(frame))
+                break
+            else:
+                return
 
     async def read(self) -> None:
         t = self.tally
-        try:
-            async for raw in self.ws:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    seq = int(frame.get("seq") or 0)
-                    cid = frame.get("client_id")
-                    if seq in self.seqs or (cid and cid in self.ids):
+        async for raw in self.ws:
+            now = time.perf_counter()
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "message":
+                seq = int(frame.get("seq") or 0)
+                cid = frame.get("client_id")
+                if seq in self.seqs or (cid and cid in self.ids):
+                    # A resent message's ack may follow its replayed copy (the client ignores
+                    # the second); anything else seen twice is a duplicate.
+                    if cid not in self.resent:
                         t.duplicate(f"customer {self.index} got seq {seq} / {cid} twice")
-                        continue
-                    self.seqs.add(seq)
-                    if cid:
-                        self.ids.add(cid)
-                    if cid in t.sent:
-                        t.acked.setdefault(cid, now)
-                    elif cid in t.agent_sent:
-                        t.at_customer.setdefault(cid, now)
-                    elif frame.get("author") == "agent":
-                        # An agent's reply without its client_id: found by its body (which names it).
-                        words = str(frame.get("body", "")).split()
-                        if len(words) > 1 and words[1] in t.agent_sent:
-                            t.at_customer.setdefault(words[1], now)
-                            t.errors["customer:agent_frame_without_client_id"] += 1
-                elif kind == "error":
-                    t.errors[f"customer:{frame.get('code')}"] += 1
-        except Exception as exc:
-            if not self.done:
-                t.closed[f"customer:{type(exc).__name__}:{getattr(exc, 'code', '')}"] += 1
+                    continue
+                self.seqs.add(seq)
+                if cid:
+                    self.ids.add(cid)
+                    self.unacked.pop(cid, None)
+                if cid in t.sent:
+                    t.acked.setdefault(cid, now)
+                elif cid in t.agent_sent:
+                    t.at_customer.setdefault(cid, now)
+                elif frame.get("author") == "agent":
+                    # An agent's reply without its client_id: found by its body (which names it).
+                    words = str(frame.get("body", "")).split()
+                    if len(words) > 1 and words[1] in t.agent_sent:
+                        t.at_customer.setdefault(words[1], now)
+                        t.errors["customer:agent_frame_without_client_id"] += 1
+            elif kind == "error":
+                t.errors[f"customer:{frame.get('code')}"] += 1
+        if not self.done:
+            raise ConnectionError(f"closed {getattr(self.ws, 'close_code', '')}")
 
 
 def post_conversation(base: str, address: str) -> dict[str, Any]:
@@ -453,19 +585,13 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
     # Agents: online first, so conversations are routed to them as they come.
     agents: list[Agent] = []
     for i, key in enumerate(sessions):
+        agent = Agent(i, f"{ws_base}/ws/chat/agent/", {"Cookie": f"{cookie}={key}"}, opts, t)
         try:
-            ws = await connect(
-                f"{ws_base}/ws/chat/agent/", additional_headers={"Cookie": f"{cookie}={key}"}, **opts
-            )
+            await agent.open()
         except Exception as exc:
             raise SystemExit(f"agent {i} could not open /ws/chat/agent/: {exc}") from None
-        agent = Agent(i, ws, t)
-        agent.hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
-        if agent.hello.get("type") != "hello":
-            sys.exit(f"agent socket: expected hello, got {agent.hello}")
-        await ws.send(json.dumps({"type": "presence", "status": "online"}))
         agents.append(agent)
-    agent_readers = [asyncio.create_task(agent.read()) for agent in agents]
+    agent_readers = [asyncio.create_task(agent.run()) for agent in agents]
 
     async def keep_online() -> None:
         # As the agent panel does: a `ping` now and then keeps an agent online (ChatAgent.ONLINE_SECONDS).
@@ -497,10 +623,10 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
                 t.connect_failed[f"post:{str(exc)[:60]}"] += 1
                 return
             c.reference = str(conv["reference"])
+            c.url = ws_base + str(conv["ws_url"])
+            c.opts = {**opts, "additional_headers": {"X-Forwarded-For": address}}
             try:
-                c.ws = await connect(
-                    ws_base + str(conv["ws_url"]), additional_headers={"X-Forwarded-For": address}, **opts
-                )
+                c.ws = await connect(c.url, **c.opts)
                 hello = json.loads(await asyncio.wait_for(c.ws.recv(), 30))
             except Exception as exc:
                 t.connect_failed[f"ws:{type(exc).__name__}:{getattr(exc, 'code', '')}"] += 1
@@ -513,7 +639,7 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
     pool.shutdown()
     connect_s = time.perf_counter() - started
     live = [c for c in customers if c.ws is not None]
-    readers = [asyncio.create_task(c.read()) for c in live]
+    readers = [asyncio.create_task(c.run()) for c in live]
 
     # Every conversation watched by one agent: the ones routed were announced (`chat`); the
     # rest (queued: every agent full, or routing off) are joined round robin.
@@ -545,10 +671,7 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
             cid = f"c{c.index}-{k}"
             frame = {"type": "message", "client_id": cid, "body": f"{run_tag} {cid} my transfer is stuck"}
             t.sent[cid] = time.perf_counter()
-            try:
-                await c.ws.send(json.dumps(frame))
-            except Exception:
-                return  # counted as lost: never acknowledged
+            await c.send(frame)  # kept until acknowledged; sent again after a reconnect
             k += 1
 
     by_reference = {c.reference: c for c in live}
@@ -568,8 +691,16 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
                 "body": f"{run_tag} {cid} we are looking at it",
             }
             t.agent_sent[cid] = time.perf_counter()
-            with contextlib.suppress(Exception):
-                await agent.ws.send(json.dumps(frame))
+            await agent.reply(frame)
+
+    async def kill_one_web_process() -> None:
+        # A web process dies mid-run (SIGKILL; core.serve starts another): its sockets reconnect.
+        if a.kill_web_at is None or not pids:
+            return
+        await asyncio.sleep(a.kill_web_at)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pids[0], signal.SIGKILL)
+        t.errors["bench:killed_web_process"] += 1
 
     async def sample_memory() -> None:
         while time.perf_counter() < end:
@@ -577,8 +708,10 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
                 mem_peak[p] = max(mem_peak[p], memory_kib(p)[0])
             await asyncio.sleep(1)
 
-    await asyncio.gather(*(send_customer(c) for c in live), send_agent_replies(), sample_memory())
-    cpu_after = {p: cpu_seconds(p) for p in cpu_before}
+    await asyncio.gather(
+        *(send_customer(c) for c in live), send_agent_replies(), sample_memory(), kill_one_web_process()
+    )
+    cpu_after = {p: max(cpu_before[p], cpu_seconds(p)) for p in cpu_before}
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     machine_after = machine_ticks()
     elapsed = time.perf_counter() - t0
@@ -598,6 +731,8 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
 
     for c in live:
         c.done = True
+    for agent in agents:
+        agent.done = True
     stop_probe.set()
     await asyncio.gather(*(c.ws.close() for c in live), return_exceptions=True)
     await asyncio.gather(*(agent.ws.close() for agent in agents), return_exceptions=True)
@@ -656,6 +791,8 @@ async def run_load(a: argparse.Namespace, server: Server, cookie: str, sessions:
         "a2c_p99": pct(a2c, 99) * 1000,
         "errors": dict(t.errors),
         "closed": dict(t.closed),
+        "reconnects": dict(t.reconnects),
+        "resent": t.resent,
         "connect_failed": dict(t.connect_failed),
         "web": [
             {
@@ -814,7 +951,10 @@ def report(r: dict[str, Any]) -> None:
         + ("  <- a busy box: figures not comparable" if r["others_pct"] > 20 else "")
     )
     if r["errors"] or r["closed"]:
-        print(f"  error frames {r['errors']}; sockets closed under load {r['closed']}")
+        print(
+            f"  error frames {r['errors']}; sockets closed under load {r['closed']}; "
+            f"reconnected {r['reconnects']}, messages sent again {r['resent']}"
+        )
     if r["server_log"] and not r["server_tracebacks"]:
         print(f"  server log kept: {r['server_log']}")
     if r["server_tracebacks"]:
@@ -853,6 +993,9 @@ def main() -> int:
         "--probe", metavar="DIR", help="time and profile the web processes' sync threads into DIR"
     )
     ap.add_argument("--profile", action="store_true", help="with --probe: cProfile the sync threads too")
+    ap.add_argument(
+        "--kill-web-at", type=float, metavar="S", help="SIGKILL one web process S seconds into sending"
+    )
     ap.add_argument("--quick", action="store_true", help="50 sockets, 10 s (the smoke test)")
     ap.add_argument("--child-setup", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-count", metavar="PREFIX", help=argparse.SUPPRESS)
