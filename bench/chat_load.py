@@ -19,6 +19,12 @@ What runs, each on its own (docs/chat-protocol.md is the contract it speaks):
   TRUSTED_PROXIES, so the per-address limits stay at their defaults), opens its `ws_url` and,
   once every socket is open, sends one message every `--interval` seconds for `--duration`
   seconds at its own random phase, each with a unique client_id.
+- Both sides behave as the protocol's clients: a dropped socket reconnects (0.5 s, 1 s, 2 s …)
+  with `after=<highest seq>` and sends again what is still unacknowledged, same client_id; an
+  agent re-joins each chat after the last seq it has. `--kill-web-at S` kills one web process
+  S seconds into the sending (core.serve starts another) to measure exactly that.
+- `--probe DIR` loads bench/chat_probe/sitecustomize.py into the web processes: per function
+  run on the sync thread, its queue wait and run time (and with `--profile`, cProfile).
 
 Measured:
 - customer->agent latency: from the send to the first agent socket receiving the frame that
