@@ -170,12 +170,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.string("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # redis-py's defaults do not fit channels-redis: a 5 s socket timeout equals the layer's
+    # 5 s BRPOP, so an idle receive loop died with TimeoutError; a pool of 100 connections ran
+    # out when many sockets closed at once (group_discard). A busy agent socket (50 chats)
+    # needs more than 100 queued events before it reads again (bench/chat_load.py).
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 10_000}],
+                "capacity": 1000,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 # The in-memory layer reaches one process's sockets; this carries live events between the
 # embedded mode's processes through the database (core.live).
 LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)

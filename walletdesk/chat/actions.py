@@ -122,11 +122,13 @@ def post_customer_message(
     """The customer's message, screened by the shield before anything is stored or sent on."""
     client_id = _check_client_id(client_id)
     external_id = _external_id(ticket_id, client_id)
-    stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
-    if stored is not None:
-        return Posted(frames.message(stored, client_id=client_id), duplicate=True)
     conversation = Conversation.objects.select_related("ticket__contact").get(pk=ticket_id)
-    refuse_if_ended(conversation)
+    if conversation.state == State.ENDED or conversation.ticket.status == Status.CLOSED:
+        # A resend of what was stored before the end still gets its ack.
+        stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
+        if stored is not None:
+            return Posted(frames.message(stored, client_id=client_id), duplicate=True)
+        refuse_if_ended(conversation)
     ticket = conversation.ticket
     screened = actions.screen_message(body) if body.strip() or not attachments else None
     try:
@@ -145,7 +147,8 @@ def post_customer_message(
     removed = list(screened.screened.secret_kinds) if screened is not None else []
     if removed and conversation.agent_id is not None:
         _recheck_agent(ticket_id)
-    return Posted(frames.message(message, client_id=client_id, removed=removed), duplicate=False)
+    frame = getattr(message, "_chat_frame", None) or frames.message(message)
+    return Posted({**frame, "client_id": client_id, "removed": removed}, duplicate=False)
 
 
 def _recheck_agent(ticket_id: int) -> None:

@@ -11,6 +11,7 @@ with the process that committed it). Replays after a reconnect start above `afte
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 MAX_FRAME = 64 * 1024
 MESSAGES_PER_MINUTE = 30
 TYPING_EVERY = 2.0  # seconds between relayed typing frames of one socket
+_pending: set[asyncio.Future[Any]] = set()  # fire-and-forget heartbeats, held until done
 
 
 class _Socket(AsyncWebsocketConsumer):
@@ -44,6 +46,7 @@ class _Socket(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.sent: dict[int, int] = {}  # conversation -> highest seq sent
+        self.acked: dict[int, set[int]] = {}  # conversation -> seqs sent outside a join (acks)
         self.recent: deque[float] = deque()
         self.typing_at = 0.0
         await self.accept()
@@ -109,12 +112,14 @@ class _Socket(AsyncWebsocketConsumer):
         last = self.sent.get(ticket_id, 0)
         if seq <= last:
             return
+        acked = self.acked.get(ticket_id, ())
         if seq > last + 1:
             for missed in await run_sync(actions.after, ticket_id, last):
-                if last < missed["seq"] < seq:
+                if last < missed["seq"] < seq and missed["seq"] not in acked:
                     await self.send_json({**missed, **extra})
         self.sent[ticket_id] = seq
-        await self.send_json({**frame, **extra})
+        if seq not in acked:
+            await self.send_json({**frame, **extra})
 
     async def replay(self, ticket_id: int, after: int, extra: dict[str, Any]) -> None:
         self.sent[ticket_id] = max(self.sent.get(ticket_id, 0), after)
@@ -408,7 +413,11 @@ class AgentConsumer(_Socket):
     async def on_ping(self, frame: dict[str, Any]) -> None:
         if time.monotonic() - self.beat_at > 20:
             self.beat_at = time.monotonic()
-            await run_sync(actions.heard_from, self.user.pk)
+            # Not awaited: while a consumer awaits, uvicorn stops reading its socket, and a
+            # busy sync thread would make the agent miss pings and drop (bench/chat_load.py).
+            beat = asyncio.ensure_future(run_sync(actions.heard_from, self.user.pk))
+            _pending.add(beat)
+            beat.add_done_callback(_pending.discard)
         await self.send_json({"type": "pong"})
 
     async def on_presence(self, frame: dict[str, Any]) -> None:
@@ -448,6 +457,8 @@ class AgentConsumer(_Socket):
         if ticket_id in self.joined:
             await self.deliver(ticket_id, posted.frame, {"reference": reference})
         else:
+            # Not joined: its ack only, remembered so a later join's replay does not send it again.
+            self.acked.setdefault(ticket_id, set()).add(posted.frame["seq"])
             await self.send_json({**posted.frame, "reference": reference})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:

@@ -19,10 +19,7 @@ def on_ticket_change(change: Change) -> None:
         return
     message = change.message
     if change.kind in ("message", "created") and message is not None and message.seq is not None:
-        event = {
-            "type": "chat.frame",
-            "ticket_id": ticket.pk,
-            "reference": ticket.reference,
-            "frame": frames.message(message),
-        }
+        frame = frames.message(message)
+        message._chat_frame = frame  # type: ignore[attr-defined]  # the sender's ack reuses it
+        event = {"type": "chat.frame", "ticket_id": ticket.pk, "reference": ticket.reference, "frame": frame}
         live.publish(f"chat.{ticket.pk}", event)

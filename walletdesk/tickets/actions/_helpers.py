@@ -196,9 +196,13 @@ def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
 
 
 def _attach(message: Message, stored: list[tuple[CheckedFile, str]]) -> None:
+    # What the message now has, as if prefetched: whoever shows it next (a live chat's frame)
+    # reads `message.attachments.all()` without a query.
+    cache = message.__dict__.setdefault("_prefetched_objects_cache", {})
     if not stored:
+        cache["attachments"] = []
         return  # most messages: no need to set up a bulk_create inside the write transaction
-    Attachment.objects.bulk_create(
+    cache["attachments"] = Attachment.objects.bulk_create(
         Attachment(
             message=message,
             file=name,

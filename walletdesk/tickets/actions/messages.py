@@ -82,6 +82,7 @@ def add_customer_message(
     `version`: written only if the ticket is still at this version (the API's If-Match).
     """
     message_text = screened or screen_message(body)
+    contact = ticket.contact if Ticket.contact.is_cached(ticket) else None
     stored = _save_files(attachments)
     now = timezone.now()
     with transaction.atomic():
@@ -108,6 +109,8 @@ def add_customer_message(
             seq=_next_seq(ticket),
         )
         rows.insert([message])
+        if contact is not None and contact.pk == ticket.contact_id:
+            message.author_contact = contact  # known already: who shows it needs no query
         _attach(message, stored)
         fields = ["updated_at", "last_customer_message_at", "search_text", "flags", "tags"]
         previous = ticket.status
