@@ -122,14 +122,15 @@ def post_customer_message(
     """The customer's message, screened by the shield before anything is stored or sent on."""
     client_id = _check_client_id(client_id)
     external_id = _external_id(ticket_id, client_id)
-    conversation = Conversation.objects.select_related("ticket__contact").get(pk=ticket_id)
-    if conversation.state == State.ENDED or conversation.ticket.status == Status.CLOSED:
+    # Only what this needs of the conversation: the ticket is read again under its row lock.
+    state, agent_id = Conversation.objects.filter(pk=ticket_id).values_list("state", "agent_id").get()
+    if state == State.ENDED:
         # A resend of what was stored before the end still gets its ack.
         stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
         if stored is not None:
             return Posted(frames.message(stored, client_id=client_id), duplicate=True)
-        refuse_if_ended(conversation)
-    ticket = conversation.ticket
+        raise TicketError("ticket_closed", _("This chat has ended. Please start a new one."))
+    ticket = Ticket(pk=ticket_id)
     screened = actions.screen_message(body) if body.strip() or not attachments else None
     try:
         message = actions.add_customer_message(
@@ -145,7 +146,7 @@ def post_customer_message(
         stored = Message.objects.get(channel=Channel.CHAT, external_id=external_id)
         return Posted(frames.message(stored, client_id=client_id), duplicate=True)
     removed = list(screened.screened.secret_kinds) if screened is not None else []
-    if removed and conversation.agent_id is not None:
+    if removed and agent_id is not None:
         _recheck_agent(ticket_id)
     frame = getattr(message, "_chat_frame", None) or frames.message(message)
     return Posted({**frame, "client_id": client_id, "removed": removed}, duplicate=False)

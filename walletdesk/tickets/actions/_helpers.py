@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Max
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,8 +59,14 @@ def _next_seq(ticket: Ticket, *, public: bool = True) -> int | None:
     the unique index would refuse them if they did)."""
     if ticket.channel != Channel.CHAT or not public:
         return None
-    last = Message.objects.filter(ticket_id=ticket.pk, seq__isnull=False).aggregate(m=Max("seq"))["m"]
+    # Plain SQL: on a chat's every message the ORM's query building cost more than the query.
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_SEQ_SQL, [ticket.pk])
+        last = cursor.fetchone()[0]
     return (last or 0) + 1
+
+
+_LAST_SEQ_SQL = f"SELECT MAX(seq) FROM {Message._meta.db_table} WHERE ticket_id = %s AND seq IS NOT NULL"  # noqa: S608
 
 
 def _new_event(ticket: Ticket, kind: str, actor: Any = None, **data: Any) -> TicketEvent:
