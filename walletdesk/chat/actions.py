@@ -30,7 +30,7 @@ from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import access, actions
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
-from walletdesk.tickets.models import AuthorRole, Channel, Message, Status, Ticket, Visibility
+from walletdesk.tickets.models import AuthorRole, Channel, Contact, Message, Status, Ticket, Visibility
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 LANGUAGES = ("en", "zh-hans", "zh-hant")
@@ -123,14 +123,18 @@ def post_customer_message(
     client_id = _check_client_id(client_id)
     external_id = _external_id(ticket_id, client_id)
     # Only what this needs of the conversation: the ticket is read again under its row lock.
-    state, agent_id = Conversation.objects.filter(pk=ticket_id).values_list("state", "agent_id").get()
+    state, agent_id, contact_id, contact_name = (
+        Conversation.objects.filter(pk=ticket_id)
+        .values_list("state", "agent_id", "ticket__contact_id", "ticket__contact__name")
+        .get()
+    )
     if state == State.ENDED:
         # A resend of what was stored before the end still gets its ack.
         stored = Message.objects.filter(channel=Channel.CHAT, external_id=external_id).first()
         if stored is not None:
             return Posted(frames.message(stored, client_id=client_id), duplicate=True)
         raise TicketError("ticket_closed", _("This chat has ended. Please start a new one."))
-    ticket = Ticket(pk=ticket_id)
+    ticket = Ticket(pk=ticket_id, contact=Contact(pk=contact_id, name=contact_name))
     screened = actions.screen_message(body) if body.strip() or not attachments else None
     try:
         message = actions.add_customer_message(
@@ -140,6 +144,8 @@ def post_customer_message(
             external_id=external_id,
             screened=screened,
             attachments=attachments,
+            # The unique (channel, external_id) index refuses a repeat: no look-up first.
+            checked_new=True,
         )
     except (actions.DuplicateMessage, IntegrityError):
         # The same client_id twice at once (a resend racing its first try): one was stored.
