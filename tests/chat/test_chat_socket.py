@@ -194,10 +194,12 @@ def test_an_agent_reply_through_the_rest_api_reaches_the_open_socket(alice: Any)
         )
         assert response.status_code in (200, 201), response.content
         started = loop.time()
-        reply = (await frames_until(sock, lambda f: is_message(f, author="agent"), timeout=1.0))[-1]
+        got = await frames_until(sock, lambda f: is_message(f, author="agent"), timeout=1.0)
         assert loop.time() - started < 1.0
+        # Answered from the API, the chat is Alice's now: no more "nobody is online".
+        assert {"name": "Alice"} in [f.get("agent") for f in got if f["type"] == "status"]
         await sock.disconnect()
-        return reply
+        return got[-1]
 
     reply = asyncio.run(run())
     assert reply["body"] == "Hello Ana, I am looking at it." and reply["seq"] == 2
