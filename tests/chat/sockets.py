@@ -63,3 +63,21 @@ def close_sync_connections() -> None:
     from walletdesk.core.asgi import run_sync
 
     asyncio.run(run_sync(connections.close_all))
+
+
+def inline_sync_work(monkeypatch: Any) -> None:
+    """Run the consumers' database work on the test's own thread, in its connection.
+
+    In a process the consumers hand it to the one sync thread (core.asgi.run_sync), with a
+    connection of its own; in a test on SQLite's shared in-memory database that second
+    connection's table locks made the transactional test's flush fail now and then ("database
+    table is locked"). The real-server tests (test_widget_browser, the panel's, the live desk's)
+    run the real thread.
+    """
+    from walletdesk.core import asgi
+
+    async def inline(fn: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setattr(asgi._sync_thread, "run", inline)

@@ -8,13 +8,14 @@ security team), carol (a signed-in customer).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from tests.chat.sockets import agent, close_sync_connections, customer, frames_until, quiet
+from tests.chat.sockets import agent, customer, frames_until, inline_sync_work, quiet
 from tests.conftest import client_for
 from walletdesk.chat import actions as chat
 from walletdesk.chat.models import ChatAgent, Conversation, State
@@ -27,10 +28,13 @@ PHRASE = "legal winner thank year wave sausage worth useful legal winner thank y
 
 
 @pytest.fixture(autouse=True)
-def _fresh_loop() -> Any:
+def _fresh_loop(monkeypatch: pytest.MonkeyPatch) -> Any:
+    inline_sync_work(monkeypatch)
     yield
     live.reset_for_tests()
-    close_sync_connections()
+    # A cancelled consumer task can leave a cursor unreferenced but not yet finalised, its
+    # shared-cache table lock held; collected now, before the transactional test's flush.
+    gc.collect()
 
 
 def start(client: Client | None = None, **payload: Any) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_a_chat_that_waits_is_announced_to_online_agents(alice: Any) -> None:
         await frames_until(desk, lambda f: f["type"] == "hello")
         await desk.send_json_to({"type": "presence", "status": "online"})
         await frames_until(desk, lambda f: f["type"] == "presence")
-        waiting = await asyncio.to_thread(start, name="Li")
+        waiting = start(name="Li")  # on this thread: one database connection (tests/chat/sockets.py)
         try:
             return await frames_until(
                 desk, lambda f: f["type"] == "chat" and f["reference"] == waiting["reference"], timeout=2
@@ -117,7 +117,7 @@ def test_a_restricted_teams_waiting_chat_is_announced_only_to_its_members(alice:
             await desk.send_json_to({"type": "presence", "status": "online"})
             await frames_until(desk, lambda f: f["type"] == "presence")
             desks.append(desk)
-        waiting = await asyncio.to_thread(start, name="Li")
+        waiting = start(name="Li")  # on this thread: one database connection (tests/chat/sockets.py)
         at_bob = await frames_until(
             desks[1], lambda f: f["type"] == "chat" and f["reference"] == waiting["reference"]
         )
