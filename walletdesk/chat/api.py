@@ -132,18 +132,8 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
 def _conversation(reference: str, token: str) -> Conversation:
-    from django.utils.crypto import constant_time_compare
-
-    found = credentials.read(token)
-    conversation = None
-    if found is not None:
-        conversation = Conversation.objects.select_related("ticket").filter(pk=found[0]).first()
-    if (
-        found is None
-        or conversation is None
-        or conversation.ticket.reference != reference.upper()
-        or not constant_time_compare(conversation.key, found[1])
-    ):
+    conversation = credentials.conversation_for(reference, token)
+    if conversation is None:
         raise TicketError("bad_token", "This chat link is not valid.")
     return conversation
 

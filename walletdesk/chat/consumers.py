@@ -31,6 +31,7 @@ from walletdesk.core.asgi import run_sync
 from walletdesk.core.errors import Refused
 from walletdesk.core.sockets import query, same_origin, session_user
 from walletdesk.tickets import access
+from walletdesk.tickets import actions as tickets_actions
 from walletdesk.tickets.models import AuthorRole, Channel, Ticket
 
 logger = logging.getLogger(__name__)
@@ -166,27 +167,9 @@ class _Socket(AsyncWebsocketConsumer):
 # --- the customer's socket -------------------------------------------------------------------
 
 
-def _open_customer(reference: str, token: str) -> Conversation | None:
-    found = credentials.read(token)
-    if found is None:
-        return None
-    conversation_id, key = found
-    conversation = Conversation.objects.select_related("ticket", "agent").filter(pk=conversation_id).first()
-    if conversation is None or conversation.ticket.reference != reference.upper():
-        return None
-    from django.utils.crypto import constant_time_compare
-
-    return conversation if constant_time_compare(conversation.key, key) else None
-
-
 def _hello(conversation_id: int) -> dict[str, Any]:
-    from django.db.models import Max
-
-    from walletdesk.tickets.models import Message
-
     conversation = Conversation.objects.select_related("ticket", "agent").get(pk=conversation_id)
-    last = Message.objects.filter(ticket_id=conversation_id, seq__isnull=False).aggregate(m=Max("seq"))["m"]
-    return frames.hello(conversation, last or 0)
+    return frames.hello(conversation, tickets_actions.last_seq(conversation_id))
 
 
 class CustomerConsumer(_Socket):
@@ -195,7 +178,7 @@ class CustomerConsumer(_Socket):
     async def open(self) -> None:
         reference = self.scope["url_route"]["kwargs"]["reference"]
         params = query(self.scope)
-        conversation = await run_sync(_open_customer, reference, params.get("t", ""))
+        conversation = await run_sync(credentials.conversation_for, reference, params.get("t", ""))
         if conversation is None:
             await self.close(code=4401)
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.core import signing
+from django.utils.crypto import constant_time_compare
 
 from walletdesk.chat.models import Conversation
 
@@ -31,6 +32,19 @@ def read(token: str) -> tuple[int, str] | None:
     if not isinstance(data, dict) or not isinstance(data.get("c"), int) or not isinstance(data.get("k"), str):
         return None
     return data["c"], data["k"]
+
+
+def conversation_for(reference: str, token: str) -> Conversation | None:
+    """The conversation this credential opens, if it is the one named `reference` and its key
+    is still the conversation's (the socket and the file upload both ask here)."""
+    found = read(token)
+    if found is None:
+        return None
+    conversation_id, key = found
+    conversation = Conversation.objects.select_related("ticket", "agent").filter(pk=conversation_id).first()
+    if conversation is None or conversation.ticket.reference != reference.upper():
+        return None
+    return conversation if constant_time_compare(conversation.key, key) else None
 
 
 def ws_url(conversation: Conversation) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core import signing
-from django.db.models import Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from walletdesk.chat import lines
 from walletdesk.chat.models import Conversation, State
+from walletdesk.tickets import actions
 from walletdesk.tickets.models import AuthorRole, Message, Ticket
 
 FILE_SALT = "walletdesk.chat.file"
@@ -111,8 +111,5 @@ def chat_summary(conversation: Conversation) -> dict[str, Any]:
         "assignee_id": conversation.agent_id,
         "status": conversation.state,
         "ticket_url": reverse("agent:ticket", kwargs={"reference": ticket.reference}),
-        "last_seq": Message.objects.filter(ticket_id=ticket.pk, seq__isnull=False).aggregate(m=Max("seq"))[
-            "m"
-        ]
-        or 0,
+        "last_seq": actions.last_seq(ticket.pk),
     }

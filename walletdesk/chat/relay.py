@@ -27,7 +27,7 @@ def on_ticket_change(change: Change) -> None:
         frame = frames.message(message)
         message._chat_frame = frame  # type: ignore[attr-defined]  # the sender's ack reuses it
         event = {"type": "chat.frame", "ticket_id": ticket.pk, "reference": ticket.reference, "frame": frame}
-        live.publish(f"chat.{ticket.pk}", event)
+        live.publish(actions.group(ticket.pk), event)
 
 
 def _answered_by(ticket: Ticket, agent_id: int) -> None:
@@ -38,7 +38,7 @@ def _answered_by(ticket: Ticket, agent_id: int) -> None:
     )
     if taken:
         conversation = Conversation.objects.select_related("ticket", "agent").get(pk=ticket.pk)
-        live.publish(f"chat.{ticket.pk}", actions.frame_event(ticket, frames.status(conversation)))
+        live.publish(actions.group(ticket.pk), actions.frame_event(ticket, frames.status(conversation)))
         live.publish(
             actions.agent_group(agent_id), actions.frame_event(ticket, frames.chat_summary(conversation))
         )

@@ -31,7 +31,6 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Awaitable
 from typing import Any
 
 from django.conf import settings
@@ -158,14 +157,6 @@ def _write_bridge() -> None:
             logger.exception("live: the bridge lost %d event(s)", len(batch))
 
 
-def flush_bridge(timeout: float = 2.0) -> None:
-    """Wait until queued bridge events are written (tests, and a process about to exit)."""
-    deadline = time.monotonic() + timeout
-    while not _bridge_queue.empty() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.02)
-
-
 async def _poll_bridge() -> None:
     from walletdesk.core.asgi import run_sync
 
@@ -230,9 +221,6 @@ class _ThreadSender:
 
     def put(self, group: str, event: Event) -> None:
         asyncio.run_coroutine_threadsafe(_deliver([(group, event)]), self.loop)
-
-    def run(self, coro: Awaitable[Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)  # type: ignore[arg-type]
 
 
 def _sender() -> _ThreadSender:

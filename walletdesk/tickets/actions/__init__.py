@@ -37,6 +37,7 @@ from walletdesk.tickets.actions._helpers import (
     describe_change,
     existing_messages,
     forget_categories,
+    last_seq,
     replied_since,
 )
 from walletdesk.tickets.actions.contacts import confirm_claim, link_contact_to_user, verified_addresses
@@ -111,6 +112,7 @@ __all__ = [
     "find_ticket_by_message_ids",
     "follow_up_by_customer",
     "forget_categories",
+    "last_seq",
     "link_contact_to_user",
     "merge",
     "raise_one_step",

@@ -59,11 +59,16 @@ def _next_seq(ticket: Ticket, *, public: bool = True) -> int | None:
     the unique index would refuse them if they did)."""
     if ticket.channel != Channel.CHAT or not public:
         return None
-    # Plain SQL: on a chat's every message the ORM's query building cost more than the query.
+    return last_seq(ticket.pk) + 1
+
+
+def last_seq(ticket_id: int) -> int:
+    """The highest number a ticket's live-chat messages have (0 for none). Plain SQL: on a
+    chat's every message the ORM's query building cost more than the query."""
     with connection.cursor() as cursor:
-        cursor.execute(_LAST_SEQ_SQL, [ticket.pk])
+        cursor.execute(_LAST_SEQ_SQL, [ticket_id])
         last = cursor.fetchone()[0]
-    return (last or 0) + 1
+    return int(last or 0)
 
 
 _LAST_SEQ_SQL = f"SELECT MAX(seq) FROM {Message._meta.db_table} WHERE ticket_id = %s AND seq IS NOT NULL"  # noqa: S608

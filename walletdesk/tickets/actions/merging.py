@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +12,7 @@ from walletdesk.core.locks import lock_rows
 from walletdesk.tickets.actions._helpers import (
     _event,
     _set_status,
+    last_seq,
 )
 from walletdesk.tickets.actions.errors import TicketError
 from walletdesk.tickets.models import (
@@ -38,7 +38,7 @@ def merge(source: Ticket, target: Ticket, *, actor: Any) -> Ticket:
         moved = Message.objects.filter(ticket=source).update(ticket=target, seq=None)
         if target.channel == Channel.CHAT:
             # A live chat numbers its public messages; those moved in follow its own.
-            last = Message.objects.filter(ticket=target, seq__isnull=False).aggregate(m=Max("seq"))["m"] or 0
+            last = last_seq(target.pk)
             joined = Message.objects.filter(ticket=target, seq__isnull=True, visibility=Visibility.PUBLIC)
             for offset, message in enumerate(joined.order_by("created_at", "id"), start=1):
                 message.seq = last + offset
