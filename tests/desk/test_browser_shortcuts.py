@@ -7,6 +7,8 @@ Screenshots land in test-artifacts/desk-bulk/ (en and zh-hans; phone 390x844, de
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -98,10 +100,13 @@ def test_keyboard_bulk_assign_open_reply_and_help(live_server: Any, alice: Any) 
         page.goto(f"{base}/agent/tickets/{oldest.reference}/")
         page.keyboard.press("a")
         page.wait_for_selector("form[data-shortcut=take]", state="detached")
-        assert Ticket.objects.get(pk=oldest.pk).assignee_id == alice.pk
+        # The live ticket page swaps its header on a nudge, which detaches the form too: the
+        # take's response may still be on its way, so wait for the page it leads to.
+        page.wait_for_load_state()
+        assert _eventually(lambda: Ticket.objects.get(pk=oldest.pk).assignee_id == alice.pk)
         page.keyboard.press("s")
         page.wait_for_selector(".ticket-head .status-solved")
-        assert Ticket.objects.get(pk=oldest.pk).status == "solved"
+        assert _eventually(lambda: Ticket.objects.get(pk=oldest.pk).status == "solved")
         context.close()
 
         # The same pages in Chinese and on a phone.
@@ -125,3 +130,13 @@ def test_keyboard_bulk_assign_open_reply_and_help(live_server: Any, alice: Any) 
                 if not (size == "desktop" and lang == "en"):
                     shot(page, f"desk-bulk/{lang}-{size}-help")
                 context.close()
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """True once `check` is; False if it never is within `seconds` (the assertion then fails)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
