@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "walletdesk.portal",
     "walletdesk.connectors.inapp",
     "walletdesk.connectors.email.apps.EmailChannelConfig",
+    "walletdesk.connectors.social",
+    "walletdesk.connectors.telegram",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -451,6 +453,12 @@ EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: 
 EMAIL_TRUSTED_AUTHSERV_IDS = env.csv("EMAIL_TRUSTED_AUTHSERV_IDS", [])
 EMAIL_DKIM_VERIFY = env.boolean("EMAIL_DKIM_VERIFY", True)  # check DKIM signatures ourselves
 EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per key lookup
+
+# Social channels (walletdesk.connectors.social and one package per provider): accounts are
+# made with `walletdesk manage connect` or in the admin.
+SOCIAL_HTTP_TIMEOUT_SECONDS = env.integer("SOCIAL_HTTP_TIMEOUT_SECONDS", 10)  # per provider call
+# A message left "sending" this long (its worker died mid-send) is tried again.
+SOCIAL_SENDING_LEASE_SECONDS = env.integer("SOCIAL_SENDING_LEASE_SECONDS", 120)
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)

@@ -20,21 +20,55 @@ Sender = Callable[[Ticket, str, Message | None], str]
 # batch(tickets, kind) -> {ticket id: outcome}: the same, for many tickets at once (no message)
 BatchSender = Callable[[Sequence[Ticket], str], dict[int, str]]
 
+# guard(ticket) raises TicketError when the channel would refuse an agent's reply now (WeChat's
+# 48-hour window); add_agent_message runs it under the ticket's lock, before storing the reply.
+Guard = Callable[[Ticket], None]
+
 _senders: dict[str, Sender] = {}
 _batch_senders: dict[str, BatchSender] = {}
+_guards: dict[str, Guard] = {}
+# Channels whose sender reaches the customer without an email address (a social account).
+_reach_alone: set[str] = set()
 
 logger = logging.getLogger(__name__)
 
 
-def register_sender(channel: str, sender: Sender, batch: BatchSender | None = None) -> None:
+def register_sender(
+    channel: str,
+    sender: Sender,
+    batch: BatchSender | None = None,
+    *,
+    reaches: bool = False,
+    guard: Guard | None = None,
+) -> None:
+    """`reaches`: the sender reaches the ticket's customer by itself (no email needed), so
+    acknowledgements, replies and solved notices are queued for it. `guard`: see Guard."""
     _senders[channel] = sender
     if batch is not None:
         _batch_senders[channel] = batch
+    if reaches:
+        _reach_alone.add(channel)
+    if guard is not None:
+        _guards[channel] = guard
 
 
 def unregister_sender(channel: str) -> None:
     _senders.pop(channel, None)
     _batch_senders.pop(channel, None)
+    _guards.pop(channel, None)
+    _reach_alone.discard(channel)
+
+
+def reaches(ticket: Ticket) -> bool:
+    """Whether a notice for this ticket's customer has somewhere to go."""
+    return ticket.channel in _reach_alone or bool(ticket.contact.email)
+
+
+def check_reply(ticket: Ticket) -> None:
+    """Raise the channel's refusal of an agent's reply now, if it has one."""
+    guard = _guards.get(ticket.channel)
+    if guard is not None:
+        guard(ticket)
 
 
 def _channel_for(ticket: Ticket) -> str | None:

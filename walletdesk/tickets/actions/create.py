@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import queue, rows
-from walletdesk.tickets import lifecycle, live, routing, screening, search
+from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     MAX_SUBJECT,
@@ -512,7 +512,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         for draft in todo:
             live.announce(draft.ticket, "created", message=draft.message, actor=draft.new.actor)
         # One acknowledgement task for the batch (see tasks.notify_customers).
-        reachable = [ticket.pk for ticket in tickets if ticket.contact.email]
+        reachable = [ticket.pk for ticket in tickets if channels.reaches(ticket)]
         if reachable:
             _enqueue("notify_customers", ticket_ids=reachable, kind="created")
     return outcome

@@ -72,6 +72,7 @@ def add_customer_message(
     screened: ScreenedMessage | None = None,
     checked_new: bool = False,
     version: int | None = None,
+    secrets: Sequence[tuple[str, str]] = (),
 ) -> Message:
     """A customer's message on their ticket (reopening it if it was waiting or solved).
 
@@ -80,6 +81,8 @@ def add_customer_message(
     `screened`: `screen_message(body)`, worked out already. `checked_new`: the caller's
     transaction found no message with this external id (the poller asks once per batch).
     `version`: written only if the ticket is still at this version (the API's If-Match).
+    `secrets`: (where, kind) of secrets the channel already removed (a social push is screened
+    before it is stored); they count as shared like any other.
     """
     message_text = screened or screen_message(body)
     contact = ticket.contact if Ticket.contact.is_cached(ticket) else None
@@ -124,7 +127,7 @@ def add_customer_message(
         ticket.search_text = f"{ticket.search_text} {message_text.document}"
         ticket.flags = [*ticket.flags, *message_text.screened.flags]
         ticket.tags = sorted(set(ticket.tags) | set(message_text.screened.tags))
-        secrets = [("message", kind) for kind in message_text.screened.secret_kinds]
+        secrets = [*secrets, *(("message", kind) for kind in message_text.screened.secret_kinds)]
         secrets += [("attachment name", kind) for f in attachments for kind in f.secret_kinds]
         escalated: dict[str, Any] = {}
         if secrets:
@@ -226,6 +229,9 @@ def add_agent_message(
                 raise _stale(ticket, version, replies=True)
             if new_status and _status_changed_since(ticket, version):
                 raise _stale(ticket, version)
+        if not internal:
+            # The channel may refuse it (WeChat's 48-hour window): say so before storing it.
+            channels.check_reply(ticket)
         message = Message.objects.create(
             ticket=ticket,
             visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
@@ -257,7 +263,7 @@ def add_agent_message(
             new_status = Status.OPEN
         if new_status and new_status != ticket.status:
             _set_status(ticket, new_status, agent)
-        if not internal and ticket.contact.email:
+        if not internal and channels.reaches(ticket):
             _enqueue("notify_customer", ticket_id=ticket.pk, kind="reply", message_id=message.pk)
         live.announce(ticket, "note" if internal else "message", message=message, actor=agent)
     return message

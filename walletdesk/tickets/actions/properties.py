@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.tickets import lifecycle
+from walletdesk.tickets import channels, lifecycle
 from walletdesk.tickets.actions._helpers import (
     _clean_facts,
     _enqueue,
@@ -48,7 +48,7 @@ def change_status(ticket: Ticket, status: str, *, actor: Any, version: int | Non
         ticket = _lock_ticket(ticket.pk, version)
         if ticket.status != status:
             _set_status(ticket, status, actor)
-            if status == Status.SOLVED and ticket.contact.email:
+            if status == Status.SOLVED and channels.reaches(ticket):
                 _enqueue("notify_customer", ticket_id=ticket.pk, kind="solved")
     return ticket
 
