@@ -101,6 +101,13 @@ def test_two_people_get_one_ticket_each_and_replies_thread(
     sent = api.requests_to(f"/bot{BOT}/sendMessage")
     assert {r.json()["chat_id"] for r in sent} == {"1001", "1002"}
     assert any(first.reference in r.json()["text"] for r in sent)
+    # Wei wrote in Chinese with a Chinese Telegram: the acknowledgement is in Chinese.
+    assert any(
+        "工单编号" in r.json()["text"] and "免费" in r.json()["text"]
+        for r in sent
+        if r.json()["chat_id"] == "1001"
+    )
+    assert any("Your reference is" in r.json()["text"] for r in sent if r.json()["chat_id"] == "1002")
     # The agent's reply goes out to that person only.
     actions.add_agent_message(first, "请提供交易哈希。", agent=alice)
     last = api.requests_to(f"/bot{BOT}/sendMessage")[-1].json()
