@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
     "walletdesk.connectors.x",
+    "walletdesk.connectors.weibo",
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,8 @@ from walletdesk.connectors.social.base import Inbound, Media
 _CONTEXT = {"for_user_id", "users", "apps", "user_has_blocked", "is_blocked_by"}
 # X's DM media that have a picture at media_url_https (a video's is only its thumbnail).
 _PICTURES = {"photo", "animated_gif"}
+# An event's name is stored as is (unscreened): only a plain identifier is kept.
+_KIND = re.compile(r"[a-z][a-z_]{0,59}")
 
 
 def own_user_id(access_token: str) -> str:
@@ -53,7 +56,8 @@ def read(payload: dict[str, Any], own_id: str) -> list[Inbound]:
             if key == "direct_message_events" and item.get("type") == "message_create" and not other_account:
                 found.append(_dm(item, me, users or {}))
             else:
-                found.append(_event(key, item, "other_account" if other_account else key))
+                name = key if _KIND.fullmatch(key) else "other_events"
+                found.append(_event(name, item, "other_account" if other_account else name))
     return found
 
 
