@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "walletdesk.connectors.email.apps.EmailChannelConfig",
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
+    "walletdesk.connectors.x",
+    "walletdesk.connectors.weibo",
     "allauth",
     "allauth.account",
     "allauth.mfa",
