@@ -265,3 +265,49 @@ def test_a_web_ticket_without_email_still_gets_no_notification(api: StandIn, ali
     assert reaches(ticket)  # carol's account email
     assert not api.requests
     assert json.dumps(ticket.flags) == "[]"
+
+
+def test_retry_after_as_seconds_or_an_http_date() -> None:
+    from email.utils import format_datetime
+
+    from walletdesk.connectors.social.http import _retry_after
+
+    assert _retry_after("7") == 7.0
+    assert _retry_after("") is None and _retry_after("soon") is None
+    later = format_datetime(timezone.now() + timedelta(seconds=120), usegmt=True)
+    assert 100 < (_retry_after(later) or 0) <= 121
+
+
+def test_an_event_name_is_kept_only_as_the_providers_word(client: Client, bot: SocialAccount) -> None:
+    from walletdesk.connectors.social.base import Inbound
+    from walletdesk.connectors.social.inbound import accept
+
+    rows = accept(
+        bot,
+        [
+            Inbound(provider_id="e1", sender_id="1", kind="event", event="subscribe"),
+            Inbound(provider_id="e2", sender_id="1", kind="event", event="<script>x</script>"),
+        ],
+    )
+    assert [r.event for r in rows] == ["subscribe", "other"]
+
+
+def test_a_picture_the_provider_cannot_send_is_named_in_the_text(
+    client: Client, bot: SocialAccount, alice: Any
+) -> None:
+    from tests.connectors.telegram.test_webhook import _png
+    from walletdesk.connectors.social.base import adapter_for
+    from walletdesk.tickets.files import check_file
+
+    push(client, update(1, 1001, "my screen shows an error"))
+    ticket = Ticket.objects.get(channel="telegram")
+    picture = check_file("steps.png", _png())
+    message = actions.add_agent_message(ticket, "Follow these steps.", agent=alice, attachments=[picture])
+    adapter = adapter_for("telegram")
+    assert adapter is not None and adapter.sends_images
+    assert "steps.png" not in outbound.compose(ticket, "reply", message)  # it goes as a photo
+    type(adapter).sends_images = False
+    try:
+        assert "steps.png" in outbound.compose(ticket, "reply", message)
+    finally:
+        type(adapter).sends_images = True

@@ -189,3 +189,23 @@ def test_a_provider_500_is_retried_then_sent(
     assert outbound.deliver(row.pk) == "sent"
     row.refresh_from_db()
     assert row.state == "sent" and row.provider_message_id == "99"
+
+
+def test_an_agents_picture_goes_out_by_send_photo(
+    client: Client, bot: SocialAccount, api: StandIn, alice: Any
+) -> None:
+    from walletdesk.tickets.files import check_file
+
+    push(client, update(14, 1001, "where is the export button?"))
+    ticket = Ticket.objects.get(channel="telegram")
+    actions.add_agent_message(
+        ticket, "It is here, top right.", agent=alice, attachments=[check_file("where.png", _png())]
+    )
+    sent = api.requests_to(f"/bot{BOT}/sendPhoto")
+    assert len(sent) == 1
+    body = sent[0].body
+    assert sent[0].headers["content-type"].startswith("multipart/form-data")
+    assert b'name="chat_id"' in body and b"1001" in body
+    assert b"It is here, top right." in body and _png() in body
+    # The caption carried the text: no separate sendMessage for this reply.
+    assert not any("top right" in r.json()["text"] for r in api.requests_to(f"/bot{BOT}/sendMessage"))
