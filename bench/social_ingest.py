@@ -46,7 +46,6 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -71,6 +70,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.databases import fresh_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
+from tests.connectors.standin import StandIn  # noqa: E402
 from tests.servers import Walletdesk, walletdesk_up  # noqa: E402
 
 PG_DB = "walletdesk_bench_social"
@@ -513,21 +513,18 @@ class Meter:
 # One database: the server, a warm-up, the rounds
 
 
-def start_api() -> Any:
+def start_api() -> StandIn:
     """The stand-in provider API (tests/connectors/standin.py), answering every path with success."""
-    # Imported by name: mypy checks walletdesk and bench, not tests/, and would otherwise hold
-    # the test helper to the bench's standard.
-    stand_in = importlib.import_module("tests.connectors.standin").StandIn
-    return stand_in(default=(200, API_ANSWER)).__enter__()
+    return StandIn(default=(200, API_ANSWER)).__enter__()
 
 
-def provider_calls(api: Any) -> int:
+def provider_calls(api: StandIn) -> int:
     """Requests the worker made to the stand-in API that send something (token fetches left out)."""
     with api._lock:
         return sum(1 for r in api.requests if "token" not in r.path.rsplit("/", 1)[-1])
 
 
-def wait_calls(api: Any, want: int, timeout: float) -> tuple[int, float]:
+def wait_calls(api: StandIn, want: int, timeout: float) -> tuple[int, float]:
     """Until the stand-in API got `want` sends (or `timeout` passed): (how many, when)."""
     deadline = time.perf_counter() + timeout
     while (got := provider_calls(api)) < want and time.perf_counter() < deadline:
@@ -539,7 +536,7 @@ def run_round(
     a: argparse.Namespace,
     server: Walletdesk,
     reader: Reader,
-    api: Any,
+    api: StandIn,
     provider: Provider,
     round_no: int,
     burst: int,
