@@ -743,8 +743,12 @@ def run_database(a: argparse.Namespace, name: str, tmp: Path) -> list[dict[str, 
                 # worker's first claims), not counted.
                 pg_db = a.db_name if pg_url else None
                 warm = run_round(a, server, reader, api, provider, 0, a.warmup, max(1, a.warmup // 4), pg_db)
-                if warm["stored"] != a.warmup:
-                    print(f"  warm-up stored {warm['stored']}/{a.warmup}: {warm}")
+                # The first pushes a fresh web process answers pay for what it loads on first
+                # use (shown, since a restart in a burst pays it too).
+                print(
+                    f"  warm-up, right after start (not counted): {warm['ok']}/{a.warmup} pushes answered "
+                    f"200, max {warm['max']:.0f} ms; {warm['stored']} stored after {warm['stored_s']:.1f} s"
+                )
                 for n in range(1, a.rounds + 1):
                     r = run_round(a, server, reader, api, provider, n, a.burst, a.users, pg_db)
                     report_round(r)
@@ -757,8 +761,10 @@ def run_database(a: argparse.Namespace, name: str, tmp: Path) -> list[dict[str, 
                 kept = Path(tempfile.gettempdir()) / f"social_ingest-{name}-{os.getpid()}.log"
                 kept.write_text(log)
                 print(f"  the server logged {tracebacks} traceback(s): {kept}")
+            warm_ok = warm["stored"] == a.warmup and warm["lost"] == 0 and warm["duplicated"] == 0
             for r in results:
                 r["tracebacks"] = tracebacks
+                r["warmup_ok"] = warm_ok
             if a.probe:
                 read_probe(Path(a.probe).resolve() / name, a.profile)
     finally:
@@ -794,8 +800,17 @@ def summarise(a: argparse.Namespace, name: str, results: list[dict[str, Any]]) -
         f"exactly once: {'met' if lost == 0 and duplicated == 0 and extra_rows == 0 else 'MISSED'} "
         f"(lost {lost}, duplicated {duplicated})"
     )
+    warm_ok = all(r["warmup_ok"] for r in results)
+    if not warm_ok:
+        print("the warm-up pushes were not all stored exactly once")
     return (
-        stored_all and lost == 0 and duplicated == 0 and extra_rows == 0 and not_ok == 0 and one_ticket_each
+        stored_all
+        and lost == 0
+        and duplicated == 0
+        and extra_rows == 0
+        and not_ok == 0
+        and one_ticket_each
+        and warm_ok
     )
 
 
