@@ -643,7 +643,8 @@ def _loop_factory() -> Any:
 def report_round(r: dict[str, Any]) -> None:
     print(
         f"  round {r['round']}: {r['burst']} pushes from {r['users']} people over {r['clients']} connections: "
-        f"{r['ok']}/{r['burst']} answered 200 in {r['accept_s']:.2f} s ({r['answers_per_s']:.0f} answers/s); "
+        f"{r['ok']}/{r['burst']} answered 200 ({answered_with(r)}) in {r['accept_s']:.2f} s "
+        f"({r['answers_per_s']:.0f} answers/s); "
         f"answer time p50 {r['p50']:.0f} ms, p90 {r['p90']:.0f}, p99 {r['p99']:.0f}, max {r['max']:.0f}"
     )
     if r["statuses"].keys() - {200} or r["errors"]:
@@ -671,6 +672,12 @@ def report_round(r: dict[str, Any]) -> None:
         f"{100 * t['machine'] / t['elapsed']:.0f}% until stored ({100 * t['others'] / t['elapsed']:.0f}% "
         "outside)" + ("  <- a busy box: figures not comparable" if busy_box(r) else "")
     )
+
+
+def answered_with(r: dict[str, Any]) -> str:
+    """The body most answers had (WeChat wants "success" or nothing, Telegram anything)."""
+    body, count = max(r["answers"].items(), key=lambda kv: kv[1], default=("", 0))
+    return f"{body!r} x{count}"
 
 
 def busy_box(r: dict[str, Any]) -> bool:
