@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "walletdesk.connectors.email.apps.EmailChannelConfig",
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
+    "walletdesk.connectors.wechat",
     "allauth",
     "allauth.account",
     "allauth.mfa",
