@@ -14,7 +14,7 @@ from django.test import Client
 
 from tests.connectors.standin import StandIn
 from tests.connectors.wechat import wx
-from tests.connectors.wechat.conftest import CUSTOM, push
+from tests.connectors.wechat.conftest import CUSTOM, png, push
 from walletdesk.connectors.social.models import SocialAccount, SocialInbound
 from walletdesk.tickets.models import Message, Ticket
 
@@ -146,12 +146,22 @@ def test_an_image_whose_media_api_fails_is_taken_only_from_a_wechat_host(
     client: Client, account: SocialAccount, api: StandIn
 ) -> None:
     api.routes["/cgi-bin/media/get"] = (200, {"errcode": 40007, "errmsg": "invalid media_id"})
-    # A PicUrl pointing anywhere else (here: an internal address) is never fetched.
-    body = wx.image("http://169.254.169.254/latest/meta-data/", "GONE", 6054768590064713733)
-    assert push(client, body).content == b"success"
+    # A PicUrl anywhere but WeChat (an internal service, here another local server) is never
+    # fetched: in plain mode the body is not covered by the signature.
+    with StandIn({"/secret": (200, png(), {"Content-Type": "image/png"})}) as internal:
+        port = internal.base_url.rsplit(":", 1)[1]
+        body = wx.image(f"http://localhost:{port}/secret", "GONE", 6054768590064713733)
+        assert push(client, body).content == b"success"
+        assert internal.requests == []
     message = Ticket.objects.get(channel="wechat").messages.get()
     assert not message.attachments.exists()
-    assert "could not be received" in message.body or "无法" in message.body
+    assert "no picture WeChat serves" in message.body
+    # The PicUrl on the API's own host is taken when the media API refuses.
+    api.routes["/mmbiz_jpg/0"] = (200, png(), {"Content-Type": "image/png"})
+    assert (
+        push(client, wx.image(f"{api.base_url}/mmbiz_jpg/0", "GONE", 6054768590064713734)).status_code == 200
+    )
+    assert [a.content_type for a in Ticket.objects.get().messages.last().attachments.all()] == ["image/png"]
 
 
 # --- forgeries --------------------------------------------------------------------------------

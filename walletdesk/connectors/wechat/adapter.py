@@ -202,6 +202,6 @@ def _filename(response: httpx.Response) -> str:
 def _picture_host(url: str, base: str) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    if host and host == urlsplit(base).hostname:
-        return True  # the API's own host (a stand-in in tests)
+    if parts.netloc and parts.netloc == urlsplit(base).netloc:
+        return True  # the API's own host and port (a stand-in in tests)
     return parts.scheme in ("http", "https") and any(host.endswith(suffix) for suffix in PICTURE_HOSTS)
