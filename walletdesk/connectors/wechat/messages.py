@@ -14,9 +14,6 @@ from defusedxml.ElementTree import fromstring
 
 from walletdesk.connectors.social.base import BadPayload, Inbound, Media
 
-# Everything WeChat sends as an event rather than a message the customer wrote.
-# https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
-
 
 def xml_fields(body: bytes) -> dict[str, str]:
     """The <xml>'s direct children as text; BadPayload if it is not that."""
@@ -38,7 +35,8 @@ def inbound(fields: dict[str, str]) -> Inbound:
         raise BadPayload("no FromUserName or CreateTime")
     sent_at = datetime.fromtimestamp(int(created), tz=UTC)
     if kind == "event":
-        # Events carry no MsgId: WeChat's documented key is FromUserName + CreateTime.
+        # subscribe, unsubscribe, CLICK, VIEW, SCAN, LOCATION... (Receiving_event_pushes.html):
+        # recorded, never a ticket message. Events carry no MsgId: WeChat's documented key is FromUserName + CreateTime.
         event = fields.get("Event", "")
         key = fields.get("EventKey", "")
         return Inbound(
