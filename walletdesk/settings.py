@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
     "walletdesk.connectors.wechat",
+    "walletdesk.connectors.x",
+    "walletdesk.connectors.weibo",
     "allauth",
     "allauth.account",
     "allauth.mfa",

@@ -92,3 +92,39 @@ def test_the_shield_stays_pure(tree_copy: Path) -> None:
     result = lint_imports(tree_copy)
     assert result.returncode == 1
     assert "walletdesk.shield is not allowed to import django" in result.stdout
+
+
+def test_one_social_provider_may_not_import_another(tree_copy: Path) -> None:
+    # Both sit on connectors.social; neither may reach into the other.
+    add_line(
+        tree_copy / "walletdesk/connectors/telegram/adapter.py",
+        "import walletdesk.connectors.wechat  # noqa",
+    )
+    result = lint_imports(tree_copy)
+    assert result.returncode == 1
+    assert "Channels, chat and chain never import one another BROKEN" in result.stdout
+
+
+def test_the_social_base_may_not_import_a_provider(tree_copy: Path) -> None:
+    add_line(
+        tree_copy / "walletdesk/connectors/social/outbound.py",
+        "import walletdesk.connectors.telegram.adapter  # noqa",
+    )
+    result = lint_imports(tree_copy)
+    assert result.returncode == 1
+    assert "The social providers sit on the social package, which never imports them BROKEN" in result.stdout
+
+
+def test_every_connector_but_the_social_base_is_kept_apart() -> None:
+    # The independence contract lists connectors by name (the shared `social` base must not be
+    # in it): a new connector not added there would be free to import any other.
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    listed = set(next(c for c in contracts if c["id"] == "channels")["modules"])
+    packages = {
+        f"walletdesk.connectors.{p.name}"
+        for p in (ROOT / "walletdesk/connectors").iterdir()
+        if (p / "__init__.py").exists() and p.name != "social"
+    }
+    assert packages <= listed, packages - listed

@@ -73,7 +73,7 @@ class StandIn:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def _answer(self, recorded: Recorded) -> Answer:
         handler = self.routes.get(recorded.path)
@@ -103,7 +103,7 @@ class StandIn:
             self.requests.append(recorded)
         answer = self._answer(recorded)
         status, payload = answer[0], answer[1]
-        headers = answer[2] if len(answer) > 2 else {}  # type: ignore[misc]
+        headers = dict(answer[2]) if len(answer) > 2 else {}
         if isinstance(payload, (dict, list)):
             data, content_type = json.dumps(payload).encode(), "application/json"
         elif isinstance(payload, str):

@@ -66,12 +66,14 @@ def bot(api: StandIn) -> SocialAccount:
     return SocialAccount.objects.get(provider="telegram", slug="main")
 
 
-def update(update_id: int, user_id: int, text: str = "", **message: Any) -> dict[str, Any]:
+def update(
+    update_id: int, user_id: int, text: str = "", language: str = "zh-hans", **message: Any
+) -> dict[str, Any]:
     return {
         "update_id": update_id,
         "message": {
             "message_id": update_id * 10,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Wei", "language_code": "zh-hans"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Wei", "language_code": language},
             "chat": {"id": user_id, "type": "private", "first_name": "Wei"},
             "date": 1765000000,
             **({"text": text} if text else {}),
@@ -91,7 +93,7 @@ def test_two_people_get_one_ticket_each_and_replies_thread(
     client: Client, bot: SocialAccount, api: StandIn, alice: Any
 ) -> None:
     assert push(client, update(1, 1001, "我的转账一直没有到账")).status_code == 200
-    assert push(client, update(2, 1002, "My swap is stuck")).status_code == 200
+    assert push(client, update(2, 1002, "My swap is stuck", language="en")).status_code == 200
     assert push(client, update(3, 1001, "交易哈希稍后发")).status_code == 200
     tickets = Ticket.objects.filter(channel="telegram").order_by("pk")
     assert tickets.count() == 2
@@ -101,6 +103,13 @@ def test_two_people_get_one_ticket_each_and_replies_thread(
     sent = api.requests_to(f"/bot{BOT}/sendMessage")
     assert {r.json()["chat_id"] for r in sent} == {"1001", "1002"}
     assert any(first.reference in r.json()["text"] for r in sent)
+    # Wei wrote in Chinese with a Chinese Telegram: the acknowledgement is in Chinese.
+    assert any(
+        "工单编号" in r.json()["text"] and "免费" in r.json()["text"]
+        for r in sent
+        if r.json()["chat_id"] == "1001"
+    )
+    assert any("Your reference is" in r.json()["text"] for r in sent if r.json()["chat_id"] == "1002")
     # The agent's reply goes out to that person only.
     actions.add_agent_message(first, "请提供交易哈希。", agent=alice)
     last = api.requests_to(f"/bot{BOT}/sendMessage")[-1].json()
@@ -175,8 +184,28 @@ def test_a_provider_500_is_retried_then_sent(
     assert outbound.deliver(row.pk).startswith("retry in")
     row.refresh_from_db()
     assert row.attempts == 2 and "429" in row.last_error
-    assert (row.next_attempt_at - row.created_at).total_seconds() >= 7
+    assert row.next_attempt_at is not None and (row.next_attempt_at - row.created_at).total_seconds() >= 7
     SocialOutbound.objects.filter(pk=row.pk).update(next_attempt_at=None)
     assert outbound.deliver(row.pk) == "sent"
     row.refresh_from_db()
     assert row.state == "sent" and row.provider_message_id == "99"
+
+
+def test_an_agents_picture_goes_out_by_send_photo(
+    client: Client, bot: SocialAccount, api: StandIn, alice: Any
+) -> None:
+    from walletdesk.tickets.files import check_file
+
+    push(client, update(14, 1001, "where is the export button?"))
+    ticket = Ticket.objects.get(channel="telegram")
+    actions.add_agent_message(
+        ticket, "It is here, top right.", agent=alice, attachments=[check_file("where.png", _png())]
+    )
+    sent = api.requests_to(f"/bot{BOT}/sendPhoto")
+    assert len(sent) == 1
+    body = sent[0].body
+    assert sent[0].headers["content-type"].startswith("multipart/form-data")
+    assert b'name="chat_id"' in body and b"1001" in body
+    assert b"It is here, top right." in body and _png() in body
+    # The caption carried the text: no separate sendMessage for this reply.
+    assert not any("top right" in r.json()["text"] for r in api.requests_to(f"/bot{BOT}/sendMessage"))

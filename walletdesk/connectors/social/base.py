@@ -126,6 +126,8 @@ class Adapter:
     default_api_base: ClassVar[str]
     # Which keys are secret (never shown back in the admin or by `connect`).
     secret_keys: ClassVar[tuple[str, ...]] = ()
+    # Whether `send` delivers an agent's picture (Outgoing.image); if not, the text names it.
+    sends_images: ClassVar[bool] = False
     options: dict[str, Any] = field(default_factory=dict)
 
     def handshake(self, account: SocialAccount, request: HttpRequest) -> HttpResponse:

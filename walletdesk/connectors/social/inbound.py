@@ -16,6 +16,7 @@ email reply does); after a closed one it opens a follow-up.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -35,6 +36,7 @@ from walletdesk.tickets.files import CheckedFile, check_file
 from walletdesk.tickets.models import Status, Ticket
 
 _PROCESS = "walletdesk.connectors.social.tasks.process_inbound"
+_EVENT_NAME = re.compile(r"[A-Za-z0-9_.:-]*")
 MAX_TEXT = 20_000
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ def _row(account: SocialAccount, item: Inbound, now: Any) -> SocialInbound:
         sender_id=ids[1],
         reply_to=ids[2],
         kind="ignored" if item.mine else item.kind,
-        event=item.event[:60],
+        # An event name is the provider's word ("subscribe", "CLICK"); anything else is not kept.
+        event=item.event[:60] if _EVENT_NAME.fullmatch(item.event[:60]) else "other",
         name=name,
         language=item.language[:20],
         text=text,

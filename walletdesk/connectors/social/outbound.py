@@ -121,7 +121,13 @@ def compose(
         official = _("Our official contacts: %(url)s") % {"url": _site(reverse("portal:contact"))}
         if kind == "reply" and message is not None:
             text = message.body
-            names = [a.filename for a in message.attachments.all() if not a.content_type.startswith("image/")]
+            adapter = adapter_for(ticket.channel)
+            # The first picture travels with the message where the provider can send one.
+            images_sent = 1 if adapter is not None and adapter.sends_images else 0
+            files = list(message.attachments.all())
+            pictures = [a for a in files if a.content_type.startswith("image/")]
+            names = [a.filename for a in files if not a.content_type.startswith("image/")]
+            names += [a.filename for a in pictures[images_sent:]]
             if names:
                 text += "\n\n" + _("Attached in the help centre: %(names)s") % {"names": ", ".join(names)}
             if impersonation_report(ticket):
@@ -247,7 +253,8 @@ def _claim(outbound_id: int) -> SocialOutbound | None:
 
 
 def _image_of(outbound: SocialOutbound) -> tuple[bytes, str, str] | None:
-    if outbound.message_id is None:
+    adapter = adapter_for(outbound.account.provider)
+    if outbound.message_id is None or adapter is None or not adapter.sends_images:
         return None
     for attachment in outbound.message.attachments.all():  # type: ignore[union-attr]
         if attachment.content_type.startswith("image/"):

@@ -40,6 +40,7 @@ class TelegramAdapter(Adapter):
     optional_keys: ClassVar[tuple[str, ...]] = ("api_base",)
     secret_keys: ClassVar[tuple[str, ...]] = ("bot_token", "secret_token")
     default_api_base: ClassVar[str] = "https://api.telegram.org"
+    sends_images: ClassVar[bool] = True
 
     def parse(self, account: SocialAccount, request: HttpRequest) -> list[Inbound]:
         expected = account.credentials().get("secret_token", "")

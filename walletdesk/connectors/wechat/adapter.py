@@ -47,6 +47,7 @@ class WeChatAdapter(Adapter):
     optional_keys: ClassVar[tuple[str, ...]] = ("encoding_aes_key", "template_id", "api_base")
     secret_keys: ClassVar[tuple[str, ...]] = ("token", "app_secret", "encoding_aes_key")
     default_api_base: ClassVar[str] = "https://api.weixin.qq.com"
+    sends_images: ClassVar[bool] = True  # uploaded (media/upload), then sent by media_id
 
     # --- in -------------------------------------------------------------------------------
 
