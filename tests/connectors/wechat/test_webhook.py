@@ -186,6 +186,18 @@ def test_a_bad_signature_is_refused_and_stores_nothing(
     assert nothing_stored()
 
 
+def test_a_captured_plain_url_is_refused_once_stale(client: Client, account: SocialAccount) -> None:
+    # The plain-mode signature covers token, timestamp and nonce only, not the body: someone
+    # who saw a signed URL could send any body with it. Not for long.
+    old = wx.query(timestamp=str(int(time.time()) - 3600))
+    assert push(client, wx.text("send the refund to 0xattacker", 6054768590064713745), old).status_code == 403
+    future = wx.query(timestamp=str(int(time.time()) + 3600))
+    assert (
+        push(client, wx.text("send the refund to 0xattacker", 6054768590064713746), future).status_code == 403
+    )
+    assert nothing_stored()
+
+
 def test_a_forged_sender_with_a_wrong_signature_reaches_no_ticket(
     client: Client, account: SocialAccount, api: StandIn
 ) -> None:

@@ -10,6 +10,7 @@ the template message, outside that window, if the account has a `template_id`.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -33,6 +34,10 @@ from walletdesk.connectors.social.http import client, provider_error
 from walletdesk.connectors.social.models import SocialAccount
 from walletdesk.connectors.wechat import api, messages, signing
 
+# A plain-mode push whose timestamp is further than this from our clock is refused: its
+# signature does not cover the body, so a captured URL must not stay usable for long. WeChat
+# sends a push and its retries within seconds; ten minutes leaves room for clock drift.
+MAX_SKEW_SECONDS = 600
 WINDOW = timedelta(hours=48)
 LIMIT = 5
 # Hosts WeChat serves a PicUrl from. A plain-mode body is not covered by the signature, so a
@@ -79,6 +84,8 @@ class WeChatAdapter(Adapter):
         elif keys.get("encoding_aes_key"):
             # Safe mode configured: a plain body would be one the signature does not cover.
             raise Refused("plain push to a safe-mode account")
+        elif not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_SKEW_SECONDS:
+            raise Refused("stale timestamp on a plain push")
         return [messages.inbound(fields)]
 
     def _decrypt(self, keys: dict[str, str], encrypted: str) -> bytes:
