@@ -22,7 +22,7 @@ from walletdesk.tickets.models import Message, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
-LANGUAGES = {
+LANGUAGES: dict[str, dict[str, Any]] = {
     "en": {"locale": "en-US"},
     "zh": {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-hans"}},
 }

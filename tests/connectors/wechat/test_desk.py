@@ -48,6 +48,7 @@ def test_the_composer_shows_when_the_window_closes_and_what_is_left(
     client: Client, account: SocialAccount, alice: Any
 ) -> None:
     ticket = wechat_ticket(client, hours_ago=10)
+    assert ticket.last_customer_message_at is not None
     closes = timezone.localtime(ticket.last_customer_message_at + timedelta(hours=48)).strftime(
         "%Y-%m-%d %H:%M"
     )
