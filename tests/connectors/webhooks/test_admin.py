@@ -127,3 +127,27 @@ def test_only_administrators_see_the_delivery_log(
     before = len(receiver.requests)
     as_user(alice).post(LOG, {"action": "redeliver", "_selected_action": [row.pk]})
     assert len(receiver.requests) == before
+
+
+def test_the_command_adds_an_endpoint_and_prints_the_secret_once(receiver: StandIn, settings: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "webhook", "add", "--name", "CRM", "--url", f"{receiver.base_url}/hook",
+        "--events", "ticket.created,sla.breached", stdout=out,
+    )  # fmt: skip
+    (secret,) = re.findall(r"whsec_[0-9a-f]{64}", out.getvalue())
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret() == secret and endpoint.events == ["ticket.created", "sla.breached"]
+    listed = StringIO()
+    call_command("webhook", "list", stdout=listed)
+    assert "CRM" in listed.getvalue() and "whsec_" not in listed.getvalue()
+    with pytest.raises(CommandError, match="Unknown events"):
+        call_command("webhook", "add", "--url", f"{receiver.base_url}/hook", "--events", "ticket.deleted")
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    with pytest.raises(CommandError, match="not a public address"):
+        call_command("webhook", "add", "--url", "http://169.254.169.254/", "--events", "ticket.created")
+    assert WebhookEndpoint.objects.count() == 1
