@@ -151,3 +151,11 @@ def test_the_command_adds_an_endpoint_and_prints_the_secret_once(receiver: Stand
     with pytest.raises(CommandError, match="not a public address"):
         call_command("webhook", "add", "--url", "http://169.254.169.254/", "--events", "ticket.created")
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_the_delivery_log_speaks_chinese(root: Any, as_user: Any) -> None:
+    page = as_user(root).get(LOG, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    # The title, and the filters by state and by event.
+    assert "选择 Webhook 投递 来修改" in page and "等待重试" in page and "SLA 已超时" in page
+    english = as_user(root).get(LOG, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Select webhook delivery to change" in english and "Waiting to retry" in english

@@ -9,17 +9,21 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from walletdesk.connectors.webhooks import delivery, guard
 from walletdesk.connectors.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint, new_secret
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(
+        label=gettext_lazy("events"), choices=EventType.choices, widget=forms.CheckboxSelectMultiple
+    )
     new_secret = forms.BooleanField(
         required=False,
-        label="Generate a new signing secret",
-        help_text="The old one stops working at once; the new one is shown once, after saving.",
+        label=gettext_lazy("Generate a new signing secret"),
+        help_text=gettext_lazy("The old one stops working at once; the new one is shown once, after saving."),
     )
 
     class Meta:
@@ -31,7 +35,7 @@ class WebhookEndpointForm(forms.ModelForm):
         try:
             guard.check(url)
         except guard.RefusedURL as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(_("Refused: %(reason)s") % {"reason": exc}) from None
         return url
 
 
@@ -41,7 +45,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "subscribed", "active", "created_at")
     list_filter = ("active",)
 
-    @admin.display(description="events")
+    @admin.display(description=gettext_lazy("events"))
     def subscribed(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.events or [])
 
@@ -60,7 +64,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             # Shown this once: only its encrypted form is kept, and no page reads it back.
             self.message_user(
                 request,
-                f"Signing secret for {obj.name} (copy it now; it is not shown again): {secret}",
+                _("Signing secret for %(name)s (copy it now; it is not shown again): %(secret)s")
+                % {"name": obj.name, "secret": secret},
                 messages.WARNING,
             )
 
@@ -91,13 +96,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Redeliver (queue one more attempt now)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Redeliver (queue one more attempt now)"), permissions=["change"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         queued = delivery.redeliver(list(queryset.values_list("pk", flat=True)))
         skipped = queryset.count() - queued
+        text = _("%(count)d queued for another attempt.") % {"count": queued}
+        if skipped:
+            text += " " + _("%(count)d being sent now, left alone.") % {"count": skipped}
         self.message_user(
             request,
-            f"{queued} queued for another attempt"
-            + (f"; {skipped} being sent now, left alone" if skipped else ""),
+            text,
             messages.SUCCESS,
         )

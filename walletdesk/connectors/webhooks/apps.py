@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
@@ -10,7 +11,7 @@ class WebhooksConfig(AppConfig):
 
     name = "walletdesk.connectors.webhooks"
     label = "webhooks"
-    verbose_name = "Outbound webhooks"
+    verbose_name = _("Outbound webhooks")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

@@ -33,11 +33,13 @@ class WebhookEndpoint(models.Model):
     # The signing secret as a Fernet token (walletdesk.accounts.crypto, DOCUMENT_KEYS): shown
     # once when the endpoint is made, never again (the admin has no field that reads it).
     secret_encrypted = models.BinaryField(editable=False, default=b"")
-    events = models.JSONField(
-        _("events"), default=list, help_text="Event types this endpoint receives (EventType values)."
-    )
+    events = models.JSONField(_("events"), default=list, help_text=_("The events this endpoint receives."))
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
         return self.name or self.url
@@ -64,24 +66,28 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
+    event_type = models.CharField(_("event type"), max_length=40, choices=EventType.choices)
     # The event's id: the same for every attempt (and in X-Walletdesk-Delivery), so a receiver
     # that got an attempt twice (a worker killed after the POST) can drop the second.
-    event_id = models.UUIDField()
-    payload = models.JSONField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)  # screened by the shield
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    event_id = models.UUIDField(_("event id"))
+    payload = models.JSONField(_("payload"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Screened by the shield: a receiver may echo anything back.
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="uniq_webhook_delivery"),
         ]
