@@ -213,3 +213,27 @@ def test_a_receiver_can_tell_a_forgery_and_a_replay() -> None:
     assert not signing.verify(secret, stamp + ",v1=" + "0" * 64, body)
     assert not signing.verify(secret, "v1=" + good.split("v1=")[1], body)  # no timestamp
     assert not signing.verify(secret, stamp + "," + stamp + ",v1=" + good.split("v1=")[1], body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_changed_by_another_process_never_breaks_a_ticket(receiver: StandIn) -> None:
+    """Each process keeps the endpoint list for a few seconds. An endpoint deleted or changed
+    elsewhere (here: without this process's signal, as another process does it) still gets a
+    delivery written here; the ticket must commit all the same, and nothing is sent."""
+    from walletdesk.connectors.webhooks.models import WebhookEndpoint
+    from walletdesk.tickets.models import Ticket
+
+    gone = make_endpoint(f"{receiver.base_url}/hook", ["ticket.created"])
+    moved = make_endpoint(f"{receiver.base_url}/hook", ["ticket.created"])
+    actions.create_ticket(NewTicket(subject="Warm", body="up", email="a@example.com"))
+    receiver.wait_for("/hook", 2)
+    WebhookEndpoint.objects.filter(pk=gone.pk)._raw_delete(using="default")  # type: ignore[attr-defined]
+    WebhookEndpoint.objects.filter(pk=moved.pk).update(events=["sla.breached"])
+    ticket = actions.create_ticket(NewTicket(subject="Fee", body="Why?", email="b@example.com"))
+    assert Ticket.objects.filter(pk=ticket.pk).exists()  # committed
+    late = WebhookDelivery.objects.filter(payload__data__ticket__reference=ticket.reference)
+    assert sorted(late.values_list("state", "last_error")) == [
+        ("failed", "the endpoint no longer subscribes to this event"),
+        ("failed", "the endpoint was deleted"),
+    ]
+    assert len(receiver.requests) == 2  # only the first ticket's

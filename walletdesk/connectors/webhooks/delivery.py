@@ -34,7 +34,7 @@ from django.tasks import default_task_backend
 from django.utils import timezone
 
 from walletdesk.connectors.webhooks import events, guard, signing
-from walletdesk.connectors.webhooks.models import WebhookDelivery
+from walletdesk.connectors.webhooks.models import WebhookDelivery, WebhookEndpoint
 from walletdesk.core import queue
 from walletdesk.tickets import screening
 
@@ -55,7 +55,7 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
     )
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    return WebhookDelivery.objects.get(pk=delivery_id)
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
@@ -80,10 +80,15 @@ def deliver(delivery_id: int) -> str:
     delivery = _claim(delivery_id)
     if delivery is None:
         return "not_due"
-    endpoint = delivery.endpoint
+    endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).first()
     try:
+        # Another process's copy of the endpoints may be seconds old: check what it wrote.
+        if endpoint is None:
+            raise _Outcome("the endpoint was deleted", retry=False)
         if not endpoint.active:
             raise _Outcome("the endpoint is not active", retry=False)
+        if not endpoint.wants(delivery.event_type):
+            raise _Outcome("the endpoint no longer subscribes to this event", retry=False)
         try:
             guard.check(endpoint.url, resolve=True)
         except guard.RefusedURL as exc:

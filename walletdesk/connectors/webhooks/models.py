@@ -66,8 +66,16 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    # No database constraint: other processes keep a copy of the endpoint ids for a few seconds
+    # (events.py), and a delivery written there for an endpoint just deleted must not make the
+    # ticket's transaction fail at commit. Deleting an endpoint still deletes its deliveries
+    # (Django cascades); such a straggler is marked failed when its task finds no endpoint.
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
+        db_constraint=False,
     )
     event_type = models.CharField(_("event type"), max_length=40, choices=EventType.choices)
     # The event's id: the same for every attempt (and in X-Walletdesk-Delivery), so a receiver
