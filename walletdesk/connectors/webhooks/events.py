@@ -151,10 +151,13 @@ def on_ticket_change(change: Change) -> None:
     endpoint_ids = _endpoints.get().get(event_type)
     if not endpoint_ids:
         return  # the hot path with no endpoint: one dict look-up
-    data = event_data(event_type, change)
-    if data is None:
-        return
-    record(event_type, data, endpoint_ids)
+    # A savepoint: on PostgreSQL a failed statement would otherwise abort the action's whole
+    # transaction, and tickets.live promises a failing listener never undoes the change.
+    with transaction.atomic():
+        data = event_data(event_type, change)
+        if data is None:
+            return
+        record(event_type, data, endpoint_ids)
 
 
 def record(event_type: str, data: dict[str, Any], endpoint_ids: tuple[int, ...]) -> list[WebhookDelivery]:
