@@ -82,7 +82,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             if verdict.code in shield.SECRET_CODES:
                 # Not shown back, and gone from the address bar (and so from a shared link or
                 # a screenshot of it): answer on a URL that does not hold it.
-                return redirect(f"{reverse('portal:verify')}?{urlencode({'warning': verdict.code})}")
+                return redirect(f"{reverse('portal:verify')}?{urlencode({'warning': verdict.code})}#verdict")
     context: dict[str, object] = {"form": form, "verdict": verdict}
     if verdict is not None:
         explanation = reasons.explain(verdict)

@@ -243,7 +243,9 @@ def _judge_homograph(
                 matched=domain,
             )  # fmt: skip
     folded_label = fold_unicode(parts.label)
-    for name in official.labels | official.brands:
+    # The longest name first, so the answer names "imtoken" rather than "token" (and does not
+    # depend on set order, which changes from one process to the next).
+    for name in sorted(official.labels | official.brands, key=lambda n: (-len(n), n)):
         if name in folded_label or (len(name) >= 5 and edit_distance(folded_label, name, 1) <= 1):
             return _verdict(
                 "url", host, "impersonation", "homograph",
