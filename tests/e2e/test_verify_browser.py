@@ -81,7 +81,7 @@ def check(page: Any, value: str) -> Any:
 def in_view(page: Any, viewport: Any) -> bool:
     """The verdict's heading is on the screen without scrolling (the form fills a phone's)."""
     box = page.locator("[data-testid=verdict] h2").bounding_box()
-    return bool(box and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"])
+    return bool(box and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"])
 
 
 def icon_is_drawn(page: Any) -> bool:
