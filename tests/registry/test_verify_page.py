@@ -147,7 +147,7 @@ def test_every_reason_code_is_worded_here_with_the_shields_english() -> None:
             assert str(reasons.ADVICE[status]) == shield.ADVICE[f"shield.contact.{status}"]
 
 
-@pytest.mark.parametrize("language", ["zh-hans"])
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
 def test_every_reason_is_translated_with_the_same_placeholders(language: str) -> None:
     placeholder = re.compile(r"%\((\w+)\)s")
     with translation.override(language):
@@ -159,3 +159,6 @@ def test_every_reason_is_translated_with_the_same_placeholders(language: str) ->
             assert translated.endswith(("。", "：")), key  # Chinese sentences end with Chinese punctuation
         for label in [*reasons.ADVICE.values(), *reasons.KIND_LABELS.values()]:
             assert re.search(r"[\u4e00-\u9fff]", str(label)), label
+        # Hong Kong and Taiwan read Traditional characters (ready for the zh-hant interface).
+        traditional = str(reasons.TEMPLATES["handle_decorated"])
+        assert ("這個是假的" in traditional) == (language == "zh-hant"), traditional
