@@ -27,7 +27,7 @@ def _client(language: str) -> Client:
 def _verdict(page: Any) -> str:
     """The verdict card's visible text."""
     text = page.content.decode()
-    card = re.search(r'<section class="card verdict.*?</section>', text, re.S)
+    card = re.search(r'<section [^>]*data-testid="verdict".*?</section>', text, re.S)
     assert card, text
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", card.group())))
 
