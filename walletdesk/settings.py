@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "walletdesk.connectors.wechat",
     "walletdesk.connectors.x",
     "walletdesk.connectors.weibo",
+    "walletdesk.connectors.webhooks",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -462,6 +463,21 @@ EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per
 SOCIAL_HTTP_TIMEOUT_SECONDS = env.integer("SOCIAL_HTTP_TIMEOUT_SECONDS", 10)  # per provider call
 # A message left "sending" this long (its worker died mid-send) is tried again.
 SOCIAL_SENDING_LEASE_SECONDS = env.integer("SOCIAL_SENDING_LEASE_SECONDS", 120)
+
+# Outbound webhooks (walletdesk.connectors.webhooks): endpoints are made in the admin.
+WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10)  # connect, read, write each
+WEBHOOK_MAX_ATTEMPTS = env.integer("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env.integer("WEBHOOK_RETRY_BASE_SECONDS", 30)  # doubled per attempt, <= 1 h
+# A delivery left "sending" this long (its worker died mid-POST) is sent again.
+WEBHOOK_SENDING_LEASE_SECONDS = env.integer("WEBHOOK_SENDING_LEASE_SECONDS", 120)
+# A waiting delivery this overdue lost its task: the worker's sweep enqueues it again.
+WEBHOOK_SWEEP_GRACE_SECONDS = env.integer("WEBHOOK_SWEEP_GRACE_SECONDS", 120)
+# Loopback and private networks (SSRF): refused in production unless this says otherwise.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", not PRODUCTION)
+if WEBHOOK_SENDING_LEASE_SECONDS <= 5 * WEBHOOK_TIMEOUT_SECONDS:
+    # An attempt may take connect + write + read timeouts and the answer's bounded read
+    # (delivery._post); a shorter lease would let the sweep send it a second time meanwhile.
+    raise ImproperlyConfigured("WEBHOOK_SENDING_LEASE_SECONDS must exceed five WEBHOOK_TIMEOUT_SECONDS")
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)

@@ -106,8 +106,11 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
                 return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
     else:
-        # A troubleshooter's "send a request" link prefills what the customer already tried.
+        # A troubleshooter's "send a request" link prefills what the customer already tried; the
+        # "is this official?" page's report link, what was checked (a scammer's address as a fact).
         prefill = {key: request.GET.get(key, "")[:limit] for key, limit in (("subject", 200), ("body", 5000))}
+        if category is not None:
+            prefill |= {name: request.GET[name][:200] for name in category.facts if request.GET.get(name)}
         form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
     partial = getattr(request, "htmx", False) and request.method == "GET"
     template = "portal/_facts.html" if partial else "portal/new.html"
