@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its templates and static files: the API docs page serves Swagger UI from here,
+    # not from a CDN our CSP (and an offline install) would refuse.
+    "ninja",
     # core before django_tasks_db: its db_worker (heartbeat, recovery sweeps) shadows the stock one.
     "walletdesk.core",
     "django_tasks_db",
