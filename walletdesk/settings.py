@@ -1,9 +1,10 @@
 """walletdesk settings: everything that differs between machines comes from the environment.
 
 Two modes, one code path. With no environment at all this is the embedded mode: SQLite (WAL)
-under ./var/, local-memory cache, in-memory channel layer, files under ./var/media/, mail to the
-console. Set DATABASE_URL and REDIS_URL for the scale mode. WALLETDESK_ENV=production turns the
-deploy checks from advice into refusal (no default secret key, no debug).
+under ./var/, local-memory cache, in-memory channel layer, files under ./var/media/, mail kept in
+./var/outbox/ (agents read it at /agent/outbox/). Set DATABASE_URL and REDIS_URL for the scale
+mode. WALLETDESK_ENV=production turns the deploy checks from advice into refusal (no default
+secret key, no debug).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from walletdesk.core import clientip, env, ratelimit
+from walletdesk.core import brand, clientip, env, ratelimit
 from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,7 +38,10 @@ def _secret_key() -> str:
             raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters.")
         return key
     if PRODUCTION:
-        raise ImproperlyConfigured("Set SECRET_KEY when WALLETDESK_ENV=production.")
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY when WALLETDESK_ENV=production (50+ random characters, e.g. the output "
+            "of: python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
     path = DATA_DIR / "secret_key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -415,7 +419,7 @@ DOCUMENT_KEYS = _document_keys()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- mail -------------------------------------------------------------------------------------
-# Production never falls back to the console: sign-up, reset and security mails must go out,
+# Production never falls back to the outbox: sign-up, reset and security mails must go out,
 # so without EMAIL_HOST it relays through a local MTA.
 _smtp_host = env.string("EMAIL_HOST", "localhost" if PRODUCTION else "")
 MAILERS = {
@@ -431,7 +435,9 @@ MAILERS = {
         },
     }
     if _smtp_host
-    else {"BACKEND": env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    # Demo and development: each mail is kept as a file under var/outbox/ and agents read it at
+    # /agent/outbox/ (core.outbox); the console backend buried the demo logins under raw MIME.
+    else {"BACKEND": env.string("EMAIL_BACKEND", "walletdesk.core.outbox.OutboxBackend")}
 }
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "walletdesk support <support@walletdesk.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -462,6 +468,14 @@ EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per
 SOCIAL_HTTP_TIMEOUT_SECONDS = env.integer("SOCIAL_HTTP_TIMEOUT_SECONDS", 10)  # per provider call
 # A message left "sending" this long (its worker died mid-send) is tried again.
 SOCIAL_SENDING_LEASE_SECONDS = env.integer("SOCIAL_SENDING_LEASE_SECONDS", 120)
+
+# --- the operator's brand (core.brand): name, logo and colours used by the base templates ------
+BRAND_NAME = brand.name(env.string("BRAND_NAME", ""))
+BRAND_LOGO = brand.logo(env.string("BRAND_LOGO", ""))
+BRAND_COLOR = brand.check_link_colour(brand.color("BRAND_COLOR", env.string("BRAND_COLOR", "")))
+BRAND_TEXT_COLOR = brand.text_on(
+    BRAND_COLOR, brand.color("BRAND_TEXT_COLOR", env.string("BRAND_TEXT_COLOR", ""))
+)
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
