@@ -18,7 +18,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage as ParsedMail
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 BACKEND = "walletdesk.core.outbox.OutboxBackend"
 # What a stored name looks like; anything else asked for (`../secret_key`) is not a mail.
-_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{32}\.eml")
+_NAME = re.compile(r"[0-9]{8}T[0-9]{6}\.[0-9]{9}-[0-9a-f]{32}\.eml")
 # The newest mails are what a person looks for; an install left running keeps the rest on disk.
 LIST_LIMIT = 200
 
@@ -48,7 +50,10 @@ class OutboxBackend(BaseEmailBackend):
         folder = directory()
         folder.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
-            name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex}.eml"
+            # Names sort by when the mail was kept (to the nanosecond: several go out per second).
+            now = time.time_ns()
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 1_000_000_000))
+            name = f"{stamp}.{now % 1_000_000_000:09d}-{uuid.uuid4().hex}.eml"
             # Written aside and renamed: the page never lists half a mail.
             partial = folder / f".{name}.part"
             partial.write_bytes(message.message().as_bytes())
@@ -66,7 +71,7 @@ class OutboxBackend(BaseEmailBackend):
 @dataclass(frozen=True)
 class Mail:
     name: str
-    sent: str
+    sent: datetime | None
     sender: str
     to: str
     subject: str
@@ -84,12 +89,19 @@ def _text_of(parsed: ParsedMail) -> str:
     return str(content)
 
 
+def _date(header: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(header) if header else None
+    except (TypeError, ValueError):
+        return None
+
+
 def _read(path: Path, *, body: bool) -> Mail:
     parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert isinstance(parsed, ParsedMail)
     return Mail(
         name=path.name,
-        sent=str(parsed.get("Date", "")),
+        sent=_date(str(parsed.get("Date", ""))),
         sender=str(parsed.get("From", "")),
         to=str(parsed.get("To", "")),
         subject=str(parsed.get("Subject", "")),
