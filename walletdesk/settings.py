@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -51,9 +52,27 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _site_host(url: str) -> str:
+    """SITE_URL's host as ALLOWED_HOSTS spells it (an IPv6 address in brackets)."""
+    host = urlsplit(url).hostname or ""
+    if not host or urlsplit(url).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(
+            f"SITE_URL must be an http(s) address like https://help.example.com; got {url!r}."
+        )
+    return f"[{host}]" if ":" in host else host
+
+
+# The local names (a probe or proxy on the same machine) and the host of SITE_URL: the address
+# links are made for, and where `walletdesk up --host …` serves when SITE_URL is not set. Without
+# it, `up --host 192.168.1.5` printed URLs that answered 400, and production answered 400 to
+# everything until ALLOWED_HOSTS was set. Setting ALLOWED_HOSTS replaces the whole list.
+ALLOWED_HOSTS = env.csv(
+    "ALLOWED_HOSTS", default=list(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", _site_host(SITE_URL)]))
+)
+CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses or networks of the reverse proxies in front of us; only their X-Forwarded-For is
 # believed (walletdesk.core.clientip). Empty: the peer address is the client.
 TRUSTED_PROXIES = clientip.validate_proxies(env.csv("TRUSTED_PROXIES", default=[]))
