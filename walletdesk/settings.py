@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "walletdesk.connectors.email.apps.EmailChannelConfig",
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
+    "walletdesk.connectors.wechat",
     "walletdesk.connectors.x",
     "walletdesk.connectors.weibo",
     "walletdesk.connectors.webhooks",

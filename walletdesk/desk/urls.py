@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/<str:reference>/", views.ticket_view, name="ticket"),
     path("tickets/<str:reference>/reply/", views.reply, name="reply"),
     path("tickets/<str:reference>/update/", views.update, name="update"),
+    path("tickets/<str:reference>/template/", views.send_template, name="template"),
     path("tickets/<str:reference>/take/", views.take, name="take"),
     path("tickets/<str:reference>/merge/", views.merge, name="merge"),
     path("tickets/<str:reference>/macro/", macro_views.apply_macro, name="macro"),

@@ -64,8 +64,9 @@ def origin(ticket: Ticket) -> tuple[SocialAccount, str] | None:
     return (account, recipient) if account is not None else None
 
 
-def window(ticket: Ticket) -> Window | None:
-    """The provider's reply window for this ticket now, or None if it is not a social ticket."""
+def window(ticket: Ticket, *, exclude: int | None = None) -> Window | None:
+    """The provider's reply window for this ticket now, or None if it is not a social ticket.
+    `exclude`: an outbound row not to count (the one being delivered is not "sent before")."""
     found = origin(ticket)
     if found is None:
         return None
@@ -76,7 +77,7 @@ def window(ticket: Ticket) -> Window | None:
     since = ticket.last_customer_message_at or ticket.created_at
     sent = (
         SocialOutbound.objects.filter(account=account, recipient=recipient, created_at__gte=since)
-        .exclude(Q(state=SocialOutbound.State.FAILED) | Q(kind="template"))
+        .exclude(Q(state=SocialOutbound.State.FAILED) | Q(kind="template") | Q(pk=exclude))
         .count()
     )
     return adapter.reply_window(account, since, sent)
@@ -273,7 +274,7 @@ def deliver(outbound_id: int) -> str:
         if adapter is None:
             raise ProviderError("the provider is not connected", retry=False)
         if outbound.kind == "reply":
-            current = window(outbound.ticket)
+            current = window(outbound.ticket, exclude=outbound.pk)
             if current is not None and not current.open:
                 raise ProviderError(current.reason, retry=False)
         provider_id = adapter.send(
