@@ -217,6 +217,8 @@ def send_template(ticket: Ticket, *, agent: Any) -> SocialOutbound:
         raise TicketError("not_social", _("This request did not come from a social channel."))
     account, recipient = found
     current = window(ticket)
+    if current is not None and current.open:
+        raise TicketError("window_open", _("The reply window is open: send a normal reply."))
     if current is None or current.alternative != "template":
         raise TicketError("no_template", _("This channel has no template message."))
     link = tracking_url(ticket.reference, ticket.contact_id)
