@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages as flash
 from django.db import transaction
@@ -303,9 +304,18 @@ def _ticket_page(
             "identity": identity.status(ticket, confirmed),
             "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
             "reply_window": _reply_window(ticket),
+            "deliveries": _deliveries(ticket),
         },
         status=status,
     )
+
+
+def _deliveries(ticket: Ticket) -> dict[int, Any]:
+    """Per public message of a social ticket, what became of it on the provider (sent, waiting
+    to retry, not delivered and why): the agent sees whether the customer got the answer."""
+    if ticket.channel not in providers():
+        return {}
+    return social_outbound.deliveries(ticket)
 
 
 def _reply_window(ticket: Ticket) -> Window | None:

@@ -83,6 +83,17 @@ def window(ticket: Ticket, *, exclude: int | None = None) -> Window | None:
     return adapter.reply_window(account, since, sent)
 
 
+def deliveries(ticket: Ticket) -> dict[int, SocialOutbound]:
+    """The outbound row of each message sent through the provider, by message id (one query)."""
+    return {
+        row.message_id: row
+        for row in SocialOutbound.objects.filter(ticket=ticket, message__isnull=False).only(
+            "message_id", "state", "last_error", "attempts", "next_attempt_at", "sent_at", "kind"
+        )
+        if row.message_id is not None
+    }
+
+
 def check_reply(ticket: Ticket) -> None:
     """Refuse an agent's public reply the provider would refuse (tickets.channels guard)."""
     found = window(ticket)
