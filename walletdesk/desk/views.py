@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from walletdesk.accounts.agent_tools import security_summary
+from walletdesk.accounts.agent_tools import recovery_summary, security_summary
 from walletdesk.core.agents import agent_required
 from walletdesk.desk.forms import (
     AgentReplyForm,
@@ -299,7 +299,10 @@ def _ticket_page(
             "sla_state": sla_state(ticket, timezone.now()),
             "due": current_due(ticket),
             "identity": identity.status(ticket, confirmed),
-            "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
+            "account_security": security_summary(account, request.user),
+            "recovery": recovery_summary(
+                ticket.pk, can_view_documents=access.may_view_identity_documents(request.user, ticket)
+            ),
         },
         status=status,
     )
