@@ -40,6 +40,15 @@ def test_the_home_card_leads_signed_out_to_the_recovery_form(language: str, name
     assert 'data-testid="recovery-form"' in body and 'name="email"' in body and 'name="selfie"' in body
 
 
+@pytest.mark.parametrize(
+    "language,text", [("en", "Someone took over your account?"), ("zh-hans", "账户被他人盗用？")]
+)
+def test_the_sign_in_page_offers_the_form_to_whoever_cannot_sign_in(language: str, text: str) -> None:
+    page = Client(HTTP_ACCEPT_LANGUAGE=language).get("/accounts/login/").content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="report-stolen">([^<]+)</a>', page)
+    assert link and link.group(1) == FORM and text in link.group(2)
+
+
 def test_an_old_link_to_the_category_is_sent_to_the_recovery_form() -> None:
     response = Client().get("/new/?category=account_stolen")
     assert response.status_code == 302 and response["Location"] == FORM

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -48,7 +48,8 @@ def identity_document(request: HttpRequest, public_id: str) -> HttpResponse:
             document, actor=request.user, allowed=may_view, ip=ratelimit.client_ip(request)
         )
     except AccountError:
-        raise PermissionDenied from None
+        # Said in the agent's language, on the desk's page: not Django's bare "403 Forbidden".
+        return render(request, "desk/document_refused.html", status=403)
     response = HttpResponse(data, content_type=document.content_type)
     disposition = "inline" if document.content_type.startswith("image/") else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{document.kind}-{document.side}"'

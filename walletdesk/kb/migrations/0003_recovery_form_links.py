@@ -21,7 +21,7 @@ EDITS = {
     ("account-stolen-recovery", "en"): [
         (
             'From the in-app Help screen or the official website, open a request with the category "Account stolen". Include:',
-            "Use the **[account recovery form](/account-recovery/)**. You do not need to sign in. It opens an urgent request with our security desk. Tell us:",
+            "**[Open the account recovery form](/account-recovery/)**; you do not need to sign in. It opens an urgent request with our security desk. Tell us:",
         ),
         (
             "We freeze the account while we investigate, so nothing can be withdrawn. We then ask you to verify your identity, usually with an identity document and a selfie. See \"Identity documents for account recovery\" for what to send and how we protect it.",
@@ -31,7 +31,7 @@ EDITS = {
     ("account-stolen-recovery", "zh-hans"): [
         (
             '在 App 帮助页面或官网提交工单，类型选"账户被盗"，并提供：',
-            "请使用[账户找回表单](/account-recovery/)，无需登录。提交后会给安全团队开一张紧急工单。请告诉我们：",
+            "**[打开账户找回表单](/account-recovery/)**（无需登录）。提交后会给安全团队开一张紧急工单。请告诉我们：",
         ),
         (
             '调查期间我们会冻结账户，任何资产都无法被提走。之后会请你验证身份，一般需要身份证件和一张手持自拍。具体需要什么、我们如何保护这些资料，请看"账户找回所需的身份证件"。',
