@@ -310,3 +310,26 @@ def test_an_oversized_selfie_is_refused(carol: Any, settings: Any) -> None:
     )
     assert response.status_code == 400 and "larger than" in response.content.decode()
     assert not RecoveryCase.objects.exists()
+
+
+PHRASE = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+
+
+def test_a_recovery_phrase_in_every_field_is_never_stored(carol: Any) -> None:
+    """Victims paste their phrase to "prove" the wallet is theirs. The story fields reach the
+    ticket redacted; the address field refuses it; a file named after it keeps nothing of the
+    name (stored files have random names)."""
+    refused = Client().post("/account-recovery/", form(email=PHRASE))
+    assert refused.status_code == 400 and not RecoveryCase.objects.exists()
+    case = open_case(
+        what_happened=f"My phrase is {PHRASE} please restore it",
+        recent_activity=PHRASE,
+        selfie=SimpleUploadedFile(f"{PHRASE}.jpg", picture_with_exif("JPEG")),
+    )
+    ticket = Ticket.objects.get(pk=case.ticket_id)
+    stored = " ".join(m.body for m in ticket.messages.all()) + ticket.subject + str(ticket.facts)
+    assert "sausage" not in stored and "[recovery phrase removed]" in stored
+    assert "secret-removed" in ticket.tags
+    for document in case.documents.all():
+        assert "sausage" not in document.file.name
+    assert not AuditEntry.objects.filter(data__icontains="sausage").exists()

@@ -1,6 +1,6 @@
-"""A victim who has lost their sign-in finds the recovery form: from the help-centre home, from
-the stolen-account article (also in a database made before the article changed), and from any
-link to the "Account stolen" category, without signing in."""
+"""A victim who has lost their sign-in finds the recovery form: from the help-centre home, the
+sign-in page, the stolen-account article (also in a database made before the article changed),
+and the request form when "Account stolen" is chosen, without signing in."""
 
 from __future__ import annotations
 
@@ -49,19 +49,23 @@ def test_the_sign_in_page_offers_the_form_to_whoever_cannot_sign_in(language: st
     assert link and link.group(1) == FORM and text in link.group(2)
 
 
-def test_an_old_link_to_the_category_is_sent_to_the_recovery_form() -> None:
-    response = Client().get("/new/?category=account_stolen")
-    assert response.status_code == 302 and response["Location"] == FORM
-    # Something typed already (a troubleshooter's prefill, the no-JavaScript refresh) is not
-    # thrown away: the form stays and points to the recovery form instead.
-    kept = Client().get("/new/?category=account_stolen&subject=Hacked&body=Please+help")
-    page = kept.content.decode()
-    assert kept.status_code == 200 and "Hacked" in page and 'data-testid="dedicated-form"' in page
-    assert f'href="{FORM}"' in page
-    # Choosing the category in the form's list (htmx swaps the details) says the same.
-    partial = Client().get("/new/?category=account_stolen", HTTP_HX_REQUEST="true")
-    assert partial.status_code == 200 and f'href="{FORM}"' in partial.content.decode()
-    other = Client().get("/new/?category=login_locked")
+@pytest.mark.parametrize(
+    "language,text", [("en", "use the account recovery form"), ("zh-hans", "请使用账户找回表单")]
+)
+def test_the_request_form_points_account_stolen_to_the_recovery_form(language: str, text: str) -> None:
+    """An old or outside link to the category, or the category picked in the list (htmx swaps
+    the details in), says where the documents go; the form stays, with anything prefilled."""
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    for page in (
+        client.get("/new/?category=account_stolen&subject=Hacked"),
+        client.get("/new/?category=account_stolen", HTTP_HX_REQUEST="true"),
+    ):
+        body = page.content.decode()
+        assert page.status_code == 200 and 'data-testid="dedicated-form"' in body
+        notice = body[body.index('data-testid="dedicated-form"') :]
+        assert text in notice.lower() and f'href="{FORM}"' in notice[: notice.index("</div>")]
+    assert "Hacked" in client.get("/new/?category=account_stolen&subject=Hacked").content.decode()
+    other = client.get("/new/?category=login_locked")
     assert other.status_code == 200 and 'data-testid="dedicated-form"' not in other.content.decode()
 
 

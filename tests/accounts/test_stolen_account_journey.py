@@ -2,7 +2,8 @@
 Chinese on a phone and in English on a desktop.
 
 1. A victim, signed out (their sign-in is what they lost), taps the help centre's "账户被盗" /
-   "Account stolen" card and lands on the recovery form, or follows the article's link there.
+   "Account stolen" card and lands on the recovery form, or follows the article's link there,
+   or is pointed there by the request form when they choose that category.
 2. They file a case with their ID's front and back and a selfie holding it, from an address that
    matches no account (a guest case).
 3. The Security desk's agent sees the case on the ticket, with a link to each document, although
@@ -219,6 +220,24 @@ def test_the_stolen_account_article_leads_to_the_form(
     link.click()
     page.wait_for_url(f"{site.base_url}/account-recovery/")
     assert page.locator("input[name=selfie]").count() == 1
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang,size", LOOKS)
+def test_choosing_account_stolen_on_the_request_form_points_to_the_recovery_form(
+    browser: Any, site: Walletdesk, lang: str, size: str
+) -> None:
+    """A victim who pressed "Contact support" instead, and picks the category in the list."""
+    page = new_page(browser, lang, size)
+    page.goto(f"{site.base_url}/new/")
+    assert page.locator("[data-testid=dedicated-form]").count() == 0
+    page.select_option("#id_category", "account_stolen")
+    notice = page.wait_for_selector("[data-testid=dedicated-form]", timeout=10_000)
+    assert ("无需登录" if lang == "zh-hans" else "you do not need to sign in") in notice.inner_text()
+    fits(page, size)
+    shot(page, f"accounts/stolen-1-request-form-{size}-{lang}")
+    notice.query_selector("a").click()
+    page.wait_for_url(f"{site.base_url}/account-recovery/")
     page.context.close()
 
 

@@ -117,10 +117,6 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
                 return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
     else:
-        dedicated = DEDICATED_FORMS.get(category.slug) if category else None
-        if dedicated and set(request.GET) == {"category"} and not getattr(request, "htmx", False):
-            # An old or outside link to this category: nothing typed yet, so nothing is lost.
-            return redirect(dedicated)
         # A troubleshooter's "send a request" link prefills what the customer already tried.
         prefill = {key: request.GET.get(key, "")[:limit] for key, limit in (("subject", 200), ("body", 5000))}
         form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
