@@ -333,3 +333,20 @@ def test_a_recovery_phrase_in_every_field_is_never_stored(carol: Any) -> None:
     for document in case.documents.all():
         assert "sausage" not in document.file.name
     assert not AuditEntry.objects.filter(data__icontains="sausage").exists()
+
+
+def test_seeing_every_ticket_is_not_reviewing_documents(carol: Any, erin: Any, as_user: Any) -> None:
+    """A supervisor who sees all tickets (`view_all_tickets`) reads the case's ticket, but its
+    documents stay with the Security desk and the reviewers."""
+    from django.contrib.auth.models import Permission
+
+    from walletdesk.accounts.models import User
+
+    erin.user_permissions.add(Permission.objects.get(codename="view_all_tickets"))
+    supervisor = User.objects.get(pk=erin.pk)
+    case = open_case()
+    document = case.documents.first()
+    page = as_user(supervisor).get(f"/agent/tickets/{case.ticket_reference}/")
+    assert page.status_code == 200 and document_link(document) not in page.content.decode()
+    assert as_user(supervisor).get(document_link(document)).status_code == 403
+    assert as_user(make_reviewer(supervisor)).get(document_link(document)).status_code == 200
