@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from walletdesk.accounts.agent_tools import security_summary
+from walletdesk.accounts.agent_tools import recovery_summary, security_summary
 from walletdesk.connectors.social import outbound as social_outbound
 from walletdesk.connectors.social.base import Window, providers
 from walletdesk.core.agents import agent_required
@@ -302,7 +302,10 @@ def _ticket_page(
             "sla_state": sla_state(ticket, timezone.now()),
             "due": current_due(ticket),
             "identity": identity.status(ticket, confirmed),
-            "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
+            "account_security": security_summary(account, request.user),
+            "recovery": recovery_summary(
+                ticket.pk, can_view_documents=access.may_view_identity_documents(request.user, ticket)
+            ),
             "reply_window": _reply_window(ticket),
             "deliveries": _deliveries(ticket),
         },

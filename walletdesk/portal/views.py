@@ -24,10 +24,21 @@ from walletdesk.tickets.forms import ReplyForm
 from walletdesk.tickets.models import Attachment, Category, Channel, Ticket
 from walletdesk.tickets.tracking import BadTrackingToken, make_token
 
+# Categories with a form of their own. "Account stolen" needs the identity documents that only
+# the recovery form takes (checked, re-encoded, encrypted); the generic form would put them in
+# plain attachments, or not at all.
+DEDICATED_FORMS = {"account_stolen": "recovery:new"}
+
+
+def form_url(category: Category) -> str:
+    """Where a customer reports a problem of this category."""
+    name = DEDICATED_FORMS.get(category.slug)
+    return reverse(name) if name else f"{reverse('portal:new')}?category={category.slug}"
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    categories = Category.objects.filter(active=True)
-    return render(request, "portal/home.html", {"categories": categories})
+    tiles = [(c, form_url(c)) for c in Category.objects.filter(active=True)]
+    return render(request, "portal/home.html", {"tiles": tiles})
 
 
 def contact(request: HttpRequest) -> HttpResponse:
@@ -114,7 +125,10 @@ def new_request(request: HttpRequest) -> HttpResponse:
         form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
     partial = getattr(request, "htmx", False) and request.method == "GET"
     template = "portal/_facts.html" if partial else "portal/new.html"
-    return render(request, template, {"form": form, "category": category})
+    dedicated_url = (
+        reverse(DEDICATED_FORMS[category.slug]) if category and category.slug in DEDICATED_FORMS else ""
+    )
+    return render(request, template, {"form": form, "category": category, "dedicated_url": dedicated_url})
 
 
 def _ticket_from_token(token: str) -> Ticket:

@@ -319,7 +319,10 @@ def test_the_desk_shows_whether_each_answer_was_delivered(
     push(client, update(1, 1001, "hello, my swap failed"))
     ticket = Ticket.objects.get(channel="telegram")
     actions.add_agent_message(ticket, "First answer.", agent=alice)
-    api.routes[SEND] = (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+    api.routes[SEND] = (
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
     actions.add_agent_message(ticket, "Second answer.", agent=alice)
     page = as_user(alice).get(f"/agent/tickets/{ticket.reference}/").content.decode()
     assert page.count('data-testid="delivery"') == 2
