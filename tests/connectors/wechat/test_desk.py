@@ -123,7 +123,7 @@ def test_inside_the_window_there_is_no_template_to_send(
 ) -> None:
     ticket = wechat_ticket(client, hours_ago=1)
     response = client_for(alice).post(f"/agent/tickets/{ticket.reference}/template/", follow=True)
-    assert "This channel has no template message." in response.content.decode()
+    assert "The reply window is open: send a normal reply." in response.content.decode()
     assert not api.requests_to(TEMPLATE)
 
 
