@@ -432,8 +432,10 @@ class Walletdesk:
         env: Mapping[str, str] | None = None,
         task_worker: bool = True,
         log_name: str = "server.log",
+        up_args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
+        self.up_args = up_args  # more flags for `walletdesk up`, e.g. ("--demo",)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.workers = workers
         self.task_worker = task_worker
@@ -482,7 +484,7 @@ class Walletdesk:
 
     def start(self, timeout: float = 180) -> None:
         if self.task_worker:
-            argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port)]
+            argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port), *self.up_args]
         else:
             self.manage("migrate", "--noinput", "-v", "0")
             # `up` points links where it serves unless SITE_URL says otherwise; so do we.

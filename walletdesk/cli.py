@@ -6,7 +6,10 @@ applies migrations, optionally loads demo data, then runs the ASGI server and a 
 side by side until Ctrl-C, and stops both cleanly. A child that crashes or is killed is
 restarted (after a pause that grows while it keeps crashing) and the restart is logged on
 stderr; the other child serves on meanwhile. Everything else is `walletdesk manage …`,
-which is Django's manage.py.
+which is Django's manage.py (`walletdesk manage help` lists our commands first).
+
+A mistake the operator can fix (a taken port, a missing SECRET_KEY, a bad environment value)
+is one line on stderr naming what to change, and exit status 1 or 2; never a traceback.
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log
+from django.core.exceptions import ImproperlyConfigured
+
+from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log, port_problem
+
+if TYPE_CHECKING:
+    from walletdesk.demo import DemoLogin
 
 SETTINGS = "walletdesk.settings"
 
@@ -46,7 +56,16 @@ def site_url_for(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class Refusal(Exception):
+    """A start-up problem the operator fixes: printed as one line, no traceback."""
+
+
 def up(args: argparse.Namespace) -> int:
+    # Before migrations and children: a taken port is the commonest start-up failure, and it
+    # should cost one line, not a migrate and a traceback from each web process.
+    problem = port_problem(args.host, args.port)
+    if problem is not None:
+        raise Refusal(problem)
     # Tracking links in acknowledgements and API answers must point where we serve (set
     # SITE_URL for the public address in production); children inherit it.
     os.environ.setdefault("SITE_URL", site_url_for(args.host, args.port))
@@ -54,11 +73,13 @@ def up(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from walletdesk.core import outbox
+
     print(f"walletdesk: data in {settings.DATA_DIR}", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     if settings.PRODUCTION:
         call_command("collectstatic", interactive=False, verbosity=0)
-    logins: list[tuple[str, str, str]] = []
+    logins: list[DemoLogin] = []
     if args.demo:
         from walletdesk.demo import load_demo
 
@@ -102,8 +123,14 @@ def up(args: argparse.Namespace) -> int:
     print(f"  Admin:        {base}/admin/")
     print(f"  API docs:     {base}/api/v1/docs")
     print(f"  Health:       {base}/healthz")
-    for role, email, password in logins:
-        print(f"  demo {role:<9} {email} / {password}")
+    if outbox.enabled():
+        # Demo and development: no mail leaves the machine; it is kept for agents to read.
+        print(f"  Mail outbox:  {base}/agent/outbox/  (agents; files in {outbox.directory()})")
+    if logins:
+        print("  Demo logins (fresh passwords on every --demo run):")
+        width = max(len(login.email) + len(login.password) for login in logins) + 3
+        for login in logins:
+            print(f"    {login.role:<9} {f'{login.email} / {login.password}':<{width}} {login.sees}")
     sys.stdout.flush()
 
     stopping = False
@@ -196,6 +223,14 @@ def manage(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
     from django.core.management import execute_from_command_line
 
+    if argv in ([], ["help"], ["--help"], ["-h"]):
+        # Our own commands lead, with what they do (walletdesk.clihelp); `help <command>`
+        # and everything else is Django's.
+        _django()
+        from walletdesk import clihelp
+
+        sys.stdout.write(clihelp.render())
+        return 0
     execute_from_command_line(["walletdesk manage", *argv])
     return 0
 
@@ -214,27 +249,78 @@ def _lowest_priority() -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["manage"]:
-        return manage(argv[1:])
-    parser = argparse.ArgumentParser(prog="walletdesk", description="Customer support for crypto wallets.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_up = sub.add_parser("up", help="migrate, then run the web server and a task worker")
-    p_up.add_argument("--demo", action="store_true", help="load demo users, tickets and channels")
-    p_up.add_argument("--host", default="127.0.0.1")
-    p_up.add_argument("--port", type=int, default=8000)
+def version() -> str:
+    try:
+        return metadata.version("walletdesk")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _workers_default() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "2")
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise Refusal(f"WEB_CONCURRENCY must be a whole number; got {raw!r}.") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="walletdesk",
+        description="Customer support for crypto wallets: help centre, agent desk, API and task worker.",
+        epilog="Configuration comes from the environment (see README.md, 'Configuration').",
+    )
+    root.add_argument("--version", action="version", version=f"walletdesk {version()}")
+    sub = root.add_subparsers(dest="command", metavar="{up,manage}")
+    p_up = sub.add_parser(
+        "up",
+        help="migrate, then run the web server and a task worker until Ctrl-C",
+        description="Apply migrations, then run the web server and a task worker side by side until "
+        "Ctrl-C; a crashed process is restarted and logged. Data lives in WALLETDESK_DATA_DIR "
+        "(default ./var).",
+    )
+    p_up.add_argument(
+        "--demo",
+        action="store_true",
+        help="also load demo people (fresh passwords, printed once), official channels and tickets",
+    )
+    p_up.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default %(default)s); 0.0.0.0 for every interface, then set "
+        "ALLOWED_HOSTS and SITE_URL",
+    )
+    p_up.add_argument("--port", type=int, default=8000, help="TCP port to listen on (default %(default)s)")
     p_up.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="web server processes (default 2, or WEB_CONCURRENCY)",
+        default=_workers_default(),
+        help="web server processes (default %(default)s, from WEB_CONCURRENCY if set)",
     )
-    sub.add_parser("manage", help="Django's manage.py commands, e.g. walletdesk manage createsuperuser")
-    args = parser.parse_args(argv)
-    if args.command == "up":
-        return up(args)
-    return 0
+    sub.add_parser(
+        "manage",
+        help="Django's manage.py: 'walletdesk manage help' lists walletdesk's commands first",
+        add_help=False,
+    )
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["manage"]:
+            return manage(argv[1:])
+        cli = parser()
+        args = cli.parse_args(argv)
+        if args.command == "up":
+            return up(args)
+        # No command: say what there is, rather than argparse's "arguments are required".
+        cli.print_help()
+        return 0
+    except (Refusal, ImproperlyConfigured) as exc:
+        # ImproperlyConfigured comes from settings (core.env): its message names the variable.
+        print(f"walletdesk: {exc}", file=sys.stderr, flush=True)
+        return 1
 
 
 if __name__ == "__main__":

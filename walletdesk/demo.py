@@ -6,12 +6,13 @@ Passwords are drawn fresh on every run and printed once; nothing fixed lives in 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from django.db import transaction
 
 from walletdesk.accounts.models import User
 from walletdesk.registry.models import OfficialContact
-from walletdesk.tickets import actions
+from walletdesk.tickets import access, actions
 from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.models import Channel, Team, Ticket
 
@@ -68,14 +69,40 @@ def _user(email: str, password: str, **fields: object) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+    sees: str  # where this login lands and what it may see, for the start-up banner
+
+
+def sees(user: User) -> str:
+    """What the banner says about one login, read from the same rules the desk applies
+    (tickets.access), so it cannot drift from what the person finds after signing in."""
+    if not access.is_agent(user):
+        mine = access.customer_tickets(user).count()
+        return f"customer: My requests ({mine} of theirs), no desk"
+    total = Ticket.objects.count()
+    if access.sees_all(user):
+        return f"admin: every desk ({total} of {total} tickets), /admin/"
+    teams = ", ".join(t.name for t in user.teams.order_by("name")) or "no team"
+    shut = ", ".join(
+        t.name for t in Team.objects.filter(restricted=True).exclude(members=user).order_by("name")
+    )
+    seen = access.agent_tickets(user).count()
+    return f"agent in {teams}: {seen} of {total} tickets" + (f"; cannot see {shut} tickets" if shut else "")
+
+
 @transaction.atomic
-def load_demo() -> list[tuple[str, str, str]]:
-    logins: list[tuple[str, str, str]] = []
+def load_demo() -> list[DemoLogin]:
+    people: list[tuple[str, str, str, User]] = []
 
     def person(role: str, email: str, **fields: object) -> User:
         password = secrets.token_urlsafe(9)
-        logins.append((role, email, password))
-        return _user(email, password, **fields)
+        user = _user(email, password, **fields)
+        people.append((role, email, password, user))
+        return user
 
     person("admin", "admin@demo.walletdesk.test", is_staff=True, is_superuser=True, display_name="Admin")
     alice = person("agent", "alice@demo.walletdesk.test", is_staff=True, display_name="Alice (General)")
@@ -103,4 +130,4 @@ def load_demo() -> list[tuple[str, str, str]]:
                     user=carol,
                 )
             )
-    return logins
+    return [DemoLogin(role, email, password, sees(user)) for role, email, password, user in people]

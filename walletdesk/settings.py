@@ -1,9 +1,10 @@
 """walletdesk settings: everything that differs between machines comes from the environment.
 
 Two modes, one code path. With no environment at all this is the embedded mode: SQLite (WAL)
-under ./var/, local-memory cache, in-memory channel layer, files under ./var/media/, mail to the
-console. Set DATABASE_URL and REDIS_URL for the scale mode. WALLETDESK_ENV=production turns the
-deploy checks from advice into refusal (no default secret key, no debug).
+under ./var/, local-memory cache, in-memory channel layer, files under ./var/media/, mail kept in
+./var/outbox/ (agents read it at /agent/outbox/). Set DATABASE_URL and REDIS_URL for the scale
+mode. WALLETDESK_ENV=production turns the deploy checks from advice into refusal (no default
+secret key, no debug).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from walletdesk.core import clientip, env, ratelimit
+from walletdesk.core import brand, clientip, env, ratelimit
 from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,7 +39,10 @@ def _secret_key() -> str:
             raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters.")
         return key
     if PRODUCTION:
-        raise ImproperlyConfigured("Set SECRET_KEY when WALLETDESK_ENV=production.")
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY when WALLETDESK_ENV=production (50+ random characters, e.g. the output "
+            "of: python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
     path = DATA_DIR / "secret_key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -47,9 +52,27 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _site_host(url: str) -> str:
+    """SITE_URL's host as ALLOWED_HOSTS spells it (an IPv6 address in brackets)."""
+    host = urlsplit(url).hostname or ""
+    if not host or urlsplit(url).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(
+            f"SITE_URL must be an http(s) address like https://help.example.com; got {url!r}."
+        )
+    return f"[{host}]" if ":" in host else host
+
+
+# The local names (a probe or proxy on the same machine) and the host of SITE_URL: the address
+# links are made for, and where `walletdesk up --host …` serves when SITE_URL is not set. Without
+# it, `up --host 192.168.1.5` printed URLs that answered 400, and production answered 400 to
+# everything until ALLOWED_HOSTS was set. Setting ALLOWED_HOSTS replaces the whole list.
+ALLOWED_HOSTS = env.csv(
+    "ALLOWED_HOSTS", default=list(dict.fromkeys(["localhost", "127.0.0.1", "[::1]", _site_host(SITE_URL)]))
+)
+CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", default=[])
 # Addresses or networks of the reverse proxies in front of us; only their X-Forwarded-For is
 # believed (walletdesk.core.clientip). Empty: the peer address is the client.
 TRUSTED_PROXIES = clientip.validate_proxies(env.csv("TRUSTED_PROXIES", default=[]))
@@ -63,6 +86,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its templates and static files: the API docs page serves Swagger UI from here,
+    # not from a CDN our CSP (and an offline install) would refuse.
+    "ninja",
     # core before django_tasks_db: its db_worker (heartbeat, recovery sweeps) shadows the stock one.
     "walletdesk.core",
     "django_tasks_db",
@@ -80,8 +106,10 @@ INSTALLED_APPS = [
     "walletdesk.connectors.email.apps.EmailChannelConfig",
     "walletdesk.connectors.social",
     "walletdesk.connectors.telegram",
+    "walletdesk.connectors.wechat",
     "walletdesk.connectors.x",
     "walletdesk.connectors.weibo",
+    "walletdesk.connectors.webhooks",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -414,7 +442,7 @@ DOCUMENT_KEYS = _document_keys()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- mail -------------------------------------------------------------------------------------
-# Production never falls back to the console: sign-up, reset and security mails must go out,
+# Production never falls back to the outbox: sign-up, reset and security mails must go out,
 # so without EMAIL_HOST it relays through a local MTA.
 _smtp_host = env.string("EMAIL_HOST", "localhost" if PRODUCTION else "")
 MAILERS = {
@@ -430,7 +458,9 @@ MAILERS = {
         },
     }
     if _smtp_host
-    else {"BACKEND": env.string("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}
+    # Demo and development: each mail is kept as a file under var/outbox/ and agents read it at
+    # /agent/outbox/ (core.outbox); the console backend buried the demo logins under raw MIME.
+    else {"BACKEND": env.string("EMAIL_BACKEND", "walletdesk.core.outbox.OutboxBackend")}
 }
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "walletdesk support <support@walletdesk.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -461,6 +491,29 @@ EMAIL_DKIM_DNS_TIMEOUT = env.integer("EMAIL_DKIM_DNS_TIMEOUT", 5)  # seconds per
 SOCIAL_HTTP_TIMEOUT_SECONDS = env.integer("SOCIAL_HTTP_TIMEOUT_SECONDS", 10)  # per provider call
 # A message left "sending" this long (its worker died mid-send) is tried again.
 SOCIAL_SENDING_LEASE_SECONDS = env.integer("SOCIAL_SENDING_LEASE_SECONDS", 120)
+
+# Outbound webhooks (walletdesk.connectors.webhooks): endpoints are made in the admin.
+WEBHOOK_TIMEOUT_SECONDS = env.integer("WEBHOOK_TIMEOUT_SECONDS", 10)  # connect, read, write each
+WEBHOOK_MAX_ATTEMPTS = env.integer("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env.integer("WEBHOOK_RETRY_BASE_SECONDS", 30)  # doubled per attempt, <= 1 h
+# A delivery left "sending" this long (its worker died mid-POST) is sent again.
+WEBHOOK_SENDING_LEASE_SECONDS = env.integer("WEBHOOK_SENDING_LEASE_SECONDS", 120)
+# A waiting delivery this overdue lost its task: the worker's sweep enqueues it again.
+WEBHOOK_SWEEP_GRACE_SECONDS = env.integer("WEBHOOK_SWEEP_GRACE_SECONDS", 120)
+# Loopback and private networks (SSRF): refused in production unless this says otherwise.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.boolean("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", not PRODUCTION)
+if WEBHOOK_SENDING_LEASE_SECONDS <= 5 * WEBHOOK_TIMEOUT_SECONDS:
+    # An attempt may take connect + write + read timeouts and the answer's bounded read
+    # (delivery._post); a shorter lease would let the sweep send it a second time meanwhile.
+    raise ImproperlyConfigured("WEBHOOK_SENDING_LEASE_SECONDS must exceed five WEBHOOK_TIMEOUT_SECONDS")
+
+# --- the operator's brand (core.brand): name, logo and colours used by the base templates ------
+BRAND_NAME = brand.name(env.string("BRAND_NAME", ""))
+BRAND_LOGO = brand.logo(env.string("BRAND_LOGO", ""))
+BRAND_COLOR = brand.check_link_colour(brand.color("BRAND_COLOR", env.string("BRAND_COLOR", "")))
+BRAND_TEXT_COLOR = brand.text_on(
+    BRAND_COLOR, brand.color("BRAND_TEXT_COLOR", env.string("BRAND_TEXT_COLOR", ""))
+)
 
 # --- product settings -------------------------------------------------------------------------
 TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)

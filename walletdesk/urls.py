@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 from walletdesk.accounts.urls import allauth_overrides
 from walletdesk.api import api
+from walletdesk.core import brand
 from walletdesk.core.views import healthz, readyz
 
 # A database outage anywhere (a middleware included) answers 503 with Retry-After, not a 500.
@@ -12,6 +13,8 @@ handler500 = "walletdesk.core.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("brand/logo", brand.logo_view, name="brand_logo"),
+    path("brand/colours.css", brand.colours_view, name="brand_colours"),
     path("api/v1/", api.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -1,7 +1,7 @@
 """Real Chromium at phone size: a customer reports a stolen account with a real photo.
 
-Proves the stored file is ciphertext, the decrypted photo has no EXIF, and only an authorised
-security agent can open it (audited). Also screenshots the lockout and recovery pages in both
+Proves the stored file is ciphertext, the decrypted photo has no EXIF, and only the Security
+desk can open it (audited). Also screenshots the lockout and recovery pages in both
 languages into test-artifacts/accounts/.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from tests.accounts.conftest import PASSWORD, make_reviewer, picture_with_exif
+from tests.accounts.conftest import PASSWORD, picture_with_exif
 from tests.conftest import need
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -123,7 +123,7 @@ def test_customer_reports_stolen_account_and_only_the_security_desk_sees_the_doc
     with Image.open(io.BytesIO(plain)) as image:
         assert image.format == "JPEG" and not image.getexif() and image.size == (320, 200)
 
-    link = f"{base}/accounts/documents/{document.public_id}/"
+    link = f"{base}/agent/documents/{document.public_id}/"
     # The customer who uploaded it cannot fetch it back.
     assert page.goto(link).status == 403
     context.close()
@@ -134,16 +134,16 @@ def test_customer_reports_stolen_account_and_only_the_security_desk_sees_the_doc
         "text/html"
     )
     anonymous.context.close()
-    # An agent without the permission (and outside the Security desk).
+    # An agent outside the Security desk.
     refused = phone(browser, user=alice, base_url=base).new_page()
     assert refused.goto(link).status == 403
     refused.context.close()
     assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
-    # The security agent with the reviewer permission sees it, from the ticket's sidebar.
-    reviewer = make_reviewer(bob)
-    desk = phone(browser, user=reviewer, base_url=base).new_page()
+    # A Security-desk agent (the team that owns the case) sees it, from the ticket's sidebar.
+    desk = phone(browser, user=bob, base_url=base).new_page()
     desk.goto(f"{base}/agent/tickets/{ticket.reference}/")
     assert desk.locator("[data-testid=account-security]").is_visible()
+    assert desk.locator("[data-testid=identity-document]").count() == 1
     response = desk.goto(link)
     assert response.status == 200 and response.headers["content-type"] == "image/jpeg"
     assert response.body() == plain

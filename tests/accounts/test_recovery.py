@@ -113,29 +113,89 @@ def test_signed_in_customer_case_is_linked_to_the_account(carol: Any, as_user: A
     assert Ticket.objects.get(pk=case.ticket_id).contact.user == carol
 
 
-def test_document_view_only_for_authorised_agents_and_every_view_is_audited(
+def document_link(document: IdentityDocument) -> str:
+    return f"/agent/documents/{document.public_id}/"
+
+
+def views_of(document: IdentityDocument) -> list[AuditEntry]:
+    entries = AuditEntry.objects.filter(action="identity_document.viewed", target_id=str(document.pk))
+    return list(entries.order_by("pk"))
+
+
+def test_the_security_desk_reviews_its_cases_documents_and_every_view_is_audited(
     carol: Any, dave: Any, alice: Any, bob: Any, erin: Any, root: Any, as_user: Any
 ) -> None:
     case = open_case(as_user(carol), email=None)
     document = case.documents.get(side="front")
-    link = f"/accounts/documents/{document.public_id}/"
+    link = document_link(document)
+    plain = crypto.decrypt(stored_bytes(document))
     assert Client().get(link).status_code == 302  # anonymous: to sign in
-    for persona in (carol, dave, alice, erin, bob):  # bob is on the desk but lacks the permission
+    # Customers (the uploader too), an agent of another team, an agent of no team.
+    for persona in (carol, dave, alice, erin):
         response = as_user(persona).get(link)
-        assert response.status_code == 403 and response.content != crypto.decrypt(stored_bytes(document))
-    assert not AuditEntry.objects.filter(action="identity_document.viewed").exists()
-    reviewer = make_reviewer(bob)
-    response = as_user(reviewer).get(link)
+        assert response.status_code == 403 and plain not in response.content
+    assert views_of(document) == []
+    # Bob is on the Security desk, the restricted team that owns the case's ticket: no grant
+    # needed (on main he got "You don't have permission").
+    response = as_user(bob).get(link)
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert response.content == crypto.decrypt(stored_bytes(document))
+    assert response.content == plain
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
-    entry = AuditEntry.objects.get(action="identity_document.viewed")
-    assert entry.actor == bob and entry.target_id == str(document.pk)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    [entry] = views_of(document)
+    assert entry.actor == bob and entry.data["ticket"] == case.ticket_reference
+    assert entry.data["side"] == "front"
     assert as_user(root).get(link).status_code == 200
-    assert AuditEntry.objects.filter(action="identity_document.viewed").count() == 2
-    # The sidebar on the case's ticket links the documents for the reviewer.
-    page = as_user(reviewer).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
-    assert link in page
+    assert [e.actor for e in views_of(document)] == [bob, root]
+    # The ticket's sidebar links every document for him, and says each opening is recorded.
+    page = as_user(bob).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
+    for each in case.documents.all():
+        assert document_link(each) in page
+    assert "recorded in the audit log" in page
+    assert len(views_of(document)) == 2  # showing the page opened nothing
+
+
+def test_the_permission_alone_does_not_open_a_restricted_teams_case(
+    carol: Any, alice: Any, as_user: Any
+) -> None:
+    """Alice is a document reviewer but not on the Security desk: she does not see its ticket,
+    so she does not see its documents (main let the permission through regardless)."""
+    case = open_case()
+    document = case.documents.first()
+    reviewer = make_reviewer(alice)
+    assert reviewer.has_perm("accounts.view_identity_document")
+    assert as_user(reviewer).get(document_link(document)).status_code == 403
+    assert views_of(document) == []
+
+
+def test_membership_grants_only_for_a_restricted_team(carol: Any, alice: Any, bob: Any, as_user: Any) -> None:
+    """Moved to the General team (unrestricted: every agent sees its tickets), the case's
+    documents are for explicit reviewers only, not for whoever is in General."""
+    from walletdesk.tickets.models import Team
+
+    case = open_case()
+    document = case.documents.first()
+    Ticket.objects.filter(pk=case.ticket_id).update(team=Team.objects.get(slug="general"))
+    for persona in (alice, bob):
+        assert as_user(persona).get(document_link(document)).status_code == 403
+    page = as_user(alice).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
+    assert document_link(document) not in page and 'data-testid="documents-refused"' in page
+    assert as_user(make_reviewer(alice)).get(document_link(document)).status_code == 200
+
+
+def test_a_guest_case_for_an_unknown_address_shows_its_documents_to_the_reviewer(
+    bob: Any, as_user: Any
+) -> None:
+    """No account matches the address, so there is no account card; the case and its links
+    are shown all the same (main showed "2 identity document files" and no link)."""
+    case = open_case(email="stranger@example.net")
+    assert case.user is None
+    page = as_user(bob).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
+    assert 'data-testid="recovery-case"' in page and 'data-testid="account-security"' not in page
+    for document in case.documents.all():
+        assert document_link(document) in page
+        assert as_user(bob).get(document_link(document)).status_code == 200
+    assert "close-case" in page  # and the case can be closed without an account
 
 
 def test_documents_are_deleted_after_retention_once_the_case_closes(
@@ -192,3 +252,101 @@ def test_key_rotation_keeps_old_documents_readable(carol: Any, settings: Any) ->
     settings.DOCUMENT_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(Exception, match=""):
         crypto.decrypt(stored_bytes(document))
+
+
+def test_the_selfie_is_checked_re_encoded_encrypted_and_shown_to_the_reviewer(
+    carol: Any, bob: Any, as_user: Any
+) -> None:
+    original = picture_with_exif("JPEG", size=(48, 64))
+    case = open_case(selfie=SimpleUploadedFile("me.jpg", original, content_type="image/jpeg"))
+    selfie = case.documents.get(side="selfie")
+    raw = stored_bytes(selfie)
+    assert b"SecretCam" not in raw and not raw.startswith(b"\xff\xd8")
+    plain = crypto.decrypt(raw)
+    assert plain != original and b"SecretCam" not in plain and selfie.metadata_stripped
+    with Image.open(io.BytesIO(plain)) as image:
+        assert image.format == "JPEG" and not image.getexif() and image.size == (48, 64)
+    assert "3 identity document file(s)" in Ticket.objects.get(pk=case.ticket_id).messages.first().body
+    page = as_user(bob).get(f"/agent/tickets/{case.ticket_reference}/").content.decode()
+    assert f'href="{document_link(selfie)}"' in page and "Selfie holding the document" in page
+    assert as_user(bob).get(document_link(selfie)).content == plain
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        # A selfie must be a picture: only pixels can be re-encoded, a PDF keeps its metadata.
+        (
+            "me.pdf",
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+            "not a photo",
+        ),
+        # Named like a photo, but a program.
+        ("me.jpg", b"MZ\x90\x00 this is a windows program" * 10, "not a photo or PDF"),
+        ("me.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 100, "could not be read"),
+    ],
+)
+def test_a_bad_selfie_refuses_the_whole_case(carol: Any, name: str, data: bytes, message: str) -> None:
+    response = Client().post("/account-recovery/", form(selfie=SimpleUploadedFile(name, data)))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not RecoveryCase.objects.exists() and not IdentityDocument.objects.exists()
+    assert not Ticket.objects.exists()
+
+
+def test_an_oversized_selfie_is_refused(carol: Any, settings: Any) -> None:
+    small = picture_with_exif("PNG")
+    settings.DOCUMENT_MAX_BYTES = len(small) + 1000
+    big = Image.new("RGB", (400, 400))
+    big.putdata([(i % 251, i % 241, i % 239) for i in range(400 * 400)])
+    out = io.BytesIO()
+    big.save(out, format="PNG")
+    response = Client().post(
+        "/account-recovery/",
+        form(
+            front=SimpleUploadedFile("f.png", small),
+            back=None,
+            selfie=SimpleUploadedFile("me.png", out.getvalue()),
+        ),
+    )
+    assert response.status_code == 400 and "larger than" in response.content.decode()
+    assert not RecoveryCase.objects.exists()
+
+
+PHRASE = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+
+
+def test_a_recovery_phrase_in_every_field_is_never_stored(carol: Any) -> None:
+    """Victims paste their phrase to "prove" the wallet is theirs. The story fields reach the
+    ticket redacted; the address field refuses it; a file named after it keeps nothing of the
+    name (stored files have random names)."""
+    refused = Client().post("/account-recovery/", form(email=PHRASE))
+    assert refused.status_code == 400 and not RecoveryCase.objects.exists()
+    case = open_case(
+        what_happened=f"My phrase is {PHRASE} please restore it",
+        recent_activity=PHRASE,
+        selfie=SimpleUploadedFile(f"{PHRASE}.jpg", picture_with_exif("JPEG")),
+    )
+    ticket = Ticket.objects.get(pk=case.ticket_id)
+    stored = " ".join(m.body for m in ticket.messages.all()) + ticket.subject + str(ticket.facts)
+    assert "sausage" not in stored and "[recovery phrase removed]" in stored
+    assert "secret-removed" in ticket.tags
+    for document in case.documents.all():
+        assert "sausage" not in document.file.name
+    assert not AuditEntry.objects.filter(data__icontains="sausage").exists()
+
+
+def test_seeing_every_ticket_is_not_reviewing_documents(carol: Any, erin: Any, as_user: Any) -> None:
+    """A supervisor who sees all tickets (`view_all_tickets`) reads the case's ticket, but its
+    documents stay with the Security desk and the reviewers."""
+    from django.contrib.auth.models import Permission
+
+    from walletdesk.accounts.models import User
+
+    erin.user_permissions.add(Permission.objects.get(codename="view_all_tickets"))
+    supervisor = User.objects.get(pk=erin.pk)
+    case = open_case()
+    document = case.documents.first()
+    page = as_user(supervisor).get(f"/agent/tickets/{case.ticket_reference}/")
+    assert page.status_code == 200 and document_link(document) not in page.content.decode()
+    assert as_user(supervisor).get(document_link(document)).status_code == 403
+    assert as_user(make_reviewer(supervisor)).get(document_link(document)).status_code == 200

@@ -407,13 +407,25 @@ def open_recovery_case(
     return case
 
 
-def view_identity_document(document: IdentityDocument, *, actor: Any, ip: str | None = None) -> bytes:
-    """Decrypt for an authorised agent; every view is written to the audit log first."""
+def view_identity_document(
+    document: IdentityDocument,
+    *,
+    actor: Any,
+    allowed: Callable[[Any, RecoveryCase], bool],
+    ip: str | None = None,
+) -> bytes:
+    """Decrypt for an agent `allowed` admits; every view is written to the audit log.
+
+    Who may open a case's documents depends on the case's ticket (its team, who sees it), and
+    accounts cannot import tickets: the caller passes that rule
+    (`tickets.access.may_view_identity_documents`), as `open_recovery_case` is passed the
+    function that opens the ticket.
+    """
     if not (
         getattr(actor, "is_authenticated", False)
         and actor.is_active
         and actor.is_staff
-        and actor.has_perm("accounts.view_identity_document")
+        and allowed(actor, document.case)
     ):
         raise AccountError("not_allowed", _("You are not allowed to view identity documents."))
     with document.file.open("rb") as handle:
@@ -426,6 +438,7 @@ def view_identity_document(document: IdentityDocument, *, actor: Any, ip: str | 
         ip_address=ip,
         case=str(document.case.public_id),
         ticket=document.case.ticket_reference,
+        side=document.side,
     )
     return data
 

@@ -10,11 +10,13 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import User
+from walletdesk.core.agents import is_agent
 from walletdesk.core.clientip import client_ip
 
 # The same sentence for a wrong password, an unknown email and a wrong 2FA code, so the login
@@ -35,6 +37,14 @@ class AccountAdapter(DefaultAccountAdapter):
         "username_password_mismatch": SIGN_IN_FAILED,
         "phone_password_mismatch": SIGN_IN_FAILED,
     }
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        # An agent signs in to work the desk, not to read a customer's "My requests" (empty for
+        # them). allauth asks this only when no safe `next` came with the sign-in, so a link
+        # to one ticket still lands on that ticket.
+        if is_agent(request.user):
+            return reverse("agent:inbox")
+        return super().get_login_redirect_url(request)
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's own reading trusts ALLAUTH_TRUSTED_PROXY_COUNT; ours trusts only the proxies

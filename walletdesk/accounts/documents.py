@@ -69,7 +69,9 @@ def _strip_image(data: bytes, content_type: str) -> bytes:
         raise DocumentRejected("unreadable_image", _("This picture could not be read.")) from None
 
 
-def prepare(name: str, data: bytes, *, kind: str, side: str) -> PreparedDocument:
+def prepare(name: str, data: bytes, *, kind: str, side: str, photo_only: bool = False) -> PreparedDocument:
+    """Check an upload by its content and size; `photo_only` (the selfie) refuses a PDF, since
+    only a picture can be re-encoded to keep nothing but its pixels."""
     label = name or _("file")
     if not data:
         raise DocumentRejected("empty_file", _("The file “%(name)s” is empty.") % {"name": label})
@@ -84,6 +86,11 @@ def prepare(name: str, data: bytes, *, kind: str, side: str) -> PreparedDocument
         raise DocumentRejected(
             "file_type_not_allowed",
             _("The file “%(name)s” is not a photo or PDF. Send a JPEG, PNG, WebP or PDF.") % {"name": label},
+        )
+    if photo_only and guessed.mime not in IMAGE_TYPES:
+        raise DocumentRejected(
+            "photo_required",
+            _("The file “%(name)s” is not a photo. Send a JPEG, PNG or WebP picture.") % {"name": label},
         )
     if guessed.mime == "application/pdf":
         # PDFs are kept as sent: rewriting them safely needs a PDF library we do not ship.

@@ -78,6 +78,14 @@ class RecoveryCaseForm(forms.Form):
         help_text=_("Not needed for a passport."),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}),
     )
+    # Optional: a victim filing from a computer may have no camera at hand, and an urgent case
+    # without it is better than none; the reviewer sees that it is missing.
+    selfie = forms.FileField(
+        label=_("Selfie holding the document (photo)"),
+        required=False,
+        help_text=_("Your face and the document's photo page in one picture, both clearly visible."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
     def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -166,6 +166,8 @@ class DocumentKind(models.TextChoices):
 class DocumentSide(models.TextChoices):
     FRONT = "front", _("Front")
     BACK = "back", _("Back")
+    # The customer's face beside the document: the reviewer compares it with the ID's photo.
+    SELFIE = "selfie", _("Selfie holding the document")
 
 
 def _document_path(instance: IdentityDocument, filename: str) -> str:

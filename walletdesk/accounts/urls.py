@@ -8,7 +8,6 @@ urlpatterns = [
     path("security/sessions/<int:session_id>/revoke/", views.revoke_session, name="revoke_session"),
     path("unlock/", views.unlock_request, name="unlock"),
     path("unlock/<str:token>/", views.unlock_confirm, name="unlock_confirm"),
-    path("documents/<uuid:public_id>/", views.identity_document, name="identity_document"),
 ]
 
 # Mounted beside allauth's URLs, before them, so these views replace allauth's.

@@ -1,5 +1,7 @@
-"""Customer-facing account pages: security overview, session revocation, self-service unlock,
-and the (agent-only) identity-document viewer."""
+"""Customer-facing account pages: security overview, session revocation, self-service unlock.
+
+The agent's identity-document viewer is `walletdesk.desk.documents`: who may open a document
+depends on the case's ticket, which accounts cannot see."""
 
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from walletdesk.accounts import actions, ratelimit
 from walletdesk.accounts.actions import AccountError
 from walletdesk.accounts.adapters import SIGN_IN_FAILED
 from walletdesk.accounts.forms import UnlockRequestForm
-from walletdesk.accounts.models import IdentityDocument, LoginEvent, RecoveryCase, User
+from walletdesk.accounts.models import LoginEvent, RecoveryCase, User
 from walletdesk.core import ratelimit as shared_ratelimit
 
 
@@ -98,28 +98,6 @@ def unlock_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except AccountError:
         return render(request, "accounts/unlock_confirm.html", {"valid": False}, status=410)
     return render(request, "accounts/unlock_confirm.html", {"done": True})
-
-
-@require_GET
-@never_cache
-def identity_document(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Stream a decrypted identity document to an authorised agent; every view is audited."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    document = IdentityDocument.objects.select_related("case").filter(public_id=public_id).first()
-    if document is None:
-        raise Http404
-    try:
-        data = actions.view_identity_document(document, actor=request.user, ip=_ip(request))
-    except AccountError:
-        raise PermissionDenied from None
-    response = HttpResponse(data, content_type=document.content_type)
-    disposition = "inline" if document.content_type.startswith("image/") else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{document.kind}-{document.side}"'
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
 
 
 class AuthenticateView(AllauthAuthenticateView):

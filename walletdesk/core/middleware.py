@@ -17,8 +17,9 @@ logger = logging.getLogger(__name__)
 class ContentSecurityPolicyMiddleware:
     """Send one strict CSP on every response.
 
-    Pages use no inline script or style, so 'self' is enough; the API docs page is the one
-    exception (Swagger UI ships inline bootstrapping) and gets a policy scoped to it.
+    Pages use no inline script or style, so 'self' is enough; the API docs page included
+    (django-ninja's bundled Swagger UI starts from a static file and reads its settings from a
+    JSON data block, which the policy does not treat as script).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

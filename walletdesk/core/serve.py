@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import signal
 import socket
@@ -37,6 +38,42 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def port_problem(host: str, port: int, *, exclusive: bool = True) -> str | None:
+    """Why `host:port` cannot be served, in one line naming the flag to change; None if it can.
+
+    `exclusive` binds without SO_REUSEPORT: our own web processes share a port with it, so a
+    second `walletdesk up` on the same port would otherwise bind happily and the kernel would
+    split the visitors between two different servers (and data directories).
+    """
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if not exclusive:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host.strip("[]"), port))
+            sock.listen(1)
+    except OverflowError:
+        return f"{port} is not a port number (1-65535); choose another with --port."
+    except socket.gaierror:
+        return f"{host!r} is not an address of this machine; choose another with --host."
+    except OSError as exc:
+        where = f"{host}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            return (
+                f"port {port} is already in use on {host} (another walletdesk, or another program); "
+                f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 8000}."
+            )
+        if exc.errno == errno.EACCES:
+            return (
+                f"not allowed to listen on {where} (ports below 1024 need root); choose another with --port."
+            )
+        if exc.errno == errno.EADDRNOTAVAIL:
+            return f"{host} is not an address of this machine; choose another with --host."
+        return f"cannot listen on {where}: {exc.strerror or exc}; check --host and --port."
+    return None
 
 
 class Backoff:
@@ -112,8 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="walletdesk.asgi:application")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walletdesk.settings")
-    # Bind once in the parent first so a taken port fails loudly here, not in N children.
-    _listen(args.host, args.port).close()
+    # Bind once in the parent first so a taken port fails here in one line, not in N children
+    # with N tracebacks. Shared (SO_REUSEPORT) on purpose: when `up` restarts this server, the
+    # old one's web processes may still be finishing on the port; `up` itself made sure
+    # nothing else holds it.
+    problem = port_problem(args.host, args.port, exclusive=False)
+    if problem is not None:
+        log(problem)
+        return 2
 
     parent = os.getpid()
     stopping = False

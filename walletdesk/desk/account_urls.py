@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from walletdesk.desk import account_views as views
+from walletdesk.desk import documents
 
 agent_patterns = (
     [
@@ -12,4 +13,12 @@ agent_patterns = (
     "agent_account",
 )
 
-urlpatterns = [path("agent/tickets/<str:reference>/account/", include(agent_patterns))]
+document_patterns = (
+    [path("<uuid:public_id>/", documents.identity_document, name="view")],
+    "identity_document",
+)
+
+urlpatterns = [
+    path("agent/tickets/<str:reference>/account/", include(agent_patterns)),
+    path("agent/documents/", include(document_patterns)),
+]

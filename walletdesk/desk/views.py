@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages as flash
 from django.db import transaction
@@ -14,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from walletdesk.accounts.agent_tools import security_summary
+from walletdesk.accounts.agent_tools import recovery_summary, security_summary
+from walletdesk.connectors.social import outbound as social_outbound
+from walletdesk.connectors.social.base import Window, providers
 from walletdesk.core.agents import agent_required
 from walletdesk.desk.forms import (
     AgentReplyForm,
@@ -299,10 +302,34 @@ def _ticket_page(
             "sla_state": sla_state(ticket, timezone.now()),
             "due": current_due(ticket),
             "identity": identity.status(ticket, confirmed),
-            "account_security": security_summary(account, request.user, ticket_id=ticket.pk),
+            "account_security": security_summary(account, request.user),
+            "recovery": recovery_summary(
+                ticket.pk, can_view_documents=access.may_view_identity_documents(request.user, ticket)
+            ),
+            "reply_window": _reply_window(ticket),
+            "deliveries": _deliveries(ticket),
         },
         status=status,
     )
+
+
+def _deliveries(ticket: Ticket) -> dict[int, Any]:
+    """Per public message of a social ticket, what became of it on the provider (sent, waiting
+    to retry, not delivered and why): the agent sees whether the customer got the answer."""
+    if ticket.channel not in providers():
+        return {}
+    return social_outbound.deliveries(ticket)
+
+
+def _reply_window(ticket: Ticket) -> Window | None:
+    """The provider's reply window, for the composer of a social ticket whose provider limits
+    it (WeChat: 48 hours, 5 messages); None when there is nothing to say."""
+    if ticket.channel not in providers():
+        return None
+    window = social_outbound.window(ticket)
+    if window is None or (window.open and window.closes_at is None and window.remaining is None):
+        return None
+    return window
 
 
 @agent_required
@@ -350,6 +377,30 @@ def reply(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error("body", exc.message)
         return _ticket_page(request, ticket, form, risks=risks, status=400)
     flash.success(request, _("Sent.") if not form.cleaned_data["internal"] else _("Note added."))
+    return redirect("agent:ticket", reference=ticket.reference)
+
+
+@agent_required
+@require_POST
+def send_template(request: HttpRequest, reference: str) -> HttpResponse:
+    """WeChat's template message, offered when the reply window is closed: a fixed notice that
+    the request has an answer, linking its tracking page."""
+    ticket = _ticket(request, reference)
+    if not access.agent_can_see(request.user, ticket):
+        raise Http404
+    try:
+        sent = social_outbound.send_template(ticket, agent=request.user)
+    except TicketError as exc:
+        flash.error(request, exc.message)
+    else:
+        if sent.state == "sent":
+            flash.success(request, _("Template message sent."))
+        elif sent.state == "failed":
+            flash.error(
+                request, _("The template message was not delivered: %(why)s") % {"why": sent.last_error}
+            )
+        else:
+            flash.warning(request, _("The template message could not be sent yet; it will be tried again."))
     return redirect("agent:ticket", reference=ticket.reference)
 
 

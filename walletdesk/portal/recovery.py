@@ -55,13 +55,19 @@ def new_recovery_case(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             documents: list[PreparedDocument] = []
-            for side in (DocumentSide.FRONT, DocumentSide.BACK):
+            for side in (DocumentSide.FRONT, DocumentSide.BACK, DocumentSide.SELFIE):
                 upload = data.get(side.value)
                 if not upload:
                     continue
                 try:
                     documents.append(
-                        prepare(upload.name, upload.read(), kind=data["document_kind"], side=side.value)
+                        prepare(
+                            upload.name,
+                            upload.read(),
+                            kind=data["document_kind"],
+                            side=side.value,
+                            photo_only=side == DocumentSide.SELFIE,
+                        )
                     )
                 except DocumentRejected as exc:
                     form.add_error(side.value, exc.message)

@@ -24,10 +24,21 @@ from walletdesk.tickets.forms import ReplyForm
 from walletdesk.tickets.models import Attachment, Category, Channel, Ticket
 from walletdesk.tickets.tracking import BadTrackingToken, make_token
 
+# Categories with a form of their own. "Account stolen" needs the identity documents that only
+# the recovery form takes (checked, re-encoded, encrypted); the generic form would put them in
+# plain attachments, or not at all.
+DEDICATED_FORMS = {"account_stolen": "recovery:new"}
+
+
+def form_url(category: Category) -> str:
+    """Where a customer reports a problem of this category."""
+    name = DEDICATED_FORMS.get(category.slug)
+    return reverse(name) if name else f"{reverse('portal:new')}?category={category.slug}"
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    categories = Category.objects.filter(active=True)
-    return render(request, "portal/home.html", {"categories": categories})
+    tiles = [(c, form_url(c)) for c in Category.objects.filter(active=True)]
+    return render(request, "portal/home.html", {"tiles": tiles})
 
 
 def contact(request: HttpRequest) -> HttpResponse:
@@ -106,12 +117,18 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
                 return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
     else:
-        # A troubleshooter's "send a request" link prefills what the customer already tried.
+        # A troubleshooter's "send a request" link prefills what the customer already tried; the
+        # "is this official?" page's report link, what was checked (a scammer's address as a fact).
         prefill = {key: request.GET.get(key, "")[:limit] for key, limit in (("subject", 200), ("body", 5000))}
+        if category is not None:
+            prefill |= {name: request.GET[name][:200] for name in category.facts if request.GET.get(name)}
         form = RequestForm(initial={"category": category, **prefill}, category=category, user=request.user)
     partial = getattr(request, "htmx", False) and request.method == "GET"
     template = "portal/_facts.html" if partial else "portal/new.html"
-    return render(request, template, {"form": form, "category": category})
+    dedicated_url = (
+        reverse(DEDICATED_FORMS[category.slug]) if category and category.slug in DEDICATED_FORMS else ""
+    )
+    return render(request, template, {"form": form, "category": category, "dedicated_url": dedicated_url})
 
 
 def _ticket_from_token(token: str) -> Ticket:

@@ -1,30 +1,54 @@
-"""API: "is this official?" for the app and partners."""
+"""API: "is this official?" for the app and partners.
+
+A public contract: the request shape (``kind`` and ``value``) and the answer's fields are kept;
+``kind`` became optional (detected when left out, or "auto") and "address" was added; the
+answer gained what was judged (``kind``), the reason codes with their parameters, and the
+reason and advice in the language of ``Accept-Language`` (``reason`` itself stays English).
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from walletdesk.core.errors import ErrorOut, Refused
 from walletdesk.registry import lookups as registry
+from walletdesk.registry import reasons
 
 router = Router(tags=["official channels"])
 
 
 class VerifyIn(Schema):
-    kind: Literal["url", "email", "phone", "handle"]
+    kind: Literal["url", "email", "phone", "handle", "address", "auto"] | None = Field(
+        None, description="What the value is; leave it out (or 'auto') to have it detected."
+    )
     value: str = Field(..., min_length=1, max_length=500)
+
+
+class ReasonOut(Schema):
+    code: str = Field(..., description="Stable key of one sentence of the explanation.")
+    params: dict[str, str]
 
 
 class VerdictOut(Schema):
     status: Literal["official", "impersonation", "unknown"]
     code: str
-    reason: str
-    advice: str
+    reason: str = Field(..., description="Why, in English.")
+    advice: str = Field(..., description="What to do, in English.")
     matched: str | None
+    kind: str = Field(
+        ...,
+        description="What the value was judged as: url, email, phone, handle, address, "
+        "secret (a recovery phrase or key: never share it) or other.",
+    )
+    reasons: list[ReasonOut]
+    language: str = Field(..., description="The language of reason_localised and advice_localised.")
+    reason_localised: str
+    advice_localised: str
 
 
 class OfficialOut(Schema):
@@ -53,6 +77,11 @@ def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
         reason=verdict.reason,
         advice=verdict.advice,
         matched=verdict.matched,
+        kind=verdict.kind,
+        reasons=[ReasonOut(code=r.key, params=r.args) for r in verdict.reasons],
+        language=get_language() or "en",
+        reason_localised=reasons.explain(verdict),
+        advice_localised=reasons.advice(verdict),
     )
 
 

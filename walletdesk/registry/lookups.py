@@ -45,8 +45,10 @@ def official_domains() -> list[str]:
     return [value for kind, value in registry_pairs() if kind == "domain"]
 
 
-def verify(kind: str, value: str) -> shield.Verdict:
-    return shield.verify_contact(kind, value, registry_pairs(), phishing_lists())
+def verify(kind: str | None, value: str) -> shield.Verdict:
+    """Judge what a person pasted; ``kind`` None detects it. A recovery phrase or key pasted here
+    is answered as one (shield.SECRET_CODES) whatever kind was chosen."""
+    return shield.verify_contact(kind, value, registry_pairs(), phishing_lists(), screen_secrets=True)
 
 
 def forget() -> None:

@@ -1,21 +1,30 @@
 """``verify_contact``: is this URL, email, phone number or handle an official channel?
 
-Every verdict explains itself: a stable machine ``code`` and an English ``reason`` naming
-the official channel it resembles and how (swapped letters, Cyrillic "о", brand in a
-subdomain …), so agents and users can see why a link was flagged.
+Every verdict explains itself: a stable machine ``code``, the sentences that explain it as
+codes with parameters (``reasons``, worded per language by the caller, see ``reasons.py``) and
+their English text (``reason``), naming the official channel it resembles and how (swapped
+letters, Cyrillic "о", brand in a subdomain …), so agents and users can see why a link was
+flagged. The kind may be left to detection (``detect.py``); a value that cannot be what the
+caller said it is (a handle checked as a link) is judged as what it is.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from .confusables import fold_unicode, scripts_of, visual_skeleton
+from .detect import EMAIL, PHONE, address_chain, detect_kind
 from .domains import DomainParts, edit_distance, parse_url, split_domain
 from .lists import PhishingLists
+from .reasons import Reason, render
 from .registry import Handle, OfficialRegistry, as_registry, normalise_phone, parse_handle
+from .scanner import scan
 
 Status = Literal["official", "impersonation", "unknown"]
-ContactKind = Literal["url", "email", "phone", "handle"]
+ContactKind = Literal["url", "email", "phone", "handle", "address", "auto"]
+# Codes of verdicts on something that is not a contact: the value itself may be dangerous to
+# keep (a recovery phrase, perhaps a private key), so pages do not show it back.
+SECRET_CODES = frozenset({"secret_entered", "hex_secret_or_hash"})
 
 ADVICE: dict[str, str] = {
     "shield.contact.official": "This is an official channel. Support will never ask for your recovery phrase, "
@@ -49,12 +58,13 @@ _HANDLE_SEPARATORS = str.maketrans("", "", "_.-")
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    kind: str
+    kind: str  # what the value was judged as: url, email, phone, handle, address, secret, other
     value: str
     status: Status
     code: str  # stable: exact_match, official_subdomain, typosquat, homograph, combosquat, …
     reason: str  # English, for people
     matched: str | None = None  # the official channel this one is, or imitates
+    reasons: tuple[Reason, ...] = ()  # the same explanation as codes, for other languages
 
     @property
     def advice_key(self) -> str:
@@ -65,13 +75,20 @@ class Verdict:
         return ADVICE[self.advice_key]
 
 
+def _verdict(
+    kind: str, value: str, status: Status, code: str, *reasons: Reason, matched: str | None = None
+) -> Verdict:
+    return Verdict(kind, value, status, code, render(reasons), matched, reasons)
+
+
 def verify_contact(
-    kind: ContactKind | str,
+    kind: ContactKind | str | None,
     value: str,
     registry: OfficialRegistry | Iterable[tuple[str, str]],
     lists: PhishingLists | None = None,
     *,
     trust_official_domain_emails: bool = True,
+    screen_secrets: bool = False,
 ) -> Verdict:
     """Judge one contact against the official registry (and optional imported lists).
 
@@ -79,28 +96,56 @@ def verify_contact(
     ``[("domain", "token.im"), ("email", "support@token.im"), ("handle", "x:@imTokenOfficial")]``.
     Emails at an official domain count as official unless ``trust_official_domain_emails``
     is False, in which case only addresses listed exactly do.
+
+    ``kind`` None or "auto" detects the kind from the value. A named kind is judged as named,
+    as it always was, unless the value cannot be one ("@imToken" as a link): then it is judged
+    as the kind it is written as. A recovery phrase or key pasted into the check is answered as
+    such (kind "secret"), never judged as a contact; callers that screen their text already
+    (scam signals, on every inbound link) skip that scan unless they ask (``screen_secrets``).
     """
     official = as_registry(registry)
     phishing = lists or PhishingLists()
-    kind = kind.strip().lower()
-    if kind in ("url", "domain"):
-        return _verify_url(value, official, phishing)
-    if kind == "email":
-        return _verify_email(value, official, phishing, trust_official_domain_emails)
-    if kind == "handle":
-        return _verify_handle(value, official)
-    if kind == "phone":
-        return _verify_phone(value, official)
-    raise ValueError(f"unknown contact kind {kind!r}; expected url, email, phone or handle")
+    chosen = (kind or "auto").strip().lower()
+    if chosen not in _JUDGES and chosen != "auto":
+        raise ValueError(f"unknown contact kind {kind!r}; expected url, email, phone, handle or address")
+    if screen_secrets or chosen == "auto":
+        secret = _secret_verdict(value)
+        if secret is not None:
+            return secret
+    if chosen != "auto":
+        verdict = _JUDGES[chosen](value, official, phishing, trust_official_domain_emails)
+        if verdict.code != "invalid":
+            return verdict
+        secret = None if screen_secrets else _secret_verdict(value)
+        if secret is not None:
+            return secret
+    detected = detect_kind(value)
+    if detected is None or detected == "hex64":
+        if chosen != "auto":
+            return verdict  # what the caller asked for, and why it is not that
+        return _verdict("other", value, "unknown", "invalid", Reason.of("not_a_contact"))
+    if detected == chosen:
+        return verdict
+    return _JUDGES[detected](value, official, phishing, trust_official_domain_emails)
+
+
+def _secret_verdict(value: str) -> Verdict | None:
+    if scan(value).findings:
+        return _verdict("secret", value, "unknown", "secret_entered", Reason.of("secret_entered"))
+    if detect_kind(value) == "hex64":
+        return _verdict("secret", value, "unknown", "hex_secret_or_hash", Reason.of("hex_secret_or_hash"))
+    return None
 
 
 # --- URLs and domains -----------------------------------------------------------------------
 
 
-def _verify_url(value: str, official: OfficialRegistry, phishing: PhishingLists) -> Verdict:
+def _verify_url(
+    value: str, official: OfficialRegistry, phishing: PhishingLists, _trust: bool = True
+) -> Verdict:
     parsed = parse_url(value)
     if parsed is None:
-        return Verdict("url", value, "unknown", "invalid", "This is not a web address that can be checked.")
+        return _verdict("url", value, "unknown", "invalid", Reason.of("url_invalid"))
     host = parsed.host.removeprefix("www.")
     verdict = _judge_host(host, parsed.raw_host, official, phishing)
     if verdict.status != "unknown" or verdict.code == "allowlisted":
@@ -108,9 +153,9 @@ def _verify_url(value: str, official: OfficialRegistry, phishing: PhishingLists)
             pass  # https://user@token.im still goes to token.im
         return _for(verdict, "url", value)
     if parsed.userinfo and _mentions_brand(parsed.userinfo, official):
-        return Verdict(
+        return _verdict(
             "url", value, "impersonation", "userinfo_trick",
-            f"The address shows “{parsed.userinfo}” before an “@”, but the browser actually opens {host}.",
+            Reason.of("userinfo_trick", userinfo=parsed.userinfo, host=host),
         )  # fmt: skip
     if host in _SOCIAL_HOSTS or host.removeprefix("mobile.") in _SOCIAL_HOSTS:
         handle = parse_handle(f"{host}{parsed.path}")
@@ -119,19 +164,17 @@ def _verify_url(value: str, official: OfficialRegistry, phishing: PhishingLists)
     path = parsed.path.lower()
     if path.strip("/") and _mentions_brand(path, official):
         if _listed_in(host, THIRD_PARTY_PLATFORMS):
-            return Verdict(
-                "url", value, "unknown", "third_party_platform",
-                f"{host} is a third-party platform; a page there that mentions the brand is not an official channel.",
+            return _verdict(
+                "url", value, "unknown", "third_party_platform", Reason.of("third_party_platform", host=host)
             )  # fmt: skip
-        return Verdict(
-            "url", value, "impersonation", "brand_in_path",
-            f"{host} is not an official domain, but its link path uses the brand name to look official.",
-        )  # fmt: skip
+        return _verdict("url", value, "impersonation", "brand_in_path", Reason.of("brand_in_path", host=host))
     return _for(verdict, "url", value)
 
 
 def _for(verdict: Verdict, kind: str, value: str) -> Verdict:
-    return Verdict(kind, value, verdict.status, verdict.code, verdict.reason, verdict.matched)
+    return Verdict(
+        kind, value, verdict.status, verdict.code, verdict.reason, verdict.matched, verdict.reasons
+    )
 
 
 def _listed_in(host: str, domains: frozenset[str]) -> bool:
@@ -142,17 +185,24 @@ def _listed_in(host: str, domains: frozenset[str]) -> bool:
 def _judge_host(host: str, raw_host: str, official: OfficialRegistry, phishing: PhishingLists) -> Verdict:
     for domain in official.domains:
         if host == domain:
-            return Verdict("url", host, "official", "exact_match", f"{host} is an official domain.", domain)
+            return _verdict(
+                "url",
+                host,
+                "official",
+                "exact_match",
+                Reason.of("domain_official", host=host),
+                matched=domain,
+            )
         if host.endswith("." + domain):
-            return Verdict(
-                "url", host, "official", "official_subdomain", f"{host} is a subdomain of the official domain {domain}.",
-                domain,
+            return _verdict(
+                "url", host, "official", "official_subdomain",
+                Reason.of("domain_official_subdomain", host=host, domain=domain), matched=domain,
             )  # fmt: skip
     if phishing.allows(host) or phishing.allows(raw_host):
-        return Verdict("url", host, "unknown", "allowlisted", f"{host} is on the imported allowlist.")
+        return _verdict("url", host, "unknown", "allowlisted", Reason.of("domain_allowlisted", host=host))
     if phishing.blocks(host) or phishing.blocks(raw_host):
-        return Verdict(
-            "url", host, "impersonation", "blocklisted", f"{host} is on the imported phishing blocklist."
+        return _verdict(
+            "url", host, "impersonation", "blocklisted", Reason.of("domain_blocklisted", host=host)
         )
     parts = split_domain(host)
     if not host.isascii():
@@ -170,13 +220,12 @@ def _judge_host(host: str, raw_host: str, official: OfficialRegistry, phishing: 
             parts.registrable != fuzzy
             and edit_distance(parts.registrable, fuzzy, phishing.tolerance) <= phishing.tolerance
         ):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "fuzzy_match",
-                f"{parts.registrable} is within {phishing.tolerance} edit(s) of {fuzzy}, a name on the imported "
-                "watch list.",
-                fuzzy,
+                Reason.of("domain_fuzzy", registrable=parts.registrable, tolerance=phishing.tolerance, fuzzy=fuzzy),
+                matched=fuzzy,
             )  # fmt: skip
-    return Verdict("url", host, "unknown", "no_resemblance", f"{host} is not an official domain.")
+    return _verdict("url", host, "unknown", "no_resemblance", Reason.of("domain_unknown", host=host))
 
 
 def _judge_homograph(
@@ -184,24 +233,24 @@ def _judge_homograph(
 ) -> Verdict | None:
     folded = fold_unicode(host)
     scripts = sorted(scripts_of(host))
-    how = (
-        f"mixes {' and '.join(s.title() for s in scripts)} letters"
-        if len(scripts) > 1
-        else "uses look-alike letters"
-    )
-    shown = f" (written {raw_host} in punycode)" if "xn--" in raw_host else ""
+    how = "mixed" if len(scripts) > 1 else "lookalike"
+    shown = (Reason.of("punycode", raw=raw_host),) if "xn--" in raw_host else ()
     for domain in official.domains:
         if folded == domain or folded.endswith("." + domain):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "homograph",
-                f"{host}{shown} {how} to look like the official domain {domain}.", domain,
+                Reason.of(f"homograph_{how}_domain", host=host, scripts=",".join(scripts), domain=domain), *shown,
+                matched=domain,
             )  # fmt: skip
     folded_label = fold_unicode(parts.label)
-    for name in official.labels | official.brands:
+    # The longest name first, so the answer names "imtoken" rather than "token" (and does not
+    # depend on set order, which changes from one process to the next).
+    for name in sorted(official.labels | official.brands, key=lambda n: (-len(n), n)):
         if name in folded_label or (len(name) >= 5 and edit_distance(folded_label, name, 1) <= 1):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "homograph",
-                f"{host}{shown} {how} to imitate the name “{name}”.", name,
+                Reason.of(f"homograph_{how}_name", host=host, scripts=",".join(scripts), name=name), *shown,
+                matched=name,
             )  # fmt: skip
     return None
 
@@ -210,49 +259,52 @@ def _judge_lookalike_name(host: str, parts: DomainParts, official: OfficialRegis
     label = fold_unicode(parts.label)
     bare = label.replace("-", "")
     skeleton = visual_skeleton(bare)
-    platform = f" on the hosting platform {parts.suffix}" if parts.on_hosting_platform else ""
+    platform = (Reason.of("hosting_platform", suffix=parts.suffix),) if parts.on_hosting_platform else ()
     for domain in sorted(official.domains):
         official_parts = split_domain(domain)
         name = official_parts.label
         if label == name:
             if parts.on_hosting_platform:
-                return Verdict(
+                return _verdict(
                     "url", host, "impersonation", "brand_in_subdomain",
-                    f"{host} puts the official name “{name}” under {parts.suffix}, where anyone can create a site.",
-                    domain,
+                    Reason.of("brand_on_hosting", host=host, name=name, suffix=parts.suffix), matched=domain,
                 )  # fmt: skip
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "suffix_swap",
-                f"{parts.registrable} uses the official name “{name}” with a different ending "
-                f"(.{parts.suffix} instead of .{official_parts.suffix}).",
-                domain,
+                Reason.of(
+                    "suffix_swap", registrable=parts.registrable, name=name, suffix=parts.suffix,
+                    official_suffix=official_parts.suffix,
+                ),
+                matched=domain,
             )  # fmt: skip
         if skeleton == visual_skeleton(name):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "typosquat",
-                f"{parts.registrable}{platform} swaps letters for look-alikes (0/o, 1/l, rn/m, vv/w) to imitate {domain}.",
-                domain,
+                Reason.of("typosquat_lookalike", registrable=parts.registrable, domain=domain), *platform,
+                matched=domain,
             )  # fmt: skip
         distance = edit_distance(bare, name, 1)
         if distance == 1 and (len(name) >= 6 or parts.suffix == official_parts.suffix):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "typosquat",
-                f"{parts.registrable}{platform} is one typo away from the official {domain} ({_typo_kind(bare, name)}).",
-                domain,
+                Reason.of(
+                    "typosquat_one_typo", registrable=parts.registrable, domain=domain, typo=_typo_kind(bare, name)
+                ),
+                *platform,
+                matched=domain,
             )  # fmt: skip
         glued = domain.replace(".", "")
         if glued in bare and bare != name:
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "combosquat",
-                f"{parts.registrable} runs the official domain {domain} into a new name.", domain,
+                Reason.of("combosquat_domain", registrable=parts.registrable, domain=domain), matched=domain,
             )  # fmt: skip
     for brand in sorted(official.brands):
         if brand in bare or visual_skeleton(brand) in skeleton or _typo_in_parts(label, brand):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "combosquat",
-                f"{parts.registrable}{platform} adds words to the brand name “{brand}” to look official; "
-                "it is not an official domain.",
-                brand,
+                Reason.of("combosquat_brand", registrable=parts.registrable, brand=brand), *platform,
+                matched=brand,
             )  # fmt: skip
     return None
 
@@ -271,13 +323,13 @@ def _typo_kind(candidate: str, name: str) -> str:
             candidate[i] == candidate[i + 1] and candidate[:i] + candidate[i + 1 :] == name
             for i in range(len(candidate) - 1)
         )
-        return "a doubled letter" if doubled else "an extra letter"
+        return "doubled_letter" if doubled else "extra_letter"
     if len(candidate) + 1 == len(name):
-        return "a missing letter"
+        return "missing_letter"
     differing = [i for i, (a, b) in enumerate(zip(candidate, name, strict=False)) if a != b]
     if len(differing) == 2 and candidate[differing[0]] == name[differing[1]]:
-        return "two letters swapped"
-    return "one letter changed"
+        return "swapped_letters"
+    return "changed_letter"
 
 
 def _judge_subdomain(host: str, parts: DomainParts, official: OfficialRegistry) -> Verdict | None:
@@ -286,20 +338,19 @@ def _judge_subdomain(host: str, parts: DomainParts, official: OfficialRegistry) 
     subdomain = fold_unicode(parts.subdomain)
     for domain in sorted(official.domains):
         if domain in subdomain:
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "brand_in_subdomain",
-                f"{host} starts with the official {domain}, but the site actually belongs to {parts.registrable}.",
-                domain,
+                Reason.of("subdomain_domain", host=host, domain=domain, registrable=parts.registrable),
+                matched=domain,
             )  # fmt: skip
     for brand in sorted(official.brands):
         if any(
             brand in label or visual_skeleton(label) == visual_skeleton(brand)
             for label in subdomain.split(".")
         ):
-            return Verdict(
+            return _verdict(
                 "url", host, "impersonation", "brand_in_subdomain",
-                f"{host} puts the brand “{brand}” in front of {parts.registrable}, which is not an official domain.",
-                brand,
+                Reason.of("subdomain_brand", host=host, brand=brand, registrable=parts.registrable), matched=brand,
             )  # fmt: skip
     return None
 
@@ -316,101 +367,125 @@ def _mentions_brand(text: str, official: OfficialRegistry) -> bool:
 
 
 def _verify_email(
-    value: str, official: OfficialRegistry, phishing: PhishingLists, trust_domain: bool
+    value: str, official: OfficialRegistry, phishing: PhishingLists, trust_domain: bool = True
 ) -> Verdict:
-    address = value.strip().strip("<>").lower().removeprefix("mailto:")
+    text = value.strip()
+    if text.endswith(">") and "<" in text:  # "Support <support@token.im>": the address is what counts
+        text = text[text.rindex("<") :]
+    address = text.strip("<>").lower().removeprefix("mailto:")
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain:
-        return Verdict(
-            "email", value, "unknown", "invalid", "This is not an email address that can be checked."
-        )
+    if not at or not local or not domain or not EMAIL.match(address):
+        return _verdict("email", value, "unknown", "invalid", Reason.of("email_invalid"))
     if address in official.emails:
-        return Verdict(
-            "email", value, "official", "exact_match", f"{address} is an official address.", address
+        return _verdict(
+            "email",
+            value,
+            "official",
+            "exact_match",
+            Reason.of("email_official", address=address),
+            matched=address,
         )
     parsed = parse_url(domain)
     if parsed is None:
-        return Verdict(
-            "email", value, "unknown", "invalid", "This is not an email address that can be checked."
-        )
+        return _verdict("email", value, "unknown", "invalid", Reason.of("email_invalid"))
     host_verdict = _judge_host(parsed.host, parsed.raw_host, official, phishing)
     if host_verdict.status == "official":
         if trust_domain:
-            return Verdict(
-                "email", value, "official", "official_domain", f"{address} is at the official domain {parsed.host}.",
-                host_verdict.matched,
+            return _verdict(
+                "email", value, "official", "official_domain",
+                Reason.of("email_official_domain", address=address, domain=parsed.host), matched=host_verdict.matched,
             )  # fmt: skip
-        return Verdict(
-            "email", value, "unknown", "unlisted_address",
-            f"{address} is at an official domain but is not one of the listed support addresses.",
-        )  # fmt: skip
+        return _verdict(
+            "email", value, "unknown", "unlisted_address", Reason.of("email_unlisted", address=address)
+        )
     if host_verdict.status == "impersonation":
-        return Verdict(
-            "email", value, "impersonation", host_verdict.code, f"The email domain: {host_verdict.reason}",
-            host_verdict.matched,
+        return _verdict(
+            "email", value, "impersonation", host_verdict.code, Reason.of("email_domain"), *host_verdict.reasons,
+            matched=host_verdict.matched,
         )  # fmt: skip
     if host_verdict.code != "allowlisted" and _mentions_brand(local, official):
         if parsed.host in FREE_MAIL_DOMAINS:
-            return Verdict(
+            return _verdict(
                 "email", value, "impersonation", "brand_on_freemail",
-                f"{address} uses the brand name on a free mail service ({parsed.host}); official support never "
-                "writes from free mail.",
+                Reason.of("brand_on_freemail", address=address, domain=parsed.host),
             )  # fmt: skip
-        return Verdict(
+        return _verdict(
             "email", value, "impersonation", "brand_in_local_part",
-            f"{address} uses the brand name at {parsed.host}, which is not an official domain.",
+            Reason.of("brand_in_local_part", address=address, domain=parsed.host),
         )  # fmt: skip
-    return Verdict("email", value, "unknown", host_verdict.code, f"{address} is not an official address.")
+    return _verdict("email", value, "unknown", host_verdict.code, Reason.of("email_unknown", address=address))
 
 
 # --- handles --------------------------------------------------------------------------------
 
+# Typed on a phone keyboard in Chinese mode, "@" and ":" come out full width.
+_HANDLE_PUNCTUATION = str.maketrans({"＠": "@", "：": ":"})
 
-def _verify_handle(value: str, official: OfficialRegistry) -> Verdict:
-    handle = parse_handle(value)
-    if handle is None:
-        return Verdict("handle", value, "unknown", "invalid", "This is not a handle that can be checked.")
+
+def _verify_handle(
+    value: str, official: OfficialRegistry, _phishing: PhishingLists | None = None, _trust: bool = True
+) -> Verdict:
+    handle = parse_handle(value.translate(_HANDLE_PUNCTUATION))
+    if handle is None or " " in handle.name or not handle.name:
+        return _verdict("handle", value, "unknown", "invalid", Reason.of("handle_invalid"))
     return _verify_handle_parsed(handle, value, official)
 
 
 def _verify_handle_parsed(handle: Handle, value: str, official: OfficialRegistry) -> Verdict:
-    shown = f"@{handle.name}" + (f" on {handle.platform}" if handle.platform else "")
+    shown = _show(handle)
     same_name = [h for h in official.handles if h.name == handle.name]
     for known in same_name:
         if known.platform is None or handle.platform is None or known.platform == handle.platform:
-            return Verdict(
-                "handle", value, "official", "exact_match", f"{shown} is an official account.", _show(known)
-            )
+            if handle.platform is None and all(h.platform for h in same_name):
+                # "@imToken" alone is ours only where we registered it; say where.
+                platforms = ",".join(sorted({str(h.platform) for h in same_name}))
+                reason = Reason.of("handle_official_on", handle=shown, platforms=platforms)
+            else:
+                reason = Reason.of("handle_official", handle=shown)
+            return _verdict("handle", value, "official", "exact_match", reason, matched=_show(known))
     if same_name:
-        where = ", ".join(sorted(str(h.platform) for h in same_name))
-        return Verdict(
+        where = ",".join(sorted(str(h.platform) for h in same_name))
+        return _verdict(
             "handle", value, "impersonation", "not_registered_on_platform",
-            f"@{handle.name} is official only on {where}; the account on {handle.platform} is not ours.",
-            _show(same_name[0]),
+            Reason.of("handle_wrong_platform", handle=f"@{handle.name}", platforms=where, platform=handle.platform),
+            matched=_show(same_name[0]),
         )  # fmt: skip
     folded = fold_unicode(handle.name)
     squeezed = folded.translate(_HANDLE_SEPARATORS)
+    skeleton = visual_skeleton(squeezed)
     non_latin = not handle.name.isascii()
-    for known in sorted(official.handles, key=_show):
+    lookalike = "homograph" if non_latin else "typosquat"
+    by_name = sorted(official.handles, key=_show)
+    for known in by_name:
         known_squeezed = known.name.translate(_HANDLE_SEPARATORS)
-        if squeezed == known_squeezed or visual_skeleton(squeezed) == visual_skeleton(known_squeezed):
-            code = "homograph" if non_latin else "typosquat"
-            return Verdict(
-                "handle", value, "impersonation", code,
-                f"{shown} imitates the official {_show(known)} with look-alike characters or separators.", _show(known),
+        if squeezed == known_squeezed or skeleton == visual_skeleton(known_squeezed):
+            return _verdict(
+                "handle", value, "impersonation", lookalike,
+                Reason.of("handle_lookalike", handle=shown, official=_show(known)), matched=_show(known),
             )  # fmt: skip
+    # An official name with "_support", "help", "official", digits … before or after it: the
+    # commonest fake-support account. The longest official name wins ("imtokenofficial_cn").
+    for known in sorted(by_name, key=lambda h: -len(h.name)):
+        known_skeleton = visual_skeleton(known.name.translate(_HANDLE_SEPARATORS))
+        if len(known_skeleton) >= 4 and skeleton != known_skeleton and known_skeleton in skeleton:
+            return _verdict(
+                "handle", value, "impersonation", "homograph" if non_latin else "combosquat",
+                Reason.of("handle_decorated", handle=shown, official=_show(known)), matched=_show(known),
+            )  # fmt: skip
+    for known in by_name:
+        known_squeezed = known.name.translate(_HANDLE_SEPARATORS)
         if len(known_squeezed) >= 6 and edit_distance(squeezed, known_squeezed, 2) <= 2:
-            return Verdict(
+            return _verdict(
                 "handle", value, "impersonation", "typosquat",
-                f"{shown} is a near miss of the official {_show(known)}.", _show(known),
+                Reason.of("handle_near_miss", handle=shown, official=_show(known)), matched=_show(known),
             )  # fmt: skip
     for brand in sorted(official.brands):
-        if brand in squeezed or visual_skeleton(brand) in visual_skeleton(squeezed):
-            return Verdict(
+        if brand in squeezed or visual_skeleton(brand) in skeleton:
+            return _verdict(
                 "handle", value, "impersonation", "homograph" if non_latin else "combosquat",
-                f"{shown} uses the brand name “{brand}” but is not an official account.", brand,
+                Reason.of("handle_brand", handle=shown, brand=brand), matched=brand,
             )  # fmt: skip
-    return Verdict("handle", value, "unknown", "no_resemblance", f"{shown} is not an official account.")
+    return _verdict("handle", value, "unknown", "no_resemblance", Reason.of("handle_unknown", handle=shown))
 
 
 def _show(handle: Handle) -> str:
@@ -420,21 +495,51 @@ def _show(handle: Handle) -> str:
 # --- phones ---------------------------------------------------------------------------------
 
 
-def _verify_phone(value: str, official: OfficialRegistry) -> Verdict:
-    phone = normalise_phone(value)
+def _verify_phone(
+    value: str, official: OfficialRegistry, _phishing: PhishingLists | None = None, _trust: bool = True
+) -> Verdict:
+    text = value.strip().removeprefix("tel:")
+    phone = normalise_phone(text) if PHONE.match(text) else None
     if phone is None:
-        return Verdict(
-            "phone", value, "unknown", "invalid", "This is not a phone number that can be checked."
-        )
+        return _verdict("phone", value, "unknown", "invalid", Reason.of("phone_invalid"))
     digits, international = phone
+    shown = ("+" if international else "") + digits
     for known in official.phones:
         if digits == known:
-            return Verdict(
-                "phone", value, "official", "exact_match", "This is an official phone number.", f"+{known}"
+            return _verdict(
+                "phone",
+                value,
+                "official",
+                "exact_match",
+                Reason.of("phone_official", phone=shown),
+                matched=f"+{known}",
             )
         if not international and len(digits) >= 7 and known.endswith(digits):
-            return Verdict(
+            return _verdict(
                 "phone", value, "official", "national_format",
-                "This is an official phone number written without its country code.", f"+{known}",
+                Reason.of("phone_national", phone=shown, official=f"+{known}"), matched=f"+{known}",
             )  # fmt: skip
-    return Verdict("phone", value, "unknown", "no_match", "This phone number is not an official number.")
+    return _verdict("phone", value, "unknown", "no_match", Reason.of("phone_unknown", phone=shown))
+
+
+# --- wallet addresses -----------------------------------------------------------------------
+
+
+def _verify_address(
+    value: str, _official: OfficialRegistry, _phishing: PhishingLists | None = None, _trust: bool = True
+) -> Verdict:
+    """An address is never a support channel: whoever hands one out wants to be paid."""
+    chain = address_chain(value.strip())
+    if chain is None:
+        return _verdict("address", value, "unknown", "invalid", Reason.of("not_a_contact"))
+    return _verdict("address", value, "unknown", "wallet_address", Reason.of("wallet_address", chain=chain))
+
+
+_JUDGES: dict[str, Callable[[str, OfficialRegistry, PhishingLists, bool], Verdict]] = {
+    "url": _verify_url,
+    "domain": _verify_url,
+    "email": _verify_email,
+    "handle": _verify_handle,
+    "phone": _verify_phone,
+    "address": _verify_address,
+}

@@ -35,7 +35,7 @@ from walletdesk.sla import followups
 from walletdesk.sla.models import EscalationRule, SlaCheck
 from walletdesk.sla.notify import lead as _lead
 from walletdesk.sla.notify import mail_agents as _mail_agents
-from walletdesk.tickets import actions
+from walletdesk.tickets import actions, live
 from walletdesk.tickets.actions import raise_one_step
 from walletdesk.tickets.models import Status, Ticket
 
@@ -285,6 +285,8 @@ def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
         )
         return "warned"
     actions.record_event(ticket, "sla_breached", clock=clock, due=check.due_at.isoformat())
+    # Listeners above tickets hear of it (the outbound webhooks' sla.breached, a desk nudge).
+    live.announce(ticket, "sla_breached")
     done = escalate(ticket, clock)
     return "escalated:" + ",".join(done) if done else "breached"
 

@@ -12,6 +12,9 @@
   notes.
 - Quarantined mail is for agents; mail of a mailbox routed to a restricted team is for that
   team (and admins), like its tickets.
+- The identity documents of a recovery case are for the agents who may see the case's ticket
+  and either belong to its team, when that team is restricted (the Security desk reviews its
+  own cases), or hold `accounts.view_identity_document` (an admin, an auditor).
 
 Refusals look like absence (404, or the bad-link page) wherever an id or reference alone
 could otherwise reveal that a ticket exists: the callers choose the page, this module decides.
@@ -76,6 +79,27 @@ def agent_teams(user: Any) -> QuerySet[Team]:
         return teams
     # A subquery, not a join on members: the join listed a team once per member.
     return teams.filter(Q(restricted=False) | Q(pk__in=user.teams.values("pk")))
+
+
+def may_view_identity_documents(user: Any, ticket: Ticket | None) -> bool:
+    """Whether an agent may open the identity documents of the recovery case on `ticket`.
+
+    Seeing the ticket comes first, for everyone but an admin: the permission alone does not
+    open a restricted team's case to an agent outside it. Then membership of the ticket's team
+    grants it, only for a restricted team: an unrestricted team's tickets are every agent's,
+    so its membership is no trust boundary for documents. A case whose ticket is gone (`None`)
+    is for admins only."""
+    if not is_agent(user):
+        return False
+    granted = bool(user.is_superuser or user.has_perm("accounts.view_identity_document"))
+    if ticket is None:
+        return granted and sees_all(user)
+    if not agent_can_see(user, ticket):
+        return False
+    if granted:
+        return True
+    team = ticket.team
+    return bool(team is not None and team.restricted and team.members.filter(pk=user.pk).exists())
 
 
 # --- Customers --------------------------------------------------------------------------------

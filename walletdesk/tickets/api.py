@@ -51,6 +51,31 @@ from walletdesk.tickets.tracking import BadTrackingToken
 
 router = Router(tags=["tickets"])
 
+# What the OpenAPI document says about who may call these endpoints. They take no ninja `auth`
+# (each one decides from whoever is asking, see `_caller`), so the schemes are declared here
+# and `walletdesk/api.py` publishes them: generated clients and the docs page's "Authorize"
+# then know about the agent's token. Session cookies are for the browser pages (with CSRF),
+# not for API clients, so they are left out.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "agentToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An agent's API token (`wdk_…`), issued once by "
+        "`walletdesk manage issue_api_token EMAIL --name NAME`. Sees the tickets the agent's "
+        "teams may see.",
+    },
+    "trackingToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Tracking-Token",
+        "description": "A guest's tracking token, from the link mailed with their ticket: one ticket only.",
+    },
+}
+# OpenAPI: alternatives are ORed; `{}` means the call also works without a credential.
+_AGENT: dict[str, Any] = {"security": [{"agentToken": []}]}
+_AGENT_OR_GUEST: dict[str, Any] = {"security": [{"agentToken": []}, {"trackingToken": []}]}
+_ANYONE: dict[str, Any] = {"security": [{"agentToken": []}, {}]}
+
 
 def _optional_agent(request: HttpRequest) -> Any:
     """The agent behind a bearer token, if one was sent; a bad token is refused, not ignored."""
@@ -143,6 +168,7 @@ def _ticket_for(request: HttpRequest, reference: str) -> tuple[Ticket, Viewer]:
     "/tickets",
     response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     auth=None,
+    openapi_extra=_ANYONE,
 )
 def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     caller = _caller(request)
@@ -207,7 +233,9 @@ class ListFilters(Schema):
     limit: int = 25
 
 
-@router.get("/tickets", response={200: TicketPage, 401: ErrorOut, 422: ErrorOut}, auth=None)
+@router.get(
+    "/tickets", response={200: TicketPage, 401: ErrorOut, 422: ErrorOut}, auth=None, openapi_extra=_AGENT
+)
 def list_tickets(request: HttpRequest, filters: Query[ListFilters]) -> TicketPage:
     user: Any = _caller(request)
     if access.is_agent(user):
@@ -220,7 +248,12 @@ def list_tickets(request: HttpRequest, filters: Query[ListFilters]) -> TicketPag
     return TicketPage(items=[ticket_out(t) for t in page], next_cursor=next_cursor)
 
 
-@router.get("/tickets/{reference}", response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut}, auth=None)
+@router.get(
+    "/tickets/{reference}",
+    response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut},
+    auth=None,
+    openapi_extra=_AGENT_OR_GUEST,
+)
 def read_ticket(request: HttpRequest, reference: str, response: HttpResponse) -> TicketDetailOut:
     ticket, viewer = _ticket_for(request, reference)
     _tag(response, ticket)
@@ -239,6 +272,7 @@ def read_ticket(request: HttpRequest, reference: str, response: HttpResponse) ->
         429: ErrorOut,
     },
     auth=None,
+    openapi_extra=_AGENT_OR_GUEST,
 )
 def reply(
     request: HttpRequest, reference: str, payload: ReplyIn, response: HttpResponse
@@ -275,6 +309,7 @@ def reply(
     "/tickets/{reference}",
     response={200: TicketOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     auth=None,
+    openapi_extra=_AGENT_OR_GUEST,
 )
 def update_ticket(
     request: HttpRequest, reference: str, payload: TicketUpdateIn, response: HttpResponse

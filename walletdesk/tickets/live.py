@@ -41,7 +41,9 @@ def unlisten(listener: Listener) -> None:
 
 
 def announce(ticket: Ticket, kind: str, *, message: Message | None = None, actor: Any = None) -> None:
-    """Tell the listeners. A listener that fails is logged, never allowed to undo the change."""
+    """Tell the listeners. A listener that fails is logged, never allowed to undo the change:
+    a listener that writes must do it in a savepoint (on PostgreSQL a failed statement aborts
+    the whole transaction, which no except clause here can undo)."""
     if not _listeners:
         return
     change = Change(ticket, kind, message, actor.pk if getattr(actor, "is_authenticated", False) else None)

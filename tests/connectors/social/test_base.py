@@ -311,3 +311,19 @@ def test_a_picture_the_provider_cannot_send_is_named_in_the_text(
         assert "steps.png" in outbound.compose(ticket, "reply", message)
     finally:
         type(adapter).sends_images = True
+
+
+def test_the_desk_shows_whether_each_answer_was_delivered(
+    client: Client, bot: SocialAccount, api: StandIn, alice: Any, as_user: Any
+) -> None:
+    push(client, update(1, 1001, "hello, my swap failed"))
+    ticket = Ticket.objects.get(channel="telegram")
+    actions.add_agent_message(ticket, "First answer.", agent=alice)
+    api.routes[SEND] = (
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
+    actions.add_agent_message(ticket, "Second answer.", agent=alice)
+    page = as_user(alice).get(f"/agent/tickets/{ticket.reference}/").content.decode()
+    assert page.count('data-testid="delivery"') == 2
+    assert "delivered</span>" in page and "bot was blocked by the user" in page

@@ -103,8 +103,8 @@ class Window:
     """Whether the provider still accepts a free-form message to this person now.
 
     `open`: it does. `reason`: why not (shown in the composer and the API's refusal).
-    `closes_at`, `remaining`: when it closes and how many messages are left (WeChat: 48 hours
-    after the customer's last message, 5 messages). `alternative`: what may still be sent
+    `closes_at`, `remaining`, `allowed`: when it closes, how many messages are left and how
+    many it allows (WeChat: 48 hours after the customer's last message, 5 messages). `alternative`: what may still be sent
     ("template": WeChat's template message)."""
 
     open: bool
@@ -112,6 +112,7 @@ class Window:
     closes_at: datetime | None = None
     remaining: int | None = None
     alternative: str = ""
+    allowed: int | None = None  # how many the provider allows in a window (WeChat: 5)
 
 
 @dataclass

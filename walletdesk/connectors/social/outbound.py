@@ -64,8 +64,9 @@ def origin(ticket: Ticket) -> tuple[SocialAccount, str] | None:
     return (account, recipient) if account is not None else None
 
 
-def window(ticket: Ticket) -> Window | None:
-    """The provider's reply window for this ticket now, or None if it is not a social ticket."""
+def window(ticket: Ticket, *, exclude: int | None = None) -> Window | None:
+    """The provider's reply window for this ticket now, or None if it is not a social ticket.
+    `exclude`: an outbound row not to count (the one being delivered is not "sent before")."""
     found = origin(ticket)
     if found is None:
         return None
@@ -76,10 +77,21 @@ def window(ticket: Ticket) -> Window | None:
     since = ticket.last_customer_message_at or ticket.created_at
     sent = (
         SocialOutbound.objects.filter(account=account, recipient=recipient, created_at__gte=since)
-        .exclude(Q(state=SocialOutbound.State.FAILED) | Q(kind="template"))
+        .exclude(Q(state=SocialOutbound.State.FAILED) | Q(kind="template") | Q(pk=exclude))
         .count()
     )
     return adapter.reply_window(account, since, sent)
+
+
+def deliveries(ticket: Ticket) -> dict[int, SocialOutbound]:
+    """The outbound row of each message sent through the provider, by message id (one query)."""
+    return {
+        row.message_id: row
+        for row in SocialOutbound.objects.filter(ticket=ticket, message__isnull=False).only(
+            "message_id", "state", "last_error", "attempts", "next_attempt_at", "sent_at", "kind"
+        )
+        if row.message_id is not None
+    }
 
 
 def check_reply(ticket: Ticket) -> None:
@@ -216,6 +228,8 @@ def send_template(ticket: Ticket, *, agent: Any) -> SocialOutbound:
         raise TicketError("not_social", _("This request did not come from a social channel."))
     account, recipient = found
     current = window(ticket)
+    if current is not None and current.open:
+        raise TicketError("window_open", _("The reply window is open: send a normal reply."))
     if current is None or current.alternative != "template":
         raise TicketError("no_template", _("This channel has no template message."))
     link = tracking_url(ticket.reference, ticket.contact_id)
@@ -273,7 +287,7 @@ def deliver(outbound_id: int) -> str:
         if adapter is None:
             raise ProviderError("the provider is not connected", retry=False)
         if outbound.kind == "reply":
-            current = window(outbound.ticket)
+            current = window(outbound.ticket, exclude=outbound.pk)
             if current is not None and not current.open:
                 raise ProviderError(current.reason, retry=False)
         provider_id = adapter.send(

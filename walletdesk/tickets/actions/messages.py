@@ -168,6 +168,8 @@ def add_customer_message(
                 )
             )
         rows.insert(events)
+        if previous != ticket.status:  # reopened by the reply: a status change like any other
+            live.announce(ticket, "status_changed", actor=user)
         live.announce(ticket, "message", message=message, actor=user)
     return message
 
