@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-@pytest.mark.parametrize("provider", ["telegram"])
+@pytest.mark.parametrize("provider", ["wechat", "telegram"])
 def test_quick_run_stores_every_push_exactly_once(provider: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     done = subprocess.run(
