@@ -74,3 +74,9 @@ def test_suggestions_say_no_article_matched(starter: None) -> None:
     assert "没有与您的问题相符的文章" in box and "/help/a/" not in box
     box = zh.get("/help/suggest/", {"subject": "账户被锁了怎么办", "kb_ds": "x"}).content.decode()
     assert "/help/a/account-locked/" in box and "kb-no-match" not in box
+
+
+def test_the_no_match_state_echoes_the_query_escaped(starter: None) -> None:
+    page = Client().get("/help/search/", {"q": "<b>明天下雨吗</b>"}).content.decode()
+    assert "No article matched your question." in page
+    assert "<b>明天" not in page and "&lt;b&gt;明天下雨吗" in page
