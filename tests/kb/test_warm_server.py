@@ -5,7 +5,6 @@ Screenshots: test-artifacts/kb/{zh-phone,en-desktop}-search-{match,no-match}.png
 
 from __future__ import annotations
 
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -25,13 +24,11 @@ def test_each_web_process_builds_the_index_before_serving_and_search_cuts_off(tm
         assert len(warmed) == 2, server.log()[-3000:]
         assert "'en': 21" in warmed[0] and "'zh-hans': 21" in warmed[0]
 
-        # So the first search answers at once (a loose bound on a shared 2-core machine;
-        # it took ~4 s when the index and jieba loaded on the first request).
+        # So the first search finds it with the index already built (no timing here: speed
+        # belongs in bench/kb_latency.py; the log lines above prove the build came first).
         url = f"{server.base_url}/help/search/?" + urllib.parse.urlencode({"q": "账户被锁了怎么办"})
-        started = time.monotonic()
         with urllib.request.urlopen(url, timeout=30) as response:
             body = response.read().decode()
-        assert time.monotonic() - started < 1.5
         assert "/help/a/account-locked/" in body
 
         with chromium() as browser:
