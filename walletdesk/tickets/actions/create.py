@@ -331,7 +331,7 @@ def draft(new: NewTicket) -> Draft:
     # The shield runs before anything is stored: what it removes is never written anywhere.
     screened_subject = screening.screen(subject)
     screened_body = screening.screen(body)
-    flags = screened_subject.flags + screened_body.flags
+    flags = screening.merge_flags(screened_subject.flags, screened_body.flags)
     text = f"{screened_subject.text}\n{screened_body.text}"
     # Every ticket's text is triaged, a chosen category included (screening.triage_ticket):
     # a security match overrules a non-security choice, and the ticket records why.
