@@ -135,6 +135,8 @@ def test_desk_journeys(site: Walletdesk, lang: str, device: str) -> None:
         picker = alice.locator("#macro-select")
         picker.scroll_into_view_if_needed()
         shot(alice, f"{name}-macros")
+        # Nothing wider than the screen (the picker's longest macro name once pushed the page).
+        assert alice.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
         chosen = picker.evaluate("s => s.options[s.selectedIndex].text")
         assert chosen.startswith("Account unlocked"), chosen
         # Insert it and send: its help-centre link is ours, so nothing asks for confirmation.
