@@ -106,3 +106,18 @@ def test_an_agent_never_finds_a_ticket_of_a_team_they_cannot_see(
         assert stolen.reference not in desk_refs(as_user(alice), q)
     # A customer's list is their own tickets only, whatever they search for.
     assert refs(as_user(carol), TX) == set()
+
+
+def test_hostile_queries_and_texts(tickets: dict[str, Ticket], alice: Any, as_user: Any) -> None:
+    import time
+
+    from walletdesk.tickets import identifiers
+
+    client = as_user(alice)
+    # Full-text syntax typed into the box is searched as words, never run as a query.
+    for q in ('" OR 1=1 --', "* OR em*", "tel*", "NEAR(a b)", TX + '" OR "x'):
+        assert refs(client, q) == set(), q
+    # A long run of address characters ending in "@" is read once, not once per character.
+    started = time.perf_counter()
+    identifiers.tokens_in("a" * 60_000 + "@", "1 " * 30_000)
+    assert time.perf_counter() - started < 1

@@ -29,7 +29,11 @@ from walletdesk.shield.registry import normalise_phone
 _HASH = re.compile(r"^(?:0x)?[0-9a-fA-F]{64}$")
 # In free text: an email, or a phone number (an optional "+"/"00", then digits with the
 # separators people write), not glued to other word characters (a hex hash holds digit runs).
-_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# The look-behind starts a match only where a run of address characters starts: without it a
+# long run with an "@" at its end is scanned again from each of its characters (quadratic).
+_EMAIL_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}"
+)
 _PHONE_IN_TEXT = re.compile(r"(?<![\w+])\+?\d[\d\s().\-]{5,22}\d(?![\w])")
 _PHONE_QUERY = re.compile(r"^(?:tel:)?\+?[\d\s().\-]+$")
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 7, 15
