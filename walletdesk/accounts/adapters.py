@@ -12,10 +12,12 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import User
+from walletdesk.core import mail
 from walletdesk.core.agents import is_agent
 from walletdesk.core.clientip import client_ip
 
@@ -45,6 +47,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if is_agent(request.user):
             return reverse("agent:inbox")
         return super().get_login_redirect_url(request)
+
+    def format_email_subject(self, subject: str) -> str:
+        # One brand prefix on every mail (core.mail), not allauth's "[site name]": the site name
+        # it would use is the request's host ("127.0.0.1:8311"), and BRAND_NAME is ours.
+        return mail.subject(force_str(subject))
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's own reading trusts ALLAUTH_TRUSTED_PROXY_COUNT; ours trusts only the proxies
