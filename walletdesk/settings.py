@@ -288,6 +288,15 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_ADAPTER = "walletdesk.accounts.adapters.MFAAdapter"
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_FORMS = {"activate_totp": "walletdesk.accounts.forms.ActivateTOTPForm"}
+# The password is asked again before security changes (2FA on/off, recovery codes) once the
+# last sign-in or confirmation is older than this. allauth counted only an explicit
+# confirmation, so 2FA set-up straight after signing in asked for the password again; our
+# adapter (AccountAdapter.is_reauthentication_required) counts the sign-in too. 15 minutes
+# covers reading the steps and installing an authenticator app, and still guards the real
+# risk: a session left open, or its cookie stolen, later on.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 15 * 60
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 # Staff without 2FA are sent to enrolment before they can use /agent/.
 REQUIRE_AGENT_MFA = env.boolean("REQUIRE_AGENT_MFA", PRODUCTION)
 USERSESSIONS_TRACK_ACTIVITY = False  # our SessionActivityMiddleware updates last-seen, throttled

@@ -3,19 +3,24 @@ sign-up mail from the task queue, and the client IP from core.clientip."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.models import EmailAddress
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
+from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import User
+from walletdesk.core import mail
 from walletdesk.core.agents import is_agent
 from walletdesk.core.clientip import client_ip
 
@@ -45,6 +50,29 @@ class AccountAdapter(DefaultAccountAdapter):
         if is_agent(request.user):
             return reverse("agent:inbox")
         return super().get_login_redirect_url(request)
+
+    def format_email_subject(self, subject: str) -> str:
+        # One brand prefix on every mail (core.mail), not allauth's "[site name]": the site name
+        # it would use is the request's host ("127.0.0.1:8311"), and BRAND_NAME is ours.
+        return mail.subject(force_str(subject))
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # allauth (65.x) counts only an explicit "confirm your password" as recent, never the
+        # sign-in itself, so setting up 2FA straight after signing in asked for the password
+        # again. A sign-in (password, or password + code) within ACCOUNT_REAUTHENTICATION_TIMEOUT
+        # counts here too; after that window the password is asked again, as before.
+        request = getattr(self, "request", None) or allauth_context.request
+        if (
+            request is not None
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
+            records = get_authentication_records(request, request.user)
+            methods = settings.ACCOUNT_REAUTHENTICATION_METHODS
+            times = [r.get("at", 0) for r in records if r.get("method") in methods]
+            if times and time.time() - max(times) < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+                return False
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
 
     def get_client_ip(self, request: HttpRequest) -> str:
         # allauth's own reading trusts ALLAUTH_TRUSTED_PROXY_COUNT; ours trusts only the proxies

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
 from django import forms
 from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from walletdesk.accounts.models import DocumentKind
 
 REASON_HELP = _("Recorded in the audit log with your name.")
+WRONG_SETUP_CODE = _(
+    "That code is not correct. Enter the 6-digit code your authenticator app shows now; "
+    "if it keeps failing, check that your phone's clock is set automatically."
+)
 
 
 class SignupForm(AllauthSignupForm):
@@ -92,3 +97,21 @@ class RecoveryCaseForm(forms.Form):
         if getattr(user, "is_authenticated", False):
             # A signed-in customer's case is about their own account.
             del self.fields["email"]
+
+
+class ActivateTOTPForm(AllauthActivateTOTPForm):
+    """Turning 2FA on: a wrong code says the code is wrong.
+
+    Sign-in keeps one sentence for every wrong factor (adapters.SIGN_IN_FAILED), so the login
+    page never says which one failed. Here the user is already signed in and is typing the
+    code their app shows for the first time: "sign-in details are not correct" sent them back
+    to re-check their password, when the usual cause is a phone clock or a stale code.
+    """
+
+    def clean_code(self) -> str:
+        try:
+            return str(super().clean_code())
+        except forms.ValidationError as error:
+            if getattr(error, "code", None) != "incorrect_code":
+                raise
+            raise forms.ValidationError(WRONG_SETUP_CODE, code="incorrect_code") from None

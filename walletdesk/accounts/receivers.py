@@ -39,6 +39,13 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs:
     if request is None:
         return
     actions.record_login(user, outcome=LoginEvent.Outcome.SUCCESS, ip=_ip(request), user_agent=_ua(request))
+    # Security notices are written in the user's language first (tasks._languages); the
+    # language they last signed in with is the best we know. Without this every account kept
+    # the default "en" and a Chinese user's notices came with English subjects.
+    language = "zh-hans" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("zh") else "en"
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 @receiver(account_signals.user_logged_in)

@@ -23,6 +23,7 @@ from django.utils import translation
 
 from walletdesk.accounts import actions
 from walletdesk.accounts.models import User
+from walletdesk.core import mail
 
 LANGUAGES = ("en", "zh-hans")
 
@@ -43,7 +44,7 @@ def _send(user: User, kind: str, context: dict[str, Any]) -> None:
         subject = render_to_string("accounts/email/security_subject.txt", context).strip()
     body = "\n\n----------------------------------------\n\n".join(parts) + "\n"
     EmailMessage(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        subject=mail.subject(subject),
         body=body,
         to=[user.email or ""],
         headers={"Auto-Submitted": "auto-generated"},
@@ -108,7 +109,9 @@ def purge_expired_documents() -> int:
 class _Site:
     """What allauth's mail templates call `current_site`, without django.contrib.sites."""
 
-    name = "walletdesk"
+    @property
+    def name(self) -> str:
+        return mail.brand_name()
 
     @property
     def domain(self) -> str:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from walletdesk import shield
+from walletdesk.core import mail
 from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import actions, channels
 from walletdesk.tickets.models import Channel, Ticket
@@ -79,7 +80,7 @@ def send_survey(ticket_id: int) -> str:
             "good": survey_url(survey, "good"),
             "bad": survey_url(survey, "bad"),
         }
-        subject = render_to_string("sla/csat/email_subject.txt", context).strip()
+        subject = mail.subject(render_to_string("sla/csat/email_subject.txt", context).strip())
         body = render_to_string("sla/csat/email.txt", context)
     send_mail(subject, body, None, [ticket.contact.email])
     return "sent"

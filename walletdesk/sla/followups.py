@@ -87,5 +87,7 @@ def customer_follow_up(ticket: Ticket, *, user: Any = None) -> Ticket:
         recipients = [ticket.assignee] if ticket.assignee else []
         if ticket.team is not None and ticket.team.lead is not None:
             recipients.append(ticket.team.lead)
-        mail_agents(recipients, _("Customer followed up: %(ref)s") % {"ref": ticket.reference}, ticket)
+        mail_agents(
+            recipients, lambda: _("Customer followed up: %(ref)s") % {"ref": ticket.reference}, ticket
+        )
     return ticket

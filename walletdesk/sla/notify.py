@@ -6,10 +6,12 @@ follow-ups both mail agents; this module imports neither.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from walletdesk.tickets import channels
 from walletdesk.tickets.models import Ticket
@@ -21,8 +23,11 @@ def lead(ticket: Ticket) -> list[Any]:
     return [team_lead] if team_lead is not None else []
 
 
-def mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
-    """A short mail to agents; sent after commit so a rolled-back claim sends nothing."""
+def mail_agents(users: list[Any], subject: Callable[[], str], ticket: Ticket) -> None:
+    """A short mail to agents; sent after commit so a rolled-back claim sends nothing.
+
+    `subject` is a function, called in the first recipient's language: a subject made by the
+    caller would be in the worker's language (English) whoever reads it."""
     to = [u.email for u in users if u is not None and u.email and u.is_active]
     if not to:
         return
@@ -31,10 +36,15 @@ def mail_agents(users: list[Any], subject: str, ticket: Ticket) -> None:
 
     transaction.on_commit(
         lambda: channels.mail_plainly(
-            f"[walletdesk] {subject}",
+            _in(language, subject),
             f"{ticket.reference} {ticket.subject}\n{link}\n",
             to,
             language=language,
             about=f"agents about {ticket.reference}",
         )
     )
+
+
+def _in(language: str, text: Callable[[], str]) -> str:
+    with translation.override(language):
+        return text()

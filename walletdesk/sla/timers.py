@@ -280,7 +280,9 @@ def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
         recipients = [ticket.assignee] if ticket.assignee else _lead(ticket)
         _mail_agents(
             recipients,
-            _("At risk: %(ref)s is due %(due)s") % {"ref": ticket.reference, "due": _fmt(check.due_at)},
+            lambda: (
+                _("At risk: %(ref)s is due %(due)s") % {"ref": ticket.reference, "due": _fmt(check.due_at)}
+            ),
             ticket,
         )
         return "warned"
@@ -336,7 +338,9 @@ def escalate(ticket: Ticket, clock: str) -> list[str]:
 
 def _notify_lead(ticket: Ticket, clock: str) -> None:
     _mail_agents(
-        _lead(ticket), _("Breached: %(ref)s (%(clock)s)") % {"ref": ticket.reference, "clock": clock}, ticket
+        _lead(ticket),
+        lambda: _("Breached: %(ref)s (%(clock)s)") % {"ref": ticket.reference, "clock": clock},
+        ticket,
     )
 
 

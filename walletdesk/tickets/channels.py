@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from django.core.mail import send_mail
 from django.utils import translation
 
+from walletdesk.core import mail
 from walletdesk.tickets.models import Channel, Message, Ticket
 
 # sender(ticket, kind, message) -> a short outcome for the task result ("sent", "queued", ...)
@@ -125,10 +126,11 @@ def send_to_customers(tickets: Sequence[Ticket], kind: str) -> dict[int, str | E
 
 def mail_plainly(subject: str, body: str, to: Sequence[str], *, language: str, about: str) -> None:
     """A plain mail outside the channel senders (agent notices, a reminder with no channel),
-    in `language`. For work already committed: a mail server that is down must not undo it or
+    in `language`, in the shared layout (core.mail: the brand prefix and closing lines; pass
+    the subject without it). `subject` may be lazy: it is read in `language`. For work already committed: a mail server that is down must not undo it or
     fail its task, so the failure is logged (naming `about`), not raised and not swallowed."""
     try:
         with translation.override(language):
-            send_mail(subject, body, None, list(to))
+            send_mail(mail.subject(str(subject)), mail.plain(body, language), None, list(to))
     except Exception:
         logger.exception("mailing %s failed", about)

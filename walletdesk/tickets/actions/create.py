@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from walletdesk.core import queue, rows
 from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
+from walletdesk.tickets import language as language_of
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     MAX_SUBJECT,
@@ -325,7 +326,8 @@ def draft(new: NewTicket) -> Draft:
         raise TicketError("unknown_priority", _("Unknown priority."), field="priority")
     if new.channel not in Channel.values:
         raise TicketError("unknown_channel", _("Unknown channel."), field="channel")
-    language = "zh-hans" if (new.language or "").lower().startswith("zh") else "en"
+    # The customer's words decide the language we answer in; the page's is the fallback.
+    language = language_of.for_ticket(f"{subject}\n{body}", new.language or "")
     category = _category(new.category)
 
     # The shield runs before anything is stored: what it removes is never written anywhere.
