@@ -120,4 +120,6 @@ def test_hostile_queries_and_texts(tickets: dict[str, Ticket], alice: Any, as_us
     # A long run of address characters ending in "@" is read once, not once per character.
     started = time.perf_counter()
     identifiers.tokens_in("a" * 60_000 + "@", "1 " * 30_000)
-    assert time.perf_counter() - started < 1
+    # Not a timing (that is the benches' job): a pattern that backtracked per character
+    # would take minutes here, not seconds.
+    assert time.perf_counter() - started < 10

@@ -99,13 +99,11 @@ def test_detection(text: str, expected: str | None) -> None:
     assert language.detect(text) == expected
 
 
-def test_detection_stays_cheap_on_long_text() -> None:
-    import time
-
+def test_detection_reads_only_the_start_of_a_long_text() -> None:
+    # Its cost does not grow with the text (speed itself is the benches' job): what follows the
+    # first few hundred characters cannot change the answer.
     long_text = SIMPLIFIED * 5000  # 115k characters
-    language.detect(long_text)  # load the tables
-    start = time.perf_counter()
-    for _ in range(200):
-        language.detect(long_text)
-    # ~0.2 ms a call on a quiet machine; generous for a shared one, far below a ticket's cost.
-    assert (time.perf_counter() - start) / 200 < 0.005
+    assert language.detect(long_text) == language.detect(long_text + " English words " * 10_000)
+    assert language.detect(SIMPLIFIED * 20 + "plain English words only here " * 5000) == language.detect(
+        SIMPLIFIED * 20
+    )
