@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from walletdesk.tickets import wording
+
 
 class Status(models.TextChoices):
     NEW = "new", _("New")
     OPEN = "open", _("Open")
-    PENDING = "pending", _("Pending (waiting on you)")
+    PENDING = "pending", _("Waiting on customer")  # agent-facing; customers read tickets.statuses
     ON_HOLD = "on_hold", _("On hold")
     SOLVED = "solved", _("Solved")
     CLOSED = "closed", _("Closed")
@@ -79,7 +81,8 @@ class Team(models.Model):
     restricted = models.BooleanField(_("restricted"), default=False)
 
     def __str__(self) -> str:
-        return self.name
+        # The shipped teams in the reader's language (select options, inbox, history).
+        return wording.team_name(self.name)
 
 
 class Category(models.Model):
