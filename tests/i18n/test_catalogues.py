@@ -100,3 +100,17 @@ def test_the_traditional_catalogues_are_regenerated_from_the_simplified_ones() -
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+# Punctuation written in a template right after a translated phrase is English punctuation on a
+# Chinese page ("您的工单编号: WD-…"): it belongs inside the msgid, or in the "label separator".
+TEMPLATE_PUNCTUATION = re.compile(r'(?:\{% trans "[^"]*" ?%\}|\{% endblocktrans ?%\})[:;,.]')
+
+
+def test_no_template_puts_english_punctuation_after_a_translated_phrase() -> None:
+    wrong = []
+    for template in sorted(ROOT.glob("walletdesk/**/templates/**/*.html")):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), 1):
+            for found in TEMPLATE_PUNCTUATION.finditer(line):
+                wrong.append(f"{template.relative_to(ROOT)}:{number}: {found.group()}")
+    assert wrong == []

@@ -17,6 +17,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import get_language
+
 # Applied after OpenCC, longest first. Keep it to what the Ministry of Education's standard
 # forms and Taiwan usage say; a whole-sentence fix belongs in walletdesk/locale/zh_hant_overrides.toml.
 WORDS = {
@@ -25,6 +27,14 @@ WORDS = {
     "回復客戶": "回覆客戶",
     "二維碼": "QR碼",
     "平臺": "平台",
+    # s2twp's software vocabulary where our sentences mean the everyday word: 问题类型 is a kind
+    # of problem (類型), not a data type (型別); 发布 an article is 發布, not a release (釋出);
+    # 64 位的代码 is a code (代碼), not source code (程式碼).
+    "型別": "類型",
+    "釋出": "發布",
+    "程式碼": "代碼",
+    # 邮箱 (a mail address) is mainland usage; Taiwan and Hong Kong say 電子郵件.
+    "郵箱": "電子郵件",
     # Taiwan and Hong Kong quote with corner brackets.
     "“": "「",
     "”": "」",
@@ -55,3 +65,8 @@ def to_hant(text: str) -> str:
 
 def is_hant(language: str | None) -> bool:
     return (language or "").lower() == "zh-hant"
+
+
+def shown(text: str) -> str:
+    """Stored Simplified Chinese as the current page shows it: converted on a zh-hant page."""
+    return to_hant(text) if is_hant(get_language()) else text

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from walletdesk.core.hant import shown
 from walletdesk.tickets import wording
 
 
@@ -107,11 +108,11 @@ class Category(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+        return shown(self.name_zh) if (get_language() or "").startswith("zh") else self.name_en
 
     @property
     def help(self) -> str:
-        return self.help_zh if (get_language() or "").startswith("zh") else self.help_en
+        return shown(self.help_zh) if (get_language() or "").startswith("zh") else self.help_en
 
     @property
     def facts(self) -> list[str]:

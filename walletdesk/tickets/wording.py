@@ -145,6 +145,8 @@ def event_sentence(kind: str, data: Mapping[str, Any], who: str, labels: Mapping
             # Chinese lists with 、 not a comma: the separator is translated.
             "fields": pgettext("list separator", ", ").join(str(f) for f in data.get("fields") or []),
         }
+    if kind == "created" and not who:
+        return _("The customer sent the request.")
     text = _EVENT_TEXT.get(kind)
     if text is None:
         return kind.replace("_", " ")
