@@ -104,7 +104,10 @@ def test_the_traditional_catalogues_are_regenerated_from_the_simplified_ones() -
 
 # Punctuation written in a template right after a translated phrase is English punctuation on a
 # Chinese page ("您的工单编号: WD-…"): it belongs inside the msgid, or in the "label separator".
-TEMPLATE_PUNCTUATION = re.compile(r'(?:\{% trans "[^"]*" ?%\}|\{% endblocktrans ?%\})[:;,.]')
+TEMPLATE_PUNCTUATION = re.compile(
+    r'(?:\{% trans "[^"]*" ?%\}|\{% endblocktrans ?%\})[:;,.]'
+    r"|%\}[,:;] ?\{% (?:blocktrans|trans) "  # "{% endif %}, {% blocktrans %}…": between two phrases
+)
 
 
 def test_no_template_puts_english_punctuation_after_a_translated_phrase() -> None:
