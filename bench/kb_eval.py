@@ -116,9 +116,36 @@ def bm25_baseline(docs: list[tuple[str, str]], tokenise: Callable[[str], list[st
     return rank
 
 
-def ours(docs: list[tuple[str, str]]) -> Ranker:
+def ours(docs: list[tuple[str, str]], cutoff: bool = True) -> Ranker:
     index = SearchIndex.build(docs)
-    return lambda query: [doc_id for doc_id, _ in index.search(query, k=K)]
+    return lambda query: [doc_id for doc_id, _ in index.search(query, k=K, cutoff=cutoff)]
+
+
+# Questions no starter article answers: with the cut-off they should list nothing.
+UNRELATED = (
+    "how do I bake a chocolate cake",
+    "weather in paris tomorrow",
+    "football world cup score",
+    "best pizza near me",
+    "book a flight to tokyo",
+    "天气预报明天下雨吗",
+    "附近有什么好吃的餐厅",
+    "推荐一本好书",
+)
+
+
+def print_result_counts(docs: list[tuple[str, str]], questions: list[dict[str, Any]]) -> None:
+    """How many articles a results page (k=20) lists, with and without the relevance cut-off."""
+    index = SearchIndex.build(docs)
+    for cutoff in (False, True):
+        counts = sorted(len(index.search(q["q"], k=20, cutoff=cutoff)) for q in questions)
+        unrelated = sum(1 for q in UNRELATED if index.search(q, k=20, cutoff=cutoff))
+        print(
+            f"cut-off {'on ' if cutoff else 'off'}: articles listed per labelled question "
+            f"median {counts[len(counts) // 2]}, p90 {counts[int(len(counts) * 0.9)]}, "
+            f"none {counts.count(0)}; unrelated questions with any hit {unrelated}/{len(UNRELATED)}"
+        )
+    print()
 
 
 # ---------------------------------------------------------------------------
@@ -245,10 +272,12 @@ def main() -> None:
     ours_rank = ours(docs)
     results = {
         "walletdesk SearchIndex": evaluate(ours_rank, questions),
+        "walletdesk, no cut-off": evaluate(ours(docs, cutoff=False), questions),
         "baseline bm25-jieba": evaluate(bm25_baseline(docs, jieba_tokens), questions),
         "baseline bm25-char": evaluate(bm25_baseline(docs, char_tokens), questions),
     }
     print_table(results)
+    print_result_counts(docs, questions)
     if args.ablations:
         run_ablations(docs, questions)
     if args.misses:

@@ -106,6 +106,7 @@ SEED_MIGRATIONS = [
     ("walletdesk.tickets.migrations.0002_seed_categories_and_teams", "seed"),
     ("walletdesk.tickets.migrations.0005_seed_triage_rules", "seed"),
     ("walletdesk.tickets.migrations.0008_seed_sla_policies_and_macros", "seed"),
+    ("walletdesk.desk.migrations.0002_macro_categories", "seed"),
     ("walletdesk.accounts.migrations.0003_identity_document_reviewers", "create_group"),
     ("walletdesk.kb.migrations.0002_starter_content", "load"),
 ]

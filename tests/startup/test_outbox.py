@@ -75,3 +75,18 @@ def test_an_install_that_sends_its_mail_has_no_outbox(kept: str, alice: Any, set
     settings.MAILERS = {"default": {"BACKEND": outbox.BACKEND}}
     settings.PRODUCTION = True
     assert _as(alice).get(f"/agent/outbox/{kept}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_colleagues_mail_is_for_administrators_only(kept: str, alice: Any, bob: Any, root: Any) -> None:
+    # Bob's password-reset link in the outbox would let Alice take over Bob's account.
+    mail.send_mail(
+        "Reset your password", "http://127.0.0.1:8000/accounts/password/reset/key/x/", None, [bob.email]
+    )
+    names = sorted(p.name for p in (Path(outbox.directory())).iterdir() if p.name != kept)
+    [bobs] = names
+    assert bobs not in _as(alice).get("/agent/outbox/").content.decode()
+    assert _as(alice).get(f"/agent/outbox/{bobs}/").status_code == 404
+    assert kept in _as(alice).get("/agent/outbox/").content.decode()  # a customer's mail: yes
+    assert _as(bob).get(f"/agent/outbox/{bobs}/").status_code == 200  # his own
+    assert _as(root).get(f"/agent/outbox/{bobs}/").status_code == 200

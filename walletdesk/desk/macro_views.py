@@ -33,6 +33,13 @@ class MacroVersionForm(forms.Form):
 def apply_macro(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     pk = request.POST.get("macro", "")
+    if not pk:
+        # The picker preselects nothing on a ticket no macro fits: a press before choosing
+        # changes nothing (the reply box stays as typed).
+        if getattr(request, "htmx", False):
+            return HttpResponse(status=204)
+        flash.error(request, _("Choose a macro first."))
+        return redirect("agent:ticket", reference=ticket.reference)
     macro = Macro.objects.filter(pk=int(pk), active=True).first() if pk.isdigit() else None
     if macro is None:
         raise Http404

@@ -34,6 +34,38 @@ class Rendered:
     team_id: int | None
 
 
+@dataclass(frozen=True)
+class Offered:
+    """The picker's macros for one ticket, most relevant first."""
+
+    fitting: list[Macro]  # written for the ticket's category
+    general: list[Macro]  # written for no category: fit any ticket
+    others: list[Macro]  # written for other categories: offered last, never preselected
+
+    @property
+    def default(self) -> Macro | None:
+        """What the picker preselects: only a macro that fits the ticket, else nothing."""
+        return next(iter([*self.fitting, *self.general]), None)
+
+    def __bool__(self) -> bool:
+        return bool(self.fitting or self.general or self.others)
+
+
+def offered(ticket: Ticket) -> Offered:
+    """Active macros by relevance to the ticket's category, each group in the admin's order."""
+    groups: dict[str, list[Macro]] = {"fitting": [], "general": [], "others": []}
+    macros = Macro.objects.filter(active=True).only("pk", "name").prefetch_related("categories")
+    for macro in macros:
+        category_ids = {c.pk for c in macro.categories.all()}
+        if not category_ids:
+            groups["general"].append(macro)
+        elif ticket.category_id in category_ids:
+            groups["fitting"].append(macro)
+        else:
+            groups["others"].append(macro)
+    return Offered(**groups)
+
+
 def is_chinese(ticket: Ticket) -> bool:
     return ticket.language.lower().startswith("zh")
 

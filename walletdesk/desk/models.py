@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from walletdesk.tickets.models import Priority, Status, Team
+from walletdesk.tickets.models import Category, Priority, Status, Team
 
 
 class Macro(models.Model):
@@ -20,6 +20,17 @@ class Macro(models.Model):
     set_status = models.CharField(max_length=10, choices=Status.choices, blank=True)
     set_priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
     set_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The ticket categories the reply is written for: the picker offers these first on such a
+    # ticket and puts them behind the others' elsewhere. None: fits any ticket.
+    categories = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="+",
+        verbose_name=_("categories"),
+        help_text=_(
+            "Offered first on tickets of these categories. Leave empty for a reply that fits any ticket."
+        ),
+    )
     active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -115,6 +115,7 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "reset": ("重置", "找回", "重设", "reset", "recover"),
     "scam": (
         "诈骗",
+        "被骗",
         "骗子",
         "骗局",
         "钓鱼",
@@ -219,6 +220,17 @@ CONCEPT_WEIGHT = 0.8
 TYPO_WEIGHT = 0.8
 # The first line of a text is its title: its terms are counted this many times.
 TITLE_REPEAT = 3
+
+# Relevance cut-off, calibrated on bench/kb_eval.py (figures there and in docs/architecture.md).
+# BM25 gives every article that shares one word with the query a score, so without a cut-off a
+# vague query listed nearly every article. Two tests, both independent of the corpus's size:
+# * coverage: the share of the query's words the index knows (a word found only through typo
+#   correction counts TYPO_COVERAGE: "cake" -> "fake" is as likely a stranger as a typo). A
+#   query mostly about something no article covers ("bake a chocolate cake") matches nothing.
+# * relative: a hit scoring under RELATIVE_CUTOFF x the best hit is noise next to it.
+MIN_COVERAGE = 0.3
+TYPO_COVERAGE = 0.4
+RELATIVE_CUTOFF = 0.4
 
 _jieba_lock = threading.Lock()
 _jieba_tokenizer: jieba.Tokenizer | None = None
@@ -327,16 +339,21 @@ def _concept_matcher() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     return _build_concept_matcher()
 
 
-def _concepts(terms: Sequence[str]) -> list[str]:
-    """Concept tokens for the synonym-group members found in `terms`."""
+def _concept_spans(terms: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, length, concept token) for the synonym-group members found in `terms`."""
     matcher = _concept_matcher()
-    found: list[str] = []
+    found: list[tuple[int, int, str]] = []
     for i, term in enumerate(terms):
         for sequence, concept in matcher.get(term, ()):
             if tuple(terms[i : i + len(sequence)]) == sequence:
-                found.append(concept)
+                found.append((i, len(sequence), concept))
                 break
     return found
+
+
+def _concepts(terms: Sequence[str]) -> list[str]:
+    """Concept tokens for the synonym-group members found in `terms`."""
+    return [concept for _, _, concept in _concept_spans(terms)]
 
 
 def analyse(text: str) -> list[str]:
@@ -423,8 +440,16 @@ class SearchIndex:
 
     def query_terms(self, query: str) -> dict[int, float]:
         """Vocabulary id -> weight for a query; out-of-vocabulary words are typo-corrected."""
+        return self._query(query)[0]
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's words this index knows (see MIN_COVERAGE); 0.0 for no words."""
+        return self._query(query)[1]
+
+    def _query(self, query: str) -> tuple[dict[int, float], float]:
         words = _words(normalise(query))
         weights: dict[int, float] = {}
+        known: list[float] = []  # per word: 1 known, TYPO_COVERAGE corrected, 0 unknown
 
         def add(term: str, weight: float) -> None:
             term_id = self._vocabulary.get(term)
@@ -436,16 +461,24 @@ class SearchIndex:
             if word in self._vocabulary:
                 add(word, 1.0)
                 corrected.append(word)
+                known.append(1.0)
                 continue
             fix = self._correct(word)
             if fix is not None:
                 add(fix, TYPO_WEIGHT)
                 corrected.append(fix)
+                known.append(TYPO_COVERAGE)
             else:
                 corrected.append(word)
-        for concept in _concepts(corrected):
-            add(concept, CONCEPT_WEIGHT)
-        return weights
+                known.append(0.0)
+        for start, length, concept in _concept_spans(corrected):
+            if concept in self._vocabulary:
+                add(concept, CONCEPT_WEIGHT)
+                # A synonym the articles word differently (口令 for 密码) is a known word; one
+                # reached through a typo correction stays as doubtful as the correction.
+                for i in range(start, start + length):
+                    known[i] = known[i] or 1.0
+        return weights, (sum(known) / len(known) if known else 0.0)
 
     def _correct(self, word: str) -> str | None:
         max_distance = _max_typo_distance(word)
@@ -456,15 +489,22 @@ class SearchIndex:
         )
         return None if match is None else match[0]
 
-    def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
-        """The k best doc ids for `query`, with BM25 scores, best first; [] if nothing matches."""
+    def search(self, query: str, k: int = 10, *, cutoff: bool = True) -> list[tuple[str, float]]:
+        """The k best doc ids for `query`, with BM25 scores, best first; [] if nothing matches.
+
+        With `cutoff` (the default) only relevant ones: [] for a query mostly made of words
+        the index does not know, and no hit under RELATIVE_CUTOFF x the best one.
+        """
         if k <= 0 or not self._row_ids or not query or not query.strip():
             return []
-        weights = self.query_terms(query)
-        if not weights:
+        weights, coverage = self._query(query)
+        if not weights or (cutoff and coverage < MIN_COVERAGE):
             return []
-        scores = self._score(weights)
-        return self._top(scores, k)
+        hits = self._top(self._score(weights), k)
+        if cutoff and hits:
+            floor = hits[0][1] * RELATIVE_CUTOFF
+            hits = [hit for hit in hits if hit[1] >= floor]
+        return hits
 
     def _score(self, weights: dict[int, float]) -> np.ndarray:
         # bm25s' own scorer uses np.add.at, which is ~10x slower than fancy-index +=;

@@ -6,6 +6,10 @@ instead of querying per message; admin edits call `forget()`.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
 from walletdesk import shield
 from walletdesk.core.cache import ProcessCache
 from walletdesk.registry.models import OfficialContact, PhishingDomain
@@ -41,8 +45,27 @@ registry_pairs = _pairs.get
 phishing_lists = _lists.get
 
 
+# Names ALLOWED_HOSTS holds for the machine itself, not for a site anyone links to.
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1", "*", ""})
+
+
+def product_domains() -> list[str]:
+    """The help desk's own domain: SITE_URL's host (every link it writes points there, the
+    help-centre articles a macro inserts included) and the real names in ALLOWED_HOSTS
+    (".example.com" is the domain and its subdomains, as for an official domain). Read here,
+    not in the shield, which never imports Django; passed to it as official domains."""
+    names = [urlsplit(settings.SITE_URL).hostname or ""]
+    for host in settings.ALLOWED_HOSTS:
+        name = host.strip().lower().lstrip(".")
+        if name not in _LOCAL_HOSTS and "*" not in name:
+            names.append(name)
+    return [n for n in dict.fromkeys(names) if n]
+
+
 def official_domains() -> list[str]:
-    return [value for kind, value in registry_pairs() if kind == "domain"]
+    """The registry's official domains and the desk's own (product_domains)."""
+    registered = [value for kind, value in registry_pairs() if kind == "domain"]
+    return list(dict.fromkeys([*registered, *product_domains()]))
 
 
 def verify(kind: str | None, value: str) -> shield.Verdict:

@@ -228,8 +228,9 @@ class Ticket(models.Model):
     account = models.CharField(_("account ID or email"), max_length=200, blank=True)
     wallet_address = models.CharField(_("wallet address"), max_length=128, blank=True)
     chain = models.CharField(_("chain / network"), max_length=40, blank=True)
-    # Not indexed: nothing looks a ticket up by its hash (search reads search_text). Should an
-    # exact lookup come, index only rows that have one (condition tx_hash <> '').
+    # Not indexed: search by hash or address reads search_text's full-text index, where
+    # creation writes the facts as whole tokens (tickets/identifiers.py), so the hot table
+    # gets no index of its own for them.
     tx_hash = models.CharField(_("transaction hash"), max_length=128, blank=True)
     error_code = models.CharField(_("error code or message"), max_length=200, blank=True)
     device = models.CharField(_("device model"), max_length=100, blank=True)

@@ -46,11 +46,23 @@ def phishing_lists() -> shield.PhishingLists | None:
     return lists()
 
 
+def merge_flags(*groups: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One flag per code, the first reason kept. A text that asks for a fee twice, a subject
+    and a body that both do, or a follow-up that repeats it, is one scam signal for the agent,
+    not a chip per match."""
+    merged: dict[str, dict[str, str]] = {}
+    for group in groups:
+        for flag in group or []:
+            if isinstance(flag, dict):
+                merged.setdefault(str(flag.get("code", "")), flag)
+    return list(merged.values())
+
+
 def screen(text: str) -> Screened:
     result = shield.scan(text)
     kinds = sorted({str(f.kind) for f in result.findings})
     signals = shield.scam_signals(result.redacted, official_domains(), phishing_lists())
-    flags = [{"code": s.code, "reason": s.reason} for s in signals]
+    flags = merge_flags([{"code": s.code, "reason": s.reason} for s in signals])
     return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
 
 

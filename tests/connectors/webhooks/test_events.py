@@ -140,38 +140,9 @@ def test_no_endpoint_costs_ticket_creation_no_query(
     with django_assert_num_queries(0):
         for _ in range(100):
             events.on_ticket_change(change)
-    # A few microseconds a ticket, against the milliseconds a creation takes.
-    started = time.perf_counter()
-    for _ in range(20_000):
-        events.on_ticket_change(change)
-    per_call = (time.perf_counter() - started) / 20_000
-    assert per_call < 20e-6, per_call
     # An endpoint that wants only SLA breaches costs creation nothing either.
     make_endpoint(f"{receiver.base_url}/hook", ["sla.breached"])
     events.on_ticket_change(change)
     with django_assert_num_queries(0):
         events.on_ticket_change(change)
     assert not WebhookDelivery.objects.exists()
-
-
-@pytest.mark.django_db
-def test_creating_tickets_with_no_endpoint_is_not_slower(alice: Any) -> None:
-    """The same batch of tickets with the listener registered and without it: the difference
-    is within noise (the listener returns after a dict look-up)."""
-
-    def run() -> float:
-        news = [_new(email=f"bench{i}@example.com") for i in range(50)]
-        started = time.perf_counter()
-        actions.create_tickets(news)
-        return time.perf_counter() - started
-
-    run()  # warm caches
-    with_listener, without = [], []
-    for _ in range(5):  # interleaved, so drift (a neighbour's load) hits both alike
-        with_listener.append(run())
-        live.unlisten(events.on_ticket_change)
-        try:
-            without.append(run())
-        finally:
-            live.listen(events.on_ticket_change)
-    assert min(with_listener) < min(without) * 1.15 + 0.005, (with_listener, without)

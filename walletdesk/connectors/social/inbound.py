@@ -1,10 +1,12 @@
 """From a provider's push to a ticket message, exactly once, never losing one.
 
-`accept` (the webhook, before it answers): screens every value the push carries (text, name,
-ids) and writes one `SocialInbound` row per item, unique on (account, provider id), with the
-task that will process it, in one transaction. A provider's retry or a replay meets the
-unique key and is answered without a second row. Nothing with a secret in it is stored: the
-row holds the screened text and the kinds of secret removed.
+The webhook's half, before it answers: `prepare` screens every value the push carries (text,
+name, ids) into one `SocialInbound` row per item; `store` writes them, unique on (account,
+provider id), with the task that will process them, in one transaction, which may hold
+several pushes (social.intake commits a web process's waiting pushes together; `accept` is
+both, for one push). A provider's retry or a replay meets the unique key and is answered
+without a second row. Nothing with a secret in it is stored: the row holds the screened text
+and the kinds of secret removed.
 
 `process_pending` (the task): turns an account's pending rows into ticket messages in arrival
 order, each in its own transaction under the account's row lock, so two workers never open
@@ -79,22 +81,37 @@ def _row(account: SocialAccount, item: Inbound, now: Any) -> SocialInbound:
     )
 
 
+def prepare(account: SocialAccount, pushed: Sequence[Inbound]) -> list[SocialInbound]:
+    """The rows a push holds, screened; nothing written yet (the request's thread does this)."""
+    now = timezone.now()
+    return [_row(account, item, now) for item in pushed]
+
+
+def store(pushes: Sequence[Sequence[SocialInbound]]) -> list[list[SocialInbound]]:
+    """Write the prepared rows of one or more pushes in one transaction, and one processing
+    task per account with something new; per push, the rows that are new (replays left out)."""
+    new: list[list[SocialInbound]] = []
+    due: set[int] = set()
+    with transaction.atomic():
+        for rows in pushes:
+            new.append([])
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        row.save(force_insert=True)
+                except IntegrityError:
+                    continue  # the provider's retry, or a replay: stored already
+                new[-1].append(row)
+                if row.state == SocialInbound.State.PENDING:
+                    due.add(row.account_id)
+        for account_id in sorted(due):
+            queue.enqueue_named(_PROCESS, account_id=account_id)
+    return new
+
+
 def accept(account: SocialAccount, pushed: Sequence[Inbound]) -> list[SocialInbound]:
     """Store what a push holds; return the rows that are new (replays are left out)."""
-    now = timezone.now()
-    new: list[SocialInbound] = []
-    rows = [_row(account, item, now) for item in pushed]
-    with transaction.atomic():
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                continue  # the provider's retry, or a replay: stored already
-            new.append(row)
-        if any(row.state == SocialInbound.State.PENDING for row in new):
-            queue.enqueue_named(_PROCESS, account_id=account.pk)
-    return new
+    return store([prepare(account, pushed)])[0]
 
 
 # --- the worker's half --------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 GET is the provider's handshake (WeChat and Weibo echo a nonce, X's CRC challenge). POST is
 a push: the adapter checks its signature (403 and nothing stored if it fails), parses it, and
-`inbound.accept` stores what it holds, screened, before we answer. Turning it into a ticket
-happens in a task, so the provider gets its answer in milliseconds (WeChat retries a push it
-has no answer to within 5 seconds, three times).
+what it holds is stored, screened, before we answer (`inbound.prepare` screens; under the
+real server the process's writer thread commits the waiting pushes together, social.intake).
+Turning it into a ticket happens in a task, so the provider gets its answer in milliseconds
+(WeChat retries a push it has no answer to within 5 seconds, three times).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import logging
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 
-from walletdesk.connectors.social import inbound
+from walletdesk.connectors.social import inbound, intake
 from walletdesk.connectors.social.base import BadPayload, Refused, adapter_for
 from walletdesk.connectors.social.models import SocialAccount
+from walletdesk.core import deferred
 
 logger = logging.getLogger(__name__)
 
@@ -42,5 +44,12 @@ def hook(request: HttpRequest, provider: str, slug: str) -> HttpResponse:
     except BadPayload as exc:
         logger.warning("unreadable push to %s: %s", account.hook_path, exc)
         return HttpResponseBadRequest("bad payload", content_type="text/plain")
-    inbound.accept(account, pushed)
+    rows = inbound.prepare(account, pushed)
+    if deferred.can_defer(request):
+        future = intake.submit(rows, lambda: adapter.answer(account, request, pushed))
+        if future is not None:
+            # Answered once the process's writer thread has committed these rows with the
+            # other pushes waiting (social.intake); this thread goes on to the next push.
+            return deferred.DeferredResponse(future)
+    inbound.store([rows])
     return adapter.answer(account, request, pushed)

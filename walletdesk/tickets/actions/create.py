@@ -298,6 +298,10 @@ class Draft:
     message: Message | None = None  # the first message, once written
 
 
+def _user_email(new: NewTicket) -> str:
+    return str(getattr(new.user, "email", "") or "") if _signed_in(new) else ""
+
+
 def draft(new: NewTicket) -> Draft:
     subject = _clean_text(new.subject, field="subject", limit=MAX_SUBJECT)
     body = _clean_text(new.body, field="body", limit=MAX_BODY)
@@ -327,7 +331,7 @@ def draft(new: NewTicket) -> Draft:
     # The shield runs before anything is stored: what it removes is never written anywhere.
     screened_subject = screening.screen(subject)
     screened_body = screening.screen(body)
-    flags = screened_subject.flags + screened_body.flags
+    flags = screening.merge_flags(screened_subject.flags, screened_body.flags)
     text = f"{screened_subject.text}\n{screened_body.text}"
     # Every ticket's text is triaged, a chosen category included (screening.triage_ticket):
     # a security match overrules a non-security choice, and the ticket records why.
@@ -366,7 +370,17 @@ def draft(new: NewTicket) -> Draft:
         created_at=now,
         updated_at=now,
         last_customer_message_at=None if new.actor else now,
-        search_text=search.document(screened_subject.text, screened_body.text),
+        # Facts and the contact's address as whole tokens: search by tx hash, address, email
+        # or phone reads the same full-text index (tickets/identifiers.py).
+        search_text=" ".join(
+            filter(
+                None,
+                [
+                    search.document(screened_subject.text, screened_body.text),
+                    search.identifier_document(*facts.values(), new.email or "", _user_email(new)),
+                ],
+            )
+        ),
         **facts,
     )
     # Team (routing rules) and SLA due times need no lock either: worked out here, they stay

@@ -125,7 +125,7 @@ def add_customer_message(
         ticket.updated_at = ticket.last_customer_message_at = now
         fields += lifecycle.clock.on_customer_message(ticket, now)
         ticket.search_text = f"{ticket.search_text} {message_text.document}"
-        ticket.flags = [*ticket.flags, *message_text.screened.flags]
+        ticket.flags = screening.merge_flags(ticket.flags, message_text.screened.flags)
         ticket.tags = sorted(set(ticket.tags) | set(message_text.screened.tags))
         secrets = [*secrets, *(("message", kind) for kind in message_text.screened.secret_kinds)]
         secrets += [("attachment name", kind) for f in attachments for kind in f.secret_kinds]

@@ -20,6 +20,12 @@ def customer_status(ticket: Any) -> str:
 
 
 @register.filter
+def flag_text(flag: Any) -> str:
+    """One flag's reason in the reader's language (the stored reason is English)."""
+    return wording.flag_text(flag) if isinstance(flag, dict) else str(flag)
+
+
+@register.filter
 def flag_texts(flags: Any) -> list[str]:
     return wording.flag_texts(flags or [])
 
