@@ -388,7 +388,10 @@ RETRY_AFTER_SECONDS = env.integer("RETRY_AFTER_SECONDS", 30)  # on a 503 while t
 
 # --- i18n -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+# zh-hant serves Taiwan and Hong Kong: Django's LocaleMiddleware maps Accept-Language zh-TW,
+# zh-HK, zh-MO and zh-Hant(-*) to it (LANG_INFO fallbacks), and zh-CN / zh-SG / zh-Hans to zh-hans.
+# Its catalogues are generated from zh_Hans by scripts/make_zh_hant (OpenCC, Taiwan phrasing).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("zh-hant", "繁體中文")]
 LOCALE_PATHS = [BASE_DIR / "walletdesk" / "locale"]
 USE_I18N = True
 TIME_ZONE = env.string("TIME_ZONE", "Asia/Shanghai")

@@ -37,9 +37,12 @@ class TicketPropertiesForm(forms.Form):
     status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
     priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
     assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, label=_("Assignee")
+        queryset=Team.objects.none(), required=False, label=_("Assignee"), empty_label=_("Unassigned")
     )
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, label=_("Team"))
+    # Django's empty choice is "---------", in no language; say what choosing it means.
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, label=_("Team"), empty_label=_("No team")
+    )
     version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -137,6 +140,7 @@ class PhoneTicketForm(forms.Form):
         to_field_name="slug",
         required=False,
         label=_("Category"),
+        empty_label=_("Choose a category"),
     )
     priority = forms.ChoiceField(choices=[("", _("from category")), *Priority.choices], required=False)
     subject = forms.CharField(label=_("Subject"), max_length=200)

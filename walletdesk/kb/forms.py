@@ -18,7 +18,10 @@ _BODY = forms.Textarea(attrs={"rows": 14})
 class ArticleForm(forms.Form):
     slug = forms.SlugField(label=_("Address (slug)"), max_length=50, help_text=_("e.g. account-locked"))
     category = forms.ModelChoiceField(
-        queryset=ArticleCategory.objects.all(), to_field_name="slug", label=_("Category")
+        queryset=ArticleCategory.objects.all(),
+        to_field_name="slug",
+        label=_("Category"),
+        empty_label=_("Choose a category"),
     )
     position = forms.IntegerField(label=_("Position"), min_value=0, max_value=999, initial=0)
     ticket_categories = forms.MultipleChoiceField(

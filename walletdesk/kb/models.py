@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from walletdesk.core.hant import shown
+
 LANGUAGE_CHOICES = [("en", "English"), ("zh-hans", "简体中文")]
 LANGUAGE_CODES: tuple[str, ...] = ("en", "zh-hans")
 
@@ -37,7 +39,7 @@ class ArticleCategory(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_zh if current_language() == "zh-hans" else self.name_en
+        return shown(self.name_zh) if current_language() == "zh-hans" else self.name_en
 
 
 class ArticleStatus(models.TextChoices):
@@ -181,11 +183,11 @@ class Troubleshooter(models.Model):
 
     @property
     def title(self) -> str:
-        return self.title_zh if current_language() == "zh-hans" else self.title_en
+        return shown(self.title_zh) if current_language() == "zh-hans" else self.title_en
 
     @property
     def summary(self) -> str:
-        return self.summary_zh if current_language() == "zh-hans" else self.summary_en
+        return shown(self.summary_zh) if current_language() == "zh-hans" else self.summary_en
 
     @property
     def is_published(self) -> bool:

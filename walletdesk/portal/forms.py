@@ -36,6 +36,7 @@ class RequestForm(NoSecretEchoMixin, forms.Form):
         queryset=Category.objects.filter(active=True),
         to_field_name="slug",
         label=_("What do you need help with?"),
+        empty_label=_("Choose a topic"),  # not Django's "---------"
     )
     email = forms.EmailField(
         label=_("Your email"), help_text=_("We send the reply and a tracking link here.")

@@ -57,7 +57,7 @@ def _too_many(exc: ratelimit.RateLimited) -> str:
         "Too many requests from your connection or address. Your text is kept below; "
         "please send it again in %(minutes)d minutes."
     ) % {"minutes": minutes}
-    if get_language() == "zh-hans":
+    if (get_language() or "").startswith("zh"):
         return f"{text} Too many requests: your text is kept below; please send it again later."
     return f"{text} 请求过于频繁：您填写的内容已保留，请稍后再提交。"
 

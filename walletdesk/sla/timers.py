@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from walletdesk.core import queue, rows
 from walletdesk.core.locks import lock_rows
+from walletdesk.core.when import zoned
 from walletdesk.sla import clock as sla
 from walletdesk.sla import followups
 from walletdesk.sla.models import EscalationRule, SlaCheck
@@ -345,4 +346,4 @@ def _notify_lead(ticket: Ticket, clock: str) -> None:
 
 
 def _fmt(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return zoned(moment)

@@ -16,11 +16,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from walletdesk.core.hant import shown
+from walletdesk.tickets import wording
+
 
 class Status(models.TextChoices):
     NEW = "new", _("New")
     OPEN = "open", _("Open")
-    PENDING = "pending", _("Pending (waiting on you)")
+    PENDING = "pending", _("Waiting on customer")  # agent-facing; customers read tickets.statuses
     ON_HOLD = "on_hold", _("On hold")
     SOLVED = "solved", _("Solved")
     CLOSED = "closed", _("Closed")
@@ -79,7 +82,8 @@ class Team(models.Model):
     restricted = models.BooleanField(_("restricted"), default=False)
 
     def __str__(self) -> str:
-        return self.name
+        # The shipped teams in the reader's language (select options, inbox, history).
+        return wording.team_name(self.name)
 
 
 class Category(models.Model):
@@ -104,11 +108,11 @@ class Category(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+        return shown(self.name_zh) if (get_language() or "").startswith("zh") else self.name_en
 
     @property
     def help(self) -> str:
-        return self.help_zh if (get_language() or "").startswith("zh") else self.help_en
+        return shown(self.help_zh) if (get_language() or "").startswith("zh") else self.help_en
 
     @property
     def facts(self) -> list[str]:

@@ -56,7 +56,7 @@ def test_the_composer_shows_when_the_window_closes_and_what_is_left(
     # The acknowledgement went out after the customer's message: one of the five is used.
     assert f"Reply window: closes at {closes}, 4 of 5 left" in html
     assert 'data-testid="send-template"' not in html
-    assert f"回复窗口: {closes} 关闭, 剩余 4 / 5 条" in page(alice, ticket, "zh-hans")
+    assert f"回复窗口：{closes} 关闭，剩余 4 / 5 条" in page(alice, ticket, "zh-hans")
 
 
 def test_outside_the_window_the_desk_refuses_the_reply_with_the_reason(

@@ -150,7 +150,7 @@ def compose(
             if due is not None:
                 parts.append(
                     _("We will reply by %(when)s.")
-                    % {"when": timezone.localtime(due).strftime("%Y-%m-%d %H:%M %Z")}
+                    % {"when": timezone.localtime(due).strftime("%Y-%m-%d %H:%M (UTC%:z)")}
                 )
             parts.append(free)
             if impersonation_report(ticket):
