@@ -78,6 +78,9 @@ class ProofStatus:
     detail: str = ""
 
 
+_SOCIAL = {Channel.WECHAT, Channel.WEIBO, Channel.X, Channel.TELEGRAM}
+
+
 def status(ticket: Ticket, confirmation: dict[str, Any] | None = None) -> ProofStatus:
     """What the desk shows about the requester's identity.
 
@@ -86,6 +89,14 @@ def status(ticket: Ticket, confirmation: dict[str, Any] | None = None) -> ProofS
     first proven.
     """
     contact = ticket.contact
+    if not contact.email and ticket.channel in _SOCIAL:
+        # Someone who wrote from a social account gave no address at all: saying "email not
+        # confirmed" would send the agent looking for one.
+        return ProofStatus(
+            False,
+            _("known only by their %(channel)s account (no email address)")
+            % {"channel": ticket.get_channel_display()},
+        )
     if not contact.proof:
         if ticket.channel == Channel.INAPP:
             return ProofStatus(False, _("email not confirmed: known only by the app's user id"))

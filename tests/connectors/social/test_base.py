@@ -327,3 +327,13 @@ def test_the_desk_shows_whether_each_answer_was_delivered(
     page = as_user(alice).get(f"/agent/tickets/{ticket.reference}/").content.decode()
     assert page.count('data-testid="delivery"') == 2
     assert "delivered</span>" in page and "bot was blocked by the user" in page
+
+
+def test_the_desk_does_not_ask_a_social_customer_to_confirm_an_email(
+    client: Client, bot: SocialAccount, alice: Any, as_user: Any
+) -> None:
+    push(client, update(1, 1001, "hello, my swap failed", language="en"))
+    ticket = Ticket.objects.get(channel="telegram")
+    page = as_user(alice).get(f"/agent/tickets/{ticket.reference}/").content.decode()
+    assert "known only by their Telegram account (no email address)" in page
+    assert 'data-testid="identity-unproven"' not in page  # "the requester only typed this address"
