@@ -132,7 +132,7 @@ def test_keyboard_bulk_assign_open_reply_and_help(live_server: Any, alice: Any) 
                 context.close()
 
 
-def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+def _eventually(check: Callable[[], bool], seconds: float = 30.0) -> bool:
     """True once `check` is; False if it never is within `seconds` (the assertion then fails)."""
     deadline = time.monotonic() + seconds
     while not check():
