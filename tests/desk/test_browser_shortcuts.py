@@ -50,8 +50,14 @@ def test_keyboard_bulk_assign_open_reply_and_help(live_server: Any, alice: Any) 
         assert rows.nth(1).get_attribute("class").split()[-1] == "kb-current"
         assert page.locator("input[name=t]:checked").count() == 2
         shot(page, "desk-bulk/en-desktop-selected")
-        page.click("[data-testid=bulk-assign-me]")
-        page.wait_for_selector("text=2 tickets updated.")
+        with page.expect_navigation():
+            page.click("[data-testid=bulk-assign-me]")
+        assert _eventually(lambda: Ticket.objects.filter(assignee=alice).count() == 2)
+        flash = page.locator("ul.flash")
+        assert "2 tickets updated." in (flash.inner_text() if flash.count() else ""), (
+            page.url,
+            page.locator("main").inner_text()[:2000],
+        )
         assert page.url == inbox  # back to the same view and sort
         assert {t.pk for t in Ticket.objects.filter(assignee=alice)} == {newest.pk, middle.pk}
         assert Ticket.objects.get(pk=oldest.pk).assignee_id is None
