@@ -80,6 +80,23 @@ def _fresh_rate_counters() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _release_stray_connections(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test whose database is flushed rather than rolled back (transaction=True, a live
+    server), collect what the test's threads left unreferenced before the flush: a dropped
+    SQLite connection still open on the shared in-memory database holds its table lock until
+    it is finalised, and the flush then fails with "database table is locked" (seen at the
+    teardown of an e2e identity test). Set up after pytest-django's database fixture, so this
+    runs before its teardown. Only those tests pay for the collection."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    flushed = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if flushed or {"live_server", "transactional_db"} & set(request.fixturenames):
+        import gc
+
+        gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     from walletdesk.connectors.email import outbound
     from walletdesk.registry import lookups as registry
