@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "walletdesk.connectors.x",
     "walletdesk.connectors.weibo",
     "walletdesk.connectors.webhooks",
+    "walletdesk.chain",
     "allauth",
     "allauth.account",
     "allauth.mfa",
