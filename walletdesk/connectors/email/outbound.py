@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 
 from walletdesk.core import queue
 from walletdesk.core.cache import ProcessCache
+from walletdesk.core.retry import backoff as backoff_from
 from walletdesk.tickets import actions, identity
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
@@ -422,7 +423,9 @@ def _build(row: OutboundEmail, ticket: Ticket, message: Message | None) -> Email
 
 
 def backoff(attempt: int) -> timedelta:
-    return timedelta(seconds=min(settings.EMAIL_SEND_RETRY_BASE_SECONDS * 4 ** (attempt - 1), 6 * 3600))
+    return timedelta(
+        seconds=backoff_from(attempt, base=settings.EMAIL_SEND_RETRY_BASE_SECONDS, cap=6 * 3600, factor=4)
+    )
 
 
 def deliver(outbound_id: int, states: Sequence[str] = ("queued", "retry")) -> str:
