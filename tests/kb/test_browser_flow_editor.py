@@ -98,10 +98,12 @@ def test_operator_edits_a_flow_and_customers_walk_it(live_server: Any, starter: 
         assert AuditEntry.objects.filter(action="kb.troubleshooter_saved", actor=alice).exists()
 
         # A refused save: the new step's Chinese title emptied; the page says where, nothing saved.
+        # The saved order is the order arranged, on any database.
+        assert page.get_by_test_id(f"step-{steps_before}").get_attribute("data-step-id") == new_id
         page.get_by_test_id(f"step-{steps_before}").locator("[name$='-title_zh']").fill("")
         page.get_by_test_id("save-flow").click()
         page.wait_for_load_state()
-        problem = page.get_by_test_id(f"step-{steps_before}").locator(".error")
+        problem = page.locator(f"fieldset[data-step-id='{new_id}'] .error")
         assert "title in both English and Chinese" in problem.first.inner_text()
         problem.first.scroll_into_view_if_needed()
         view(page, "kb/flow-editor-en-desktop-refused")

@@ -76,7 +76,11 @@ def test_junk_is_problems_not_crashes(graph: Any) -> None:
 def test_rows_round_trip_and_layout_buttons() -> None:
     rows = rows_from_graph(LOGIN)
     assert rows[0]["id"] == "start"
-    assert graph_from_rows(rows) == {**LOGIN, "steps": {k: LOGIN["steps"][k] for k in LOGIN["steps"]}}
+    assert graph_from_rows(rows) == {**LOGIN, "order": list(LOGIN["steps"])}
+    shuffled = {**LOGIN, "order": ["ask", "start", "nowhere", 7, "ask"]}
+    assert [r["id"] for r in rows_from_graph(shuffled)][:2] == ["start", "ask"]
+    for junk in ("start", None, {"a": 1}):
+        assert [r["id"] for r in rows_from_graph({**LOGIN, "order": junk})] == list(LOGIN["steps"])
     added = rearrange(rows, "add")
     assert added[-1]["id"] == f"step-{len(rows) + 1}" and len(added) == len(rows) + 1
     moved = rearrange(rows, "down-0")
@@ -172,6 +176,8 @@ def test_saving_records_who_changed_what(starter: None, alice: Any, as_user: Any
     # Typed HTML is shown as text, never as markup (markdown-it without raw HTML, then nh3).
     assert "<script" not in new["body_html"]["en"] and "<img" not in new["body_html"]["en"]
     assert "&lt;script&gt;" in new["body_html"]["en"]
+    # The arrangement survives the database (jsonb on PostgreSQL reorders object keys).
+    assert [r["id"] for r in rows_from_graph(flow.graph)] == [r["id"] for r in rows]
     entry = AuditEntry.objects.filter(action="kb.troubleshooter_saved", target_id=str(flow.pk)).latest("id")
     assert (
         entry.actor == alice

@@ -85,14 +85,18 @@ def graph_from_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
             }
         # The last of two rows with one id wins here; the form refuses duplicates before saving.
         steps[row.get("id", "")] = step
-    return {"start": rows[0].get("id", "") if rows else "", "steps": steps}
+    # `order` keeps the operator's arrangement: PostgreSQL's jsonb does not keep key order.
+    return {"start": rows[0].get("id", "") if rows else "", "order": list(steps), "steps": steps}
 
 
 def rows_from_graph(graph: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows for the stored graph, the start first and the rest in their stored order."""
     steps = graph.get("steps") or {}
     start = graph.get("start")
-    order = ([start] if start in steps else []) + [s for s in steps if s != start]
+    stored = graph.get("order")
+    saved = [s for s in stored if isinstance(s, str) and s in steps] if isinstance(stored, list) else []
+    rest = saved + [s for s in steps if s not in saved]
+    order = ([start] if start in steps else []) + [s for s in dict.fromkeys(rest) if s != start]
     rows = []
     for step_id in order:
         step = steps[step_id]

@@ -21,6 +21,9 @@ Pure: no Django. A flow is a JSON object an agent edits:
       }
     }
 
+The editor also stores `"order": [step ids]`, the order it shows the steps in (jsonb does not
+keep key order); the checks and the walk ignore it.
+
 A step may also carry `body` ({"en": ..., "zh-hans": ...}, Markdown): the explanation under
 its question. The actions render it with the article renderer (nh3-sanitised) into
 `body_html`, which is all the pages show.
