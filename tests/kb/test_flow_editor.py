@@ -278,3 +278,19 @@ def test_a_new_flow_starts_from_the_example(starter: None, alice: Any, as_user: 
     assert response.status_code == 302 and response["Location"] == "/agent/kb/flows/restart/"
     assert Troubleshooter.objects.get(slug="restart").graph["start"] == "start"
     assert Client().get("/help/t/restart/").status_code == 404  # a draft
+
+
+@pytest.mark.django_db
+def test_the_desk_index_links_the_editor_only_for_editors(
+    starter: None, alice: Any, bob: Any, as_user: Any
+) -> None:
+    plain = as_user(bob).get("/agent/kb/").content.decode()
+    assert "/agent/kb/flows/" not in plain and 'href="/help/t/cannot-log-in/"' in plain
+    editor = as_user(grant(alice)).get("/agent/kb/").content.decode()
+    assert 'href="/agent/kb/flows/cannot-log-in/"' in editor and 'href="/agent/kb/flows/new/"' in editor
+
+
+@pytest.mark.django_db
+def test_a_traditional_chinese_customer_reads_the_flow_in_traditional(starter: None) -> None:
+    page = Client(headers={"Accept-Language": "zh-hant"}).get("/help/t/cannot-log-in/").content.decode()
+    assert "登入時出現了什麼情況" in page and "登录时" not in page
