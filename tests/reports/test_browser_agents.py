@@ -94,6 +94,11 @@ def test_agents_table_and_daily_line(live_server: Any, alice: Any, bob: Any, eri
         assert not [p for p in problems if "Content Security Policy" in p], problems
         context.close()
 
+        # English dates and words break less readily than Chinese: the page must still fit.
+        context, page, problems = _open(browser, alice, base, "en", PHONE)
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        context.close()
+
         context, page, problems = _open(browser, root, base, "en", DESKTOP)
         assert page.locator("h2", has_text="By agent").count() == 1
         assert _rows(page)["Bob"][:2] == ["3", "1"]  # the admin sees the Security desk's tickets
