@@ -14,6 +14,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from walletdesk import shield
+from walletdesk.registry import reasons as reason_words
 from walletdesk.tickets.seed import TEAMS
 
 # --- statuses -----------------------------------------------------------------------------------
@@ -54,7 +56,13 @@ def team_name(name: str) -> str:
 
 
 # --- flags ---------------------------------------------------------------------------------------
-# A flag is stored as {"code", "reason"} with the reason in English (the shield imports no Django).
+# A flag (and a risk the outbound guard reports) is stored as {"code", "reason", "reasons"}: the
+# reason in English for the API, and the same explanation as the shield's reason codes with their
+# parameters, worded here in the reader's language by the registry's catalogue (the verifier's
+# pattern). Rows stored before the codes have only {"code", "reason"}: they are worded by their
+# code below and, for a code we do not know, show the stored English. A fallback, not a
+# migration: the old English cannot be parsed back into parameters reliably (a look-alike link's
+# reason is one of the verifier's many sentences), and reading old rows this way costs nothing.
 _FLAG_TEXT = {
     "fee_request": gettext_lazy("Asks for a fee to unlock, verify or release funds: a common scam."),
     "payment_request": gettext_lazy("Asks the customer to pay or transfer to an address or account."),
@@ -71,9 +79,29 @@ _LINK_TEXT = {
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+(?:/\S*)?")
 
 
+def _coded(stored: Any) -> list[shield.Reason] | None:
+    """The stored reason codes as the shield's Reasons; None when absent or not ones we word."""
+    if not isinstance(stored, list) or not stored:
+        return None
+    found = []
+    for item in stored:
+        if not isinstance(item, Mapping) or str(item.get("key")) not in reason_words.TEMPLATES:
+            return None
+        params = item.get("params")
+        params = params if isinstance(params, Mapping) else {}
+        found.append(shield.Reason.of(str(item["key"]), **{str(k): v for k, v in params.items()}))
+    return found
+
+
 def flag_text(flag: Mapping[str, Any]) -> str:
     code = str(flag.get("code", ""))
     reason = str(flag.get("reason", ""))
+    coded = _coded(flag.get("reasons"))
+    if coded is not None:
+        try:
+            return shield.render_reasons(coded, reason_words.wording())
+        except (KeyError, TypeError, ValueError):
+            pass  # a parameter the template lacks: the code's wording or the English below
     if code in _FLAG_TEXT:
         return str(_FLAG_TEXT[code])
     if code in _LINK_TEXT:
