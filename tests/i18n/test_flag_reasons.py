@@ -115,7 +115,7 @@ def test_old_rows_with_english_reasons_still_read(alice: Any) -> None:
     ]
     Ticket.objects.filter(pk=ticket.pk).update(flags=old)
     zh = chips(desk(alice, "zh-hans").get(f"/agent/tickets/{ticket.reference}/").content.decode())
-    assert zh["fee_request"] == "要求支付解冻、验证或提现费用：这是常见骗局。"
+    assert zh["fee_request"] == "要求支付解冻、验证或提现费用；真正的客服是免费的。"
     assert zh["lookalike_link"] == "链接到 imt0ken.im，该网站冒充官方网站。"
     assert zh["new_detector"] == "Something the next shield says."
 
@@ -137,7 +137,7 @@ def test_tampered_or_unknown_codes_fall_back_and_parameters_are_escaped(alice: A
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
     zh = chips(page)
     # An unknown key, a missing parameter or a broken list: the code's own wording.
-    assert zh["fee_request"] == "要求支付解冻、验证或提现费用：这是常见骗局。"
+    assert zh["fee_request"] == "要求支付解冻、验证或提现费用；真正的客服是免费的。"
     assert HAN.search(zh["urgency"]) and HAN.search(zh["remote_access"])
 
 

@@ -60,17 +60,21 @@ def team_name(name: str) -> str:
 # reason in English for the API, and the same explanation as the shield's reason codes with their
 # parameters, worded here in the reader's language by the registry's catalogue (the verifier's
 # pattern). Rows stored before the codes have only {"code", "reason"}: they are worded by their
-# code below and, for a code we do not know, show the stored English. A fallback, not a
+# code below (a pattern code as the shield's reason for it, a link by the URL in the stored
+# sentence) and, for a code we do not know, show the stored English. A fallback, not a
 # migration: the old English cannot be parsed back into parameters reliably (a look-alike link's
 # reason is one of the verifier's many sentences), and reading old rows this way costs nothing.
 _FLAG_TEXT = {
-    "fee_request": gettext_lazy("Asks for a fee to unlock, verify or release funds: a common scam."),
-    "payment_request": gettext_lazy("Asks the customer to pay or transfer to an address or account."),
-    "remote_access": gettext_lazy("Mentions remote access or screen sharing."),
-    "urgency": gettext_lazy("Pressures with a deadline or a threat (frozen, closed, within hours)."),
-    "secret_request": gettext_lazy("Asks for a recovery phrase, private key or keystore."),
     "email_undelivered": gettext_lazy("Email to the customer failed: a message was not delivered."),
     "social_undelivered": gettext_lazy("A message to the customer was not delivered."),
+}
+# An old row's pattern code reads as the shield's reason for it, so a ticket flagged before the
+# codes and one flagged after show the same sentence.
+_PATTERN_REASON = {
+    "fee_request": "scam_fee_request",
+    "remote_access": "scam_remote_access",
+    "urgency": "scam_urgency",
+    "secret_request": "scam_secret_request",
 }
 _LINK_TEXT = {
     "lookalike_link": gettext_lazy("Links to %(link)s, which imitates an official site."),
@@ -102,6 +106,8 @@ def flag_text(flag: Mapping[str, Any]) -> str:
             return shield.render_reasons(coded, reason_words.wording())
         except (KeyError, TypeError, ValueError):
             pass  # a parameter the template lacks: the code's wording or the English below
+    if code in _PATTERN_REASON:
+        return shield.render_reasons([shield.Reason.of(_PATTERN_REASON[code])], reason_words.wording())
     if code in _FLAG_TEXT:
         return str(_FLAG_TEXT[code])
     if code in _LINK_TEXT:
