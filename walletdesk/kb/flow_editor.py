@@ -22,6 +22,18 @@ from walletdesk.kb.flows import MAX_STEPS, STEP_ID, Problem
 from walletdesk.kb.models import Article, current_language
 from walletdesk.kb.starter import TICKET_CATEGORIES
 
+# The request categories by name, as the request form shows them (tickets seeds the same words;
+# kb sits below tickets and cannot read its table), so an operator never picks a slug.
+CATEGORY_NAMES = {
+    "login_locked": _("Can't log in / account locked"),
+    "forgot_password": _("Forgot password"),
+    "unauthorised_tx": _("Abnormal or unauthorised transaction"),
+    "account_stolen": _("Account stolen"),
+    "fees": _("Fees and charges"),
+    "scam_report": _("Report a scam or fake support"),
+    "other": _("Something else"),
+}
+
 PREFIX = "steps"
 MAX_CHOICES = 8
 MAX_TEXT = 300
@@ -235,7 +247,9 @@ class StepForm(forms.Form):
     body_zh = _text(_("Explanation (Chinese, Markdown, optional)"), body=True)
     ending = forms.ChoiceField(label=_("This step"), choices=ENDING_CHOICES, required=False)
     request_category = forms.ChoiceField(
-        label=_("Request category"), choices=[("", "—"), *((c, c) for c in TICKET_CATEGORIES)], required=False
+        label=_("Request category"),
+        choices=[("", "—"), *((c, CATEGORY_NAMES.get(c, c)) for c in TICKET_CATEGORIES)],
+        required=False,
     )
     subject_en = _text(_("Request subject (English)"))
     subject_zh = _text(_("Request subject (Chinese)"))
