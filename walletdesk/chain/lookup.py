@@ -35,6 +35,7 @@ panel does not hammer a dead node.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
@@ -369,8 +370,8 @@ def build(
         chain_name=chain.name,
         native_symbol=chain.native_symbol,
         required=int(chain.confirmations),
-        tx_url=chain.explorer_tx_url.replace("{hash}", tx_hash.lower()) if chain.explorer_tx_url else "",
-        address_url=chain.explorer_address_url,
+        tx_url=_http(chain.explorer_tx_url).replace("{hash}", tx_hash.lower()),
+        address_url=_http(chain.explorer_address_url),
     )
     if tx is None:
         return base
@@ -399,6 +400,11 @@ def build(
         transfers=tuple(transfers),
         approvals=tuple(approvals),
     )
+
+
+def _http(template: str) -> str:
+    """An explorer template, kept only if it is an http(s) link (never javascript: or data:)."""
+    return template if template.startswith(("https://", "http://")) else ""
 
 
 def cache_seconds(result: TxLookup) -> int:
@@ -453,7 +459,7 @@ def _with_tokens(result: TxLookup, client: rpc.ChainClient) -> tuple[TxLookup, b
     ), complete
 
 
-def lookup(chain: Chain, tx_hash: str, *, fresh: bool = False) -> TxLookup:
+def lookup(chain: Chain, tx_hash: str, *, fresh: bool = False, deadline: float | None = None) -> TxLookup:
     """What ``chain`` says about ``tx_hash`` (cached; ``fresh`` skips the cache).
     Raises ``rpc.ChainUnavailable`` when no URL of the chain answers."""
     tx_hash = tx_hash.lower()
@@ -464,7 +470,7 @@ def lookup(chain: Chain, tx_hash: str, *, fresh: bool = False) -> TxLookup:
         cached = cache.get(key)
         if isinstance(cached, TxLookup):
             return cached
-    client = rpc.client(chain)
+    client = rpc.client(chain, deadline)
     tx = client.transaction(tx_hash)
     receipt = head = block = None
     if tx is not None and tx.get("blockNumber"):
@@ -482,8 +488,13 @@ def lookup(chain: Chain, tx_hash: str, *, fresh: bool = False) -> TxLookup:
     return result
 
 
-def lookup_any(chains: list[Chain], tx_hash: str, *, fresh: bool = False) -> Outcome:
-    """Ask each chain in order (the customer rarely knows which): the first that has it wins."""
+def lookup_any(
+    chains: list[Chain], tx_hash: str, *, fresh: bool = False, budget: float | None = None
+) -> Outcome:
+    """Ask each chain in order (the customer rarely knows which): the first that has it wins.
+    ``budget``: seconds for the whole look-up (a web request's), after which the chains not yet
+    asked count as unavailable."""
+    deadline = time.monotonic() + budget if budget is not None else None
     tx_hash = tx_hash.lower()
     key = _key("any", ",".join(str(c.chain_id) for c in chains), tx_hash)
     if not fresh:
@@ -495,7 +506,7 @@ def lookup_any(chains: list[Chain], tx_hash: str, *, fresh: bool = False) -> Out
     outcome: Outcome | None = None
     for chain in chains:
         try:
-            result = lookup(chain, tx_hash, fresh=fresh)
+            result = lookup(chain, tx_hash, fresh=fresh, deadline=deadline)
         except rpc.ChainUnavailable:
             unavailable.append(chain.name)
             continue
@@ -511,6 +522,12 @@ def lookup_any(chains: list[Chain], tx_hash: str, *, fresh: bool = False) -> Out
         seconds = UNAVAILABLE_SECONDS if outcome.unavailable_on else NOT_FOUND_SECONDS
     cache.set(key, outcome, seconds)
     return outcome
+
+
+def evm_hash(value: str) -> str:
+    """A fact's value as an EVM transaction hash (lower case), or "" (Bitcoin/TRON ids, other)."""
+    value = (value or "").strip()
+    return value.lower() if TX_HASH.fullmatch(value) else ""
 
 
 def chains_for(preferred: str = "") -> list[Chain]:

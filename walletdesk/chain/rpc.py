@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -76,7 +76,8 @@ class ChainClient:
     chain_id: int
     urls: list[str]
     timeout: float = 5.0
-    _w3: dict[str, Web3] = field(default_factory=dict, repr=False)
+    # monotonic time after which no further request starts (a web request's budget), or None
+    deadline: float | None = None
 
     # --- the one way out ------------------------------------------------------------------
     def request(self, fn: Callable[[Web3], T]) -> T:
@@ -84,8 +85,14 @@ class ChainClient:
         failures: list[tuple[str, str]] = []
         for url in self._ordered_urls():
             host = urlsplit(url).hostname or "?"
+            timeout = self.timeout
+            if self.deadline is not None:
+                timeout = min(timeout, self.deadline - time.monotonic())
+                if timeout <= 0.05:
+                    failures.append((host, "out of time"))
+                    continue
             try:
-                w3 = self._web3(url)
+                w3 = self._web3(url, timeout)
                 self._check_chain_id(url, w3)
                 result = fn(w3)
             except (CallReverted, TransactionNotFound, BlockNotFound):
@@ -156,15 +163,15 @@ class ChainClient:
         return _quantity(self.rpc("eth_getTransactionCount", address, block))
 
     # --- internals --------------------------------------------------------------------------
-    def _web3(self, url: str) -> Web3:
-        if url not in self._w3:
-            provider = Web3.HTTPProvider(
-                url,
-                request_kwargs={"timeout": (min(3.0, self.timeout), self.timeout)},
-                exception_retry_configuration=None,
-            )
-            self._w3[url] = Web3(provider)
-        return self._w3[url]
+    def _web3(self, url: str, timeout: float) -> Web3:
+        # One per call: the timeout shrinks with the deadline. Cheap, and web3 shares the
+        # HTTP session (and its kept-alive connections) per URL.
+        provider = Web3.HTTPProvider(
+            url,
+            request_kwargs={"timeout": (min(3.0, timeout), timeout)},
+            exception_retry_configuration=None,
+        )
+        return Web3(provider)
 
     def _check_chain_id(self, url: str, w3: Web3) -> None:
         if (url, self.chain_id) in _verified:
@@ -185,13 +192,16 @@ class ChainClient:
         return [u for u in self.urls if u not in cooling] + [u for u in self.urls if u in cooling]
 
 
-def client(chain: Chain) -> ChainClient:
-    """A client for one configured chain (cheap: make one per task or look-up)."""
+def client(chain: Chain, deadline: float | None = None) -> ChainClient:
+    """A client for one configured chain (cheap: make one per task or look-up). ``deadline``
+    (``time.monotonic()`` based) bounds the whole conversation: no request starts after it,
+    and none waits beyond it."""
     return ChainClient(
         name=chain.name,
         chain_id=int(chain.chain_id),
         urls=list(chain.urls),
         timeout=float(getattr(settings, "CHAIN_RPC_TIMEOUT", 5)),
+        deadline=deadline,
     )
 
 
