@@ -50,7 +50,12 @@ def _panel(request: HttpRequest, ticket: Ticket, **context: Any) -> HttpResponse
     outcome = context["outcome"]
     if context["source"] == "fact" and outcome is not None and not outcome.settled:
         context.setdefault("poll", POLL)  # pending, unconfirmed or unreachable: look again
-    template = "chain/_tx_panel.html" if request.headers.get("HX-Request") else "desk/chain_lookup.html"
+    status = context.pop("status", 200)
+    if request.headers.get("HX-Request"):
+        # htmx swaps only 2xx answers: the refusal is in the panel it swaps in
+        template, status = "chain/_tx_panel.html", 200
+    else:
+        template = "desk/chain_lookup.html"
     return render(
         request,
         template,
@@ -60,7 +65,7 @@ def _panel(request: HttpRequest, ticket: Ticket, **context: Any) -> HttpResponse
             "lookup_url": reverse("agent:chain_lookup", args=[ticket.reference]),
             **context,
         },
-        status=context.pop("status", 200),
+        status=status,
     )
 
 
