@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from walletdesk.chain import lookup
+from walletdesk.chain import keycheck, lookup
 from walletdesk.core import ratelimit
 from walletdesk.core.agents import agent_required
 from walletdesk.desk.views import _ticket
@@ -82,6 +82,9 @@ def panel(request: HttpRequest, reference: str) -> HttpResponse:
     outcome = lookup.lookup_any(
         lookup.chains_for(ticket.chain), tx_hash, budget=float(settings.CHAIN_LOOKUP_BUDGET)
     )
+    if outcome.status == lookup.NOT_FOUND and outcome.not_found_on:
+        # found nowhere: maybe not a hash at all but the customer's private key (same shape)
+        keycheck.check_soon(ticket, tx_hash)
     return _panel(request, ticket, tx_hash=tx_hash, outcome=outcome)
 
 

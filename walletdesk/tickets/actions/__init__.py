@@ -77,6 +77,7 @@ from walletdesk.tickets.actions.properties import (
     close_by_customer,
     follow_up_by_customer,
     raise_one_step,
+    remove_secret_fact,
     set_team,
     update_facts,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "merge",
     "raise_one_step",
     "record_event",
+    "remove_secret_fact",
     "replied_since",
     "screen_message",
     "set_team",
