@@ -345,6 +345,10 @@ UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)
 RATE_LIMIT_CHAIN_LOOKUP = ratelimit.validate(
     env.string("RATE_LIMIT_CHAIN_LOOKUP", "60/m/key"), "RATE_LIMIT_CHAIN_LOOKUP"
 )
+# The customer's status line of their own transaction (portal), per client address
+RATE_LIMIT_CHAIN_STATUS = ratelimit.validate(
+    env.string("RATE_LIMIT_CHAIN_STATUS", "30/m/ip"), "RATE_LIMIT_CHAIN_STATUS"
+)
 RATE_LIMIT_UNLOCK = ratelimit.validate(env.string("RATE_LIMIT_UNLOCK", "5/h/ip"), "RATE_LIMIT_UNLOCK")
 RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
     env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip"), "RATE_LIMIT_DOCUMENT_UPLOAD"
