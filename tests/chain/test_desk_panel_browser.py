@@ -17,6 +17,7 @@ from tests.chain.evm import UNLIMITED, Node
 from walletdesk.chain import rpc
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
+from walletdesk.tickets.tracking import make_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
 
@@ -71,3 +72,14 @@ def test_the_panel_fills_in_and_the_paste_form_answers(
         assert "1234" in page.get_by_test_id("chain-transfer").inner_text()
         page.get_by_test_id("chain-panel").scroll_into_view_if_needed()
         shot(page, f"{name}-drain")
+
+        # The customer, through their tracking link: one status line for their own hash.
+        guest = browser.new_context(viewport=PHONE if device == "phone" else DESKTOP, locale="en-US")
+        guest.add_cookies([{"name": "django_language", "value": lang, "url": base}])
+        mine = guest.new_page()
+        mine.goto(f"{base}/track/{make_token(ticket.reference, ticket.contact_id)}/")
+        line = mine.get_by_test_id("chain-status-line")
+        line.locator(".badge").wait_for()
+        assert ("成功" if lang != "en" else "Succeeded") in line.inner_text()
+        assert mine.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        shot(mine, f"chain/portal-{lang}-{device}-status")
