@@ -224,6 +224,11 @@ else:
 # The in-memory layer reaches one process's sockets; this carries live events between the
 # embedded mode's processes through the database (core.live).
 LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)
+# On-chain look-ups: seconds to wait for one JSON-RPC URL before trying the next (walletdesk.chain.rpc)
+CHAIN_RPC_TIMEOUT = env.integer("CHAIN_RPC_TIMEOUT", 5)
+# ...and for a whole look-up on the agent's panel (every chain, every URL): the panel loads after
+# the page, so this bounds how long an agent waits for "unavailable" (walletdesk.chain.lookup)
+CHAIN_LOOKUP_BUDGET = env.integer("CHAIN_LOOKUP_BUDGET", 8)
 # A live chat nobody has written in for this long is ended (chat.actions.end_idle).
 CHAT_IDLE_MINUTES = env.integer("CHAT_IDLE_MINUTES", 30)
 
@@ -335,6 +340,15 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # Self-service unlock links, and the limits on unlock requests and document uploads (core.ratelimit,
 # shared by every process).
 UNLOCK_LINK_MAX_AGE_MINUTES = env.integer("UNLOCK_LINK_MAX_AGE_MINUTES", 60)
+# Transaction look-ups per agent (the desk's on-chain panel and its paste form): each may cost
+# several JSON-RPC calls on a node that rate-limits us in turn.
+RATE_LIMIT_CHAIN_LOOKUP = ratelimit.validate(
+    env.string("RATE_LIMIT_CHAIN_LOOKUP", "60/m/key"), "RATE_LIMIT_CHAIN_LOOKUP"
+)
+# The customer's status line of their own transaction (portal), per client address
+RATE_LIMIT_CHAIN_STATUS = ratelimit.validate(
+    env.string("RATE_LIMIT_CHAIN_STATUS", "30/m/ip"), "RATE_LIMIT_CHAIN_STATUS"
+)
 RATE_LIMIT_UNLOCK = ratelimit.validate(env.string("RATE_LIMIT_UNLOCK", "5/h/ip"), "RATE_LIMIT_UNLOCK")
 RATE_LIMIT_DOCUMENT_UPLOAD = ratelimit.validate(
     env.string("RATE_LIMIT_DOCUMENT_UPLOAD", "10/h/ip"), "RATE_LIMIT_DOCUMENT_UPLOAD"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from walletdesk.desk import chat_views, live_views, macro_views, outbox_views, views
+from walletdesk.desk import chain_views, chat_views, live_views, macro_views, outbox_views, views
 
 app_name = "agent"
 urlpatterns = [
@@ -18,4 +18,6 @@ urlpatterns = [
     path("tickets/<str:reference>/merge/", views.merge, name="merge"),
     path("tickets/<str:reference>/macro/", macro_views.apply_macro, name="macro"),
     path("tickets/<str:reference>/changes/", live_views.changes, name="changes"),
+    path("tickets/<str:reference>/chain/", chain_views.panel, name="chain_panel"),
+    path("tickets/<str:reference>/chain/lookup/", chain_views.lookup_hash, name="chain_lookup"),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from walletdesk.accounts.agent_tools import recovery_summary, security_summary
+from walletdesk.chain.lookup import evm_hash
 from walletdesk.connectors.social import outbound as social_outbound
 from walletdesk.connectors.social.base import Window, providers
 from walletdesk.core.agents import agent_required
@@ -308,6 +309,8 @@ def _ticket_page(
             ),
             "reply_window": _reply_window(ticket),
             "deliveries": _deliveries(ticket),
+            # the on-chain panel loads after the page (desk.chain_views) when there is a hash
+            "chain_hash": evm_hash(ticket.tx_hash),
         },
         status=status,
     )

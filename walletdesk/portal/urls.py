@@ -19,6 +19,8 @@ urlpatterns = [
     path("requests/<str:reference>/follow-up/", csat_views.follow_up_mine, name="follow_up"),
     path("track/<str:token>/follow-up/", csat_views.follow_up_by_link, name="follow_up_by_link"),
     path("requests/<str:reference>/satisfaction/<str:token>/", csat_views.survey, name="csat"),
+    path("requests/<str:reference>/chain/", views.chain_status, name="chain_status"),
+    path("track/<str:token>/chain/", views.chain_status_by_link, name="chain_status_by_link"),
     path("files/<int:pk>/", views.attachment, name="attachment"),
     path("files/<int:pk>/<str:token>/", views.attachment, name="attachment_by_link"),
 ]

@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from walletdesk.chain import lookup
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
 from walletdesk.portal.forms import RequestForm
@@ -184,9 +185,55 @@ def _thread_page(
             "form": form or ReplyForm(),
             "post_url": post_url,
             "link_token": link_token,
+            # the status line of the customer's own transaction loads after the page (chain_status)
+            "chain_status_url": _chain_status_url(ticket, link_token)
+            if lookup.evm_hash(ticket.tx_hash)
+            else "",
         },
         status=status,
     )
+
+
+def _chain_status_url(ticket: Ticket, link_token: str) -> str:
+    if link_token:
+        return reverse("portal:chain_status_by_link", args=[link_token])
+    return reverse("portal:chain_status", args=[ticket.reference])
+
+
+def _chain_status(request: HttpRequest, ticket: Ticket, status_url: str) -> HttpResponse:
+    """One line: what the chain says about the hash this ticket's customer gave (theirs only:
+    the caller found the ticket the way its page does). Bounded like the desk's panel."""
+    tx_hash = lookup.evm_hash(ticket.tx_hash)
+    if not tx_hash:
+        raise Http404
+    context: dict[str, object] = {"status_url": status_url, "outcome": None}
+    if ratelimit.hit(request, "chain-status", settings.RATE_LIMIT_CHAIN_STATUS):
+        outcome = lookup.lookup_any(
+            lookup.chains_for(ticket.chain), tx_hash, budget=float(settings.CHAIN_LOOKUP_BUDGET)
+        )
+        context["outcome"] = outcome
+        context["poll"] = "" if outcome.settled or outcome.status == lookup.NOT_FOUND else "every 30s"
+    else:
+        context["poll"] = "every 60s"
+    return render(request, "chain/_status_line.html", context)
+
+
+@require_GET
+def chain_status_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    return _chain_status(request, ticket, reverse("portal:chain_status_by_link", args=[token]))
+
+
+@login_required
+@require_GET
+def chain_status(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = access.customer_tickets(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404
+    return _chain_status(request, ticket, reverse("portal:chain_status", args=[ticket.reference]))
 
 
 def _handle_customer_post(

@@ -79,6 +79,7 @@ from walletdesk.tickets.actions.properties import (
     close_by_customer,
     follow_up_by_customer,
     raise_one_step,
+    remove_secret_fact,
     set_team,
     update_facts,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "raise_one_step",
     "record_event",
     "reindex_identifiers",
+    "remove_secret_fact",
     "replied_since",
     "screen_message",
     "set_team",

@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.tickets import channels, lifecycle
+from walletdesk.tickets import channels, lifecycle, routing
 from walletdesk.tickets.actions._helpers import (
     _clean_facts,
     _enqueue,
+    _escalate_for_secret,
     _event,
     _lock_ticket,
     _set_status,
@@ -132,6 +133,54 @@ def update_facts(ticket: Ticket, facts: dict[str, str], *, actor: Any, version: 
             ticket.save(update_fields=[*changed, "updated_at"])
             _event(ticket, "facts_changed", actor, fields=sorted(changed))
     return ticket
+
+
+# The structured facts a secret can hide in: both are hex of a secret's shape (a private key is
+# 0x + 64 hex, exactly a transaction hash), so their format check cannot tell.
+SECRET_FACTS = ("tx_hash", "wallet_address")
+
+
+def remove_secret_fact(ticket: Ticket, field: str, value: str, *, kind: str, why: str) -> bool:
+    """A structured fact turned out to be a secret (e.g. ``chain.keycheck`` found that a "tx
+    hash" is the private key of an address with a history on a chain): blank it, take it out
+    of the search index, and treat the ticket as one where the customer shared a secret
+    (Security desk, high priority, the banner), in one transaction, with a ``secret_removed``
+    event that names the field, never the value. False, changing nothing, when the fact no
+    longer holds ``value`` (edited meanwhile)."""
+    if field not in SECRET_FACTS:
+        raise ValueError(f"not a structured fact: {field}")
+    bare = value.strip().lower().removeprefix("0x")
+    with transaction.atomic():
+        ticket = _lock_ticket(ticket.pk)
+        if not bare or getattr(ticket, field).strip().lower().removeprefix("0x") != bare:
+            return False
+        now = timezone.now()
+        setattr(ticket, field, "")
+        ticket.search_text = " ".join(
+            token for token in ticket.search_text.split() if token.lower().removeprefix("0x") != bare
+        )
+        ticket.updated_at = now
+        fields = [field, "search_text", "updated_at"]
+        old_priority, old_team = ticket.priority, ticket.team_id
+        changed = _escalate_for_secret(ticket)
+        fields += changed
+        escalated: dict[str, Any] = {}
+        if "priority" in changed:
+            fields += lifecycle.clock.on_priority_change(ticket, now)
+            escalated["priority"] = {"old": old_priority, "new": ticket.priority}
+        if "team" in changed:
+            escalated["team"] = {"old": old_team, "new": ticket.team_id}
+            # as for a secret in a reply (actions.messages): not left with an agent who can no
+            # longer open it on the restricted Security desk
+            old_assignee = ticket.assignee_id
+            if old_assignee is not None and not ticket.team.members.filter(pk=old_assignee).exists():  # type: ignore[union-attr]
+                ticket.assignee = None
+                routing.assign(ticket)
+                fields.append("assignee")
+                escalated["assignee"] = {"old": old_assignee, "new": ticket.assignee_id}
+        ticket.save(update_fields=list(dict.fromkeys(fields)))
+        _event(ticket, "secret_removed", None, kinds=[kind], where=[field], why=why, **escalated)
+    return True
 
 
 def raise_one_step(priority: str) -> str:
