@@ -33,7 +33,7 @@ class VerifyForm(forms.Form):
         max_length=500,
         label=_("Paste it here"),
         widget=forms.TextInput(
-            attrs={"placeholder": "https://…  /  name@…  /  @handle  /  +86…", "autocomplete": "off"}
+            attrs={"placeholder": "https://…  /  name@…  /  @handle  /  +86…  /  0x…", "autocomplete": "off"}
         ),
     )
     kind = forms.ChoiceField(
@@ -48,7 +48,9 @@ def _report_url(verdict: shield.Verdict, explanation: str) -> str:
     """The scam-report form (a ticket in "scam_report", for the General team), already holding
     what was checked and what we said about it, so the customer does not type it again."""
     value = verdict.value.strip()
-    if verdict.status == "impersonation":
+    if verdict.kind == "address" and verdict.status in ("impersonation", "scam"):
+        subject = gettext("Scam address: %(value)s") % {"value": value}
+    elif verdict.status == "impersonation":
         subject = gettext("Fake support: %(value)s") % {"value": value}
     else:
         subject = gettext("Suspicious contact: %(value)s") % {"value": value}
