@@ -274,3 +274,22 @@ def test_the_admin_stores_an_address_lower_case_and_refuses_a_bad_checksum(
     assert OfficialAddress.objects.filter(address=new.lower()).exists()
     assert get(new).json()["status"] == "official"  # the save forgot the cached set
     assert AddressList.objects.count() == 2
+
+
+# --- the contact page ----------------------------------------------------------------------------
+
+
+def test_the_contact_page_lists_contract_addresses_not_deposit_ones(addresses: None) -> None:
+    OfficialAddress.objects.create(
+        address="0x" + "9" * 40, purpose="contract", label_en="Old router", label_zh="旧路由", current=False
+    )
+    zh = Client(headers={"Accept-Language": "zh-hans"}).get("/contact/").content.decode()
+    assert to_checksum_address(CONTRACT) in zh and "代币合约" in zh and "Ethereum" in zh
+    assert "我们的合约地址" in zh
+    en = Client(headers={"Accept-Language": "en"}).get("/contact/").content.decode()
+    assert "Token contract" in en and "Ethereum" in en
+    OfficialAddress.objects.filter(address=CONTRACT).update(chain_id=777)
+    assert "链 777" in Client(headers={"Accept-Language": "zh-hans"}).get("/contact/").content.decode()
+    for page in (zh, en):
+        assert OFFICIAL not in page.lower() and "USDT" not in page  # a deposit address is not listed
+        assert "0x" + "9" * 40 not in page.lower()  # nor a retired one

@@ -73,6 +73,14 @@ class PhishingDomain(models.Model):
         return f"{self.list_type}: {self.domain}"
 
 
+# Names people know the common EVM chains by, for the contact page (the chain app holds the
+# configured chains, but the registry sits below it); any other id is shown as a number.
+KNOWN_CHAINS = {
+    1: "Ethereum", 10: "OP Mainnet", 56: "BNB Chain", 137: "Polygon", 8453: "Base", 42161: "Arbitrum One",
+    43114: "Avalanche C-Chain", 324: "zkSync Era", 59144: "Linea",
+}  # fmt: skip
+
+
 class OfficialAddress(models.Model):
     """An address the operator publishes as its own: a deposit address or a contract.
 
@@ -111,6 +119,19 @@ class OfficialAddress(models.Model):
     @property
     def label(self) -> str:
         return self.label_zh if (get_language() or "").startswith("zh") else self.label_en
+
+    @property
+    def chain_name(self) -> str:
+        if self.chain_id is None:
+            return str(_("Any EVM chain"))
+        return KNOWN_CHAINS.get(self.chain_id) or str(_("Chain %(id)s") % {"id": self.chain_id})
+
+    @property
+    def shown(self) -> str:
+        """EIP-55 capitals, as wallets and explorers show it."""
+        from walletdesk import shield
+
+        return shield.checksummed(self.address)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
