@@ -106,6 +106,10 @@ def test_chinese_on_a_phone_the_four_verdicts(browser: Any, site: Walletdesk) ->
             assert words in text, (words, text)
         assert " is " not in text and " not " not in text  # no English sentence on the Chinese page
         assert icon_is_drawn(page) and fits(page, PHONE)
+        if status == "impersonation":  # the two addresses one under the other, the copied ends marked
+            compare = page.locator("[data-testid=address-compare]")
+            assert compare.locator(".same").count() == 4 and compare.locator(".differs").count() == 2
+            assert "我们的地址" in compare.inner_text()
         save(page, f"{status}-phone-zh-hans")
 
     page.goto(site.base_url + "/contact/")

@@ -293,3 +293,36 @@ def test_the_contact_page_lists_contract_addresses_not_deposit_ones(addresses: N
     for page in (zh, en):
         assert OFFICIAL not in page.lower() and "USDT" not in page  # a deposit address is not listed
         assert "0x" + "9" * 40 not in page.lower()  # nor a retired one
+
+
+def test_a_lookalike_is_shown_beside_ours_with_the_copied_ends_marked(addresses: None) -> None:
+    page = (
+        Client(headers={"Accept-Language": "zh-hans"}).get("/verify/", {"value": LOOKALIKE}).content.decode()
+    )
+    block = re.search(r'<dl class="address-compare".*?</dl>', page, re.S)
+    assert block, page
+    fake, ours = to_checksum_address(LOOKALIKE), to_checksum_address(OFFICIAL)
+    rows = re.findall(
+        r'<span class="same">(\w+)</span><span class="differs">(\w+)</span><span class="same">(\w+)</span>',
+        block.group(),
+    )
+    assert rows == [(fake[:7], fake[7:-4], fake[-4:]), (ours[:7], ours[7:-4], ours[-4:])]
+    assert "这个地址" in block.group() and "我们的地址" in block.group()
+    for value in (LISTED, OFFICIAL, "0x" + "7" * 40):  # only a lookalike has something to compare
+        assert "address-compare" not in Client().get("/verify/", {"value": value}).content.decode()
+
+
+def test_the_address_advice_is_the_shields_english_and_translated() -> None:
+    from django.utils import translation
+
+    from walletdesk import shield
+    from walletdesk.registry import reasons
+
+    with translation.override("en"):
+        for status in ("official", "impersonation"):
+            assert str(reasons.ADDRESS_ADVICE[status]) == shield.ADVICE[f"shield.address.{status}"]
+        assert str(reasons.ADVICE["scam"]) == shield.ADVICE["shield.contact.scam"]
+    for language in ("zh-hans", "zh-hant"):
+        with translation.override(language):
+            for text in [*reasons.ADDRESS_ADVICE.values(), reasons.ADVICE["scam"]]:
+                assert re.search(r"[\u4e00-\u9fff]", str(text)) and str(text).endswith("。"), text

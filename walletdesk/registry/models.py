@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from walletdesk import shield
 
 
 class OfficialContact(models.Model):
@@ -129,15 +132,9 @@ class OfficialAddress(models.Model):
     @property
     def shown(self) -> str:
         """EIP-55 capitals, as wallets and explorers show it."""
-        from walletdesk import shield
-
         return shield.checksummed(self.address)
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from walletdesk import shield
-
         problem = shield.evm_address_problem(self.address.strip())
         if problem is not None:
             raise ValidationError({"address": shield.render_reasons([shield.Reason(problem)])})

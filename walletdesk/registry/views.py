@@ -65,6 +65,19 @@ def _report_url(verdict: shield.Verdict, explanation: str) -> str:
     return f"{reverse('portal:new')}?{urlencode(query)}"
 
 
+def _comparison(verdict: shield.Verdict) -> list[tuple[str, str, str, str]]:
+    """A lookalike address beside the official one it copies, split into the copied start, the
+    middle that differs and the copied end: what a wallet's "0x1a2b…9f8e" hides."""
+    copied = next((r.args for r in verdict.reasons if r.key == "address_lookalike"), None)
+    if verdict.status != "impersonation" or copied is None:
+        return []
+    head, tail = 2 + int(copied["head"]), int(copied["tail"])
+    return [
+        (str(label), address[:head], address[head:-tail], address[-tail:])
+        for label, address in ((_("This address"), copied["address"]), (_("Our address"), copied["genuine"]))
+    ]
+
+
 def _secret_warning(code: str) -> shield.Verdict:
     reason = shield.Reason(code)
     return shield.Verdict("secret", "", "unknown", code, shield.render_reasons([reason]), None, (reason,))
@@ -94,6 +107,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         context |= {
             "explanation": explanation,
             "read_as": reasons.kind_label(verdict.kind),
+            "comparison": _comparison(verdict),
             "report_url": _report_url(verdict, explanation)
             if reportable and verdict.code != "invalid"
             else "",
