@@ -136,7 +136,7 @@ def test_the_desk_ticket_page_in_chinese_has_no_english_codes(
         text = page.inner_text("body")
         assert page.locator(".ticket-head .badge").first.inner_text() == "等待客户回复"
         flags = page.locator("[data-testid=flag]").all_inner_texts()
-        assert flags == ["⚠ 要求支付解冻、验证或提现费用：这是常见骗局。"], flags
+        assert flags == ["⚠ 要求支付解冻、验证或提现费用；真正的客服是免费的。"], flags
         history = page.locator("ol.events li").all_inner_texts()
         joined = "\n".join(history)
         assert "客户提交了请求。" in joined, joined

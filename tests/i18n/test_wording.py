@@ -35,7 +35,7 @@ def test_a_flag_raised_by_subject_and_body_is_one_line_in_chinese() -> None:
     }
     with translation.override("zh-hans"):
         assert wording.flag_texts([fee, fee, link]) == [
-            "要求支付解冻、验证或提现费用：这是常见骗局。",
+            "要求支付解冻、验证或提现费用；真正的客服是免费的。",
             "链接到 https://imt0ken-help.example/x，该网站不是官方网站。",
         ]
     # A code we do not know keeps its stored reason rather than showing nothing.

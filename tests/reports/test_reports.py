@@ -112,4 +112,4 @@ def test_anonymous_is_sent_to_login(db: None) -> None:
 def test_charts_escape_labels() -> None:
     svg = charts.bar_chart([("<script>x</script>", 3)], title="t")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
-    assert charts.line_chart([], title="t") == ""
+    assert charts.daily_chart([], title="t", x_label="x", y_label="y") == ""

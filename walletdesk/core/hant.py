@@ -24,6 +24,10 @@ from django.utils.translation import get_language
 WORDS = {
     "賬": "帳",
     "回復您": "回覆您",
+    # s2twp turns 回复 before some words into 回複 ("回复本邮件" → "回複本郵件"), and 天后 (after
+    # days) into the goddess 天后; for a reply Taiwan writes 回覆, for "after N days" 天後.
+    "回複": "回覆",
+    "天后": "天後",
     "回復客戶": "回覆客戶",
     "二維碼": "QR碼",
     "平臺": "平台",

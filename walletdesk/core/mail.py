@@ -14,6 +14,16 @@ from django.utils import translation
 from walletdesk.core import brand
 
 
+def language(code: str | None) -> str:
+    """The language a mail is written in for a stored language code: "en", "zh-hans" or
+    "zh-hant". A Traditional Chinese reader (zh-hant, or a zh-TW/zh-HK/zh-MO code) gets the
+    Traditional mail; any other Chinese gets Simplified; everything else English."""
+    code = (code or "").lower().replace("_", "-")
+    if code.startswith("zh-hant") or code in ("zh-tw", "zh-hk", "zh-mo"):
+        return "zh-hant"
+    return "zh-hans" if code == "zh" or code.startswith("zh-") else "en"
+
+
 def brand_name() -> str:
     """The operator's product name (settings.BRAND_NAME), "walletdesk" when none is set."""
     return str(brand.current()["name"])

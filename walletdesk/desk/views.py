@@ -254,7 +254,7 @@ def _ticket_page(
     request: HttpRequest,
     ticket: Ticket,
     reply_form: AgentReplyForm | None = None,
-    risks: list[dict[str, str]] | None = None,
+    risks: list[dict[str, Any]] | None = None,
     status: int = 200,
     stale: StaleTicket | None = None,
 ) -> HttpResponse:

@@ -17,9 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from walletdesk import shield
 from walletdesk.core import audit
 from walletdesk.kb import index
-from walletdesk.kb.flows import FlowError, validate_flow
+from walletdesk.kb.flows import LANGS, FlowError, Problem, validate_flow
 from walletdesk.kb.models import (
     LANGUAGE_CODES,
     Article,
@@ -43,12 +44,21 @@ MAX_BODY = 50_000
 class KbError(Exception):
     """A change the knowledge base refuses; `field` names the input at fault, if one is."""
 
-    def __init__(self, code: str, message: str, field: str | None = None, status: int = 400) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        field: str | None = None,
+        status: int = 400,
+        problems: list[Problem] | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
         self.status = status
+        # For a refused flow: each problem as data, so an editor can show it at its step.
+        self.problems = problems or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +295,50 @@ def _check_flow(graph: dict[str, Any]) -> None:
     try:
         validate_flow(graph, article_slugs=slugs, ticket_categories=TICKET_CATEGORIES)
     except FlowError as exc:
-        raise KbError("bad_flow", "; ".join(exc.problems), field="graph") from exc
+        raise KbError("bad_flow", "; ".join(exc.problems), field="graph", problems=exc.found) from exc
+
+
+def _flow_texts(graph: dict[str, Any]) -> list[tuple[str, str]]:
+    """(step id, text) for every text a customer will read in the flow."""
+    out: list[tuple[str, str]] = []
+    for step_id, step in graph["steps"].items():
+        pieces = [step.get("text"), step.get("body"), (step.get("request") or {}).get("subject")]
+        pieces += [o.get("label") for o in step.get("options", [])]
+        pieces += [f.get("label") for f in step.get("fixes", [])]
+        for texts in pieces:
+            for lang in LANGS:
+                value = (texts or {}).get(lang)
+                if isinstance(value, str) and value:
+                    out.append((step_id, value))
+    return out
+
+
+def _screen_flow(graph: dict[str, Any]) -> None:
+    # Operators are staff, but these texts go to every customer who opens the guide: an example
+    # recovery phrase or key pasted into one would teach customers to type theirs, or leak one.
+    found = [step_id for step_id, text in _flow_texts(graph) if shield.scan(text).findings]
+    if found:
+        raise KbError(
+            "secret_in_flow",
+            _("A text looks like a recovery phrase or private key; never put one in a guide."),
+            field="graph",
+            problems=[Problem("secret", step_id) for step_id in dict.fromkeys(found)],
+        )
+
+
+def _render_bodies(graph: dict[str, Any]) -> dict[str, Any]:
+    """The graph with each step's `body_html` rendered from its Markdown `body` (nh3-sanitised),
+    replacing whatever `body_html` came in: pages show only HTML made here."""
+    steps = {}
+    for step_id, step in graph["steps"].items():
+        step = {k: v for k, v in step.items() if k != "body_html"}
+        body = step.get("body") or {}
+        if any(str(body.get(lang, "")).strip() for lang in LANGS):
+            step["body_html"] = {lang: render_markdown(str(body.get(lang, ""))) for lang in LANGS}
+        else:
+            step.pop("body", None)
+        steps[step_id] = step
+    return {**graph, "steps": steps}
 
 
 @transaction.atomic
@@ -296,6 +349,7 @@ def save_troubleshooter(
     if not data.title_en.strip() or not data.title_zh.strip():
         raise KbError("title_required", _("Give the flow a title in both languages."), field="title_en")
     _check_flow(data.graph)
+    _screen_flow(data.graph)
     if existing is None:
         slug = slug.strip().lower()
         if not SLUG.match(slug) or len(slug) > 50:
@@ -303,14 +357,25 @@ def save_troubleshooter(
         if Troubleshooter.objects.filter(slug=slug).exists():
             raise KbError("slug_taken", _("A flow with this address already exists."), field="slug")
         flow = Troubleshooter(slug=slug, status=ArticleStatus.DRAFT)
+        before: dict[str, Any] = {}
     else:
         flow = Troubleshooter.objects.select_for_update().get(pk=existing.pk)
+        before = flow.graph.get("steps", {}) if isinstance(flow.graph, dict) else {}
     flow.title_en, flow.title_zh = data.title_en.strip(), data.title_zh.strip()
     flow.summary_en, flow.summary_zh = data.summary_en.strip(), data.summary_zh.strip()
-    flow.graph = data.graph
+    flow.graph = _render_bodies(data.graph)
     flow.position = data.position
     flow.save()
-    audit.record("kb.troubleshooter_saved", actor=actor, target=flow)
+    after = flow.graph["steps"]
+    audit.record(
+        "kb.troubleshooter_saved",
+        actor=actor,
+        target=flow,
+        # Which steps the save touched, so "who changed the locked-account answer" has an answer.
+        added=sorted(set(after) - set(before)),
+        removed=sorted(set(before) - set(after)),
+        changed=sorted(k for k in set(after) & set(before) if after[k] != before[k]),
+    )
     return flow
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("a/<slug:slug>/unpublish/", views.article_unpublish, name="article_unpublish"),
     path("flows/new/", views.flow_new, name="flow_new"),
     path("flows/<slug:slug>/", views.flow_edit, name="flow_edit"),
+    path("flows/<slug:slug>/preview/", views.flow_preview, name="flow_preview"),
     path("flows/<slug:slug>/status/", views.flow_status, name="flow_status"),
 ]

@@ -1,14 +1,13 @@
-"""Agent forms for articles and troubleshooters; they shape input, the actions decide."""
+"""Agent forms for articles (troubleshooters: `flow_editor`); they shape input, the actions decide."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from walletdesk.kb.actions import ArticleInput, TranslationInput, TroubleshooterInput
+from walletdesk.kb.actions import ArticleInput, TranslationInput
 from walletdesk.kb.models import Article, ArticleCategory
 from walletdesk.kb.starter import TICKET_CATEGORIES
 
@@ -77,45 +76,4 @@ class ArticleForm(forms.Form):
                 lang: TranslationInput(d[f"title_{s}"], d[f"summary_{s}"], d[f"body_{s}"])
                 for lang, s in (("en", "en"), ("zh-hans", "zh"))
             },
-        )
-
-
-class TroubleshooterForm(forms.Form):
-    slug = forms.SlugField(label=_("Address (slug)"), max_length=50)
-    title_en = forms.CharField(label=_("Title (English)"), max_length=200)
-    title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
-    summary_en = forms.CharField(label=_("Summary (English)"), max_length=400, required=False)
-    summary_zh = forms.CharField(label=_("Summary (Chinese)"), max_length=400, required=False)
-    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=999, initial=0)
-    graph = forms.CharField(
-        label=_("Steps (JSON)"),
-        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "mono"}),
-        help_text=_(
-            "Each step has text in en and zh-hans, options leading to other steps, and fixes or an end."
-        ),
-    )
-
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            del self.fields["slug"]
-
-    def clean_graph(self) -> dict[str, Any]:
-        try:
-            graph = json.loads(self.cleaned_data["graph"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": exc}) from exc
-        if not isinstance(graph, dict):
-            raise forms.ValidationError(_("The steps must be a JSON object."))
-        return graph
-
-    def to_input(self) -> TroubleshooterInput:
-        d = self.cleaned_data
-        return TroubleshooterInput(
-            title_en=d["title_en"],
-            title_zh=d["title_zh"],
-            summary_en=d["summary_en"],
-            summary_zh=d["summary_zh"],
-            position=d["position"] or 0,
-            graph=d["graph"],
         )

@@ -21,6 +21,7 @@ from walletdesk.kb import actions, queries
 from walletdesk.kb.actions import KbError
 from walletdesk.kb.flows import FlowError, Step, parse_path, step_text, walk
 from walletdesk.kb.models import Article, ArticleCategory, Troubleshooter, current_language
+from walletdesk.kb.present import step_context
 
 MAX_QUERY = 500
 SUGGESTIONS = 5
@@ -169,35 +170,10 @@ def troubleshooter(request: HttpRequest, slug: str) -> HttpResponse:
     except (FlowError, KeyError, TypeError):
         # A stale or hand-edited path: start again rather than fail.
         step = walk(flow.graph, [])
-    steps = flow.graph["steps"]
-    here = ",".join(step.path)
-    options = [
-        {"label": step_text(o["label"], language), "path": f"{here},{o['next']}"}
-        for o in step.data.get("options", [])
-    ]
-    fix_slugs = [f["slug"] for f in step.data.get("fixes", []) if f.get("kind") == "article"]
-    article_cards = {
-        c.slug: c for c in queries.cards(queries.visible_articles().filter(slug__in=fix_slugs), language)
-    }
-    fixes = []
-    for fix in step.data.get("fixes", []):
-        if fix.get("kind") == "link":
-            fixes.append({"url": fix["url"], "label": step_text(fix["label"], language), "kind": "link"})
-        elif fix.get("slug") in article_cards:
-            c = article_cards[fix["slug"]]
-            fixes.append({"url": c.url, "label": c.title, "kind": "article"})
-    back = ",".join(step.path[:-1])
     context = {
         "flow": flow,
-        "step_id": step.id,
-        "text": step_text(step.data["text"], language),
-        "options": options,
-        "fixes": fixes,
-        "end": step.data.get("end"),
+        **step_context(flow.graph["steps"], step, language),
         "request_url": _request_link(flow, step, language) if step.data.get("end") == "request" else "",
-        "back": back,
-        "depth": len(step.path),
-        "total": len(steps),
     }
     template = "kb/partials/flow_step.html" if _partial(request) else "kb/troubleshooter.html"
     response = render(request, template, context)

@@ -140,6 +140,18 @@ TEMPLATES: dict[str, Promise] = {
     "not_a_contact": _(
         "This does not look like a link, an email address, a phone number, an account name or a wallet address."
     ),
+    # Scam signals in a customer's text, shown to agents as the ticket's flags
+    "scam_fee_request": _("Asks for a fee to unlock, verify or release funds; real support is free."),
+    "scam_remote_access": _(
+        "Mentions a remote-control or screen-sharing app; support never needs control of your device."
+    ),
+    "scam_urgency": _("Pressure with a deadline or a threat of freezing the account."),
+    "scam_secret_request": _("Asks for the recovery phrase or private key; nobody legitimate ever does."),
+    "link_unofficial": _("Links to %(url)s, which is not an official site."),
+    # Risks in an agent's reply, shown when the outbound guard holds it
+    "reply_fee_request": _("The reply asks the customer to pay a fee."),
+    "reply_payment_request": _("The reply asks the customer to send funds."),
+    "reply_secret_request": _("The reply asks for a recovery phrase or private key."),
 }
 
 WORDS: dict[str, Promise] = {

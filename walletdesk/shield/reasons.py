@@ -108,6 +108,17 @@ ENGLISH: dict[str, str] = {
     "a private key, never show it to anyone.",
     "not_a_contact": "This does not look like a link, an email address, a phone number, an account name or a "
     "wallet address.",
+    # Scam signals in a customer's text (scam.scam_signals), shown to agents as flags
+    "scam_fee_request": "Asks for a fee to unlock, verify or release funds; real support is free.",
+    "scam_remote_access": "Mentions a remote-control or screen-sharing app; support never needs control of "
+    "your device.",
+    "scam_urgency": "Pressure with a deadline or a threat of freezing the account.",
+    "scam_secret_request": "Asks for the recovery phrase or private key; nobody legitimate ever does.",
+    "link_unofficial": "Links to %(url)s, which is not an official site.",
+    # Risks in an agent's reply (scam.outbound_reply_risks), shown when the reply is held
+    "reply_fee_request": "The reply asks the customer to pay a fee.",
+    "reply_payment_request": "The reply asks the customer to send funds.",
+    "reply_secret_request": "The reply asks for a recovery phrase or private key.",
 }
 
 # Words inside sentences, by code.

@@ -22,6 +22,7 @@ from .literals import (
     needle_literals,
     present_among,
 )
+from .reasons import Reason, render
 from .registry import OfficialRegistry, compile_registry
 from .verifier import verify_contact
 
@@ -29,10 +30,28 @@ from .verifier import verify_contact
 @dataclass(frozen=True, slots=True)
 class Signal:
     code: str  # fee_request, remote_access, urgency, secret_request, lookalike_link, unofficial_link, payment_request
-    reason: str  # English
+    reason: str  # English (what the API and old rows show)
     excerpt: str  # the words that triggered it
     start: int = 0
     end: int = 0
+    # The same explanation as codes with parameters, for a page to word in its own language
+    # (``reasons.render`` with that language's Wording); ``reason`` is their English.
+    reasons: tuple[Reason, ...] = ()
+
+
+# Reason codes of each pattern, inbound (a customer's text) and outbound (an agent's reply).
+# Their English is in reasons.ENGLISH.
+_INBOUND = {
+    "fee_request": Reason.of("scam_fee_request"),
+    "remote_access": Reason.of("scam_remote_access"),
+    "urgency": Reason.of("scam_urgency"),
+    "secret_request": Reason.of("scam_secret_request"),
+}
+_OUTBOUND = {
+    "fee_request": Reason.of("reply_fee_request"),
+    "payment_request": Reason.of("reply_payment_request"),
+    "secret_request": Reason.of("reply_secret_request"),
+}
 
 
 _I = re.IGNORECASE
@@ -118,16 +137,12 @@ def scam_signals(
     registry = _registry(official_domains)
     lowered, present = _literals_in(text)
     signals = [
-        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "Asks for a fee to unlock, verify or "
-                          "release funds; real support is free."),
-        *_pattern_signals(text, lowered, present, _REMOTE_ACCESS, "remote_access", "Mentions a remote-control or "
-                          "screen-sharing app; support never needs control of your device."),
-        *_pattern_signals(text, lowered, present, _URGENCY, "urgency", "Pressure with a deadline or a threat of freezing "
-                          "the account."),
-        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", "Asks for the recovery phrase or "
-                          "private key; nobody legitimate ever does."),
+        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", _INBOUND),
+        *_pattern_signals(text, lowered, present, _REMOTE_ACCESS, "remote_access", _INBOUND),
+        *_pattern_signals(text, lowered, present, _URGENCY, "urgency", _INBOUND),
+        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", _INBOUND),
         *_link_signals(text, lowered, present, registry, lists),
-    ]  # fmt: skip
+    ]
     return sorted(signals, key=lambda signal: signal.start)
 
 
@@ -140,13 +155,10 @@ def outbound_reply_risks(
     lowered, present = _literals_in(text)
     signals = [
         *_link_signals(text, lowered, present, registry, lists),
-        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", "The reply asks the customer to pay a "
-                          "fee."),
-        *_pattern_signals(text, lowered, present, _PAYMENT_REQUEST, "payment_request", "The reply asks the customer to "
-                          "send funds."),
-        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", "The reply asks for a recovery "
-                          "phrase or private key."),
-    ]  # fmt: skip
+        *_pattern_signals(text, lowered, present, _FEE_REQUEST, "fee_request", _OUTBOUND),
+        *_pattern_signals(text, lowered, present, _PAYMENT_REQUEST, "payment_request", _OUTBOUND),
+        *_pattern_signals(text, lowered, present, _SECRET_REQUEST, "secret_request", _OUTBOUND),
+    ]
     return sorted(signals, key=lambda signal: signal.start)
 
 
@@ -173,7 +185,7 @@ def _pattern_signals(
     present: frozenset[str] | None,
     pattern: re.Pattern[str],
     code: str,
-    reason: str,
+    reasons: dict[str, Reason],
 ) -> list[Signal]:
     # By id: hashing a compiled pattern hashes its whole source, several kB here.
     starts, needles = _SKIPS[id(pattern)]
@@ -183,10 +195,12 @@ def _pattern_signals(
         starts = present_among(present, starts)
         if not starts:
             return []
+    why = (reasons[code],)
+    reason = render(why)
     signals = []
     for match in finditer(pattern, text, lowered, starts):
         signals.append(
-            Signal(code, reason, _excerpt(text, match.start(), match.end()), match.start(), match.end())
+            Signal(code, reason, _excerpt(text, match.start(), match.end()), match.start(), match.end(), why)
         )
     return signals
 
@@ -208,13 +222,11 @@ def _link_signals(
         verdict = verify_contact("url", url, registry, lists)
         if verdict.status == "official":
             continue
-        code = "lookalike_link" if verdict.status == "impersonation" else "unofficial_link"
-        reason = (
-            verdict.reason
-            if verdict.status == "impersonation"
-            else f"Links to {url}, which is not an official site."
-        )
-        signals.append(Signal(code, reason, url, match.start(), match.start() + len(url)))
+        if verdict.status == "impersonation":
+            code, why = "lookalike_link", verdict.reasons
+        else:
+            code, why = "unofficial_link", (Reason.of("link_unofficial", url=url),)
+        signals.append(Signal(code, render(why), url, match.start(), match.start() + len(url), why))
     return signals
 
 

@@ -73,8 +73,7 @@ def send_survey(ticket_id: int) -> str:
         return sender(ticket, "csat", None)
     if not ticket.contact.email:
         return "no_channel"
-    language = "zh-hans" if ticket.language.startswith("zh") else "en"
-    with translation.override(language):
+    with translation.override(mail.language(ticket.language)):
         context = {
             "ticket": ticket,
             "good": survey_url(survey, "good"),

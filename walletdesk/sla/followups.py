@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from walletdesk.core import mail
 from walletdesk.core.locks import lock_rows
 from walletdesk.sla import clock as sla
 from walletdesk.sla.notify import mail_agents
@@ -28,7 +29,7 @@ def follow_up_cooldown() -> timedelta:
 
 
 def _language(ticket: Ticket) -> str:
-    return "zh-hans" if ticket.language.startswith("zh") else "en"
+    return mail.language(ticket.language)
 
 
 def remind_pending(ticket: Ticket, now: datetime) -> str:

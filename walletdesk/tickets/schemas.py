@@ -159,7 +159,13 @@ def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
         "version": ticket.version,
         "facts": {name: getattr(ticket, name) for name in FACT_FIELDS if getattr(ticket, name)},
         "tags": ticket.tags,
-        "flags": ticket.flags,
+        # The documented shape: code and English reason. The stored reason codes (for the
+        # desk's own wording, tickets.wording) stay out of the API's contract.
+        "flags": [
+            {"code": str(f.get("code", "")), "reason": str(f.get("reason", ""))}
+            for f in ticket.flags or []
+            if isinstance(f, dict)
+        ],
         "sla": sla_of(ticket),
     }
 

@@ -22,7 +22,7 @@ SCAM_TAG = "scam-signal"
 class Screened:
     text: str
     secret_kinds: list[str] = field(default_factory=list)
-    flags: list[dict[str, str]] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def tags(self) -> list[str]:
@@ -46,11 +46,22 @@ def phishing_lists() -> shield.PhishingLists | None:
     return lists()
 
 
-def merge_flags(*groups: list[dict[str, str]]) -> list[dict[str, str]]:
+def signal_record(signal: shield.Signal) -> dict[str, Any]:
+    """A signal as a ticket stores it (a flag) or the outbound guard reports it (a risk): its code,
+    its English reason (what the API and webhooks show) and the reason as codes with parameters,
+    so a page words it in the reader's language (`tickets.wording.flag_text`)."""
+    return {
+        "code": signal.code,
+        "reason": signal.reason,
+        "reasons": [{"key": r.key, "params": dict(r.params)} for r in signal.reasons],
+    }
+
+
+def merge_flags(*groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flag per code, the first reason kept. A text that asks for a fee twice, a subject
     and a body that both do, or a follow-up that repeats it, is one scam signal for the agent,
     not a chip per match."""
-    merged: dict[str, dict[str, str]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for group in groups:
         for flag in group or []:
             if isinstance(flag, dict):
@@ -62,7 +73,7 @@ def screen(text: str) -> Screened:
     result = shield.scan(text)
     kinds = sorted({str(f.kind) for f in result.findings})
     signals = shield.scam_signals(result.redacted, official_domains(), phishing_lists())
-    flags = merge_flags([{"code": s.code, "reason": s.reason} for s in signals])
+    flags = merge_flags([signal_record(s) for s in signals])
     return Screened(text=result.redacted, secret_kinds=kinds, flags=flags)
 
 
@@ -102,9 +113,9 @@ def screen_value(value: str) -> ScreenedValue:
     return ScreenedValue(result.redacted, tuple(sorted({str(f.kind) for f in result.findings})))
 
 
-def outbound_risks(text: str) -> list[dict[str, str]]:
+def outbound_risks(text: str) -> list[dict[str, Any]]:
     risks = shield.outbound_reply_risks(text, official_domains(), phishing_lists())
-    return [{"code": r.code, "reason": r.reason} for r in risks]
+    return [signal_record(r) for r in risks]
 
 
 def _load_rules() -> triage_rules.CompiledRules:

@@ -14,6 +14,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from walletdesk import shield
+from walletdesk.registry import reasons as reason_words
 from walletdesk.tickets.seed import TEAMS
 
 # --- statuses -----------------------------------------------------------------------------------
@@ -54,15 +56,25 @@ def team_name(name: str) -> str:
 
 
 # --- flags ---------------------------------------------------------------------------------------
-# A flag is stored as {"code", "reason"} with the reason in English (the shield imports no Django).
+# A flag (and a risk the outbound guard reports) is stored as {"code", "reason", "reasons"}: the
+# reason in English for the API, and the same explanation as the shield's reason codes with their
+# parameters, worded here in the reader's language by the registry's catalogue (the verifier's
+# pattern). Rows stored before the codes have only {"code", "reason"}: they are worded by their
+# code below (a pattern code as the shield's reason for it, a link by the URL in the stored
+# sentence) and, for a code we do not know, show the stored English. A fallback, not a
+# migration: the old English cannot be parsed back into parameters reliably (a look-alike link's
+# reason is one of the verifier's many sentences), and reading old rows this way costs nothing.
 _FLAG_TEXT = {
-    "fee_request": gettext_lazy("Asks for a fee to unlock, verify or release funds: a common scam."),
-    "payment_request": gettext_lazy("Asks the customer to pay or transfer to an address or account."),
-    "remote_access": gettext_lazy("Mentions remote access or screen sharing."),
-    "urgency": gettext_lazy("Pressures with a deadline or a threat (frozen, closed, within hours)."),
-    "secret_request": gettext_lazy("Asks for a recovery phrase, private key or keystore."),
     "email_undelivered": gettext_lazy("Email to the customer failed: a message was not delivered."),
     "social_undelivered": gettext_lazy("A message to the customer was not delivered."),
+}
+# An old row's pattern code reads as the shield's reason for it, so a ticket flagged before the
+# codes and one flagged after show the same sentence.
+_PATTERN_REASON = {
+    "fee_request": "scam_fee_request",
+    "remote_access": "scam_remote_access",
+    "urgency": "scam_urgency",
+    "secret_request": "scam_secret_request",
 }
 _LINK_TEXT = {
     "lookalike_link": gettext_lazy("Links to %(link)s, which imitates an official site."),
@@ -71,9 +83,31 @@ _LINK_TEXT = {
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+(?:/\S*)?")
 
 
+def _coded(stored: Any) -> list[shield.Reason] | None:
+    """The stored reason codes as the shield's Reasons; None when absent or not ones we word."""
+    if not isinstance(stored, list) or not stored:
+        return None
+    found = []
+    for item in stored:
+        if not isinstance(item, Mapping) or str(item.get("key")) not in reason_words.TEMPLATES:
+            return None
+        params = item.get("params")
+        params = params if isinstance(params, Mapping) else {}
+        found.append(shield.Reason.of(str(item["key"]), **{str(k): v for k, v in params.items()}))
+    return found
+
+
 def flag_text(flag: Mapping[str, Any]) -> str:
     code = str(flag.get("code", ""))
     reason = str(flag.get("reason", ""))
+    coded = _coded(flag.get("reasons"))
+    if coded is not None:
+        try:
+            return shield.render_reasons(coded, reason_words.wording())
+        except (KeyError, TypeError, ValueError):
+            pass  # a parameter the template lacks: the code's wording or the English below
+    if code in _PATTERN_REASON:
+        return shield.render_reasons([shield.Reason.of(_PATTERN_REASON[code])], reason_words.wording())
     if code in _FLAG_TEXT:
         return str(_FLAG_TEXT[code])
     if code in _LINK_TEXT:

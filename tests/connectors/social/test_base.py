@@ -270,12 +270,14 @@ def test_a_web_ticket_without_email_still_gets_no_notification(api: StandIn, ali
 def test_retry_after_as_seconds_or_an_http_date() -> None:
     from email.utils import format_datetime
 
-    from walletdesk.connectors.social.http import _retry_after
+    from walletdesk.core.retry import retry_after
 
-    assert _retry_after("7") == 7.0
-    assert _retry_after("") is None and _retry_after("soon") is None
+    assert retry_after("7") == 7.0
+    assert retry_after("") is None and retry_after("soon") is None
+    assert retry_after("1.5") is None  # RFC 9110: delta-seconds are digits
     later = format_datetime(timezone.now() + timedelta(seconds=120), usegmt=True)
-    assert 100 < (_retry_after(later) or 0) <= 121
+    assert 100 < (retry_after(later) or 0) <= 121
+    assert retry_after("Wed, 21 Oct 2099 07:28:00") is None  # an HTTP date names GMT
 
 
 def test_an_event_name_is_kept_only_as_the_providers_word(client: Client, bot: SocialAccount) -> None:

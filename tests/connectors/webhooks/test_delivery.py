@@ -84,10 +84,12 @@ def test_what_each_answer_means(
 
 
 def test_retry_after_as_an_http_date() -> None:
+    from walletdesk.core.retry import retry_after
+
     now = timezone.now()
-    assert delivery.retry_after("120") == 120.0
-    assert 119 <= delivery.retry_after("Wed, 21 Oct 2099 07:28:00 GMT", now) > 1e6  # type: ignore[operator]
-    assert delivery.retry_after("soon") is None
+    assert retry_after("120") == 120.0
+    assert (retry_after("Wed, 21 Oct 2099 07:28:00 GMT", now) or 0) > 1e6
+    assert retry_after("soon") is None
     assert delivery.backoff(1, None) == 30 and delivery.backoff(20, None) == 3600
     assert delivery.backoff(1, 10**9) == 86400  # a receiver cannot park a delivery for years
 

@@ -33,6 +33,7 @@ from walletdesk.accounts import crypto
 from walletdesk.core import helpers, rows
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import actions, screening
+from walletdesk.tickets import language as language_of
 from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile, RejectedFile, check_file
 from walletdesk.tickets.models import Channel, Message, Proof, Status, Ticket
@@ -116,14 +117,17 @@ def id_key(message_id: str) -> str:
 
 
 def _language(text: str) -> str:
-    return "zh-hans" if _CJK.search(text) else "en"
+    if not _CJK.search(text):
+        return "en"
+    # Traditional text is told apart from Simplified (tickets.language); the rest stays zh-hans.
+    return "zh-hant" if language_of.detect(text) == "zh-hant" else "zh-hans"
 
 
 def _subject(parsed: ParsedMail, language: str) -> tuple[str, tuple[str, ...]]:
     """The subject as stored (screened: it goes to the mail log too), and what the shield took."""
     subject = " ".join(parsed.subject.split())
     if not subject:
-        subject = "（无主题）" if language == "zh-hans" else "(no subject)"
+        subject = {"zh-hans": "（无主题）", "zh-hant": "（無主旨）"}.get(language, "(no subject)")
     screened = screening.screen_value(subject)
     return screened.text[:MAX_SUBJECT], screened.secret_kinds
 

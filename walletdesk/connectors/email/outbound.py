@@ -39,8 +39,10 @@ from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from walletdesk.core import queue
+from walletdesk.core import mail, queue
 from walletdesk.core.cache import ProcessCache
+from walletdesk.core.hant import to_hant
+from walletdesk.core.retry import backoff as backoff_from
 from walletdesk.tickets import actions, identity
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 from walletdesk.tickets.tracking import tracking_url
@@ -168,20 +170,30 @@ def _context(ticket: Ticket, kind: str, message: Message | None) -> dict[str, ob
 
 
 def _language(ticket: Ticket) -> str:
-    return "zh-hans" if ticket.language.startswith("zh") else "en"
+    # A zh-hant ticket (tickets.language: Traditional text) is answered with the zh-hant
+    # templates, which scripts/make_zh_hant generates from the zh-hans ones.
+    return mail.language(ticket.language)
+
+
+# Our words in each subject; {ref} and {subject} are filled in after conversion, so the
+# customer's own subject is never rewritten into the other script.
+_SUBJECTS = {
+    "en": {"created": "[{ref}] We received your request: {subject}", "solved": "[{ref}] Your request is solved",
+           "reply": "[{ref}] Re: {subject}"},
+    "zh-hans": {"created": "[{ref}] 我们已收到您的请求：{subject}", "solved": "[{ref}] 您的请求已解决",
+                "reply": "[{ref}] 回复：{subject}"},
+}  # fmt: skip
 
 
 def render_subject(ticket: Ticket, kind: str) -> str:
-    zh = _language(ticket) == "zh-hans"
-    ref, subject = ticket.reference, ticket.subject
-    if kind == "created":
-        text = (
-            f"[{ref}] 我们已收到您的请求：{subject}" if zh else f"[{ref}] We received your request: {subject}"
-        )
-    elif kind == "solved":
-        text = f"[{ref}] 您的请求已解决" if zh else f"[{ref}] Your request is solved"
-    else:
-        text = f"[{ref}] 回复：{subject}" if zh else f"[{ref}] Re: {subject}"
+    language = _language(ticket)
+    # zh-hant from the Simplified words (converted on first use: OpenCC loads in ~0.2 s).
+    words = (
+        {k: to_hant(t) for k, t in _SUBJECTS["zh-hans"].items()}
+        if language == "zh-hant"
+        else _SUBJECTS[language]
+    )
+    text = words.get(kind, words["reply"]).format(ref=ticket.reference, subject=ticket.subject)
     return " ".join(text.split())[:250]
 
 
@@ -422,7 +434,9 @@ def _build(row: OutboundEmail, ticket: Ticket, message: Message | None) -> Email
 
 
 def backoff(attempt: int) -> timedelta:
-    return timedelta(seconds=min(settings.EMAIL_SEND_RETRY_BASE_SECONDS * 4 ** (attempt - 1), 6 * 3600))
+    return timedelta(
+        seconds=backoff_from(attempt, base=settings.EMAIL_SEND_RETRY_BASE_SECONDS, cap=6 * 3600, factor=4)
+    )
 
 
 def deliver(outbound_id: int, states: Sequence[str] = ("queued", "retry")) -> str:

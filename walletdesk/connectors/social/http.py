@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from django.conf import settings
 
 from walletdesk.connectors.social.base import ProviderError
+from walletdesk.core.retry import retry_after as parse_retry_after
 
 
 def client() -> httpx.Client:
@@ -23,7 +22,7 @@ def provider_error(
     """5xx and 429 may succeed later (429 after the provider's Retry-After); other 4xx will not."""
     status = response.status_code
     if retry_after is None:
-        retry_after = _retry_after(response.headers.get("Retry-After", ""))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
     retry = status >= 500 or status == 429 or status == 408
     message = f"{provider} answered {status}" + (f": {detail[:300]}" if detail else "")
     return ProviderError(
@@ -32,19 +31,3 @@ def provider_error(
         retry_after=float(retry_after) if retry_after is not None else None,
         status=status,
     )
-
-
-def _retry_after(header: str) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date (RFC 9110)."""
-    header = header.strip()
-    if not header:
-        return None
-    if header.replace(".", "", 1).isdigit():
-        return float(header)
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -34,6 +34,7 @@ from django.utils.translation import override
 from walletdesk.connectors.social.base import Outgoing, ProviderError, Window, adapter_for
 from walletdesk.connectors.social.models import SocialAccount, SocialOutbound
 from walletdesk.core import queue
+from walletdesk.core.retry import backoff as backoff_from
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import TicketError
 from walletdesk.tickets.models import ContactIdentity, Message, Ticket
@@ -312,8 +313,7 @@ def deliver(outbound_id: int) -> str:
 
 
 def backoff(attempt: int, retry_after: float | None) -> float:
-    base = min(30 * 2 ** (attempt - 1), 3600)
-    return max(float(retry_after or 0), float(base)) if retry_after else float(base)
+    return backoff_from(attempt, base=30, cap=3600, wait=retry_after)
 
 
 def _failed(outbound: SocialOutbound, attempt: int, exc: ProviderError) -> str:

@@ -22,8 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -36,6 +35,8 @@ from django.utils import timezone
 from walletdesk.connectors.webhooks import events, guard, signing
 from walletdesk.connectors.webhooks.models import WebhookDelivery, WebhookEndpoint
 from walletdesk.core import queue
+from walletdesk.core.retry import backoff as backoff_from
+from walletdesk.core.retry import retry_after as parse_retry_after
 from walletdesk.tickets import screening
 
 logger = logging.getLogger(__name__)
@@ -140,32 +141,15 @@ def _post(url: str, secret: str, delivery: WebhookDelivery) -> tuple[int, str, f
                 if len(start) >= EXCERPT * 4 or time.monotonic() > deadline:
                     break
             excerpt = _screened(start.decode("utf-8", "replace"), EXCERPT)
-            return response.status_code, excerpt, retry_after(response.headers.get("Retry-After"))
+            return response.status_code, excerpt, parse_retry_after(response.headers.get("Retry-After"))
     except httpx.TimeoutException as exc:
         raise _Outcome(f"timed out: {type(exc).__name__}", retry=True) from None
     except httpx.HTTPError as exc:
         raise _Outcome(f"{type(exc).__name__}: {exc}", retry=True) from None
 
 
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds (delta-seconds or an HTTP date), or None."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - (now or timezone.now())).total_seconds())
-
-
 def backoff(attempt: int, after: float | None) -> float:
-    base = min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1), 3600)
-    return float(min(max(base, after or 0), 86400))
+    return backoff_from(attempt, base=settings.WEBHOOK_RETRY_BASE_SECONDS, cap=3600, wait=after)
 
 
 def _failed(delivery: WebhookDelivery, outcome: _Outcome) -> str:

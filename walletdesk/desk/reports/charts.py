@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -35,31 +36,99 @@ def bar_chart(
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
 
 
-def line_chart(
-    points: Sequence[tuple[str, float]], *, title: str, width: int = 640, height: int = 180
+def daily_chart(
+    days: Sequence[tuple[date, int]],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    width: int = 960,
+    height: int = 260,
+    ticks: int = 6,
+    size: str = "wide",
 ) -> SafeString:
-    """A line over evenly spaced points (e.g. tickets per day), with first/last labels."""
-    if not points:
+    """A line over every day of a period (the caller zero-fills days without tickets), with a
+    y axis (0, half, top), up to `ticks` date ticks and both axis titles. `size` names the
+    variant for the stylesheet: the page draws a wide one for a desktop and a narrow one for a
+    phone (a viewBox scales its text with it, so one drawing cannot be legible on both).
+
+    The polyline has one point per day; a one-day period is drawn as a level line across the
+    plot (a lone point would draw nothing). The circles carry a tooltip per day; the page puts
+    a table of the same figures next to it for screen readers."""
+    if not days:
         return mark_safe("")
-    pad, top = 30, max(v for _, v in points) or 1
-    step = (width - 2 * pad) / max(1, len(points) - 1)
-    coords = [
-        (pad + i * step, height - pad - (height - 2 * pad) * v / top) for i, (_, v) in enumerate(points)
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" class="dot"><title>{escape(label)}: {escape(_num(v))}</title></circle>'
-        for (x, y), (label, v) in zip(coords, points, strict=True)
-    )
-    return mark_safe(  # noqa: S308 - every interpolated text is escaped
+    left, right, top_pad, bottom = 52, 16, 16, 48
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    peak = max(n for _, n in days)
+    top = _nice(peak)
+    span = len(days)
+    step = plot_w / (span - 1) if span > 1 else 0.0
+
+    def x(i: int) -> float:
+        return left + i * step
+
+    def y(value: float) -> float:
+        return top_pad + plot_h - plot_h * value / top
+
+    coords = [(x(i), y(n)) for i, (_, n) in enumerate(days)]
+    line = coords if span > 1 else [(left, coords[0][1]), (left + plot_w, coords[0][1])]
+    parts = [
         f'<svg class="chart line" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" class="axis"/>'
-        f'<polyline points="{path}" class="line"/>{dots}'
-        f'<text x="{pad}" y="{height - 8}" class="label">{escape(points[0][0])}</text>'
-        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" class="label">{escape(points[-1][0])}</text>'
-        f'<text x="{pad}" y="{pad - 10}" class="value">max {escape(_num(top))}</text></svg>'
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet" data-days="{span}" data-size="{escape(size)}">'
+        f"<title>{escape(title)}</title>"
+    ]
+    for value in sorted({0, top // 2, top}):
+        parts.append(
+            f'<line x1="{left}" y1="{y(value):.1f}" x2="{left + plot_w}" y2="{y(value):.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" class="tick">{value}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" class="axis"/>'
+        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{left + plot_w}" y2="{top_pad + plot_h}" class="axis"/>'
     )
+    for i in _ticks(span, ticks):
+        anchor = "start" if span > 1 and i == 0 else "end" if i == span - 1 and span > 1 else "middle"
+        tick_x = x(i) if span > 1 else left + plot_w / 2
+        parts.append(
+            f'<text x="{tick_x:.1f}" y="{top_pad + plot_h + 16}" text-anchor="{anchor}" class="tick">'
+            f"{escape(_day(days[i][0], days))}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" class="axis-title">'
+        f"{escape(x_label)}</text>"
+        f'<text x="14" y="{top_pad + plot_h / 2:.1f}" text-anchor="middle" class="axis-title" '
+        f'transform="rotate(-90 14 {top_pad + plot_h / 2:.1f})">{escape(y_label)}</text>'
+        f'<polyline points="{" ".join(f"{px:.1f},{py:.1f}" for px, py in line)}" class="line" '
+        f'data-points="{span}"/>'
+    )
+    radius = 3 if span <= 45 else 2
+    for (px, py), (day, n) in zip(
+        coords if span > 1 else [(left + plot_w / 2, coords[0][1])], days, strict=True
+    ):
+        parts.append(
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{radius}" class="dot">'
+            f"<title>{day.isoformat()}: {n}</title></circle>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped or a number
+
+
+def _nice(peak: int) -> int:
+    """The top of the y axis: the peak rounded up to an even number (so half is a whole
+    number), at least 2."""
+    return max(2, peak + peak % 2)
+
+
+def _ticks(span: int, most: int = 6) -> list[int]:
+    """Indexes of the days to label: the first, the last and evenly spaced ones between."""
+    if span <= most:
+        return list(range(span))
+    return sorted({round(i * (span - 1) / (most - 1)) for i in range(most)})
+
+
+def _day(day: date, days: Sequence[tuple[date, int]]) -> str:
+    """A tick's date: month-day when the period lies in one year, else the full date."""
+    return day.strftime("%m-%d") if days[0][0].year == days[-1][0].year else day.isoformat()
 
 
 def _short(label: str, limit: int = 26) -> str:

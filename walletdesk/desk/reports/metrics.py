@@ -2,7 +2,11 @@
 
 Percentiles (median, p90) are read as the row at the right offset of the ordered durations
 (nearest rank), which SQLite and PostgreSQL both answer with an index-free sort in the
-database: two small queries per percentile, whatever the number of tickets.
+database: two small queries per percentile, whatever the number of tickets. The per-agent
+table ranks each agent's durations with a window function (ROW_NUMBER over the agent's
+partition) and keeps only the median and p90 rows: one query per figure for all agents.
+
+Every duration is wall-clock time (no business hours), like the SLA figures beside it.
 """
 
 from __future__ import annotations
@@ -11,13 +15,34 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import access
-from walletdesk.tickets.models import ACTIVE_STATUSES, Category, Channel, Team, Ticket
+from walletdesk.tickets.models import (
+    ACTIVE_STATUSES,
+    AuthorRole,
+    Category,
+    Channel,
+    Message,
+    Team,
+    Ticket,
+    Visibility,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,24 @@ class Durations:
 
 
 @dataclass
+class AgentFigures:
+    """One agent's row of the per-agent table (definitions in docs/architecture.md, "Reports")."""
+
+    agent_id: int
+    name: str = ""
+    assigned: int = 0  # tickets created in the period, assigned to the agent now
+    solved: int = 0  # of those, solved (or closed)
+    first_reply: Durations = field(default_factory=Durations)  # tickets whose first reply they wrote
+    resolution: Durations = field(default_factory=Durations)  # their solved tickets
+    csat: tuple[int, int] = (0, 0)  # (good, answered) on their tickets, answered in the period
+    breaches: int = 0  # their tickets replied to or solved after the SLA's due time
+
+    @property
+    def csat_rate(self) -> float | None:
+        return Report.rate(self.csat)
+
+
+@dataclass
 class Report:
     filters: Filters
     total: int = 0
@@ -56,6 +99,7 @@ class Report:
     backlog: list[tuple[str, int]] = field(default_factory=list)
     csat: tuple[int, int] = (0, 0)  # (good, answered)
     deflection: float | None = None
+    agents: list[AgentFigures] = field(default_factory=list)
 
     @staticmethod
     def rate(pair: tuple[int, int]) -> float | None:
@@ -80,6 +124,117 @@ def durations(tickets: QuerySet[Ticket], start: str, end: str) -> Durations:
     )
     n = rows.count()
     return Durations(n, percentile(rows, "took", 0.5, n), percentile(rows, "took", 0.9, n))
+
+
+def median_rank(n: int) -> int:
+    """The 1-based nearest rank of the median among n ordered values (the lower one for an
+    even n). Integer arithmetic, written again in SQL by `durations_by`."""
+    return (n - 1) // 2 + 1
+
+
+def p90_rank(n: int) -> int:
+    """The 1-based nearest rank of the 90th percentile: round(0.9 * (n - 1)) + 1, halves up."""
+    return (9 * (n - 1) + 5) // 10 + 1
+
+
+def durations_by(rows: QuerySet[Ticket], group: str, start: str, end: str) -> dict[int, Durations]:
+    """Count, median and p90 of `end - start` per value of `group` (an agent id), in one query.
+
+    Each group's durations are numbered in order by a window function; the outer query keeps
+    the median's and the p90's rows only, so at most two rows per agent leave the database."""
+    took = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    ranked = (
+        rows.filter(**{f"{end}__isnull": False, f"{group}__isnull": False})
+        .annotate(
+            took=took,
+            rank=Window(RowNumber(), partition_by=[F(group)], order_by=[took.asc(), F("pk").asc()]),
+            n=Window(Count("pk"), partition_by=[F(group)]),
+        )
+        .annotate(
+            # median_rank and p90_rank in SQL: integer division on both databases.
+            median_at=ExpressionWrapper((F("n") - 1) / 2 + 1, output_field=IntegerField()),
+            p90_at=ExpressionWrapper((9 * (F("n") - 1) + 5) / 10 + 1, output_field=IntegerField()),
+        )
+        .filter(Q(rank=F("median_at")) | Q(rank=F("p90_at")))
+        .values_list(group, "took", "rank", "n")
+    )
+    out: dict[int, Durations] = {}
+    for agent, value, rank, n in ranked:
+        got = out.setdefault(agent, Durations(count=n))
+        if rank == median_rank(n):
+            got.median = value
+        if rank == p90_rank(n):
+            got.p90 = value
+    return out
+
+
+def first_replier() -> Subquery:
+    """The author of a ticket's first public agent message: whoever's reply set
+    `first_replied_at` (a correlated subquery on the message index, not a query per ticket)."""
+    return Subquery(
+        Message.objects.filter(
+            ticket=OuterRef("pk"), author_role=AuthorRole.AGENT, visibility=Visibility.PUBLIC
+        )
+        .order_by("created_at", "id")
+        .values("author_user")[:1]
+    )
+
+
+def per_agent(scope: QuerySet[Ticket], period: QuerySet[Ticket], filters: Filters) -> list[AgentFigures]:
+    """The per-agent table, in five queries whatever the number of agents and tickets.
+
+    Only tickets the reader may see (`scope`, `period`) are counted, so an agent outside a
+    restricted team sees neither its tickets in anyone's figures nor a row made of them."""
+    late = Q(first_reply_due__isnull=False, first_replied_at__gt=F("first_reply_due")) | Q(
+        resolution_due__isnull=False, solved_at__gt=F("resolution_due")
+    )
+    rows: dict[int, AgentFigures] = {}
+
+    def row(agent_id: int) -> AgentFigures:
+        return rows.setdefault(agent_id, AgentFigures(agent_id=agent_id))
+
+    for r in (
+        period.filter(assignee__isnull=False)
+        .values("assignee")
+        .annotate(
+            n=Count("pk"),
+            solved=Count("pk", filter=Q(solved_at__isnull=False)),
+            late=Count("pk", filter=late),
+        )
+        .order_by()
+    ):
+        figures = row(r["assignee"])
+        figures.assigned, figures.solved, figures.breaches = r["n"], r["solved"], r["late"]
+    replied = period.annotate(replier=first_replier())
+    for agent, d in durations_by(replied, "replier", "created_at", "first_replied_at").items():
+        row(agent).first_reply = d
+    for agent, d in durations_by(period, "assignee", "created_at", "solved_at").items():
+        row(agent).resolution = d
+    for survey in (
+        CsatSurvey.objects.filter(
+            ticket__in=scope.values("pk"),
+            ticket__assignee__isnull=False,
+            answered_at__gte=filters.start_dt,
+            answered_at__lt=filters.end_dt,
+        )
+        .values("ticket__assignee")
+        .annotate(good=Count("pk", filter=Q(rating="good")), answered=Count("pk", filter=~Q(rating="")))
+        .order_by()
+    ):
+        if survey["answered"]:
+            row(survey["ticket__assignee"]).csat = (survey["good"], survey["answered"])
+    if rows:
+        names = ("id", "display_name", "first_name", "last_name", "email", "username")
+        for user in get_user_model().objects.filter(pk__in=list(rows)).only(*names):
+            rows[user.pk].name = user.label
+    return sorted(rows.values(), key=lambda f: (-f.assigned, -f.first_reply.count, f.name, f.agent_id))
+
+
+def days(filters: Filters, counts: dict[date, int]) -> list[tuple[date, int]]:
+    """Every day of the period with its count, the days without tickets as 0: a line over
+    the whole period, not dots on the days that happened to have tickets."""
+    span = (filters.end - filters.start).days + 1
+    return [(day, counts.get(day, 0)) for day in (filters.start + timedelta(days=i) for i in range(span))]
 
 
 def backlog(tickets: QuerySet[Ticket], now: datetime) -> list[tuple[str, int]]:
@@ -122,13 +277,16 @@ def build(user: Any, filters: Filters) -> Report:
         for r in period.values("category").annotate(n=Count("pk")).order_by("-n", "category")
     ]
     report.total = sum(n for _, n in report.by_channel)
-    report.daily = [
-        (r["day"], r["n"])
-        for r in period.annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("pk"))
-        .order_by("day")
-    ]
+    report.daily = days(
+        filters,
+        {
+            r["day"]: r["n"]
+            for r in period.annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .order_by()
+        },
+    )
     report.first_reply = durations(period, "created_at", "first_replied_at")
     report.resolution = durations(period, "created_at", "solved_at")
     sla = period.aggregate(
@@ -147,4 +305,5 @@ def build(user: Any, filters: Filters) -> Report:
     ).aggregate(good=Count("pk", filter=Q(rating="good")), answered=Count("pk", filter=~Q(rating="")))
     report.csat = (surveys["good"], surveys["answered"])
     report.deflection = deflection_rate(filters.start_dt, filters.end_dt)
+    report.agents = per_agent(scope, period, filters)
     return report

@@ -51,6 +51,11 @@ def _pct(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else _("n/a")
 
 
+def _cell(text: str) -> str:
+    """A name for a CSV cell: one a spreadsheet would run as a formula (=, +, -, @) is quoted."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def rows(report: metrics.Report) -> list[tuple[str, str, str]]:
     """(section, name, value): the same figures the page shows, for the CSV."""
     out: list[tuple[str, str, str]] = [("total", "tickets", str(report.total))]
@@ -65,6 +70,18 @@ def rows(report: metrics.Report) -> list[tuple[str, str, str]]:
     out.append(("csat", "good_rate", _pct(report.rate(report.csat))))
     out.append(("csat", "answered", str(report.csat[1])))
     out.append(("deflection", "rate", _pct(report.deflection)))
+    for a in report.agents:
+        name = _cell(a.name)
+        out += [
+            ("agent_assigned", name, str(a.assigned)),
+            ("agent_solved", name, str(a.solved)),
+            ("agent_first_reply_median_hours", name, _hours(a.first_reply.median)),
+            ("agent_first_reply_p90_hours", name, _hours(a.first_reply.p90)),
+            ("agent_resolution_median_hours", name, _hours(a.resolution.median)),
+            ("agent_csat_answered", name, str(a.csat[1])),
+            ("agent_csat_good_rate", name, _pct(a.csat_rate)),
+            ("agent_sla_breaches", name, str(a.breaches)),
+        ]
     return out
 
 
@@ -83,6 +100,7 @@ def index(request: HttpRequest) -> HttpResponse:
         writer.writerow(["section", "name", "value"])
         writer.writerows(rows(report))
         return response
+    title, day, tickets = _("Tickets per day"), _("Day"), _("Tickets")
     context = {
         "report": report,
         "filters": filters,
@@ -108,9 +126,28 @@ def index(request: HttpRequest) -> HttpResponse:
         "channel_chart": charts.bar_chart(report.by_channel, title=_("Tickets by channel")),
         "category_chart": charts.bar_chart(report.by_category, title=_("Tickets by category")),
         "backlog_chart": charts.bar_chart(report.backlog, title=_("Open tickets by age")),
-        "daily_chart": charts.line_chart(
-            [(d.isoformat(), n) for d, n in report.daily], title=_("Tickets per day")
+        # Two drawings of one line, the page shows the one for the screen's width.
+        "daily_chart": charts.daily_chart(report.daily, title=title, x_label=day, y_label=tickets),
+        "daily_chart_narrow": charts.daily_chart(
+            report.daily,
+            title=title,
+            x_label=day,
+            y_label=tickets,
+            width=360,
+            height=240,
+            ticks=4,
+            size="narrow",
         ),
+        "agents": [
+            {
+                "figures": a,
+                "first_reply": _hours(a.first_reply.median),
+                "first_reply_p90": _hours(a.first_reply.p90),
+                "resolution": _hours(a.resolution.median),
+                "csat": _pct(a.csat_rate) if a.csat[1] else "",
+            }
+            for a in report.agents
+        ],
         "query": request.GET.urlencode(),
     }
     return render(request, "reports/index.html", context)

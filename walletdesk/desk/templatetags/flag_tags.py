@@ -12,6 +12,6 @@ register = template.Library()
 
 
 @register.filter
-def unique_flags(flags: Any) -> list[dict[str, str]]:
+def unique_flags(flags: Any) -> list[dict[str, Any]]:
     # Tickets written before flags were merged at the source may hold one per match.
     return merge_flags(list(flags or []))

@@ -18,6 +18,7 @@ contact lookups of `contacts`):
 - `messages`: the customer's, the agent's and the system's messages, and history-only events;
 - `properties`: status, priority, assignee, team, facts, the customer's follow-up;
 - `merging`: folding a duplicate into another ticket;
+- `indexing`: adding the identifier-search tokens older tickets lack (`reindex_identifiers`);
 - `contacts`: accounts and proven contacts (`link_contact_to_user`, `confirm_claim`);
 - `_helpers`: what they share (input checks, events, files, the row lock and the version
   check, the status change, what changed since a version).
@@ -58,6 +59,7 @@ from walletdesk.tickets.actions.errors import (
     StaleTicket,
     TicketError,
 )
+from walletdesk.tickets.actions.indexing import Reindexed, reindex_identifiers
 from walletdesk.tickets.actions.merging import merge
 from walletdesk.tickets.actions.messages import (
     ScreenedMessage,
@@ -89,6 +91,7 @@ __all__ = [
     "InvalidInput",
     "NewTicket",
     "NotAllowed",
+    "Reindexed",
     "ReplyCollision",
     "ScreenedMessage",
     "StaleTicket",
@@ -117,6 +120,7 @@ __all__ = [
     "merge",
     "raise_one_step",
     "record_event",
+    "reindex_identifiers",
     "replied_since",
     "screen_message",
     "set_team",

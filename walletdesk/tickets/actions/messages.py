@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.core import rows
+from walletdesk.core import mail, rows
 from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
@@ -351,7 +351,7 @@ def tell_customer(ticket: Ticket, body: str, *, event: str | None = None, **data
                 f"[{fresh.reference}] {fresh.subject}",
                 f"{body}\n\n{tracking_url(fresh.reference, fresh.contact_id)}\n",
                 [fresh.contact.email],
-                language="zh-hans" if fresh.language.startswith("zh") else "en",
+                language=mail.language(fresh.language),
                 about=f"the message on {fresh.reference}",
             )
 
