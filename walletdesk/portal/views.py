@@ -18,7 +18,7 @@ from walletdesk.chain import lookup
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
 from walletdesk.portal.forms import RequestForm
-from walletdesk.registry.models import OfficialContact
+from walletdesk.registry.models import OfficialAddress, OfficialContact
 from walletdesk.tickets import access, actions, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import ReplyForm
@@ -44,10 +44,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def contact(request: HttpRequest) -> HttpResponse:
     entries = list(OfficialContact.objects.all())
+    # Contract addresses are listed so people can check a token or a contract before approving
+    # it; deposit addresses are not: a wallet's support never asks anyone to send crypto, and a
+    # list of addresses to pay beside that promise would read as one (the verifier knows them).
+    contracts = OfficialAddress.objects.filter(current=True, purpose=OfficialAddress.Purpose.CONTRACT)
     return render(
         request,
         "portal/contact.html",
-        {"current": [e for e in entries if e.current], "retired": [e for e in entries if not e.current]},
+        {
+            "current": [e for e in entries if e.current],
+            "retired": [e for e in entries if not e.current],
+            "contracts": list(contracts),
+        },
     )
 
 

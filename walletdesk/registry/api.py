@@ -4,6 +4,8 @@ A public contract: the request shape (``kind`` and ``value``) and the answer's f
 ``kind`` became optional (detected when left out, or "auto") and "address" was added; the
 answer gained what was judged (``kind``), the reason codes with their parameters, and the
 reason and advice in the language of ``Accept-Language`` (``reason`` itself stays English).
+#21 added EVM address verdicts: ``status`` gained "scam" (with the lists in ``lists``), and
+something meant as an EVM address that cannot be one (hex, length, EIP-55 checksum) is a 422.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class ReasonOut(Schema):
 
 
 class VerdictOut(Schema):
-    status: Literal["official", "impersonation", "unknown"]
+    status: Literal["official", "impersonation", "scam", "unknown"] = Field(
+        ..., description="'scam' (added for addresses): on an imported scam address list, named in `lists`."
+    )
     code: str
     reason: str = Field(..., description="Why, in English.")
     advice: str = Field(..., description="What to do, in English.")
@@ -49,6 +53,15 @@ class VerdictOut(Schema):
     language: str = Field(..., description="The language of reason_localised and advice_localised.")
     reason_localised: str
     advice_localised: str
+    lists: list[str] = Field(
+        default_factory=list, description="The imported scam address lists that hold this address."
+    )
+
+
+class Unprocessable(Refused):
+    """Something that was meant as an address but cannot be one: 422, as for any invalid field."""
+
+    status = 422
 
 
 class OfficialOut(Schema):
@@ -71,6 +84,10 @@ def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
         verdict = registry.verify(query.kind, query.value)
     except ValueError as exc:
         raise Refused("invalid_value", str(exc), field="value") from None
+    if verdict.kind == "address" and verdict.code == "invalid":
+        # Says what is wrong (length, hex, checksum) and never repeats the value: a mistyped
+        # "address" may be a key.
+        raise Unprocessable("invalid_address", reasons.explain(verdict), field="value")
     return VerdictOut(
         status=verdict.status,
         code=verdict.code,
@@ -82,6 +99,7 @@ def verify(request: HttpRequest, query: Query[VerifyIn]) -> VerdictOut:
         language=get_language() or "en",
         reason_localised=reasons.explain(verdict),
         advice_localised=reasons.advice(verdict),
+        lists=list(verdict.lists),
     )
 
 

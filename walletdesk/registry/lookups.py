@@ -1,7 +1,10 @@
 """The official-contact registry and imported phishing lists, as plain data for the shield.
 
 Both are read on almost every inbound message, so each process keeps a copy for a few seconds
-instead of querying per message; admin edits call `forget()`.
+instead of querying per message; admin edits call `forget()`. So are the official addresses
+(a handful; the address verdict compares every one for lookalikes in memory). The scam-address
+lists are not copied: they run to millions of rows, so one address is asked of the database by
+its indexed, lower-case value (`scam_lists_of`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from django.conf import settings
 
 from walletdesk import shield
 from walletdesk.core.cache import ProcessCache
-from walletdesk.registry.models import OfficialContact, PhishingDomain
+from walletdesk.registry.models import ListedAddress, OfficialAddress, OfficialContact, PhishingDomain
 
 # Social handles are prefixed with their platform so "@imToken" on X and on Telegram stay
 # distinct; that is the shield verifier's "[platform:]@name" form.
@@ -39,10 +42,35 @@ def _load_lists() -> shield.PhishingLists | None:
     )
 
 
+def _load_addresses() -> tuple[shield.OfficialAddress, ...]:
+    return tuple(
+        shield.OfficialAddress(address, chain_id)
+        for address, chain_id in OfficialAddress.objects.filter(current=True).values_list(
+            "address", "chain_id"
+        )
+    )
+
+
 _pairs = ProcessCache(_load_pairs)
 _lists = ProcessCache(_load_lists)
+_addresses = ProcessCache(_load_addresses)
 registry_pairs = _pairs.get
 phishing_lists = _lists.get
+official_addresses = _addresses.get
+
+
+def scam_lists_of(address: str) -> list[str]:
+    """The names of the imported scam lists holding ``address`` (lower case): one query on the
+    address index, joined to the list for its name. The chain monitor asks the same."""
+    return list(
+        ListedAddress.objects.filter(address=address.lower())
+        .order_by("address_list__source")
+        .values_list("address_list__source", flat=True)
+    )
+
+
+def address_book() -> shield.AddressBook:
+    return shield.AddressBook(official=official_addresses(), listed_in=scam_lists_of)
 
 
 # Names ALLOWED_HOSTS holds for the machine itself, not for a site anyone links to.
@@ -71,9 +99,12 @@ def official_domains() -> list[str]:
 def verify(kind: str | None, value: str) -> shield.Verdict:
     """Judge what a person pasted; ``kind`` None detects it. A recovery phrase or key pasted here
     is answered as one (shield.SECRET_CODES) whatever kind was chosen."""
-    return shield.verify_contact(kind, value, registry_pairs(), phishing_lists(), screen_secrets=True)
+    return shield.verify_contact(
+        kind, value, registry_pairs(), phishing_lists(), screen_secrets=True, addresses=address_book()
+    )
 
 
 def forget() -> None:
     _pairs.forget()
     _lists.forget()
+    _addresses.forget()

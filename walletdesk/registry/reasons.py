@@ -105,6 +105,26 @@ TEMPLATES: dict[str, Promise] = {
         "%(phone)s is an official phone number written without its country code (%(official)s)."
     ),
     "phone_unknown": _("%(phone)s is not an official phone number."),
+    "address_official": _("%(address)s is an official address of ours."),
+    "address_lookalike": _(
+        "%(address)s is not ours: it copies the first %(head)s and last %(tail)s characters of our official "
+        "address %(genuine)s, but the middle is different."
+    ),
+    "address_poisoning": _(
+        "This is address poisoning: scammers send a small or zero-value transfer from a lookalike address so "
+        "that you copy it from your history. Always compare the whole address."
+    ),
+    "address_listed": _("%(address)s is on the imported scam address list %(sources)s."),
+    "address_also_listed": _("It is also on the imported scam address list %(sources)s."),
+    "address_bad_prefix": _("An Ethereum address starts with “0x” (a zero and a small x)."),
+    "address_bad_hex": _("An Ethereum address holds only the digits 0-9 and the letters a-f after “0x”."),
+    "address_wrong_length": _(
+        "An Ethereum address has exactly 40 characters after “0x”; this one does not. Copy it again in full."
+    ),
+    "address_bad_checksum": _(
+        "The capital letters of this address do not match its checksum (EIP-55): it was mistyped or altered. "
+        "Copy it again from the original."
+    ),
     "wallet_address": _(
         "This is a wallet address (%(chain)s), not a way to contact us. Support never asks you to send crypto "
         "to any address."
@@ -182,9 +202,25 @@ ADVICE: dict[str, Promise] = {
         "This imitates an official channel. Do not open it, do not sign in, and never enter your recovery phrase "
         "or pay any fee there."
     ),
+    "scam": _(
+        "This address is on a list of known scam addresses. Do not send anything to it; if you already did, "
+        "report it to us now and keep your transaction hash."
+    ),
     "unknown": _(
         "This is not one of our official channels. Our support is free and only reachable through the channels "
         "listed in the app."
+    ),
+}
+
+
+ADDRESS_ADVICE: dict[str, Promise] = {
+    "official": _(
+        "This is an official address of ours. Support will still never ask you to send crypto to any address, "
+        "nor for your recovery phrase or private key."
+    ),
+    "impersonation": _(
+        "This address imitates one of ours. Do not send anything to it, and never copy an address from your "
+        "transaction history: take it from the original source and compare it in full."
     ),
 }
 
@@ -209,6 +245,8 @@ def explain(verdict: shield.Verdict) -> str:
 
 
 def advice(verdict: shield.Verdict) -> str:
+    if verdict.advice_key.startswith("shield.address."):
+        return str(ADDRESS_ADVICE[verdict.status])
     return str(ADVICE[verdict.status])
 
 

@@ -33,7 +33,7 @@ class VerifyForm(forms.Form):
         max_length=500,
         label=_("Paste it here"),
         widget=forms.TextInput(
-            attrs={"placeholder": "https://…  /  name@…  /  @handle  /  +86…", "autocomplete": "off"}
+            attrs={"placeholder": "https://…  /  name@…  /  @handle  /  +86…  /  0x…", "autocomplete": "off"}
         ),
     )
     kind = forms.ChoiceField(
@@ -48,7 +48,9 @@ def _report_url(verdict: shield.Verdict, explanation: str) -> str:
     """The scam-report form (a ticket in "scam_report", for the General team), already holding
     what was checked and what we said about it, so the customer does not type it again."""
     value = verdict.value.strip()
-    if verdict.status == "impersonation":
+    if verdict.kind == "address" and verdict.status in ("impersonation", "scam"):
+        subject = gettext("Scam address: %(value)s") % {"value": value}
+    elif verdict.status == "impersonation":
         subject = gettext("Fake support: %(value)s") % {"value": value}
     else:
         subject = gettext("Suspicious contact: %(value)s") % {"value": value}
@@ -61,6 +63,19 @@ def _report_url(verdict: shield.Verdict, explanation: str) -> str:
     if verdict.kind == "address":
         query["wallet_address"] = value
     return f"{reverse('portal:new')}?{urlencode(query)}"
+
+
+def _comparison(verdict: shield.Verdict) -> list[tuple[str, str, str, str]]:
+    """A lookalike address beside the official one it copies, split into the copied start, the
+    middle that differs and the copied end: what a wallet's "0x1a2b…9f8e" hides."""
+    copied = next((r.args for r in verdict.reasons if r.key == "address_lookalike"), None)
+    if verdict.status != "impersonation" or copied is None:
+        return []
+    head, tail = 2 + int(copied["head"]), int(copied["tail"])
+    return [
+        (str(label), address[:head], address[head:-tail], address[-tail:])
+        for label, address in ((_("This address"), copied["address"]), (_("Our address"), copied["genuine"]))
+    ]
 
 
 def _secret_warning(code: str) -> shield.Verdict:
@@ -92,6 +107,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         context |= {
             "explanation": explanation,
             "read_as": reasons.kind_label(verdict.kind),
+            "comparison": _comparison(verdict),
             "report_url": _report_url(verdict, explanation)
             if reportable and verdict.code != "invalid"
             else "",

@@ -5,9 +5,19 @@
   (:func:`detect_kind` reads which of them a pasted value is; :func:`render_reasons` words a
   verdict's reason codes, in English unless given another :class:`Wording`).
 * :func:`scam_signals` / :func:`outbound_reply_risks` flag scam patterns in a text.
+* :class:`AddressBook` / :func:`parse_address_lines`: official EVM addresses, imported scam-address
+  lists and their file format, for the address verdicts (official, impersonation, scam).
 * :func:`parse_phishing_config` / :func:`parse_domain_list` read imported phishing lists.
 """
 
+from .addresses import (
+    AddressBook,
+    OfficialAddress,
+    checksummed,
+    evm_address_problem,
+    evm_checksum_ok,
+    parse_address_lines,
+)
 from .detect import detect_kind
 from .findings import (
     ALL_PLACEHOLDERS,
@@ -35,7 +45,9 @@ __all__ = [
     "PLACEHOLDERS_ZH",
     "REASONS_EN",
     "SECRET_CODES",
+    "AddressBook",
     "Finding",
+    "OfficialAddress",
     "OfficialRegistry",
     "PhishingLists",
     "Reason",
@@ -44,8 +56,12 @@ __all__ = [
     "Signal",
     "Verdict",
     "Wording",
+    "checksummed",
     "detect_kind",
+    "evm_address_problem",
+    "evm_checksum_ok",
     "outbound_reply_risks",
+    "parse_address_lines",
     "parse_domain_list",
     "parse_phishing_config",
     "placeholder_for",

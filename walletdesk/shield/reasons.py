@@ -8,7 +8,7 @@ agents' scam flags keep using. Templates use ``%(name)s`` placeholders (gettext'
 
 Some parameters are codes that need wording too: ``typo`` (what kind of typo), ``scripts``
 (comma-separated Unicode script names), ``platform`` / ``platforms`` (platform codes),
-``chain`` (address family), and ``handle`` / ``official`` (``[platform:]@name``).
+``chain`` (address family), ``sources`` (comma-separated list names), and ``handle`` / ``official`` (``[platform:]@name``).
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -85,6 +85,20 @@ ENGLISH: dict[str, str] = {
     "phone_official": "%(phone)s is an official phone number.",
     "phone_national": "%(phone)s is an official phone number written without its country code (%(official)s).",
     "phone_unknown": "%(phone)s is not an official phone number.",
+    # EVM addresses (#21)
+    "address_official": "%(address)s is an official address of ours.",
+    "address_lookalike": "%(address)s is not ours: it copies the first %(head)s and last %(tail)s characters of "
+    "our official address %(genuine)s, but the middle is different.",
+    "address_poisoning": "This is address poisoning: scammers send a small or zero-value transfer from a lookalike "
+    "address so that you copy it from your history. Always compare the whole address.",
+    "address_listed": "%(address)s is on the imported scam address list %(sources)s.",
+    "address_also_listed": "It is also on the imported scam address list %(sources)s.",
+    "address_bad_prefix": "An Ethereum address starts with “0x” (a zero and a small x).",
+    "address_bad_hex": "An Ethereum address holds only the digits 0-9 and the letters a-f after “0x”.",
+    "address_wrong_length": "An Ethereum address has exactly 40 characters after “0x”; this one does not. "
+    "Copy it again in full.",
+    "address_bad_checksum": "The capital letters of this address do not match its checksum (EIP-55): it was "
+    "mistyped or altered. Copy it again from the original.",
     # Not a contact at all
     "wallet_address": "This is a wallet address (%(chain)s), not a way to contact us. Support never asks you to "
     "send crypto to any address.",
@@ -157,7 +171,7 @@ class Wording:
 
 ENGLISH_WORDING = Wording(ENGLISH, ENGLISH_WORDS)
 # Parameters whose value is a code to be worded, not shown as is.
-_WORDED = {"typo", "scripts", "platform", "platforms", "chain", "handle", "official"}
+_WORDED = {"typo", "scripts", "platform", "platforms", "chain", "handle", "official", "sources"}
 
 
 def word(wording: Wording, name: str, value: str) -> str:
@@ -168,6 +182,8 @@ def word(wording: Wording, name: str, value: str) -> str:
         return wording.join_list([words.get(f"script.{s}", s.title()) for s in value.split(",") if s])
     if name == "platform":
         return words.get(f"platform.{value}", value)
+    if name == "sources":  # names of imported lists, shown as they are, joined as a list
+        return wording.join_list([f"“{source}”" for source in value.split(",") if source])
     if name == "platforms":
         return wording.join_list([words.get(f"platform.{p}", p) for p in value.split(",") if p])
     if name in ("handle", "official"):

@@ -12,15 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from .addresses import EVM_ATTEMPT, AddressBook, checksummed, evm_address_problem
 from .confusables import fold_unicode, scripts_of, visual_skeleton
 from .detect import EMAIL, PHONE, address_chain, detect_kind
 from .domains import DomainParts, edit_distance, parse_url, split_domain
 from .lists import PhishingLists
+from .lookalike import likeness, looks_alike
 from .reasons import Reason, render
 from .registry import Handle, OfficialRegistry, as_registry, normalise_phone, parse_handle
 from .scanner import scan
 
-Status = Literal["official", "impersonation", "unknown"]
+# "scam": an address on an imported scam list (#21); contacts are never "scam".
+Status = Literal["official", "impersonation", "scam", "unknown"]
 ContactKind = Literal["url", "email", "phone", "handle", "address", "auto"]
 # Codes of verdicts on something that is not a contact: the value itself may be dangerous to
 # keep (a recovery phrase, perhaps a private key), so pages do not show it back.
@@ -31,6 +34,13 @@ ADVICE: dict[str, str] = {
     "private key or any payment.",
     "shield.contact.impersonation": "This imitates an official channel. Do not open it, do not sign in, and never "
     "enter your recovery phrase or pay any fee there.",
+    "shield.contact.scam": "This address is on a list of known scam addresses. Do not send anything to it; "
+    "if you already did, report it to us now and keep your transaction hash.",
+    # An address is not a channel: what to do with one we publish, or with a copy of it.
+    "shield.address.official": "This is an official address of ours. Support will still never ask you to send "
+    "crypto to any address, nor for your recovery phrase or private key.",
+    "shield.address.impersonation": "This address imitates one of ours. Do not send anything to it, and never "
+    "copy an address from your transaction history: take it from the original source and compare it in full.",
     "shield.contact.unknown": "This is not one of our official channels. Our support is free and only reachable "
     "through the channels listed in the app.",
 }
@@ -65,9 +75,12 @@ class Verdict:
     reason: str  # English, for people
     matched: str | None = None  # the official channel this one is, or imitates
     reasons: tuple[Reason, ...] = ()  # the same explanation as codes, for other languages
+    lists: tuple[str, ...] = ()  # the imported scam lists that hold this address
 
     @property
     def advice_key(self) -> str:
+        if self.kind == "address" and self.status in ("official", "impersonation"):
+            return f"shield.address.{self.status}"
         return f"shield.contact.{self.status}"
 
     @property
@@ -76,9 +89,15 @@ class Verdict:
 
 
 def _verdict(
-    kind: str, value: str, status: Status, code: str, *reasons: Reason, matched: str | None = None
+    kind: str,
+    value: str,
+    status: Status,
+    code: str,
+    *reasons: Reason,
+    matched: str | None = None,
+    lists: tuple[str, ...] = (),
 ) -> Verdict:
-    return Verdict(kind, value, status, code, render(reasons), matched, reasons)
+    return Verdict(kind, value, status, code, render(reasons), matched, reasons, lists)
 
 
 def verify_contact(
@@ -89,6 +108,7 @@ def verify_contact(
     *,
     trust_official_domain_emails: bool = True,
     screen_secrets: bool = False,
+    addresses: AddressBook | None = None,
 ) -> Verdict:
     """Judge one contact against the official registry (and optional imported lists).
 
@@ -102,18 +122,35 @@ def verify_contact(
     as the kind it is written as. A recovery phrase or key pasted into the check is answered as
     such (kind "secret"), never judged as a contact; callers that screen their text already
     (scam signals, on every inbound link) skip that scan unless they ask (``screen_secrets``).
+
+    ``addresses`` holds the operator's official EVM addresses and the scam-list look-up; an EVM
+    address is then official, an impersonation (a lookalike of an official one), scam or unknown.
+    Something written as an EVM address but malformed (bad hex, length or EIP-55 checksum) is
+    answered kind "address", code "invalid", with a reason saying what is wrong.
     """
     official = as_registry(registry)
     phishing = lists or PhishingLists()
+    book = addresses or AddressBook()
+
+    def judge(kind: str) -> Verdict:
+        if kind == "address":
+            return _verify_address(value, book)
+        return _JUDGES[kind](value, official, phishing, trust_official_domain_emails)
+
     chosen = (kind or "auto").strip().lower()
-    if chosen not in _JUDGES and chosen != "auto":
+    if chosen not in _JUDGES and chosen not in ("auto", "address"):
         raise ValueError(f"unknown contact kind {kind!r}; expected url, email, phone, handle or address")
     if screen_secrets or chosen == "auto":
         secret = _secret_verdict(value)
         if secret is not None:
             return secret
+    text = value.strip()
+    if (chosen == "auto" and EVM_ATTEMPT.match(text)) or (chosen == "address" and text[:2] in ("0x", "0X")):
+        # Meant as an EVM address: judged, or told what is wrong with it; a 64-hex key pasted
+        # into the address check is still answered as the secret it may be.
+        return _secret_verdict(value) or _verify_address(value, book)
     if chosen != "auto":
-        verdict = _JUDGES[chosen](value, official, phishing, trust_official_domain_emails)
+        verdict = judge(chosen)
         if verdict.code != "invalid":
             return verdict
         secret = None if screen_secrets else _secret_verdict(value)
@@ -126,7 +163,7 @@ def verify_contact(
         return _verdict("other", value, "unknown", "invalid", Reason.of("not_a_contact"))
     if detected == chosen:
         return verdict
-    return _JUDGES[detected](value, official, phishing, trust_official_domain_emails)
+    return judge(detected)
 
 
 def _secret_verdict(value: str) -> Verdict | None:
@@ -173,7 +210,14 @@ def _verify_url(
 
 def _for(verdict: Verdict, kind: str, value: str) -> Verdict:
     return Verdict(
-        kind, value, verdict.status, verdict.code, verdict.reason, verdict.matched, verdict.reasons
+        kind,
+        value,
+        verdict.status,
+        verdict.code,
+        verdict.reason,
+        verdict.matched,
+        verdict.reasons,
+        verdict.lists,
     )
 
 
@@ -525,14 +569,50 @@ def _verify_phone(
 # --- wallet addresses -----------------------------------------------------------------------
 
 
-def _verify_address(
-    value: str, _official: OfficialRegistry, _phishing: PhishingLists | None = None, _trust: bool = True
-) -> Verdict:
-    """An address is never a support channel: whoever hands one out wants to be paid."""
-    chain = address_chain(value.strip())
+def _verify_address(value: str, book: AddressBook) -> Verdict:
+    """An address is never a support channel: whoever hands one out wants to be paid. An EVM
+    address may still be one the operator publishes (a deposit address, a contract), a copy of
+    one made for address poisoning, or on an imported scam list."""
+    text = value.strip()
+    if text[:2] in ("0x", "0X"):
+        problem = evm_address_problem(text)
+        if problem is not None:
+            return _verdict("address", value, "unknown", "invalid", Reason.of(problem))
+        return _judge_evm(value, text, book)
+    chain = address_chain(text)
     if chain is None:
         return _verdict("address", value, "unknown", "invalid", Reason.of("not_a_contact"))
     return _verdict("address", value, "unknown", "wallet_address", Reason.of("wallet_address", chain=chain))
+
+
+def _judge_evm(value: str, text: str, book: AddressBook) -> Verdict:
+    lower = text.lower()
+    shown = checksummed(lower)
+    if any(known.address == lower for known in book.official):
+        return _verdict(
+            "address", value, "official", "exact_match", Reason.of("address_official", address=shown), matched=shown
+        )  # fmt: skip
+    listed = tuple(book.listed_in(lower))
+    also = (Reason.of("address_also_listed", sources=",".join(listed)),) if listed else ()
+    # The official address it copies most closely, if any (ties: the first in address order).
+    copies = [known.address for known in book.official if looks_alike(lower, known.address)]
+    if copies:
+        genuine = max(sorted(copies), key=lambda a: likeness(lower, a).head + likeness(lower, a).tail)
+        like = likeness(lower, genuine)
+        return _verdict(
+            "address", value, "impersonation", "lookalike",
+            Reason.of(
+                "address_lookalike", address=shown, genuine=checksummed(genuine), head=like.head, tail=like.tail
+            ),
+            Reason.of("address_poisoning"), *also,
+            matched=checksummed(genuine), lists=listed,
+        )  # fmt: skip
+    if listed:
+        return _verdict(
+            "address", value, "scam", "listed", Reason.of("address_listed", address=shown, sources=",".join(listed)),
+            matched=listed[0], lists=listed,
+        )  # fmt: skip
+    return _verdict("address", value, "unknown", "wallet_address", Reason.of("wallet_address", chain="evm"))
 
 
 _JUDGES: dict[str, Callable[[str, OfficialRegistry, PhishingLists, bool], Verdict]] = {
@@ -541,5 +621,4 @@ _JUDGES: dict[str, Callable[[str, OfficialRegistry, PhishingLists, bool], Verdic
     "email": _verify_email,
     "handle": _verify_handle,
     "phone": _verify_phone,
-    "address": _verify_address,
 }
