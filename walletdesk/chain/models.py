@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from walletdesk.chain import rules
+
 
 def _check_rpc_urls(value: str) -> None:
     urls = [line.strip() for line in value.splitlines() if line.strip()]
@@ -50,3 +52,63 @@ class Chain(models.Model):
     @property
     def urls(self) -> list[str]:
         return [line.strip() for line in self.rpc_urls.splitlines() if line.strip()]
+
+
+class RiskRule(models.Model):
+    """One risk rule's switch, severity and thresholds, tuned by the operator in the admin.
+
+    The logic lives in `chain.rules` (pure); this row only holds what the operator may change.
+    Migration 0002 seeds one row per rule with `rules.DEFAULTS`.
+    """
+
+    class Severity(models.TextChoices):
+        LOW = "low", "low"
+        MEDIUM = "medium", "medium"
+        HIGH = "high", "high"
+        CRITICAL = "critical", "critical"
+
+    code = models.SlugField(max_length=40, unique=True)
+    enabled = models.BooleanField(default=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.HIGH)
+    params = models.JSONField(
+        default=dict, blank=True, help_text="Thresholds; a missing key uses the default."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        if not isinstance(self.params, dict):
+            raise ValidationError({"params": "Give an object of parameter names to whole numbers."})
+        problems = rules.check_params(self.code, self.params)
+        if problems:
+            raise ValidationError({"params": "; ".join(problems)})
+
+
+def _check_evm_address(value: str) -> None:
+    if not rules.is_address(value.strip()):
+        raise ValidationError("0x and 40 hex characters.")
+
+
+class VerifiedSpender(models.Model):
+    """A spender an unlimited approval to is normal (a known router or marketplace).
+
+    The operator's allow list for the unlimited-approval rule; stored lower case.
+    """
+
+    address = models.CharField(max_length=42, unique=True, validators=[_check_evm_address])
+    label = models.CharField(max_length=80, help_text="What it is, e.g. Uniswap Universal Router.")
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.address})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
