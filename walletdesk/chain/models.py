@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -112,3 +113,55 @@ class VerifiedSpender(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class LinkChallenge(models.Model):
+    """A one-time message a customer signs to prove they hold an address's key (EIP-191).
+
+    The server keeps the exact text it asked to have signed; the signature is checked against
+    that text, never against anything the browser sends back. `used_at` makes it single use.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=42, help_text="Lower case.")
+    nonce = models.CharField(max_length=32, unique=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"link {self.address} for user {self.user_id}"
+
+
+class LinkedAddress(models.Model):
+    """An address a customer proved they control; the monitor watches it on every enabled chain.
+
+    The same address may be linked by two customers (each with their own signature): a shared
+    wallet is real, and refusing the second would let a thief who holds the key link it first
+    and lock the owner out of alerts. The chain data shown is public either way.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="linked_addresses"
+    )
+    address = models.CharField(max_length=42, db_index=True, help_text="Lower case.")
+    label = models.CharField(max_length=60, blank=True)
+    challenge = models.OneToOneField(LinkChallenge, on_delete=models.PROTECT, related_name="linked")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "address"], name="uniq_linked_address_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def checksum(self) -> str:
+        return rules.checksum(self.address)

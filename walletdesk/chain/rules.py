@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from walletdesk.shield.lookalike import looks_alike
 
 # Event kinds (what the monitor decoded from a log or a transaction).
@@ -306,6 +308,11 @@ _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 def is_address(value: str) -> bool:
     """0x and 40 hex characters (any case: the EIP-55 checksum is checked where it is typed)."""
     return bool(_ADDRESS.match(value))
+
+
+def checksum(address: str) -> str:
+    """The EIP-55 mixed-case form, for display (addresses are stored lower case)."""
+    return str(to_checksum_address(address))
 
 
 def check_params(code: str, params: Mapping[str, Any]) -> list[str]:
