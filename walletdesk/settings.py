@@ -224,6 +224,8 @@ else:
 # The in-memory layer reaches one process's sockets; this carries live events between the
 # embedded mode's processes through the database (core.live).
 LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)
+# On-chain look-ups: seconds to wait for one JSON-RPC URL before trying the next (walletdesk.chain.rpc)
+CHAIN_RPC_TIMEOUT = env.integer("CHAIN_RPC_TIMEOUT", 5)
 # A live chat nobody has written in for this long is ended (chat.actions.end_idle).
 CHAT_IDLE_MINUTES = env.integer("CHAT_IDLE_MINUTES", 30)
 
