@@ -313,8 +313,11 @@ class EVM:
 
 def _reverted(exc: TransactionFailed) -> RPCError:
     # geth's shape: code 3, "execution reverted: <reason>"
-    reason = str(exc.args[0]) if exc.args else ""
-    reason = reason.removeprefix("execution reverted: ")
+    raw = exc.args[0] if exc.args else ""
+    if isinstance(raw, bytes) and raw[:4] == bytes.fromhex("08c379a0") and len(raw) >= 68:
+        length = int.from_bytes(raw[36:68], "big")  # Error(string): offset, length, text
+        raw = raw[68 : 68 + length].decode("utf-8", "replace")
+    reason = str(raw).removeprefix("execution reverted: ")
     return RPCError(3, f"execution reverted: {reason}".rstrip(": "))
 
 

@@ -22,6 +22,7 @@ testable on plain dicts (``walletdesk.chain.lookup``).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -113,7 +114,7 @@ class ChainClient:
                 error = response["error"]
                 message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
                 code = error.get("code") if isinstance(error, dict) else None
-                if code == 3 or "revert" in message.lower():
+                if code == 3 or (method == "eth_call" and _EXECUTION_FAILED.search(message)):
                     raise CallReverted(message[:200])
                 if code != -32601 and "not found" in message.lower():
                     return None  # some nodes answer "transaction not found" as an error
@@ -207,6 +208,11 @@ def _cool(url: str) -> None:
         # a node that failed may come back as another one: check its chain id again
         for key in [key for key in _verified if key[0] == url]:
             _verified.discard(key)
+
+
+# How nodes word a contract call that failed while executing (geth, erigon, nethermind, besu):
+# the chain's answer about that contract, not a node failure.
+_EXECUTION_FAILED = re.compile(r"(?i)revert|out of gas|invalid opcode|stack (underflow|overflow)|execution")
 
 
 def _quantity(value: Any) -> int:
