@@ -165,3 +165,108 @@ class LinkedAddress(models.Model):
     @property
     def checksum(self) -> str:
         return rules.checksum(self.address)
+
+
+# uint256 fits in 78 decimal digits; a bigint does not hold token amounts.
+def _uint256() -> models.DecimalField:
+    return models.DecimalField(max_digits=78, decimal_places=0, default=0)
+
+
+class ChainCursor(models.Model):
+    """Where the monitor is on one chain: the last processed block (number and hash), and the
+    lease of the worker following it (two workers never process the same chain at once)."""
+
+    chain = models.OneToOneField(Chain, on_delete=models.CASCADE, related_name="cursor")
+    block_number = models.BigIntegerField(default=-1, help_text="-1: not started (starts at the head).")
+    block_hash = models.CharField(max_length=66, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    scheduled_for = models.CharField(max_length=40, blank=True, help_text="The armed follow_chain run.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}@{self.block_number}"
+
+
+class SeenBlock(models.Model):
+    """A recent block's hash and parent, to find the common ancestor after a reorg."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="+")
+    number = models.BigIntegerField()
+    hash = models.CharField(max_length=66)
+    parent_hash = models.CharField(max_length=66)
+    timestamp = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "number"], name="uniq_seen_block")]
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}#{self.number}"
+
+
+class ChainEvent(models.Model):
+    """One stored transfer or approval touching a linked address.
+
+    Unique on (chain, tx hash, log index, part): `part` numbers the items of one ERC-1155
+    TransferBatch log (0 for every other log); a native transfer has log index -1.
+    """
+
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "transfer"
+        APPROVAL = "approval", "approval"
+        APPROVAL_FOR_ALL = "approval_for_all", "approval for all"
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="events")
+    tx_hash = models.CharField(max_length=66)
+    log_index = models.IntegerField()
+    part = models.PositiveSmallIntegerField(default=0)
+    block_number = models.BigIntegerField()
+    block_hash = models.CharField(max_length=66)
+    timestamp = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    standard = models.CharField(max_length=10)
+    token = models.CharField(max_length=42, blank=True)
+    token_id = models.DecimalField(max_digits=78, decimal_places=0, null=True, blank=True)
+    sender = models.CharField(max_length=42, db_index=True)
+    recipient = models.CharField(max_length=42, db_index=True)
+    value = _uint256()
+    approved = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-block_number", "-log_index"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "tx_hash", "log_index", "part"], name="uniq_chain_event")
+        ]
+        indexes = [models.Index(fields=["chain", "block_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.tx_hash}#{self.log_index}"
+
+
+class ChainAlert(models.Model):
+    """A rule's finding about a linked address: fires once per (chain, rule, tx hash, log
+    index, address), whatever happens to the block it came from (a reorg that re-includes the
+    same transaction, a worker killed between storing and alerting)."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.CharField(max_length=40)
+    tx_hash = models.CharField(max_length=66)
+    log_index = models.IntegerField()
+    address = models.CharField(max_length=42, db_index=True)
+    severity = models.CharField(max_length=10)
+    params = models.JSONField(default=dict)
+    block_number = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    ticket_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain", "rule", "tx_hash", "log_index", "address"], name="uniq_chain_alert"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.tx_hash}#{self.log_index}"

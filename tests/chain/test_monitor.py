@@ -1,0 +1,142 @@
+"""The monitor on a real EVM over JSON-RPC (tests/chain/evm.py): an ERC-20 is deployed, the
+victim pays a friend, approves a drainer without limit, is drained, and is poisoned with a
+zero-value transfer from a lookalike of the friend. Each alert fires exactly once: on a second
+pass, after a reorg that re-includes the same transactions, and after one that drops one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from tests.chain.evm import UNLIMITED, Node
+from walletdesk.chain import monitor, rules
+from walletdesk.chain.models import ChainAlert, ChainCursor, ChainEvent, LinkChallenge, LinkedAddress
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_from_genesis")]
+
+FRIEND = "0x1234aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa5678"
+LOOKALIKE = "0x1234bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb5678"
+
+
+@pytest.fixture
+def _from_genesis() -> Any:
+    with override_settings(CHAIN_MONITOR_START_BACK=10**6):
+        yield
+
+
+def link(user: Any, address: str) -> LinkedAddress:
+    # The signature path is tested in test_linking; here the link is the starting state.
+    challenge = LinkChallenge.objects.create(
+        user=user, address=address.lower(), nonce=address[-32:], message="-", expires_at="2100-01-01T00:00Z"
+    )
+    return LinkedAddress.objects.create(user=user, address=address.lower(), challenge=challenge)
+
+
+def keys() -> list[tuple[str, str, int]]:
+    return sorted(ChainAlert.objects.values_list("rule", "tx_hash", "log_index"))
+
+
+def run(chain: Any, owner: str = "w1") -> list[monitor.Step]:
+    return monitor.follow(chain, owner, budget_steps=100, max_blocks=7)
+
+
+@pytest.fixture
+def story(evm: Node, chain: Any, carol: Any) -> dict[str, Any]:
+    victim, drainer, poisoner = evm.accounts[1], evm.accounts[2], evm.accounts[3]
+    link(carol, victim)
+    token = evm.deploy("TestToken", "Tether", "USDT", 6, 10**12)
+    evm.send(token.functions.transfer(victim, 10**9), evm.accounts[0])
+    paid = [
+        evm.send(token.functions.transfer(evm.w3.to_checksum_address(FRIEND), 10**6), victim)
+        for _ in range(3)
+    ]
+    approve = evm.send(token.functions.approve(drainer, UNLIMITED), victim)
+    drain = evm.send(token.functions.transferFrom(victim, drainer, 10**9 - 3 * 10**6), drainer)
+    return {
+        "evm": evm,
+        "token": token,
+        "victim": victim,
+        "poisoner": poisoner,
+        "paid": paid,
+        "approve": approve,
+        "drain": drain,
+    }
+
+
+def poison(story: dict[str, Any]) -> str:
+    evm, token = story["evm"], story["token"]
+    call = token.functions.transferFrom(evm.w3.to_checksum_address(LOOKALIKE), story["victim"], 0)
+    return evm.send(call, story["poisoner"])
+
+
+def test_the_drain_and_the_poisoning_alert_once(story: dict[str, Any], chain: Any) -> None:
+    poisoned = poison(story)
+    run(chain)
+    expected = sorted(
+        [
+            (rules.UNLIMITED_APPROVAL, story["approve"], 0),
+            (rules.LARGE_OUTFLOW, story["drain"], 0),
+            (rules.ADDRESS_POISONING, poisoned, 0),
+        ]
+    )
+    assert keys() == expected
+    alert = ChainAlert.objects.get(rule=rules.ADDRESS_POISONING)
+    assert alert.params["lookalike_of"] == FRIEND and alert.address == story["victim"].lower()
+    # Stored: 3 payments, the approval, the drain, the poison, the funding (all touch the victim).
+    assert ChainEvent.objects.count() == 7
+    cursor = ChainCursor.objects.get(chain=chain)
+    assert cursor.block_number == story["evm"].block_number
+    # A second pass (a restart from the stored cursor) finds nothing new and fires nothing.
+    story["evm"].mine(2)
+    run(chain, owner="w2")
+    assert keys() == expected and ChainEvent.objects.count() == 7
+
+
+def test_a_reorg_that_re_includes_the_poison_does_not_fire_it_twice(
+    story: dict[str, Any], chain: Any
+) -> None:
+    evm = story["evm"]
+    snap = evm.snapshot()
+    poisoned = poison(story)
+    run(chain)
+    assert (rules.ADDRESS_POISONING, poisoned, 0) in keys()
+    orphaned = ChainEvent.objects.get(tx_hash=poisoned).block_hash
+    evm.revert(snap)
+    evm.mine(1)  # another block at the poison's height
+    again = poison(story)  # the same transaction, now one block later
+    evm.mine(1)
+    run(chain)
+    assert again == poisoned
+    event = ChainEvent.objects.get(tx_hash=poisoned)
+    assert event.block_hash != orphaned
+    assert [k for k in keys() if k[0] == rules.ADDRESS_POISONING] == [(rules.ADDRESS_POISONING, poisoned, 0)]
+    assert ChainAlert.objects.count() == 3
+
+
+def test_a_reorg_that_drops_a_transaction_deletes_its_event(story: dict[str, Any], chain: Any) -> None:
+    evm = story["evm"]
+    snap = evm.snapshot()
+    poisoned = poison(story)
+    run(chain)
+    evm.revert(snap)
+    evm.mine(3)  # a longer branch without the poison
+    steps = run(chain)
+    assert any(s.reorg_to is not None for s in steps)
+    assert not ChainEvent.objects.filter(tx_hash=poisoned).exists()
+    assert ChainCursor.objects.get(chain=chain).block_number == evm.block_number
+
+
+def test_two_workers_never_follow_one_chain_at_once(story: dict[str, Any], chain: Any) -> None:
+    assert monitor.claim(chain.pk, "w1")
+    assert monitor.follow(chain, "w2") == []  # w1 holds the lease
+    monitor.release(chain.pk, "w1")
+    assert monitor.follow(chain, "w2")
+
+
+def test_nothing_is_stored_for_addresses_nobody_linked(story: dict[str, Any], chain: Any) -> None:
+    LinkedAddress.objects.all().delete()
+    run(chain)
+    assert not ChainEvent.objects.exists() and not ChainAlert.objects.exists()
+    assert ChainCursor.objects.get(chain=chain).block_number == story["evm"].block_number
