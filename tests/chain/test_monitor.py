@@ -140,3 +140,36 @@ def test_nothing_is_stored_for_addresses_nobody_linked(story: dict[str, Any], ch
     run(chain)
     assert not ChainEvent.objects.exists() and not ChainAlert.objects.exists()
     assert ChainCursor.objects.get(chain=chain).block_number == story["evm"].block_number
+
+
+def test_alerts_open_one_urgent_security_ticket_and_mail_the_customer(
+    story: dict[str, Any], chain: Any, carol: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from walletdesk.tickets.models import Ticket
+
+    poison(story)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(chain)
+    assert ChainAlert.objects.filter(delivered_at__isnull=True).count() == 0
+    tickets = list(Ticket.objects.filter(contact__user=carol))
+    assert len(tickets) == 1  # three alerts, one open ticket, updated
+    ticket = tickets[0]
+    assert (ticket.team.slug, ticket.priority, ticket.category.slug) == (
+        "security",
+        "urgent",
+        "unauthorised_tx",
+    )
+    assert ticket.wallet_address.lower() == story["victim"].lower()
+    bodies = "\n".join(ticket.messages.values_list("body", flat=True))
+    assert f"approve({story['evm'].accounts[2]}".lower() in bodies.lower()
+    assert "recovery phrase" in bodies
+    alerts_mail = [m for m in mailoutbox if "On-chain alert" in m.body]
+    assert len(alerts_mail) == 3 and all(m.to == [carol.email] for m in alerts_mail)
+    assert any("approve(" in m.body and ", 0)" in m.body for m in alerts_mail)
+    assert all("链上" in m.body for m in alerts_mail)  # bilingual: the other language under it
+    # Delivering again (a duplicate task, the sweep) changes nothing.
+    from walletdesk.chain import actions
+
+    for alert in ChainAlert.objects.all():
+        assert actions.deliver_alert(alert.pk) == []
+    assert Ticket.objects.filter(contact__user=carol).count() == 1

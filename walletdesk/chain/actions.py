@@ -11,19 +11,25 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import is_checksum_address
 
-from walletdesk.chain import rules
-from walletdesk.chain.models import LinkChallenge, LinkedAddress
-from walletdesk.core import audit
+from walletdesk.chain import notices, rules
+from walletdesk.chain.models import ChainAlert, LinkChallenge, LinkedAddress
+from walletdesk.core import audit, queue
+from walletdesk.core.agents import is_agent
 from walletdesk.core.locks import lock_rows
+from walletdesk.tickets import actions as ticket_actions
+from walletdesk.tickets.actions import NewTicket
+from walletdesk.tickets.models import ACTIVE_STATUSES, Channel, Priority, Ticket
 from walletdesk.tickets.screening import screen_value
 
 CHALLENGE_MINUTES = 15
@@ -183,3 +189,92 @@ def unlink(user: Any, linked_id: int, *, ip: str | None = None) -> None:
         raise ChainError("unknown", _("This address is not linked to your account."))
     audit.record("chain.address_unlinked", actor=user, target=linked, ip_address=ip, address=linked.address)
     linked.delete()
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+ALERT_CATEGORY = "unauthorised_tx"  # routed to the Security desk, urgent, by its seed
+_SEND_ALERT_MAIL = "walletdesk.chain.tasks.send_alert_mail"
+_DELIVER_ALERT = "walletdesk.chain.tasks.deliver_alert"
+
+
+def _language(user: Any) -> str:
+    return "zh-hans" if (getattr(user, "language", "") or "").startswith("zh") else "en"
+
+
+def explorer_tx(chain: Any, tx_hash: str) -> str:
+    template = chain.explorer_tx_url or ""
+    return template.replace("{hash}", tx_hash) if "{hash}" in template else ""
+
+
+def enqueue_delivery(alert_ids: list[int]) -> None:
+    """After the monitor's commit: one delivery task per new alert."""
+    for alert_id in alert_ids:
+        transaction.on_commit(partial(queue.enqueue_named, _DELIVER_ALERT, alert_id=alert_id))
+
+
+@transaction.atomic
+def deliver_alert(alert_id: int) -> list[int]:
+    """Open or update an urgent Security-desk ticket for each customer who linked the alert's
+    address, and mail them. Once: under the alert's row lock, `delivered_at` is set in the same
+    transaction as the tickets, so a re-run (a duplicate task, a crash before the commit, the
+    sweep) either finds it delivered or does all of it again from nothing."""
+    alert = lock_rows(ChainAlert, [alert_id]).get(alert_id)
+    if alert is None or alert.delivered_at is not None:
+        return []
+    chain = alert.chain
+    site = settings.SITE_URL.rstrip("/")
+    tickets: list[int] = []
+    users = [link.user for link in LinkedAddress.objects.filter(address=alert.address).select_related("user")]
+    for user in users:
+        if not user.is_active or is_agent(user):
+            continue
+        language = _language(user)
+        with translation.override(language):
+            notice = notices.ticket_notice(alert, site_url=site, explorer=explorer_tx(chain, alert.tx_hash))
+        open_ticket = (
+            Ticket.objects.filter(
+                contact__user=user,
+                category__slug=ALERT_CATEGORY,
+                wallet_address__iexact=rules.checksum(alert.address),
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if open_ticket is None:
+            ticket = ticket_actions.create_ticket(
+                NewTicket(
+                    subject=notice.subject,
+                    body=notice.body,
+                    channel=Channel.WEB,
+                    user=user,
+                    language=language,
+                    category=ALERT_CATEGORY,
+                    priority=Priority.URGENT,
+                    facts={
+                        "wallet_address": rules.checksum(alert.address),
+                        "tx_hash": alert.tx_hash,
+                        "chain": chain.name[:40],
+                    },
+                    opened_by_system=True,
+                )
+            )
+        else:
+            ticket = open_ticket
+            ticket_actions.add_system_note(
+                ticket, notice.body, kind="chain_alert", rule=alert.rule, tx=alert.tx_hash
+            )
+            if ticket.priority != Priority.URGENT:
+                ticket_actions.change_priority(ticket, Priority.URGENT, actor=None)
+        tickets.append(ticket.pk)
+        transaction.on_commit(
+            partial(
+                queue.enqueue_named, _SEND_ALERT_MAIL, alert_id=alert.pk, user_id=user.pk, ticket_id=ticket.pk
+            )
+        )
+    alert.delivered_at = timezone.now()
+    alert.ticket_id = tickets[0] if tickets else None
+    alert.save(update_fields=["delivered_at", "ticket_id"])
+    audit.record("chain.alert_delivered", target=alert, rule=alert.rule, tickets=tickets)
+    return tickets

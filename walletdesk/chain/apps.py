@@ -12,3 +12,4 @@ class ChainConfig(AppConfig):
 
         # Re-arms a chain whose monitor stopped (never started, or its worker died mid-run).
         sweeps.register("chain monitor", tasks.sweep_stalled)
+        sweeps.register("chain alerts", tasks.sweep_undelivered)

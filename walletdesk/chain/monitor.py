@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from walletdesk.chain import lookup, rpc, rules
+from walletdesk.chain import actions, lookup, rpc, rules
 from walletdesk.chain.models import (
     Chain,
     ChainAlert,
@@ -302,6 +302,7 @@ def _commit(
         cursor.block_hash = top["hash"]
         cursor.lease_until = timezone.now() + timedelta(seconds=lease_seconds())
         cursor.save(update_fields=["block_number", "block_hash", "lease_until", "updated_at"])
+        actions.enqueue_delivery(alert_keys)
     return alert_keys
 
 

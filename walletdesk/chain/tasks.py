@@ -13,13 +13,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from walletdesk.chain import monitor
-from walletdesk.chain.models import Chain, ChainCursor
-from walletdesk.core import queue
+from walletdesk.accounts.models import User
+from walletdesk.chain import actions, monitor, notices
+from walletdesk.chain.models import Chain, ChainAlert, ChainCursor
+from walletdesk.core import mail, queue
+from walletdesk.tickets.models import Ticket
 
 
 def poll_seconds() -> float:
@@ -65,3 +68,54 @@ def sweep_stalled() -> int:
             _arm(chain_id, timezone.now(), expected=None)
             armed += 1
     return armed
+
+
+@task()
+def deliver_alert(alert_id: int) -> int:
+    return len(actions.deliver_alert(alert_id))
+
+
+def sweep_undelivered() -> int:
+    """Deliver alerts whose task was lost (a worker killed after the monitor's commit)."""
+    grace = timezone.now() - timedelta(seconds=30)
+    ids = list(
+        ChainAlert.objects.filter(delivered_at__isnull=True, created_at__lt=grace).values_list(
+            "pk", flat=True
+        )[:200]
+    )
+    for alert_id in ids:
+        actions.deliver_alert(alert_id)
+    return len(ids)
+
+
+LANGUAGES = ("en", "zh-hans")
+
+
+@task(queue_name="email")
+def send_alert_mail(alert_id: int, user_id: int, ticket_id: int) -> str:
+    """The customer's notice: their language first, the other under it (a security mail must be
+    readable even when the language setting is wrong), branded through core.mail."""
+    alert = ChainAlert.objects.select_related("chain").filter(pk=alert_id).first()
+    user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if alert is None or user is None or not user.email:
+        return "skipped"
+    first = "zh-hans" if (user.language or "").startswith("zh") else "en"
+    site = settings.SITE_URL.rstrip("/")
+    explorer = actions.explorer_tx(alert.chain, alert.tx_hash)
+    parts = []
+    for code in (first, *(c for c in LANGUAGES if c != first)):
+        with translation.override(code):
+            notice = notices.ticket_notice(alert, site_url=site, explorer=explorer)
+            parts.append(notice.body)
+    with translation.override(first):
+        subject = notices.title(alert.rule)
+        if ticket is not None:
+            subject = f"[{ticket.reference}] {subject}"
+    EmailMessage(
+        subject=mail.subject(subject),
+        body="\n\n----------------------------------------\n\n".join(parts) + "\n",
+        to=[user.email],
+        headers={"Auto-Submitted": "auto-generated"},
+    ).send()
+    return "sent"
