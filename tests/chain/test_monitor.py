@@ -173,3 +173,35 @@ def test_alerts_open_one_urgent_security_ticket_and_mail_the_customer(
     for alert in ChainAlert.objects.all():
         assert actions.deliver_alert(alert.pk) == []
     assert Ticket.objects.filter(contact__user=carol).count() == 1
+
+
+def test_the_activity_page_shows_the_flags_to_the_owner_only(
+    story: dict[str, Any], chain: Any, carol: Any, dave: Any, alice: Any
+) -> None:
+    from html import unescape
+
+    from tests.conftest import client_for
+
+    poisoned = poison(story)
+    run(chain)
+    page = client_for(carol).get("/account/addresses/activity/")
+    assert page.status_code == 200
+    html = unescape(page.content.decode())
+    assert poisoned in html and "Address poisoning attempt" in html
+    assert f"approve({story['evm'].accounts[2]}, 0)" in html
+    # "Report this transaction" prefills the request form (GET, nothing filed).
+    report = next(
+        line.split('href="')[1].split('"')[0]
+        for line in html.splitlines()
+        if 'data-testid="report-tx"' in line and poisoned in line
+    )
+    form = unescape(client_for(carol).get(report).content.decode())
+    assert poisoned in form and story["victim"] in form
+    zh = client_for(carol)
+    zh.cookies["django_language"] = "zh-hans"
+    assert "地址投毒企图" in zh.get("/account/addresses/activity/").content.decode()
+    # Another customer, a guest and an agent see none of it.
+    other = client_for(dave).get("/account/addresses/activity/")
+    assert other.status_code == 200 and poisoned not in other.content.decode()
+    assert client_for(None).get("/account/addresses/activity/").status_code == 302
+    assert client_for(alice).get("/account/addresses/activity/").status_code == 403

@@ -20,9 +20,16 @@ ARTICLES = {
 }
 
 
+def _shown(params: dict[str, Any]) -> dict[str, str]:
+    """Params as shown: addresses in their EIP-55 form (stored lower case)."""
+    return {
+        k: rules.checksum(str(v)) if rules.is_address(str(v)) else str(v) for k, v in (params or {}).items()
+    }
+
+
 def reason(code: str, params: dict[str, Any]) -> str:
     """One sentence: why the rule flagged this transaction."""
-    p = {k: str(v) for k, v in (params or {}).items()}
+    p = _shown(params)
     if code == rules.SCAM_RECIPIENT:
         return _("Funds or an approval went to %(recipient)s, an address on a scam list.") % p
     if code == rules.UNLIMITED_APPROVAL:
@@ -66,6 +73,7 @@ def revoke_call(code: str, params: dict[str, Any]) -> str:
     """The exact call that takes an approval back, for the wallet or a revoke tool."""
     if code != rules.UNLIMITED_APPROVAL:
         return ""
+    params = _shown(params)
     if params.get("call") == "setApprovalForAll":
         return f"setApprovalForAll({params.get('spender')}, false)"
     return f"approve({params.get('spender')}, 0)"
@@ -74,6 +82,7 @@ def revoke_call(code: str, params: dict[str, Any]) -> str:
 def steps(code: str, params: dict[str, Any]) -> list[str]:
     """What to do now, in order."""
     call = revoke_call(code, params)
+    params = _shown(params)
     if code == rules.UNLIMITED_APPROVAL:
         first = [
             _(

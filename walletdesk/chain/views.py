@@ -7,22 +7,26 @@ Only the signed-in customer's own data: no user id in any URL, and every lookup 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from walletdesk.accounts.models import User
-from walletdesk.chain import actions
+from walletdesk.chain import actions, lookup, notices, rules
 from walletdesk.chain.actions import ChainError
-from walletdesk.chain.models import LinkChallenge, LinkedAddress
+from walletdesk.chain.models import ChainAlert, ChainEvent, LinkChallenge, LinkedAddress
 from walletdesk.core.agents import is_agent
 from walletdesk.core.clientip import client_ip
 
@@ -103,3 +107,86 @@ def unlink(request: HttpRequest, linked_id: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("The address is unlinked."))
     return redirect("chain:addresses")
+
+
+ACTIVITY_LIMIT = 100
+
+
+@dataclass
+class Row:
+    event: ChainEvent
+    address: str  # the customer's address in this event
+    direction: str  # "in", "out", "approval"
+    counterparty: str
+    amount: str
+    flags: list[dict[str, str]]
+    explorer: str
+    report_url: str
+
+
+@customer_required
+@require_GET
+@never_cache
+def activity(request: HttpRequest) -> HttpResponse:
+    """The customer's linked addresses' stored history, newest first, with the rules' flags."""
+    mine = set(LinkedAddress.objects.filter(user_id=_me(request).pk).values_list("address", flat=True))
+    events = list(
+        ChainEvent.objects.filter(Q(sender__in=mine) | Q(recipient__in=mine))
+        .select_related("chain")
+        .order_by("-block_number", "-log_index")[:ACTIVITY_LIMIT]
+    )
+    # One query for every flag of the page (no query per row).
+    alerts: dict[tuple[int, str, int, str], list[ChainAlert]] = {}
+    for alert in ChainAlert.objects.filter(address__in=mine, tx_hash__in={e.tx_hash for e in events}):
+        alerts.setdefault((alert.chain_id, alert.tx_hash, alert.log_index, alert.address), []).append(alert)
+    rows = []
+    new_request = reverse("portal:new")
+    for e in events:
+        address = e.sender if e.sender in mine else e.recipient
+        direction = (
+            "approval" if e.kind != ChainEvent.Kind.TRANSFER else ("out" if e.sender in mine else "in")
+        )
+        counterparty = e.recipient if e.sender in mine else e.sender
+        flags = [
+            {
+                "title": notices.title(a.rule),
+                "reason": notices.reason(a.rule, a.params),
+                "severity": a.severity,
+                "revoke": notices.revoke_call(a.rule, a.params),
+            }
+            for a in alerts.get((e.chain_id, e.tx_hash, e.log_index, address), [])
+        ]
+        query = urlencode(
+            {
+                "category": actions.ALERT_CATEGORY,
+                "wallet_address": rules.checksum(address),
+                "tx_hash": e.tx_hash,
+                "chain": e.chain.name[:40],
+            }
+        )
+        rows.append(
+            Row(
+                event=e,
+                address=rules.checksum(address),
+                direction=direction,
+                counterparty=rules.checksum(counterparty),
+                amount=_amount(e),
+                flags=flags,
+                explorer=actions.explorer_tx(e.chain, e.tx_hash),
+                report_url=f"{new_request}?{query}",
+            )
+        )
+    return render(request, "chain/activity.html", {"rows": rows, "linked": bool(mine)})
+
+
+def _amount(e: ChainEvent) -> str:
+    value = int(e.value)
+    if e.kind == ChainEvent.Kind.APPROVAL_FOR_ALL:
+        return _("all NFTs") if e.approved else _("revoked")
+    if e.kind == ChainEvent.Kind.APPROVAL and value >= 2**128:
+        return _("unlimited")
+    if e.standard == rules.NATIVE:
+        return f"{lookup.units(value, lookup.NATIVE_DECIMALS).normalize():f} {e.chain.native_symbol}"
+    if e.standard == "erc721":
+        return f"NFT #{e.token_id}"
+    return _("%(amount)s units of %(token)s") % {"amount": value, "token": rules.checksum(e.token)[:10] + "…"}
