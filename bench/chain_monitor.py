@@ -14,6 +14,11 @@ process; the monitor talks to it over HTTP through the product's RPC client.
    CHAIN_POLL_SECONDS) while the main thread sends --alerts unlimited approvals, one per block;
    for each, the time from the node's answer to the send (the block is mined: automine) to the
    alert row's commit. The goal is under 5 s; the poll interval is most of it.
+
+The catch-up figure is bounded by the test node: eth-tester answers eth_getLogs by walking its
+blocks in Python (a cProfile of a 41-block run: 21 s of 25 s in eth-tester's get_logs, 4 s in
+block fetches, 0.4 s in the monitor's own commits). A real node answers a 50-block logs query in
+milliseconds.
 """
 
 from __future__ import annotations
