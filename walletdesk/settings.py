@@ -246,6 +246,11 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = env.integer("WORKER_HEARTBEAT_SECONDS", 10)
 WORKER_LEASE_SECONDS = env.integer("WORKER_LEASE_SECONDS", 60)
 WORKER_SWEEP_SECONDS = env.integer("WORKER_SWEEP_SECONDS", 60)
+
+# The chain monitor (chain/tasks.py): how often a chain is polled for new blocks, and how long a
+# worker's lease on a chain lasts (a killed worker's chain is taken over after it).
+CHAIN_POLL_SECONDS = env.integer("CHAIN_POLL_SECONDS", 2)
+CHAIN_MONITOR_LEASE_SECONDS = env.integer("CHAIN_MONITOR_LEASE_SECONDS", 60)
 TASK_MAX_ATTEMPTS = env.integer("TASK_MAX_ATTEMPTS", 5)
 if WORKER_LEASE_SECONDS < 3 * WORKER_HEARTBEAT_SECONDS:
     raise ImproperlyConfigured("WORKER_LEASE_SECONDS must be at least three heartbeats")

@@ -30,6 +30,7 @@ urlpatterns = [
     path("agent/reports/", include("walletdesk.desk.reports.urls")),
     path("agent/", include("walletdesk.desk.urls")),
     path("chat/", include("walletdesk.chat.urls")),
+    path("account/addresses/", include("walletdesk.chain.urls")),
     path("", include("walletdesk.connectors.social.urls")),
     path("", include("walletdesk.portal.urls")),
 ]
