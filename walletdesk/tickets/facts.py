@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from walletdesk.shield.addresses import evm_checksum_ok
 from walletdesk.shield.checksums import base58_decode, base58check_decode
 from walletdesk.tickets.screening import screen_value
 
@@ -251,22 +252,6 @@ def check_tx_hash(value: str, family: str | None) -> str:
 
 
 # --- chain formats (pure) ------------------------------------------------------------------
-
-
-def evm_checksum_ok(address: str) -> bool:
-    """EIP-55: an all-lower or all-upper address carries no checksum; mixed case must match it."""
-    digits = address[2:]
-    lower = digits.lower()
-    if digits in (lower, digits.upper()):
-        return True
-    # Each letter is upper case where the matching nibble of keccak256(lower-case hex) is 8 or
-    # more. eth-hash's Keccak directly: eth_utils.is_checksum_address does the same behind
-    # layers of validation that cost 15 times more (a test compares the two).
-    from eth_hash.auto import keccak  # imported on first use: most tickets have no address
-
-    digest = keccak(lower.encode()).hex()
-    expected = "".join(c.upper() if int(n, 16) >= 8 else c for c, n in zip(lower, digest, strict=False))
-    return digits == expected
 
 
 def tron_address_ok(value: str) -> bool:
