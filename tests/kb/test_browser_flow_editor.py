@@ -38,6 +38,24 @@ def view(page: Any, name: str) -> None:
     page.screenshot(path=str(path))
 
 
+def _settle_previews(page: Any, field: Any) -> None:
+    """Leave the field (its change event asks for a preview) and wait until no preview request
+    is in flight and the 400 ms typing delay has passed. The test server's in-memory SQLite is
+    one connection shared by its request threads, so a preview racing the save's POST fails
+    with InterfaceError there (never in a real server, where each thread has its own)."""
+    inflight: set[Any] = set()
+    page.on("request", lambda r: inflight.add(r) if "/preview/" in r.url else None)
+    page.on("requestfinished", lambda r: inflight.discard(r))
+    page.on("requestfailed", lambda r: inflight.discard(r))
+    field.blur()
+    quiet = 0
+    for _ in range(100):
+        page.wait_for_timeout(250)
+        quiet = quiet + 1 if not inflight else 0
+        if quiet >= 3:
+            return
+
+
 def _watch_csp(page: Any, seen: list[str]) -> None:
     page.on("console", lambda m: seen.append(m.text) if "Content Security Policy" in m.text else None)
 
@@ -100,7 +118,9 @@ def test_operator_edits_a_flow_and_customers_walk_it(live_server: Any, starter: 
         # A refused save: the new step's Chinese title emptied; the page says where, nothing saved.
         # The saved order is the order arranged, on any database.
         assert page.get_by_test_id(f"step-{steps_before}").get_attribute("data-step-id") == new_id
-        page.get_by_test_id(f"step-{steps_before}").locator("[name$='-title_zh']").fill("")
+        emptied = page.get_by_test_id(f"step-{steps_before}").locator("[name$='-title_zh']")
+        emptied.fill("")
+        _settle_previews(page, emptied)
         page.get_by_test_id("save-flow").click()
         page.wait_for_load_state()
         problem = page.locator(f"fieldset[data-step-id='{new_id}'] .error")
