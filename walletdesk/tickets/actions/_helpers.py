@@ -19,7 +19,7 @@ from walletdesk.core import queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import facts as fact_rules
-from walletdesk.tickets import lifecycle, live, screening
+from walletdesk.tickets import lifecycle, live, routing, screening
 from walletdesk.tickets.actions.errors import InvalidInput, ReplyCollision, StaleTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
@@ -151,6 +151,28 @@ def _escalate_for_secret(ticket: Ticket) -> list[str]:
         ticket.tags = sorted({*ticket.tags, screening.SECRET_TAG})
         changed.append("tags")
     return changed
+
+
+def _escalate_secret_on_save(ticket: Ticket, now: Any) -> tuple[list[str], dict[str, Any]]:
+    """`_escalate_for_secret` for a ticket being saved by an action: also moves the SLA clock
+    on a priority change, and reassigns a ticket whose agent is not on the (restricted)
+    Security desk, where it would sit with someone who can no longer open it; the desk's own
+    mode picks again. Returns the fields changed and the event's old/new values."""
+    old_priority, old_team = ticket.priority, ticket.team_id
+    fields = _escalate_for_secret(ticket)
+    escalated: dict[str, Any] = {}
+    if "priority" in fields:
+        fields += lifecycle.clock.on_priority_change(ticket, now)
+        escalated["priority"] = {"old": old_priority, "new": ticket.priority}
+    if "team" in fields:
+        escalated["team"] = {"old": old_team, "new": ticket.team_id}
+        old_assignee = ticket.assignee_id
+        if old_assignee is not None and not ticket.team.members.filter(pk=old_assignee).exists():  # type: ignore[union-attr]
+            ticket.assignee = None
+            routing.assign(ticket)
+            fields.append("assignee")
+            escalated["assignee"] = {"old": old_assignee, "new": ticket.assignee_id}
+    return fields, escalated
 
 
 def _load_categories() -> dict[str, Category]:

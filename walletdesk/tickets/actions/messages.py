@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk.core import mail, rows
-from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
+from walletdesk.tickets import channels, lifecycle, live, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
     _attach,
     _clean_text,
     _enqueue,
-    _escalate_for_secret,
+    _escalate_secret_on_save,
     _event,
     _existing_reference,
     _lock_ticket,
@@ -131,23 +131,8 @@ def add_customer_message(
         secrets += [("attachment name", kind) for f in attachments for kind in f.secret_kinds]
         escalated: dict[str, Any] = {}
         if secrets:
-            old_priority, old_team = ticket.priority, ticket.team_id
-            changed = _escalate_for_secret(ticket)
+            changed, escalated = _escalate_secret_on_save(ticket, now)
             fields += changed
-            if "priority" in changed:
-                fields += lifecycle.clock.on_priority_change(ticket, now)
-                escalated["priority"] = {"old": old_priority, "new": ticket.priority}
-            if "team" in changed:
-                escalated["team"] = {"old": old_team, "new": ticket.team_id}
-                # The agent who had the ticket may not be on the Security desk, a restricted
-                # team: left assigned, it would sit with someone who can no longer open it,
-                # and the desk's queue would show it as taken. The desk's own mode picks again.
-                old_assignee = ticket.assignee_id
-                if old_assignee is not None and not ticket.team.members.filter(pk=old_assignee).exists():  # type: ignore[union-attr]
-                    ticket.assignee = None
-                    routing.assign(ticket)
-                    fields.append("assignee")
-                    escalated["assignee"] = {"old": old_assignee, "new": ticket.assignee_id}
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         events = [_new_event(ticket, "customer_replied", user, channel=channel)]
         if previous != ticket.status:

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.tickets import channels, lifecycle, routing
+from walletdesk.tickets import channels, lifecycle
 from walletdesk.tickets.actions._helpers import (
     _clean_facts,
     _enqueue,
-    _escalate_for_secret,
+    _escalate_secret_on_save,
     _event,
     _lock_ticket,
     _set_status,
@@ -161,23 +161,8 @@ def remove_secret_fact(ticket: Ticket, field: str, value: str, *, kind: str, why
         )
         ticket.updated_at = now
         fields = [field, "search_text", "updated_at"]
-        old_priority, old_team = ticket.priority, ticket.team_id
-        changed = _escalate_for_secret(ticket)
+        changed, escalated = _escalate_secret_on_save(ticket, now)
         fields += changed
-        escalated: dict[str, Any] = {}
-        if "priority" in changed:
-            fields += lifecycle.clock.on_priority_change(ticket, now)
-            escalated["priority"] = {"old": old_priority, "new": ticket.priority}
-        if "team" in changed:
-            escalated["team"] = {"old": old_team, "new": ticket.team_id}
-            # as for a secret in a reply (actions.messages): not left with an agent who can no
-            # longer open it on the restricted Security desk
-            old_assignee = ticket.assignee_id
-            if old_assignee is not None and not ticket.team.members.filter(pk=old_assignee).exists():  # type: ignore[union-attr]
-                ticket.assignee = None
-                routing.assign(ticket)
-                fields.append("assignee")
-                escalated["assignee"] = {"old": old_assignee, "new": ticket.assignee_id}
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         _event(ticket, "secret_removed", None, kinds=[kind], where=[field], why=why, **escalated)
     return True
