@@ -12,6 +12,8 @@ Personas
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +30,26 @@ def need(condition: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI but is not available")
     pytest.skip(f"{what} is not available")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> Iterator[None]:
+    """On SQLite the test database is a file (in RAM under /dev/shm when there is one), not
+    Django's shared in-memory database. In memory, the live test server's request threads share
+    one connection: a page's background request (a poll, a live preview) racing a form post
+    failed there with InterfaceError, under load only, in CI twice. A file gives each thread its
+    own connection, as a real server has."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if "sqlite" not in db["ENGINE"]:
+        yield
+        return
+    shm = "/dev/shm"
+    folder = tempfile.mkdtemp(prefix="walletdesk-test-", dir=shm if os.access(shm, os.W_OK) else None)
+    db.setdefault("TEST", {})["NAME"] = os.path.join(folder, "test.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
