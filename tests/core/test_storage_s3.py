@@ -20,9 +20,9 @@ from django.test import Client
 
 from tests.accounts.conftest import picture_with_exif
 from tests.servers import free_port
-from walletdesk import settings as settings_module
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import IdentityDocument, RecoveryCase
+from walletdesk.core import filestore
 from walletdesk.tickets.models import Attachment, Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def _use_bucket(monkeypatch: pytest.MonkeyPatch, settings: Any, endpoint: str, b
         "S3_PREFIX": "desk",
     }.items():
         monkeypatch.setenv(name, value)
-    settings.STORAGES = {**settings.STORAGES, "default": settings_module._default_storage()}
+    settings.STORAGES = {**settings.STORAGES, "default": filestore.from_env()}
 
 
 @pytest.fixture
@@ -86,21 +86,21 @@ def test_settings_choose_the_bucket_only_when_it_is_fully_described(monkeypatch:
     for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX"):
         monkeypatch.delenv(name, raising=False)
     # The embedded default: files on the local disk.
-    assert settings_module._default_storage()["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert filestore.from_env()["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     monkeypatch.setenv("S3_ENDPOINT_URL", "http://minio:9000")
     with pytest.raises(ImproperlyConfigured, match="without S3_BUCKET"):
-        settings_module._default_storage()
+        filestore.from_env()
     monkeypatch.setenv("S3_BUCKET", "desk")
     monkeypatch.setenv("S3_ACCESS_KEY_ID", "only-half")
     with pytest.raises(ImproperlyConfigured, match="both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"):
-        settings_module._default_storage()
+        filestore.from_env()
     monkeypatch.delenv("S3_ACCESS_KEY_ID")
     monkeypatch.setenv("S3_ENDPOINT_URL", "minio:9000")
     with pytest.raises(ImproperlyConfigured, match="S3_ENDPOINT_URL"):
-        settings_module._default_storage()
+        filestore.from_env()
     # No keys at all is allowed: boto3 then finds an instance role's credentials.
     monkeypatch.setenv("S3_ENDPOINT_URL", "https://s3.example.com")
-    chosen = settings_module._default_storage()
+    chosen = filestore.from_env()
     assert chosen["BACKEND"] == "storages.backends.s3.S3Storage"
     options: Any = chosen["OPTIONS"]
     assert options["default_acl"] is None and options["querystring_auth"] is True
