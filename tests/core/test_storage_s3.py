@@ -20,6 +20,7 @@ from django.test import Client
 
 from tests.accounts.conftest import picture_with_exif
 from tests.servers import free_port
+from walletdesk.accounts import actions as account_actions
 from walletdesk.accounts import crypto
 from walletdesk.accounts.models import IdentityDocument, RecoveryCase
 from walletdesk.core import filestore
@@ -136,7 +137,9 @@ def test_a_customers_attachment_goes_to_the_bucket_and_back_only_to_her(
         assert picture not in refused.content
 
 
-def test_identity_documents_reach_the_bucket_only_as_ciphertext(bucket: Any, bob: Any, as_user: Any) -> None:
+def test_identity_documents_reach_the_bucket_only_as_ciphertext(
+    bucket: Any, bob: Any, dave: Any, root: Any, as_user: Any
+) -> None:
     original = picture_with_exif("JPEG")
     response = Client().post(
         "/account-recovery/",
@@ -159,8 +162,15 @@ def test_identity_documents_reach_the_bucket_only_as_ciphertext(bucket: Any, bob
     plain = crypto.decrypt(ciphertext)
     assert plain.startswith(b"\xff\xd8\xff") and b"SecretCam" not in plain
     # The Security desk's reviewer reads it back through the bucket, decrypted.
-    seen = as_user(bob).get(f"/agent/documents/{document.public_id}/")
+    link = f"/agent/documents/{document.public_id}/"
+    seen = as_user(bob).get(link)
     assert seen.status_code == 200 and seen.content == plain
+    # A customer (not even the one who sent it) never gets it.
+    refused = as_user(dave).get(link)
+    assert refused.status_code == 403 and plain not in refused.content
+    # Deleting the case deletes the object from the bucket too.
+    account_actions.delete_recovery_case(document.case, actor=root, reason="duplicate")
+    assert bucket.objects() == {}
 
 
 def test_a_failed_upload_files_nothing_and_says_try_again(
