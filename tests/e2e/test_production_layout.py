@@ -307,7 +307,12 @@ async def _chat(cluster: Cluster) -> None:
                 json.dumps({"type": "message", "client_id": "c-1", "body": "My card is declined"})
             )
             got = await _frames_until(
-                agent, lambda f: f.get("type") == "message" and f.get("reference") == reference
+                agent,
+                lambda f: (
+                    f.get("type") == "message"
+                    and f.get("reference") == reference
+                    and f.get("author") == "customer"
+                ),
             )
             assert got["body"] == "My card is declined" and got["author"] == "customer"
             # And back: the agent's answer on web 2 reaches the customer's socket on web 1.
