@@ -41,7 +41,7 @@ from walletdesk.accounts.models import (
     hash_token,
 )
 from walletdesk.core import audit, queue
-from walletdesk.core.storage import STORAGE_ERRORS
+from walletdesk.core.storage import storage_errors
 
 logger = logging.getLogger(__name__)
 
@@ -347,7 +347,7 @@ def add_identity_document(
     )
     try:
         document.file.save("document.bin", ContentFile(crypto.encrypt(doc.data)), save=False)
-    except STORAGE_ERRORS:
+    except storage_errors():
         # The disk or bucket refused: the caller's transaction rolls the case back and deletes
         # the documents stored before this one, so nothing half-made stays (portal.recovery).
         logger.warning("identity document storage failed", exc_info=True)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from walletdesk.core import queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
-from walletdesk.core.storage import STORAGE_ERRORS
+from walletdesk.core.storage import storage_errors
 from walletdesk.tickets import facts as fact_rules
 from walletdesk.tickets import lifecycle, live, routing, screening
 from walletdesk.tickets.actions.errors import (
@@ -235,7 +235,7 @@ def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
         try:
             if not default_storage.exists(name):
                 name = default_storage.save(name, ContentFile(checked.data))
-        except STORAGE_ERRORS:
+        except storage_errors():
             # The disk or the bucket failed before any row was written: no ticket or message
             # exists, the files already written are harmless orphans (content-addressed), and
             # the customer is told to send again rather than shown a 500.
