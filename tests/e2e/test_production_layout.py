@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def _until(what: str, check: Any, timeout: float = WAIT) -> Any:
 def _redis_server(where: Path) -> Iterator[str]:
     """A Redis of our own: the machine's is shared with other test runs, whose flushes and
     counters must not meet these processes'."""
+    need(shutil.which("redis-server") is not None, "redis-server (apt-get install redis-server)")
     port = free_port()
     where.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
@@ -252,6 +254,22 @@ def test_a_ticket_filed_on_one_web_process_is_on_the_others_desk_and_acknowledge
     _until("the acknowledgement tasks to finish", lambda: cluster.scalar(waiting) == 0)
     mailed = _references_mailed(cluster.smtp)
     assert all(mailed.count(ref) == 1 for ref in references), mailed
+    # Every acknowledgement task ran once, claimed by a single worker, and both workers are
+    # registered (heartbeats) on the shared queue: either may take the next one.
+    from walletdesk.core.models import WorkerHeartbeat
+
+    table = DBTaskResult._meta.db_table
+    assert cluster.scalar(f"SELECT count(*) FROM {table} WHERE task_path LIKE '%notify_customers'") >= 1
+    assert (
+        cluster.scalar(
+            f"SELECT count(*) FROM {table} WHERE task_path LIKE '%notify_customers' "
+            "AND (status <> 'SUCCESSFUL' OR jsonb_array_length(worker_ids::jsonb) <> 1)"
+        )
+        == 0
+    )
+    pids = {proc.pid for proc in cluster.workers}
+    registered = cluster.scalar(f"SELECT array_agg(pid) FROM {WorkerHeartbeat._meta.db_table}") or []
+    assert pids <= set(registered), (pids, registered)
     assert all(proc.poll() is None for proc in cluster.workers)  # both workers still serve
 
 
