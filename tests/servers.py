@@ -433,12 +433,15 @@ class Walletdesk:
         task_worker: bool = True,
         log_name: str = "server.log",
         up_args: tuple[str, ...] = (),
+        migrate: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.up_args = up_args  # more flags for `walletdesk up`, e.g. ("--demo",)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.workers = workers
         self.task_worker = task_worker
+        # False: the database is shared with a server that migrated it (the production layout)
+        self.migrate = migrate
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
@@ -486,7 +489,8 @@ class Walletdesk:
         if self.task_worker:
             argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port), *self.up_args]
         else:
-            self.manage("migrate", "--noinput", "-v", "0")
+            if self.migrate:
+                self.manage("migrate", "--noinput", "-v", "0")
             # `up` points links where it serves unless SITE_URL says otherwise; so do we.
             self.env.setdefault("SITE_URL", self.base_url)
             argv = [sys.executable, "-m", "walletdesk.core.serve", "--port", str(self.port)]

@@ -1,6 +1,7 @@
 """The `walletdesk` command.
 
     walletdesk up [--demo] [--host H] [--port P] [--workers N]
+    walletdesk check-config [--web N] [--workers M] [--machines K]
 
 applies migrations, optionally loads demo data, then runs the ASGI server and a task worker
 side by side until Ctrl-C, and stops both cleanly. A child that crashes or is killed is
@@ -161,6 +162,15 @@ def up(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_config(args: argparse.Namespace) -> int:
+    from walletdesk.core import checkconfig
+
+    web = args.web if args.web is not None else _workers_default()
+    if min(web, args.workers, args.machines) < 1:
+        raise Refusal("--web, --workers and --machines must be at least 1.")
+    return checkconfig.run(checkconfig.Layout(web=web, workers=args.workers, machines=args.machines))
+
+
 class Child:
     """One supervised child process of `walletdesk up`."""
 
@@ -271,7 +281,7 @@ def parser() -> argparse.ArgumentParser:
         epilog="Configuration comes from the environment (see README.md, 'Configuration').",
     )
     root.add_argument("--version", action="version", version=f"walletdesk {version()}")
-    sub = root.add_subparsers(dest="command", metavar="{up,manage}")
+    sub = root.add_subparsers(dest="command", metavar="{up,check-config,manage}")
     p_up = sub.add_parser(
         "up",
         help="migrate, then run the web server and a task worker until Ctrl-C",
@@ -297,6 +307,23 @@ def parser() -> argparse.ArgumentParser:
         default=_workers_default(),
         help="web server processes (default %(default)s, from WEB_CONCURRENCY if set)",
     )
+    p_check = sub.add_parser(
+        "check-config",
+        help="refuse insecure or inconsistent settings, one line each (exit 1), before starting",
+        description="Check the environment's settings as a whole for the deployment described by "
+        "the flags: one line per problem and exit status 1, or what was checked and exit 0. "
+        "Reads settings only: no database, cache or bucket is contacted.",
+    )
+    p_check.add_argument(
+        "--web",
+        type=int,
+        default=None,
+        help="web processes in total, on every machine (default: WEB_CONCURRENCY, or 2)",
+    )
+    p_check.add_argument("--workers", type=int, default=1, help="task workers in total (default %(default)s)")
+    p_check.add_argument(
+        "--machines", type=int, default=1, help="machines sharing this configuration (default %(default)s)"
+    )
     sub.add_parser(
         "manage",
         help="Django's manage.py: 'walletdesk manage help' lists walletdesk's commands first",
@@ -314,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         args = cli.parse_args(argv)
         if args.command == "up":
             return up(args)
+        if args.command == "check-config":
+            return check_config(args)
         # No command: say what there is, rather than argparse's "arguments are required".
         cli.print_help()
         return 0

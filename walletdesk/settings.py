@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from walletdesk.core import brand, clientip, env, ratelimit
+from walletdesk.core import brand, clientip, env, filestore, ratelimit
 from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -427,8 +427,10 @@ STATICFILES_DIRS = [BASE_DIR / "walletdesk" / "static"]
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Attachments are never served from a public URL; views stream them after a permission check.
 MEDIA_URL = "/media-not-served/"
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": filestore.from_env(),  # local files, or an S3 bucket (core.filestore)
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

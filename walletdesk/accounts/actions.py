@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -40,6 +41,9 @@ from walletdesk.accounts.models import (
     hash_token,
 )
 from walletdesk.core import audit, queue
+from walletdesk.core.storage import storage_errors
+
+logger = logging.getLogger(__name__)
 
 REASON_MAX = 1000
 
@@ -341,7 +345,19 @@ def add_identity_document(
         size=len(doc.data),
         metadata_stripped=doc.metadata_stripped,
     )
-    document.file.save("document.bin", ContentFile(crypto.encrypt(doc.data)), save=False)
+    try:
+        document.file.save("document.bin", ContentFile(crypto.encrypt(doc.data)), save=False)
+    except storage_errors():
+        # The disk or bucket refused: the caller's transaction rolls the case back and deletes
+        # the documents stored before this one, so nothing half-made stays (portal.recovery).
+        logger.warning("identity document storage failed", exc_info=True)
+        raise AccountError(
+            "storage_unavailable",
+            _(
+                "Your documents could not be stored just now, so nothing was sent. Please try again in a minute."
+            ),
+            field="front",
+        ) from None
     try:
         document.save()
         audit.record(

@@ -139,15 +139,18 @@ def _run_worker(host: str, port: int, app: str) -> None:
     uvicorn.Server(config).run()
 
 
+def parser() -> argparse.ArgumentParser:
+    """The flags (also read by tests/startup/test_compose.py, which checks compose.yaml's command)."""
+    found = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    found.add_argument("--host", default="127.0.0.1")
+    found.add_argument("--port", type=int, default=8000)
+    found.add_argument("--workers", type=int, default=2)
+    found.add_argument("--app", default="walletdesk.asgi:application")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--app", default="walletdesk.asgi:application")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walletdesk.settings")
     # Bind once in the parent first so a taken port fails here in one line, not in N children
     # with N tracebacks. Shared (SO_REUSEPORT) on purpose: when `up` restarts this server, the

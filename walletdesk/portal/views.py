@@ -121,6 +121,10 @@ def new_request(request: HttpRequest) -> HttpResponse:
                 )
             except TicketError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                if exc.status >= 500:  # the storage failed: the form comes back, as a 503
+                    return render(
+                        request, "portal/new.html", {"form": form, "category": category}, status=503
+                    )
             else:
                 # Suggestions were shown in this visit and a ticket was still filed: not deflected.
                 kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)

@@ -33,7 +33,7 @@ from walletdesk.connectors.social.models import SocialAccount, SocialInbound
 from walletdesk.core import queue
 from walletdesk.core.locks import lock_rows
 from walletdesk.tickets import actions, screening
-from walletdesk.tickets.actions import DuplicateMessage, NewTicket, TicketError
+from walletdesk.tickets.actions import DuplicateMessage, NewTicket, StorageUnavailable, TicketError
 from walletdesk.tickets.files import CheckedFile, check_file
 from walletdesk.tickets.models import Status, Ticket
 
@@ -230,6 +230,10 @@ def _store(account: SocialAccount, row: SocialInbound, files: list[CheckedFile],
             )
     except DuplicateMessage as exc:
         ticket = Ticket.objects.filter(reference=exc.extra.get("reference")).first()
+    except StorageUnavailable:
+        # The disk or bucket is down for now, not the message at fault: the task fails as any
+        # outage did before, and the row stays pending for the next run instead of "failed".
+        raise
     except TicketError as exc:
         row.state = SocialInbound.State.FAILED
         row.error = f"{exc.code}: {exc.message}"

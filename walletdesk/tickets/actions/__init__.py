@@ -57,6 +57,7 @@ from walletdesk.tickets.actions.errors import (
     NotAllowed,
     ReplyCollision,
     StaleTicket,
+    StorageUnavailable,
     TicketError,
 )
 from walletdesk.tickets.actions.indexing import Reindexed, reindex_identifiers
@@ -96,6 +97,7 @@ __all__ = [
     "ReplyCollision",
     "ScreenedMessage",
     "StaleTicket",
+    "StorageUnavailable",
     "TicketError",
     "_contacts_for",
     "add_agent_message",

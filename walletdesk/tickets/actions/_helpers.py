@@ -5,6 +5,7 @@ Private to the actions package; it imports no action module.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,9 +19,16 @@ from django.utils.translation import gettext as _
 from walletdesk.core import queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
+from walletdesk.core.storage import storage_errors
 from walletdesk.tickets import facts as fact_rules
 from walletdesk.tickets import lifecycle, live, routing, screening
-from walletdesk.tickets.actions.errors import InvalidInput, ReplyCollision, StaleTicket, TicketError
+from walletdesk.tickets.actions.errors import (
+    InvalidInput,
+    ReplyCollision,
+    StaleTicket,
+    StorageUnavailable,
+    TicketError,
+)
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import (
     FACT_FIELDS,
@@ -35,6 +43,8 @@ from walletdesk.tickets.models import (
     Ticket,
     TicketEvent,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
@@ -222,8 +232,21 @@ def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
     stored = []
     for checked in files:
         name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
-        if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(checked.data))
+        try:
+            if not default_storage.exists(name):
+                name = default_storage.save(name, ContentFile(checked.data))
+        except storage_errors():
+            # The disk or the bucket failed before any row was written: no ticket or message
+            # exists, the files already written are harmless orphans (content-addressed), and
+            # the customer is told to send again rather than shown a 500.
+            logger.warning("attachment storage failed", exc_info=True)
+            raise StorageUnavailable(
+                "storage_unavailable",
+                _(
+                    "Your files could not be stored just now, so nothing was sent. Please try again in a minute."
+                ),
+                field="attachments",
+            ) from None
         stored.append((checked, name))
     return stored
 

@@ -14,6 +14,12 @@ class TicketError(Refused):
     status = 400
 
 
+class StorageUnavailable(TicketError):
+    """The file storage (disk or bucket) refused a write: nothing was filed, try again later."""
+
+    status = 503
+
+
 class DuplicateMessage(TicketError):
     status = 409
 
