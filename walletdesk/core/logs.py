@@ -97,6 +97,33 @@ def bound(request_ids: Any) -> Iterator[None]:
         _current.reset(token)
 
 
+_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+class SqlValuesFilter(logging.Filter):
+    """On `django.db.backends` (which logs every statement when `DEBUG=true`): the statement
+    keeps its shape, its quoted values and parameters go. Those values are message bodies,
+    addresses and encrypted documents; a statement's shape is what a developer debugs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sql = record.__dict__.get("sql")
+        if isinstance(sql, str):
+            shape = _SQL_LITERAL.sub("?", sql)
+            duration = record.__dict__.get("duration")
+            alias = record.__dict__.get("alias")
+            record.msg = "(%.3f) %s; alias=%s"
+            record.args = (duration if isinstance(duration, (int, float)) else 0.0, shape, alias)
+            record.sql, record.params = shape, None
+        elif record.args:  # a schema editor's line: the statement with its values
+            try:
+                record.msg, record.args = _SQL_LITERAL.sub("?", record.getMessage()), None
+            except Exception:  # a broken format: say nothing rather than the values
+                record.msg, record.args = "(unformattable statement)", None
+            if "params" in record.__dict__:
+                record.params = None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Puts the bound request id on the record (empty outside any request or task)."""
 
@@ -153,15 +180,11 @@ class TextLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extras = " ".join(
-            f"{n}={record.__dict__[n]}" for n in EXTRA_FIELDS if record.__dict__.get(n) is not None
-        )
         rid = getattr(record, "request_id", "")
-        tail = " ".join(part for part in (extras, f"[req {rid}]" if rid else "") if part)
-        if not tail:
+        if not rid:
             return line
         first, sep, rest = line.partition("\n")  # after the message, before any traceback
-        return f"{first} {tail}{sep}{rest}"
+        return f"{first} [req {rid}]{sep}{rest}"
 
 
 def config(*, json_lines: bool, level: str) -> dict[str, Any]:
@@ -172,6 +195,7 @@ def config(*, json_lines: bool, level: str) -> dict[str, Any]:
         "filters": {
             "screen_secrets": {"()": "walletdesk.shield.logs.SecretFilter"},
             "request_id": {"()": "walletdesk.core.logs.RequestIdFilter"},
+            "sql_values": {"()": "walletdesk.core.logs.SqlValuesFilter"},
         },
         "formatters": {
             "line": {
@@ -179,6 +203,9 @@ def config(*, json_lines: bool, level: str) -> dict[str, Any]:
                 if json_lines
                 else "walletdesk.core.logs.TextLineFormatter"
             }
+        },
+        "loggers": {
+            name: {"filters": ["sql_values"]} for name in ("django.db.backends", "django.db.backends.schema")
         },
         "handlers": {
             "console": {

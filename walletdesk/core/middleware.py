@@ -173,10 +173,11 @@ class ObservabilityMiddleware:
             token = logs.bind(logs.Origin(rid))
             try:
                 _access_log.info(
-                    "%s %s %s",
+                    "%s %s %s %.1f ms",
                     method,
                     route,
                     status,
+                    seconds * 1000,
                     extra={
                         "route": route,
                         "method": method,
