@@ -83,7 +83,9 @@ def main() -> int:
         lambda: normalize_json({"args": [], "kwargs": kwargs, "request_id": logs.request_id()}), 20000
     )
     logs.unbind(token)
-    print(f"task row with request id, extra:     {max(0.0, tagged - plain):6.2f} µs per task (2 tasks per batch)")
+    print(
+        f"task row with request id, extra:     {max(0.0, tagged - plain):6.2f} µs per task (2 tasks per batch)"
+    )
     scrape = per_call(metrics.exposition, 50, rounds=5)
     files = len(list(Path(metrics.directory()).glob("*.db")))
     print(f"scrape /metrics ({files} files):          {scrape / 1000:6.2f} ms")

@@ -86,6 +86,7 @@ def test_requests_are_counted_by_route_name_never_by_path(
     reference = created.json()["reference"]
     ticket_page = client_for(alice).get(f"/agent/tickets/{reference}/")
     Client().get("/no/such/page/4242/")
+    Client().generic("BREW", "/healthz")  # a made-up method is "other", not a new series
     after = scrape()
     assert value(after, "walletdesk_http_requests_total", route="healthz", method="GET", status="200") == (
         value(before, "walletdesk_http_requests_total", route="healthz", method="GET", status="200") + 1
@@ -101,6 +102,8 @@ def test_requests_are_counted_by_route_name_never_by_path(
     # No id, reference, path or token is ever a label: only pattern names.
     assert ticket_page.status_code in (200, 302)
     assert reference not in after and "4242" not in after and "/agent/" not in after
+    assert 'method="BREW"' not in after
+    assert value(after, "walletdesk_http_requests_total", route="healthz", method="other", status="405") >= 1
     routes = set(re.findall(r'route="([^"]+)"', after))
     assert all("/" not in route or "<" in route for route in routes), routes
 

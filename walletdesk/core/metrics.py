@@ -136,11 +136,11 @@ _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    key = (route, method, status)
+    # The method is folded first: made-up methods must not grow this cache or the series.
+    key = (route, method if method in _METHODS else "other", status)
     children = _request_children.get(key)
     if children is None:
-        method_label = method if method in _METHODS else "other"
-        children = (REQUESTS.labels(route, method_label, str(status)), REQUEST_SECONDS.labels(route))
+        children = (REQUESTS.labels(route, key[1], str(status)), REQUEST_SECONDS.labels(route))
         _request_children[key] = children
     children[0].inc()
     children[1].observe(seconds)
