@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -167,8 +166,25 @@ def test_no_secret_body_or_document_reaches_a_log_line(
         raise RuntimeError("the mail relay hung up")
 
     monkeypatch.setattr("walletdesk.tickets.channels.send_to_customers", explode)
-    call_command("db_worker", "--batch", "--no-startup-delay", "--verbosity", "2", "--queue-name", "*")
+    # The worker's own run_task (core.worker), on each waiting row; its claim loop would close
+    # the test's connection on PostgreSQL (close_old_connections) mid-transaction.
     from django_tasks_db.models import DBTaskResult
+
+    from walletdesk.core.worker import Worker
+
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="privacy-test",
+        excluded_queue_names=[],
+    )
+    for row in DBTaskResult.objects.filter(status="READY"):
+        row.claim(worker.worker_id)
+        worker.run_task(row)
 
     assert DBTaskResult.objects.filter(status="FAILED").exists()
     names = {r.name for r in captured.records}
