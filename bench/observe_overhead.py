@@ -9,7 +9,9 @@ Prints, per call, the CPU microseconds (median of rounds) of:
   the same view called bare;
 - one counter increment and one histogram observation in multiprocess mode;
 - a ticket's enqueue with and without a bound request id (`core.queue`'s row building);
-- a scrape of /metrics (all files added up, the queue query) with the files this run wrote.
+- a scrape of /metrics (all files added up, the queue query) with the files this run wrote;
+- a whole ticket creation over the API (Django's test client, written inline), CPU per ticket
+  with the middleware chain as shipped and without `ObservabilityMiddleware`, alternating.
 Compare with a ticket creation's ~2.6 ms of CPU per ticket (380/s on 2 cores, docs/architecture.md).
 """
 
@@ -42,6 +44,8 @@ def per_call(fn: Any, n: int, rounds: int = 7) -> float:
 def main() -> int:
     data = tempfile.mkdtemp(prefix="wd-observe-bench-")
     os.environ["WALLETDESK_DATA_DIR"] = data
+    os.environ["RATE_LIMIT_GUEST_TICKET"] = ""  # one client address, many tickets
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "walletdesk.settings")
     import django
 
@@ -89,7 +93,37 @@ def main() -> int:
     scrape = per_call(metrics.exposition, 50, rounds=5)
     files = len(list(Path(metrics.directory()).glob("*.db")))
     print(f"scrape /metrics ({files} files):          {scrape / 1000:6.2f} ms")
+    ticket_ab()
     return 0
+
+
+def ticket_ab(rounds: int = 21, per_round: int = 100) -> None:
+    import json
+
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    body = json.dumps(
+        {"subject": "Swap stuck", "body": "My swap has been pending for an hour", "email": "a@example.com"}
+    )
+    without = [m for m in settings.MIDDLEWARE if not m.endswith("ObservabilityMiddleware")]
+    samples: dict[str, list[float]] = {"with": [], "without": []}
+    for round_ in range(rounds):
+        # Which goes first alternates too: the database grows, and the first of a pair pays more.
+        for name in ("with", "without") if round_ % 2 == 0 else ("without", "with"):
+            with override_settings(MIDDLEWARE=settings.MIDDLEWARE if name == "with" else without):
+                client = Client(HTTP_HOST="127.0.0.1")
+                start = time.process_time()
+                for _ in range(per_round):
+                    response = client.post("/api/v1/tickets", body, content_type="application/json")
+                    assert response.status_code == 201, response.content
+                samples[name].append((time.process_time() - start) / per_round * 1e3)
+    w, wo = statistics.median(samples["with"]), statistics.median(samples["without"])
+    print(
+        f"ticket over the API, CPU per ticket:  {w:6.2f} ms with, {wo:6.2f} ms without "
+        f"({(w - wo) / wo * 100:+.1f}%; medians of {rounds} alternating rounds of {per_round})"
+    )
 
 
 if __name__ == "__main__":
