@@ -115,7 +115,7 @@ _access_log = logging.getLogger("walletdesk.request")
 
 def route_of(request: HttpRequest) -> str:
     """The label a request is counted under: its URL pattern's name (`portal:new_ticket`, the
-    API operation's `api-1.0.0:create_ticket`), never the path, whose ids and tracking tokens
+    API operation's `api:create_ticket`), never the path, whose ids and tracking tokens
     would make a new series per ticket (and put a guest's token in the metrics)."""
     match = getattr(request, "resolver_match", None)
     if match is not None:
