@@ -12,6 +12,9 @@ http = get_asgi_application()  # sets Django up before the consumers are importe
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from walletdesk.chat.routing import websocket_urlpatterns as chat_sockets  # noqa: E402
+from walletdesk.core.metrics import count_sockets  # noqa: E402
 from walletdesk.desk.routing import websocket_urlpatterns as desk_sockets  # noqa: E402
 
-application = ProtocolTypeRouter({"http": http, "websocket": URLRouter([*chat_sockets, *desk_sockets])})
+application = ProtocolTypeRouter(
+    {"http": http, "websocket": count_sockets(URLRouter([*chat_sockets, *desk_sockets]))}
+)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,11 @@ def up(args: argparse.Namespace) -> int:
         from walletdesk.demo import load_demo
 
         logins = load_demo()
+
+    # The processes about to start count from zero (walletdesk.core.metrics): files left by
+    # the last run's processes would otherwise be added to theirs.
+    shutil.rmtree(settings.METRICS_DIR, ignore_errors=True)
+    Path(settings.METRICS_DIR).mkdir(parents=True, exist_ok=True)
 
     env = _children_env()
     server = Child(

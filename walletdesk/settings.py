@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from walletdesk.core import brand, clientip, env, filestore, ratelimit
+from walletdesk.core import logs as _logs
 from walletdesk.shield import logs as _shield_logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -119,6 +120,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id for every line logged below, and the request's count and time.
+    "walletdesk.core.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "walletdesk.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -584,12 +587,17 @@ if PRODUCTION:
 # handler writes it, uvicorn's own included; the filter on ours is the same check, kept should
 # a record come from elsewhere (a pickled record, a custom factory installed later).
 _shield_logs.install()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"screen_secrets": {"()": "walletdesk.shield.logs.SecretFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["screen_secrets"]}},
-    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "WARNING")},
-}
+# Log lines: JSON objects (one per line) for a log pipeline, or short text lines for a terminal;
+# every line carries the request id it was logged under (walletdesk.core.logs).
+LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "text"), "json" if PRODUCTION else "text")
+LOGGING = _logs.config(json_lines=LOG_FORMAT == "json", level=env.string("LOG_LEVEL", "WARNING"))
+
+# --- metrics (walletdesk.core.metrics) ----------------------------------------------------------
+# /metrics answers only `Authorization: Bearer $METRICS_TOKEN`; without a token it does not exist
+# (404). Every process of this machine writes its figures under METRICS_DIR (a local directory;
+# tmpfs is fine); /metrics adds them up. It must be set before prometheus-client is imported.
+METRICS_TOKEN = env.string("METRICS_TOKEN", "")
+METRICS_DIR = Path(env.string("METRICS_DIR", str(DATA_DIR / "metrics"))).resolve()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 NINJA_PAGINATION_MAX_LIMIT = 100

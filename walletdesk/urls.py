@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 from walletdesk.accounts.urls import allauth_overrides
 from walletdesk.api import api
 from walletdesk.core import brand
-from walletdesk.core.views import healthz, readyz
+from walletdesk.core.views import healthz, metrics, readyz
 
 # A database outage anywhere (a middleware included) answers 503 with Retry-After, not a 500.
 handler500 = "walletdesk.core.views.server_error"
@@ -13,6 +13,7 @@ handler500 = "walletdesk.core.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("brand/logo", brand.logo_view, name="brand_logo"),
     path("brand/colours.css", brand.colours_view, name="brand_colours"),
     path("api/v1/", api.urls),

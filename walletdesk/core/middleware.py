@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.messages.middleware import MessageMiddleware
@@ -10,6 +12,8 @@ from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
+
+from walletdesk.core import logs
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +108,82 @@ class DatabaseOutageMiddleware:
             logger.warning("database unavailable for %s: %s", request.path, type(exception).__name__)
             return unavailable(request)
         return None
+
+
+_access_log = logging.getLogger("walletdesk.request")
+
+
+def route_of(request: HttpRequest) -> str:
+    """The label a request is counted under: its URL pattern's name (`portal:new_ticket`, the
+    API operation's `api:create_ticket`), never the path, whose ids and tracking tokens
+    would make a new series per ticket (and put a guest's token in the metrics)."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        return match.view_name or match.route or "unnamed"
+    if request.path_info.startswith(settings.STATIC_URL):
+        return "static"
+    return "unmatched"
+
+
+class ObservabilityMiddleware:
+    """Outermost: gives the request its id (`core.logs`), counts it and times it (`core.metrics`),
+    and writes one access line at INFO (route and status, never the path or the query).
+
+    A ticket created over the API answers with a `DeferredResponse` (group commit, core.deferred):
+    it is counted when its batch has committed, with its real status.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from walletdesk.core import metrics
+
+        self.get_response = get_response
+        self.observe = metrics.observe_request
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from walletdesk.core.deferred import DeferredResponse
+
+        start = time.perf_counter()
+        rid = logs.accept_request_id(request.headers.get(logs.HEADER))
+        token = logs.bind(logs.Origin(rid, api=request.path_info.startswith("/api/")))
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.unbind(token)
+        response[logs.HEADER] = rid
+        route = route_of(request)
+        if isinstance(response, DeferredResponse):
+            response.future.add_done_callback(
+                partial(self._finished, route, request.method or "", rid, start)
+            )
+        else:
+            self._record(route, request.method or "", response.status_code, rid, start)
+        return response
+
+    def _finished(self, route: str, method: str, rid: str, start: float, future: Any) -> None:
+        try:
+            status = future.result().status_code
+        except Exception:
+            status = 500
+        self._record(route, method, status, rid, start)
+
+    def _record(self, route: str, method: str, status: int, rid: str, start: float) -> None:
+        seconds = time.perf_counter() - start
+        self.observe(route, method, status, seconds)
+        if _access_log.isEnabledFor(logging.INFO):
+            token = logs.bind(logs.Origin(rid))
+            try:
+                _access_log.info(
+                    "%s %s %s %.1f ms",
+                    method,
+                    route,
+                    status,
+                    seconds * 1000,
+                    extra={
+                        "route": route,
+                        "method": method,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
+                )
+            finally:
+                logs.unbind(token)

@@ -29,7 +29,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult
 
-from walletdesk.core import rows
+from walletdesk.core import logs, rows
 
 # Django's own receiver only writes a DEBUG log line; building the TaskResult it needs costs
 # more than the INSERT, so the signal is sent when someone else listens or DEBUG logs are on.
@@ -101,6 +101,10 @@ def enqueue_many(calls: Iterable[Call]) -> None:
         return
     pending: list[dict[str, Any]] = []
     now = timezone.now()
+    # The request (or batch of requests) this work comes from: stored beside the arguments, so
+    # the worker logs the task under the same id (core.logs, core.worker). The worker reads only
+    # "args" and "kwargs".
+    origin = logs.request_id()
     for task, kwargs in calls:
         backend = task.get_backend()
         if not isinstance(backend, DatabaseBackend):
@@ -112,7 +116,11 @@ def enqueue_many(calls: Iterable[Call]) -> None:
                 "id": backend._get_id(),
                 "status": TaskResultStatus.READY,
                 "enqueued_at": now,
-                "args_kwargs": normalize_json({"args": [], "kwargs": kwargs}),
+                "args_kwargs": normalize_json(
+                    {"args": [], "kwargs": kwargs, "request_id": origin}
+                    if origin
+                    else {"args": [], "kwargs": kwargs}
+                ),
                 "priority": task.priority,
                 "task_path": task.module_path,
                 "queue_name": task.queue_name,

@@ -133,8 +133,15 @@ def _run_worker(host: str, port: int, app: str) -> None:
     application = import_from_string(app)
     warmup.warm_up()
     sock = _listen(host, port)
+    # log_config=None: uvicorn's own lines go through Django's LOGGING (one format, JSON in
+    # production, with the secret screening and request id filters) instead of its handlers.
     config = uvicorn.Config(
-        application, fd=sock.fileno(), log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        application,
+        fd=sock.fileno(),
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -275,3 +275,29 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.views.defaults import server_error as default
 
     return default(request)
+
+
+@require_GET
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus' scrape (walletdesk.core.metrics): only with `Authorization: Bearer $METRICS_TOKEN`.
+
+    No token configured: the page does not exist (404), so an install that never set one shows
+    nothing. No or another scheme: 401 with a challenge; a wrong token: 403. The figures are
+    internals (queue lag, failure counts), not a ticket's content, but they still tell an
+    attacker how the desk is doing. Never cached (`never_cache`): each scrape is read fresh.
+    """
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        response = HttpResponse("metrics need a bearer token\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return HttpResponse("wrong metrics token\n", status=403, content_type="text/plain")
+    from walletdesk.core import metrics as figures
+
+    body, content_type = figures.exposition()
+    return HttpResponse(body, content_type=content_type)

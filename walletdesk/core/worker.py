@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection, connections
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
 
-from walletdesk.core import leases, sweeps
+from walletdesk.core import leases, logs, metrics, sweeps
 
 log = logging.getLogger(__name__)
+# One line per task run, at INFO (or WARNING when it failed): the task's path, id, outcome and
+# time, under the request id it was enqueued with (core.queue). Never its arguments: they are
+# ids, but a task's arguments are not a place we promise to keep free of customer data.
+task_log = logging.getLogger("walletdesk.tasks")
 
 
 class Worker(db_worker.Worker):
@@ -48,6 +54,36 @@ class Worker(db_worker.Worker):
                 leases.forget(self.worker_id)
             except Exception:
                 log.warning("could not remove the heartbeat of worker %s", self.worker_id, exc_info=True)
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        stored = db_task_result.args_kwargs if isinstance(db_task_result.args_kwargs, dict) else {}
+        rid = stored.get("request_id") if isinstance(stored.get("request_id"), str) else ""
+        token = logs.bind(logs.Origin(rid) if rid else None)
+        start = time.perf_counter()
+        try:
+            super().run_task(db_task_result)
+        finally:
+            seconds = time.perf_counter() - start
+            status = str(db_task_result.status)
+            path = db_task_result.task_path
+            metrics.task_ran(path, status.lower(), seconds)
+            level = logging.INFO if status == "SUCCESSFUL" else logging.WARNING
+            if task_log.isEnabledFor(level):
+                task_log.log(
+                    level,
+                    "task %s %s in %.0f ms",
+                    path,
+                    status.lower(),
+                    seconds * 1000,
+                    extra={
+                        "task": path,
+                        "task_id": str(db_task_result.id),
+                        "task_status": status.lower(),
+                        "queue": db_task_result.queue_name,
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
+                )
+            logs.unbind(token)
 
     def _beating(self, stop: threading.Event) -> None:
         try:

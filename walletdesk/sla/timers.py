@@ -28,7 +28,7 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.core import queue, rows
+from walletdesk.core import metrics, queue, rows
 from walletdesk.core.locks import lock_rows
 from walletdesk.core.when import zoned
 from walletdesk.sla import clock as sla
@@ -278,6 +278,7 @@ def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
     clock = CLOCK_OF[kind]
     if kind.endswith("_warn"):
         actions.record_event(ticket, "sla_at_risk", clock=clock, due=check.due_at.isoformat())
+        transaction.on_commit(lambda: metrics.sla_at_risk(clock))
         recipients = [ticket.assignee] if ticket.assignee else _lead(ticket)
         _mail_agents(
             recipients,
@@ -288,6 +289,8 @@ def _act(check: SlaCheck, ticket: Ticket, now: datetime) -> str:
         )
         return "warned"
     actions.record_event(ticket, "sla_breached", clock=clock, due=check.due_at.isoformat())
+    # Counted when the claim commits: a check that fails and rolls back is run (and counted) again.
+    transaction.on_commit(lambda: metrics.sla_breached(clock))
     # Listeners above tickets hear of it (the outbound webhooks' sla.breached, a desk nudge).
     live.announce(ticket, "sla_breached")
     done = escalate(ticket, clock)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from django.core.mail import send_mail
 from django.utils import translation
 
-from walletdesk.core import mail
+from walletdesk.core import mail, metrics
 from walletdesk.tickets.models import Channel, Message, Ticket
 
 # sender(ticket, kind, message) -> a short outcome for the task result ("sent", "queued", ...)
@@ -133,4 +133,5 @@ def mail_plainly(subject: str, body: str, to: Sequence[str], *, language: str, a
         with translation.override(language):
             send_mail(mail.subject(str(subject)), mail.plain(body, language), None, list(to))
     except Exception:
+        metrics.mail("notice", "failed")
         logger.exception("mailing %s failed", about)

@@ -39,7 +39,7 @@ from django.tasks import default_task_backend
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from walletdesk.core import mail, queue
+from walletdesk.core import mail, metrics, queue
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.hant import to_hant
 from walletdesk.core.retry import backoff as backoff_from
@@ -503,7 +503,9 @@ def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: A
         else:
             mailer.send_messages([mail])
     except Exception as exc:
+        metrics.mail(row.kind, "failed")
         return f"{type(exc).__name__}: {exc}"[:1000]
+    metrics.mail(row.kind, "sent")
     return None
 
 
@@ -515,6 +517,7 @@ def _failed(row: OutboundEmail, error: str) -> str:
         return "retry"
     OutboundEmail.objects.filter(pk=row.pk).update(state="failed", last_error=error, lease_until=None)
     _note_failure(row, error)
+    metrics.mail(row.kind, "undeliverable")
     return "failed"
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.core import queue, rows
+from walletdesk.core import logs, queue, rows
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.locks import lock_rows
 from walletdesk.core.storage import storage_errors
@@ -437,3 +437,11 @@ def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
     fields += lifecycle.clock.on_status_change(ticket, old, now)
     ticket.save(update_fields=list(dict.fromkeys(fields)))
     _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
+
+
+def inbound_label(channel: str, origin: logs.Origin | None) -> str:
+    """The channel a customer's message is counted under: the web form and the API both open
+    "web" tickets, told apart by the request they came in through."""
+    if channel == Channel.WEB and origin is not None and origin.api:
+        return "api"
+    return channel

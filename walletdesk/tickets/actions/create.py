@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.core import queue, rows
+from walletdesk.core import logs, metrics, queue, rows
 from walletdesk.tickets import channels, lifecycle, live, routing, screening, search
 from walletdesk.tickets import language as language_of
 from walletdesk.tickets.actions._helpers import (
@@ -27,6 +27,7 @@ from walletdesk.tickets.actions._helpers import (
     _save_files,
     _secret_why,
     existing_messages,
+    inbound_label,
 )
 from walletdesk.tickets.actions.contacts import _account_contact, _verified_owners
 from walletdesk.tickets.actions.errors import DuplicateMessage, InvalidInput, TicketError
@@ -297,6 +298,9 @@ class Draft:
     stored: list[tuple[CheckedFile, str]]
     secrets_where: list[str] = field(default_factory=list)
     message: Message | None = None  # the first message, once written
+    # The request it came from (core.logs): its id follows the ticket into the tasks enqueued
+    # when it is written, which may be on the writer thread, in a batch with other requests'.
+    origin: logs.Origin | None = field(default_factory=logs.current)
 
 
 def _user_email(new: NewTicket) -> str:
@@ -470,7 +474,7 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         # round-robin pointer that picked the agent was rolled back with the batch).
         draft.ticket.pk = None
         draft.ticket.assignee = None
-    with transaction.atomic(), queue.batch():
+    with logs.bound(d.origin.request_id for d in drafts if d.origin), transaction.atomic(), queue.batch():
         seen = existing_messages((d.new.channel, d.new.external_id) for d in drafts)
         todo: list[Draft] = []
         for draft in drafts:
@@ -527,6 +531,15 @@ def _write(drafts: Sequence[Draft]) -> list[Ticket | TicketError]:
         rows.insert(events)
         for draft in todo:
             live.announce(draft.ticket, "created", message=draft.message, actor=draft.new.actor)
+        # Counted once the batch is committed; a customer's first message only (an agent's or
+        # the system's ticket is not inbound).
+        arrived = [
+            inbound_label(d.new.channel, d.origin)
+            for d in todo
+            if not d.new.actor and not d.new.opened_by_system
+        ]
+        if arrived:
+            transaction.on_commit(lambda: metrics.inbound(arrived))
         # One acknowledgement task for the batch (see tasks.notify_customers).
         reachable = [ticket.pk for ticket in tickets if channels.reaches(ticket)]
         if reachable:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from walletdesk.core import mail, rows
+from walletdesk.core import logs, mail, metrics, rows
 from walletdesk.tickets import channels, lifecycle, live, screening, search
 from walletdesk.tickets.actions._helpers import (
     MAX_BODY,
@@ -28,6 +28,7 @@ from walletdesk.tickets.actions._helpers import (
     _set_status,
     _stale,
     _status_changed_since,
+    inbound_label,
     replied_since,
 )
 from walletdesk.tickets.actions.errors import DuplicateMessage, TicketError
@@ -135,6 +136,8 @@ def add_customer_message(
             fields += changed
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         events = [_new_event(ticket, "customer_replied", user, channel=channel)]
+        arrived = [inbound_label(channel, logs.current())]
+        transaction.on_commit(lambda: metrics.inbound(arrived))
         if previous != ticket.status:
             events.append(
                 _new_event(
