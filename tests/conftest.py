@@ -109,7 +109,7 @@ def _fresh_caches() -> Iterator[None]:
     from walletdesk.kb import hybrid
     from walletdesk.registry import lookups as registry
     from walletdesk.sla import clock as sla
-    from walletdesk.tickets import actions, routing, screening
+    from walletdesk.tickets import actions, routing, screening, similar
 
     caches = (
         registry.forget,
@@ -119,6 +119,7 @@ def _fresh_caches() -> Iterator[None]:
         routing.forget,
         outbound.forget_mailboxes,
         hybrid.forget,
+        similar.forget,
     )
     for forget in caches:
         forget()

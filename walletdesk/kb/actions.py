@@ -300,9 +300,10 @@ def _store_passages(article_id: int, vectors: dict[str, bytes]) -> str:
     return f"changed={changes}"
 
 
-def vectors_changed() -> None:
-    """Every process reloads the changed articles' vectors on its next hybrid search."""
-    IndexState.objects.update_or_create(pk=hybrid.VECTOR_STATE, defaults={"token": uuid.uuid4().hex})
+def vectors_changed(state: int = hybrid.VECTOR_STATE) -> None:
+    """Every process reloads the changed vectors on its next search: row 2 of IndexState for
+    articles (hybrid), row 3 for solved tickets (tickets.similar)."""
+    IndexState.objects.update_or_create(pk=state, defaults={"token": uuid.uuid4().hex})
     hybrid.changed()
 
 
