@@ -278,7 +278,11 @@ def search(query: str, language: str, k: int = 5) -> list[HybridHit]:
                     scores = live.store.passage_scores(other, vector)
                     best = int(scores.argmax())
                     dense_by_slug[slug] = (float(scores[best]), live.passages[other][best][0])
-        ranked = mix(lexical, {slug: s for slug, (s, _) in dense_by_slug.items()}, k)
+        if dense_by_slug:
+            ranked = mix(lexical, {slug: s for slug, (s, _) in dense_by_slug.items()}, k)
+        else:  # no vectors yet (or KB_DENSE off): the lexical ranking and its own cut-off, as is
+            best = max(lexical.values(), default=1.0)
+            ranked = [(hit.slug, hit.score / best) for hit in lexical_hits[:k]]
         # The passage to show: the best one in the asked language, when the article has one.
         shown: dict[str, int] = {}
         for slug, _ in ranked:
