@@ -281,8 +281,8 @@ def search(query: str, language: str, k: int = 5) -> list[HybridHit]:
         if dense_by_slug:
             ranked = mix(lexical, {slug: s for slug, (s, _) in dense_by_slug.items()}, k)
         else:  # no vectors yet (or KB_DENSE off): the lexical ranking and its own cut-off, as is
-            best = max(lexical.values(), default=1.0)
-            ranked = [(hit.slug, hit.score / best) for hit in lexical_hits[:k]]
+            top = max(lexical.values(), default=1.0)
+            ranked = [(hit.slug, hit.score / top) for hit in lexical_hits[:k]]
         # The passage to show: the best one in the asked language, when the article has one.
         shown: dict[str, int] = {}
         for slug, _ in ranked:
