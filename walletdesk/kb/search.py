@@ -84,6 +84,10 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "support": ("客服", "人工客服", "支持团队", "support", "customer service", "helpdesk", "agent"),
     "approval": ("授权", "approval", "approve", "allowance", "permission"),
     "revoke": ("取消授权", "撤销", "revoke", "revocation"),
+    # Question words: light (LIGHT_WEIGHT), but 怎么 and 如何 ask the same thing.
+    "how": ("怎么", "如何", "怎样", "怎么样", "咋", "how"),
+    "why": ("为什么", "为何", "怎么会", "why"),
+    "can": ("可以", "能不能", "可不可以", "能否", "can"),
     "twofa": (
         "二次验证",
         "双重认证",
@@ -242,6 +246,7 @@ TITLE_REPEAT = 3
 # when the article has it, still ranks first. Tuned on the tuning set (bench/kb_eval.py).
 SUBWORD_WEIGHT = 0.5
 LIGHT_WEIGHT = 0.3
+LIGHT_CONCEPTS = frozenset({"~how", "~why", "~can"})
 
 # Relevance cut-off, calibrated on bench/kb_eval.py (figures there and in docs/architecture.md).
 # BM25 gives every article that shares one word with the query a score, so without a cut-off a
@@ -535,7 +540,7 @@ class SearchIndex:
                     known[i] = known[i] or 1.0
         for start, length, concept in _concept_spans(corrected):
             if concept in self._vocabulary:
-                add(concept, CONCEPT_WEIGHT)
+                add(concept, LIGHT_WEIGHT if concept in LIGHT_CONCEPTS else CONCEPT_WEIGHT)
                 # A synonym the articles word differently (口令 for 密码) is a known word; one
                 # reached through a typo correction stays as doubtful as the correction.
                 for i in range(start, start + length):
