@@ -270,6 +270,33 @@ def dense_available() -> bool:
     return True
 
 
+# Questions no starter article answers: with the cut-off they should list nothing.
+UNRELATED = (
+    "how do I bake a chocolate cake",
+    "weather in paris tomorrow",
+    "football world cup score",
+    "best pizza near me",
+    "book a flight to tokyo",
+    "天气预报明天下雨吗",
+    "附近有什么好吃的餐厅",
+    "推荐一本好书",
+)
+
+
+def print_result_counts(docs: list[tuple[str, str]], questions: list[dict[str, Any]]) -> None:
+    """How many articles a results page (k=20) lists, with and without the relevance cut-off."""
+    index = SearchIndex.build(docs)
+    for cutoff in (False, True):
+        counts = sorted(len(index.search(q["q"], k=20, cutoff=cutoff)) for q in questions)
+        unrelated = sum(1 for q in UNRELATED if index.search(q, k=20, cutoff=cutoff))
+        print(
+            f"cut-off {'on ' if cutoff else 'off'}: articles listed per labelled question "
+            f"median {counts[len(counts) // 2]}, p90 {counts[int(len(counts) * 0.9)]}, "
+            f"none {counts.count(0)}; unrelated questions with any hit {unrelated}/{len(UNRELATED)}"
+        )
+    print()
+
+
 # ---------------------------------------------------------------------------
 # Metrics
 # ---------------------------------------------------------------------------
@@ -398,6 +425,8 @@ def main() -> None:
     for name in args.tasks:
         for task in TASKS[name]():
             print_task(task, rankers)
+    if "labelled" in args.tasks:
+        print_result_counts(corpus(), load_questions())
     if args.ablations:
         run_ablations()
     if args.misses:
