@@ -1,6 +1,14 @@
 from django.urls import path
 
-from walletdesk.desk import chain_views, chat_views, live_views, macro_views, outbox_views, views
+from walletdesk.desk import (
+    chain_views,
+    chat_views,
+    live_views,
+    macro_views,
+    outbox_views,
+    similar_views,
+    views,
+)
 
 app_name = "agent"
 urlpatterns = [
@@ -20,4 +28,5 @@ urlpatterns = [
     path("tickets/<str:reference>/changes/", live_views.changes, name="changes"),
     path("tickets/<str:reference>/chain/", chain_views.panel, name="chain_panel"),
     path("tickets/<str:reference>/chain/lookup/", chain_views.lookup_hash, name="chain_lookup"),
+    path("tickets/<str:reference>/similar/", similar_views.panel, name="similar"),
 ]

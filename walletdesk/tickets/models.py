@@ -532,3 +532,24 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SolvedTicketVector(models.Model):
+    """A solved ticket's question and final public answer, with their dense vector, for the
+    desk's "similar solved tickets" panel (walletdesk.tickets.similar).
+
+    Written only by the task `tickets.tasks.embed_solved_ticket` (actions.embed_solved_ticket):
+    the texts are the stored, shield-redacted message bodies; internal notes never. A reopened
+    or merged ticket loses its row.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    question = models.TextField()  # subject + the customer's first public message
+    answer = models.TextField()  # the last public agent reply
+    content_hash = models.CharField(max_length=32)
+    model = models.CharField(max_length=64)
+    vector = models.BinaryField()  # float16, walletdesk.kb.dense.DIM values
+    embedded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}"

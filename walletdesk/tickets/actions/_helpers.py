@@ -124,6 +124,8 @@ def _check_facts(facts: dict[str, str]) -> fact_rules.CheckedFacts:
 # A customer who shared a recovery phrase or key must be treated as compromised: the Security
 # desk takes the ticket, at high priority at least.
 SECURITY_TEAM = "security"
+# In tickets.similar, not tickets.tasks: tasks imports this package (the task runs actions.vectors).
+EMBED_SOLVED_TICKET = "walletdesk.tickets.similar.embed_solved_ticket"
 SECRET_PRIORITY = Priority.HIGH
 _security_team = ProcessCache(lambda: Team.objects.filter(slug=SECURITY_TEAM).first())
 
@@ -414,3 +416,7 @@ def _set_status(ticket: Ticket, status: str, actor: Any, why: str = "") -> None:
     fields += lifecycle.clock.on_status_change(ticket, old, now)
     ticket.save(update_fields=list(dict.fromkeys(fields)))
     _event(ticket, "status_changed", actor, old=old, new=status, **({"why": why} if why else {}))
+    done = (Status.SOLVED, Status.CLOSED)
+    if settings.KB_DENSE and (status in done) != (old in done):
+        # Solved: its question and answer join the similar-tickets index; reopened: they leave.
+        queue.enqueue_named(EMBED_SOLVED_TICKET, ticket_id=ticket.pk)
