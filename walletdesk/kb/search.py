@@ -84,6 +84,10 @@ SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "support": ("客服", "人工客服", "支持团队", "support", "customer service", "helpdesk", "agent"),
     "approval": ("授权", "approval", "approve", "allowance", "permission"),
     "revoke": ("取消授权", "撤销", "revoke", "revocation"),
+    # Question words: light (LIGHT_WEIGHT), but 怎么 and 如何 ask the same thing.
+    "how": ("怎么", "如何", "怎样", "怎么样", "咋", "how"),
+    "why": ("为什么", "为何", "怎么会", "why"),
+    "can": ("可以", "能不能", "可不可以", "能否", "can"),
     "twofa": (
         "二次验证",
         "双重认证",
@@ -188,22 +192,39 @@ EXTRA_CHINESE_WORDS: tuple[str, ...] = (
     "登不进",
 )
 
+# Dropped: words that never tell one question from another.
 ENGLISH_STOP_WORDS = frozenset(
-    """a about above after again all am an and any are as at be been before being below between both
-    but by can could did do does doing down during each few for from further had has have having
-    he her here hers him his how i if in into is it its itself just me more most my myself no nor
-    not now of off on once only or other our ours out over own same she should so some such than
-    that the their theirs them then there these they this those through to too under until up very
-    was we were what when where which while who whom why will with would you your yours yourself
-    hi hello hey pls please thanks thank plz im i'm ive can't cant dont don't doesnt didnt wont
-    anyone someone what's whats u ur get got still""".split()  # noqa: SIM905 - a word list reads better as text
+    """a an the and or of to in on at for by as is are am be been being was were it its itself this
+    that these those i i'm im ive me my myself we our ours you your yours yourself u ur he she they
+    them their his her hi hello hey pls please plz thanks thank""".split()  # noqa: SIM905 - a word list reads better as text
 )
 
+# Light in a query (LIGHT_WEIGHT), like CHINESE_LIGHT_WORDS: question words, modals and
+# negations shape the question ("why was my card declined", "can't log in") without naming it.
+ENGLISH_LIGHT_WORDS = frozenset(
+    """about above after again all any before below between both but can could did do does doing
+    down during each few from further had has have having here how if into just more most no nor
+    not now off once only other out over own same should so some such than then there through too
+    under until up very what when where which while who whom why will with would can't cant dont
+    don't doesnt didnt wont anyone someone what's whats get got still""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+# Only particles and interjections. Question words (怎么, 如何, 为什么, 哪里), modals (可以, 能,
+# 要) and pronouns are *not* stop words: in short customer questions they carry the intent
+# ("可以提前还款吗" is not "提前还款"), and BM25's idf already makes the common ones cheap.
+# A longer list once dropped them and lost to plain jieba+BM25 on paraphrase sets.
 CHINESE_STOP_WORDS = frozenset(
-    """的 了 吗 呢 吧 啊 呀 哦 嗯 么 着 过 地 得 我 我的 我们 你 你们 您 他 她 它 这 那 这个 那个 是 在
-    有 就 都 也 还 又 和 与 及 或 把 被 让 给 从 对 向 于 为 为什么 什么 怎么 怎么办 怎样 如何 怎么样
-    咋 咋办 请问 请 一下 一个 可以 能 能不能 可不可以 是不是 要 想 会 现在 已经 之后 然后 如果 因为 所以 但是
-    而且 以及 等 等等 之 其 该 此 些 很 太 非常 就是 自己 大家 时候""".split()  # noqa: SIM905 - a word list reads better as text
+    """的 了 吗 呢 吧 啊 呀 哦 嗯 么 着 地 得 嘛 哈 哇 喔 呗 啦 之""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+# Words that shape a question without naming its subject: indexed and searched like any
+# other, but a query counts them LIGHT_WEIGHT, so in a long article's ranking they break ties
+# rather than outvote the subject ("怎么" in every how-to must not pick the article).
+CHINESE_LIGHT_WORDS = frozenset(
+    """我 我的 我们 你 你们 您 他 她 它 这 那 这个 那个 是 在 有 就 都 也 还 又 和 与 及 或 把 被 让 给
+    从 对 向 于 为 为什么 什么 怎么 怎么办 怎样 如何 怎么样 咋 咋办 请问 请 一下 一个 可以 能 能不能
+    可不可以 是不是 要 想 会 现在 已经 之后 然后 如果 因为 所以 但是 而且 以及 等 等等 其 该 此 些 很
+    太 非常 就是 自己 大家 时候 过""".split()  # noqa: SIM905 - a word list reads better as text
 )
 
 # ---------------------------------------------------------------------------
@@ -220,6 +241,12 @@ CONCEPT_WEIGHT = 0.8
 TYPO_WEIGHT = 0.8
 # The first line of a text is its title: its terms are counted this many times.
 TITLE_REPEAT = 3
+# Search-mode sub-words (转账记录 -> 转账, 记录; see `_subwords`) count this much in a query: they
+# let a long word find articles that use its parts (and the reverse), yet the whole word,
+# when the article has it, still ranks first. Tuned on the tuning set (bench/kb_eval.py).
+SUBWORD_WEIGHT = 0.5
+LIGHT_WEIGHT = 0.3
+LIGHT_CONCEPTS = frozenset({"~how", "~why", "~can"})
 
 # Relevance cut-off, calibrated on bench/kb_eval.py (figures there and in docs/architecture.md).
 # BM25 gives every article that shares one word with the query a score, so without a cut-off a
@@ -321,6 +348,32 @@ def _words(text: str) -> list[str]:
     return terms
 
 
+@lru_cache(maxsize=1)
+def _light_words() -> frozenset[str]:
+    """CHINESE_LIGHT_WORDS and ENGLISH_LIGHT_WORDS as index terms (English ones stemmed)."""
+    return CHINESE_LIGHT_WORDS | {_stem(word) for word in ENGLISH_LIGHT_WORDS}
+
+
+@lru_cache(maxsize=65536)
+def _word_parts(word: str) -> tuple[str, ...]:
+    """The dictionary words inside a Chinese word of 3+ characters, as jieba's search mode finds them.
+
+    Precise segmentation keeps 转账记录 or 没到账 whole, so a question with 转账 or 到账 alone
+    never met them. `jieba.cut_for_search` adds every 2- and 3-character slice that is itself
+    a dictionary word; this is the same rule, kept apart from the precise terms so the synonym
+    matcher still sees whole words in order.
+    """
+    if len(word) < 3 or not _HAS_CJK.match(word):
+        return ()
+    freq = _tokenizer().FREQ
+    parts = [word[i : i + n] for n in (2, 3) if len(word) > n for i in range(len(word) - n + 1)]
+    return tuple(dict.fromkeys(p for p in parts if freq.get(p) and p not in CHINESE_STOP_WORDS))
+
+
+def _subwords(terms: Sequence[str]) -> list[str]:
+    return [part for term in terms for part in _word_parts(term)]
+
+
 def _build_concept_matcher() -> dict[str, list[tuple[tuple[str, ...], str]]]:
     """first term -> [(term sequence, concept token)], longest sequence first."""
     matcher: dict[str, list[tuple[tuple[str, ...], str]]] = {}
@@ -357,9 +410,9 @@ def _concepts(terms: Sequence[str]) -> list[str]:
 
 
 def analyse(text: str) -> list[str]:
-    """Text -> index terms: words plus the concept tokens of any field synonyms."""
+    """Text -> index terms: words, their search-mode sub-words, the concept tokens of field synonyms."""
     terms = _words(normalise(text))
-    return terms + _concepts(terms)
+    return terms + _subwords(terms) + _concepts(terms)
 
 
 # ---------------------------------------------------------------------------
@@ -449,7 +502,7 @@ class SearchIndex:
     def _query(self, query: str) -> tuple[dict[int, float], float]:
         words = _words(normalise(query))
         weights: dict[int, float] = {}
-        known: list[float] = []  # per word: 1 known, TYPO_COVERAGE corrected, 0 unknown
+        known: list[float] = []  # per word: 1 known, TYPO_COVERAGE corrected, 0 unknown, -1 light
 
         def add(term: str, weight: float) -> None:
             term_id = self._vocabulary.get(term)
@@ -457,7 +510,15 @@ class SearchIndex:
                 weights[term_id] = weight
 
         corrected: list[str] = []
+        light = _light_words()
         for word in words:
+            if word in light:
+                # Shapes the question but is not what it is about: it ranks, lightly, and leaves
+                # the coverage test to the words that name the subject ("how do I bake a cake").
+                add(word, LIGHT_WEIGHT)
+                corrected.append(word)
+                known.append(-1.0)
+                continue
             if word in self._vocabulary:
                 add(word, 1.0)
                 corrected.append(word)
@@ -471,13 +532,20 @@ class SearchIndex:
             else:
                 corrected.append(word)
                 known.append(0.0)
+        for i, word in enumerate(words):
+            for part in _word_parts(word):
+                if part in self._vocabulary:
+                    add(part, SUBWORD_WEIGHT)
+                    # 转账记录 is a known question when the articles say 转账 and 记录.
+                    known[i] = known[i] or 1.0
         for start, length, concept in _concept_spans(corrected):
             if concept in self._vocabulary:
-                add(concept, CONCEPT_WEIGHT)
+                add(concept, LIGHT_WEIGHT if concept in LIGHT_CONCEPTS else CONCEPT_WEIGHT)
                 # A synonym the articles word differently (口令 for 密码) is a known word; one
                 # reached through a typo correction stays as doubtful as the correction.
                 for i in range(start, start + length):
                     known[i] = known[i] or 1.0
+        known = [value for value in known if value >= 0.0]  # light words (-1.0) do not count
         return weights, (sum(known) / len(known) if known else 0.0)
 
     def _correct(self, word: str) -> str | None:
