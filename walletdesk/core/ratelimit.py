@@ -310,4 +310,6 @@ def forget_all() -> None:
         client = _redis()
         for key in client.scan_iter(match="walletdesk:rl:*", count=1000):
             client.delete(key)
-    RateCounter.objects.all().delete()  # with Redis too: what was counted while it was down
+    else:
+        # With Redis, rows counted while it was down expire with their windows (cleanup()).
+        RateCounter.objects.all().delete()
