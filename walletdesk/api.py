@@ -127,3 +127,11 @@ def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     if is_outage(exc):
         return unavailable(request)
     raise exc
+
+
+@api.exception_handler(OSError)
+def disk_error(request: HttpRequest, exc: OSError) -> HttpResponse:
+    # A full disk while storing an attachment: a 503 to retry, like a full database.
+    if is_outage(exc):
+        return unavailable(request)
+    raise exc

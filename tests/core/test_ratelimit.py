@@ -194,3 +194,22 @@ def test_unlock_and_upload_limits_count_in_the_shared_store(settings: Any, carol
 
         cache.clear()
     assert client.post("/accounts/unlock/", {"email": "carol@example.com"}).status_code == 429
+
+
+def test_limits_hold_in_the_database_while_redis_is_unreachable(settings: Any, monkeypatch: Any) -> None:
+    """Redis down must not turn every guest ticket into a 500 (tests/faults shows it on real
+    processes): the counts go to the table, and a flood is still refused."""
+    from tests.servers import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
+    monkeypatch.setattr(ratelimit, "_redis_client", None)
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
+    charge = ratelimit.Charge("t", "2/h/email", {"email": "flood@example.com"})
+    ratelimit.charge(charge)
+    # Redis is not tried again for a while: no refused connection per request.
+    assert ratelimit._redis_down_until > time.monotonic()
+    ratelimit.charge(charge)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.charge(charge)
+    assert RateCounter.objects.count() == 1
+    monkeypatch.setattr(ratelimit, "_redis_client", None)  # not left pointing at the dead port

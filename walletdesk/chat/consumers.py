@@ -22,6 +22,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from walletdesk.chat import actions, credentials, frames
 from walletdesk.chat.models import ChatAgent, Conversation, State
@@ -37,6 +38,11 @@ from walletdesk.tickets.models import AuthorRole, Channel, Ticket
 logger = logging.getLogger(__name__)
 
 MAX_FRAME = 64 * 1024
+LIVE_RETRY_SECONDS = 5
+LIVE_UNAVAILABLE = gettext_lazy(
+    "Live chat is unavailable for a moment. We keep trying to reconnect, and your messages are "
+    "kept until they can be sent. You can also write to us from the contact form."
+)
 MESSAGES_PER_MINUTE = 30
 TYPING_EVERY = 2.0  # seconds between relayed typing frames of one socket
 _pending: set[asyncio.Future[Any]] = set()  # fire-and-forget heartbeats, held until done
@@ -54,7 +60,19 @@ class _Socket(AsyncWebsocketConsumer):
         live.attach_loop()
         try:
             await self.open()
-        except Exception:
+        except Exception as exc:
+            if live.layer_unreachable(exc):
+                # Redis (the channel layer) is down: pages and tickets still work, live chat
+                # cannot. Say so, in the visitor's language, instead of dropping the socket
+                # without a word; 1013 is "try again later", and the widget reconnects.
+                logger.warning(
+                    "chat socket refused: the channel layer is unreachable (%s)", type(exc).__name__
+                )
+                with translation.override(getattr(self, "language", None) or translation.get_language()):
+                    message = str(LIVE_UNAVAILABLE)
+                await self.error("live_unavailable", message, retry_after=LIVE_RETRY_SECONDS)
+                await self.close(code=1013)
+                return
             logger.exception("opening a chat socket failed")
             await self.close(code=1011)
 

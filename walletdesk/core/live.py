@@ -61,6 +61,24 @@ def in_memory() -> bool:
     return backend.endswith("InMemoryChannelLayer")
 
 
+def layer_unreachable(exc: BaseException) -> bool:
+    """True when `exc` (or its cause) says the channel layer's server cannot be reached: Redis
+    down or unplugged. The site goes on without live updates; a socket is told so."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return isinstance(exc, OSError)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RedisConnectionError | RedisTimeoutError | ConnectionError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+        if seen is exc:
+            break
+    return False
+
+
 def get_layer() -> Any:
     from channels.layers import get_channel_layer
 

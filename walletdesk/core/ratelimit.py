@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import math
 import threading
 import time
@@ -33,6 +34,8 @@ from typing import Any
 from django.conf import settings
 
 from walletdesk.core.clientip import client_ip
+
+logger = logging.getLogger(__name__)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 CLEANUP_EVERY = 60.0
@@ -198,19 +201,35 @@ def cleanup(now: float | None = None) -> int:
     """Delete the counters of windows that ended (the Redis store expires its own)."""
     from walletdesk.core.models import RateCounter
 
-    if getattr(settings, "REDIS_URL", ""):
-        return 0
+    # Also with Redis: the table holds what was counted while Redis was unreachable.
     deleted, _ = RateCounter.objects.filter(
         expires_at__lt=int(now if now is not None else time.time())
     ).delete()
     return deleted
 
 
+# While Redis is unreachable, counts go to the database table instead (see `_increment`), and
+# this process does not try Redis again for this long: a dead Redis must cost a request
+# nothing, not a refused connection (or, unplugged, a 2 s socket timeout) each time.
+REDIS_RETRY_SECONDS = 5.0
+_redis_down_until = 0.0
+
+
 def _increment(increments: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+    global _redis_down_until
     if not increments:
         return {}
-    if getattr(settings, "REDIS_URL", ""):
-        return _increment_redis(increments)
+    if getattr(settings, "REDIS_URL", "") and time.monotonic() >= _redis_down_until:
+        import redis
+
+        try:
+            return _increment_redis(increments)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            # Redis down: the site keeps taking tickets. The limits still hold, counted in
+            # the shared table; an allowance may briefly restart from zero when the store
+            # changes, which is a smaller harm than refusing every guest.
+            _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            logger.warning("rate limits: Redis unreachable, counting in the database for now")
     return _increment_db(increments)
 
 
@@ -292,4 +311,5 @@ def forget_all() -> None:
         for key in client.scan_iter(match="walletdesk:rl:*", count=1000):
             client.delete(key)
     else:
+        # With Redis, rows counted while it was down expire with their windows (cleanup()).
         RateCounter.objects.all().delete()

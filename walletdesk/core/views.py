@@ -12,6 +12,7 @@ internals.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import shutil
 import sqlite3
@@ -213,11 +214,18 @@ _SQLITE_OUTAGES = (
 _PG_OUTAGES = ("08", "53", "55P03", "57014", "57P0", "40001", "40P01")
 
 
+# A full disk or quota, a file over RLIMIT_FSIZE, a file system remounted read-only: writing a
+# file (an attachment, an identity document) failed for want of space, not because of the request.
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+
+
 def is_outage(exc: BaseException | None) -> bool:
-    """True for database errors that mean "try again later", not "this request is wrong"."""
+    """True for database or disk errors that mean "try again later", not "this request is wrong"."""
     from django.db import InterfaceError, OperationalError
 
     while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+            return True
         if isinstance(exc, InterfaceError):
             return True
         if isinstance(exc, OperationalError | sqlite3.OperationalError):

@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
+from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from walletdesk.core import leases, logs, metrics, sweeps
+from walletdesk.core.views import is_outage
 
 log = logging.getLogger(__name__)
 # One line per task run, at INFO (or WARNING when it failed): the task's path, id, outcome and
@@ -27,7 +30,14 @@ log = logging.getLogger(__name__)
 task_log = logging.getLogger("walletdesk.tasks")
 
 
+class TaskCutShort(Exception):
+    """A task stopped by a database or disk outage; handed back, not marked failed."""
+
+
 class Worker(db_worker.Worker):
+    # The task being run (its id and claim time) while it runs: see _hand_back_interrupted.
+    _interrupted: tuple[Any, Any] | None = None
+
     def run(self) -> None:
         leases.beat(self.worker_id)
         sweeps.run_all()
@@ -45,7 +55,7 @@ class Worker(db_worker.Worker):
             for thread in threads:
                 thread.start()
         try:
-            super().run()
+            self._run_through_outages()
         finally:
             stop.set()
             for thread in threads:
@@ -55,7 +65,42 @@ class Worker(db_worker.Worker):
             except Exception:
                 log.warning("could not remove the heartbeat of worker %s", self.worker_id, exc_info=True)
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
+    def _run_through_outages(self) -> None:
+        """The stock loop, started again after a database outage instead of exiting.
+
+        A PostgreSQL restart reached the stock worker's claim query or its `set_failed` and
+        ended the process (seen in tests/faults): nothing then sent acknowledgements until a
+        supervisor started another. Now the worker waits (0.5 s, doubling up to 5 s) and goes
+        on; any other error still ends it.
+        """
+        pause = 0.5
+        while True:
+            try:
+                self._hand_back_interrupted()
+                super().run()
+                return
+            except Exception as exc:
+                if not self.running or not is_outage(exc):
+                    raise
+                log.warning(
+                    "worker %s: database unavailable (%s); waiting", self.worker_id, type(exc).__name__
+                )
+                connections.close_all()
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    def run_task(self, db_task_result: Any) -> None:
+        self._interrupted = (db_task_result.pk, db_task_result.started_at)
+        give_up = db_task_result.set_failed
+
+        def set_failed(exc: BaseException) -> None:
+            # A task that failed because the database (or disk) went away is not a failed
+            # task: it goes back to the queue once the outage ends (tasks are idempotent).
+            if is_outage(exc):
+                raise TaskCutShort(f"task {db_task_result.pk} met an outage") from exc
+            give_up(exc)
+
+        db_task_result.set_failed = set_failed
         stored = db_task_result.args_kwargs if isinstance(db_task_result.args_kwargs, dict) else {}
         rid = stored.get("request_id") if isinstance(stored.get("request_id"), str) else ""
         token = logs.bind(logs.Origin(rid) if rid else None)
@@ -84,6 +129,23 @@ class Worker(db_worker.Worker):
                     },
                 )
             logs.unbind(token)
+        self._interrupted = None
+
+    def _hand_back_interrupted(self) -> None:
+        """The task the outage cut short: its result could not be written, so it is still
+        RUNNING under this (live) worker, and no sweep would ever hand it back. Back to the
+        queue, as a dead worker's would be (tasks are idempotent on their own keys)."""
+        interrupted = self._interrupted
+        if interrupted is None:
+            return
+        pk, started_at = interrupted
+        DBTaskResult.objects.filter(pk=pk, status=TaskResultStatus.RUNNING, started_at=started_at).update(
+            status=TaskResultStatus.READY
+        )
+        self._interrupted = None
+        log.warning(
+            "worker %s: task %s, cut short by the outage, handed back to the queue", self.worker_id, pk
+        )
 
     def _beating(self, stop: threading.Event) -> None:
         try:

@@ -6,6 +6,7 @@ from collections import Counter
 
 from django.tasks import task
 
+from walletdesk.core.views import is_outage
 from walletdesk.tickets import channels
 from walletdesk.tickets.models import Message, Ticket
 
@@ -45,13 +46,17 @@ def notify_customers(ticket_ids: list[int], kind: str) -> str:
     tickets = Ticket.objects.select_related("contact", "category").in_bulk(ticket_ids)
     outcomes: Counter[str] = Counter(skipped=len(set(ticket_ids) - tickets.keys()))
     failed: list[int] = []
+    outage: Exception | None = None
     sent = channels.send_to_customers([tickets[i] for i in dict.fromkeys(ticket_ids) if i in tickets], kind)
     for ticket_id, outcome in sent.items():
         if isinstance(outcome, Exception):
             failed.append(ticket_id)
+            outage = outage or (outcome if is_outage(outcome) else None)
         else:
             outcomes[outcome] += 1
     summary = " ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items()) if n)
     if failed:
-        raise NotifyFailed(f"{kind} notification failed for tickets {sorted(failed)}; {summary}")
+        # Chained to an outage (the database restarting mid-batch), the worker hands the task
+        # back instead of failing it (core.worker), and the re-run sends what is left.
+        raise NotifyFailed(f"{kind} notification failed for tickets {sorted(failed)}; {summary}") from outage
     return summary

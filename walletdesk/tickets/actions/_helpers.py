@@ -5,6 +5,7 @@ Private to the actions package; it imports no action module.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -229,14 +230,29 @@ def _save_files(files: Sequence[CheckedFile]) -> list[tuple[CheckedFile, str]]:
 
     Names are content hashes: writing the same file twice is harmless, and a file whose
     transaction then fails is an orphan, never a row without its file.
+
+    A write cut short (a full disk) leaves a partial file under the content's name, and
+    Django's storage does not remove it; the next upload of the same file would then find the
+    name taken and point its row at the truncated copy. So a failed write removes what it left,
+    and a stored file whose size is not the content's is written again.
     """
     _check_count(files)
     stored = []
     for checked in files:
         name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
         try:
-            if not default_storage.exists(name):
+            if default_storage.exists(name) and default_storage.size(name) == checked.size:
+                stored.append((checked, name))
+                continue
+            if default_storage.exists(name):
+                default_storage.delete(name)  # a partial copy left by an earlier failed write
+            try:
                 name = default_storage.save(name, ContentFile(checked.data))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    if default_storage.size(name) != checked.size:  # ours, cut short
+                        default_storage.delete(name)
+                raise
         except storage_errors():
             # The disk or the bucket failed before any row was written: no ticket or message
             # exists, the files already written are harmless orphans (content-addressed), and

@@ -34,6 +34,9 @@
       online: "Connected",
       connecting: "Connecting…",
       offline: "Disconnected: your messages will be sent when the connection is back",
+      liveUnavailable:
+        "Live chat is unavailable for a moment. We keep trying to reconnect, and your messages are " +
+        "kept until they can be sent. You can also write to us from the contact form.",
       queued: "You are number {n} in the queue. An agent will be with you soon.",
       queuedNoPos: "You are in the queue. An agent will be with you soon.",
       assigned: "You are chatting with {name}.",
@@ -84,6 +87,7 @@
       online: "已连接",
       connecting: "正在连接…",
       offline: "连接已断开：恢复连接后会自动发送您的消息",
+      liveUnavailable: "在线聊天暂时不可用。我们会持续尝试重新连接，您的消息会保留到可以发送为止。您也可以通过联系表单给我们留言。",
       queued: "您前面还有 {n} 位，客服将很快为您服务。",
       queuedNoPos: "正在排队，客服将很快为您服务。",
       assigned: "{name} 正在为您服务。",
@@ -132,6 +136,7 @@
       online: "已連線",
       connecting: "正在連線…",
       offline: "連線已中斷：恢復連線後會自動傳送您的訊息",
+      liveUnavailable: "線上聊天暫時不可用。我們會持續嘗試重新連線，您的訊息會保留到可以傳送為止。您也可以透過聯絡表單給我們留言。",
       queued: "您前面還有 {n} 位，客服將很快為您服務。",
       queuedNoPos: "正在排隊，客服將很快為您服務。",
       assigned: "{name} 正在為您服務。",
@@ -678,6 +683,10 @@
       case "hello":
         this.attempt = 0;
         this.connection("on");
+        if (this.liveDown) {
+          this.liveDown = false; // live chat is back: the "unavailable" notice goes
+          this.say("");
+        }
         this.keepAlive();
         this.showStatus(data);
         if (typeof data.customer_read_seq === "number" && data.customer_read_seq > this.readSent) {
@@ -971,7 +980,13 @@
   Chat.prototype.showError = function (e) {
     var t = this.t;
     // Known codes in the widget's language; the server's own words for anything newer.
-    var known = { too_long: t.tooLong, required: t.required, rate_limited: t.rateLimited, ticket_closed: t.closed };
+    var known = {
+      too_long: t.tooLong,
+      required: t.required,
+      rate_limited: t.rateLimited,
+      ticket_closed: t.closed,
+      live_unavailable: t.liveUnavailable,
+    };
     var text = known[e.code] || e.message || t.errorGeneric;
     if (e.client_id && this.pending[e.client_id]) {
       // Refused: nothing stored, never resent. The text stays on screen with the reason.
@@ -992,6 +1007,7 @@
       this.say(text);
     }
     if (e.code === "ticket_closed") this.closeComposer();
+    if (e.code === "live_unavailable") this.liveDown = true; // the socket closes (1013); retried
   };
 
   Chat.prototype.theyType = function (data) {
