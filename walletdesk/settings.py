@@ -9,6 +9,7 @@ secret key, no debug).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -601,7 +602,30 @@ LOGGING = _logs.config(json_lines=LOG_FORMAT == "json", level=env.string("LOG_LE
 # (404). Every process of this machine writes its figures under METRICS_DIR (a local directory;
 # tmpfs is fine); /metrics adds them up. It must be set before prometheus-client is imported.
 METRICS_TOKEN = env.string("METRICS_TOKEN", "")
-METRICS_DIR = Path(env.string("METRICS_DIR", str(DATA_DIR / "metrics"))).resolve()
+# The default is in RAM (/dev/shm), one folder per data directory, not on the data disk: the
+# figures are mmap'd files, and a page first touched while that disk is full kills the process
+# with SIGBUS (seen in tests/faults/test_disk_full.py: the web processes died instead of
+# answering 503).
+
+
+def _metrics_default() -> Path:
+    # /dev/shm is shared by every user: the folder carries our uid and must be ours, a real
+    # folder and closed to others (someone else's planted folder or link could read or forge
+    # the figures); otherwise the data directory is used.
+    shm = Path("/dev/shm")  # noqa: S108 (ownership and mode checked below)
+    tag = hashlib.sha256(str(DATA_DIR.resolve()).encode()).hexdigest()[:12]
+    folder = shm / f"walletdesk-metrics-{os.getuid()}-{tag}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return DATA_DIR / "metrics"
+    if folder.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return DATA_DIR / "metrics"
+    return folder
+
+
+METRICS_DIR = Path(env.string("METRICS_DIR", "") or _metrics_default()).resolve()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 NINJA_PAGINATION_MAX_LIMIT = 100

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 
 from walletdesk.core.views import is_outage
 from walletdesk.tickets.actions import _helpers
+from walletdesk.tickets.actions.errors import StorageUnavailable
 from walletdesk.tickets.files import check_file
 
 DATA = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + hashlib.shake_256(b"shot").digest(200_000)
@@ -45,9 +46,9 @@ def _stored(checked: Any) -> Path:
 def test_a_write_cut_short_leaves_no_file_and_the_next_upload_is_stored_whole(monkeypatch: Any) -> None:
     checked = check_file("shot.png", DATA)
     monkeypatch.setattr(_helpers, "ContentFile", HalfThenFull)
-    with pytest.raises(OSError) as failed:
+    with pytest.raises(StorageUnavailable) as failed:  # the customer is told to send again (503)
         _helpers._save_files([checked])
-    assert failed.value.errno == errno.ENOSPC
+    assert isinstance(failed.value.__context__, OSError) and failed.value.__context__.errno == errno.ENOSPC
     assert not _stored(checked).exists()  # Django's storage would have left half of it
     monkeypatch.undo()
     [(_, name)] = _helpers._save_files([checked])

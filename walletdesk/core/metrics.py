@@ -1,7 +1,7 @@
 """Prometheus metrics, shared by every web and worker process of a machine, served at /metrics.
 
 prometheus-client's multiprocess mode: each process writes its counters into small mmap'd files
-under `METRICS_DIR` (default `<data dir>/metrics`, set in settings before prometheus-client is
+under `METRICS_DIR` (default a folder in /dev/shm, set in settings before prometheus-client is
 imported) and `/metrics`, served by whichever web process the scrape reaches, adds up the files of
 all of them: N uvicorn processes and M `db_worker`s on one machine give one set of figures. An
 increment is a lock and a write into a mapped page (about a microsecond), no system call.
