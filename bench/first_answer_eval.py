@@ -106,7 +106,7 @@ def tune(questions: list[dict[str, Any]], target: float) -> tuple[float, float]:
     return best[2], best[3]
 
 
-def report(questions: list[dict[str, Any]]) -> None:
+def report(questions: list[dict[str, Any]], verbose: bool = False) -> None:
     from walletdesk.kb import answer
 
     score, margin = answer._thresholds()
@@ -118,6 +118,10 @@ def report(questions: list[dict[str, Any]]) -> None:
             found = answer.first_answer(q["q"], q["lang"])
             rows.append((q, found.slug if found else None))
         print(_line(f"{name} set", _figures(rows)))
+        if verbose:
+            for q, slug in rows:
+                if slug is not None and slug != q.get("slug"):
+                    print(f"    wrong: {q['q']!r} -> {slug} (labelled {q.get('slug')})")
         for lang in sorted({q["lang"] for q in subset}):
             print(_line(f"  {lang}", _figures([r for r in rows if r[0]["lang"] == lang])))
 
@@ -126,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="search the thresholds on the tuning set")
     parser.add_argument("--target", type=float, default=0.95, help="tuning precision to reach")
+    parser.add_argument("--wrong", action="store_true", help="list every wrong answer")
     args = parser.parse_args()
     _setup()
     from bench.machine import describe
@@ -134,7 +139,7 @@ def main() -> None:
     questions = _load("kb_questions.jsonl") + _load("kb_out_of_scope.jsonl")
     if args.tune:
         tune(questions, args.target)
-    report(questions)
+    report(questions, args.wrong)
 
 
 if __name__ == "__main__":

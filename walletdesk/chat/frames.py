@@ -39,7 +39,7 @@ def message(m: Message, *, client_id: str | None = None, removed: list[str] | No
         name = m.author_contact.name if m.author_contact is not None else ""
     else:
         name = ""
-    frame = {
+    frame: dict[str, Any] = {
         "type": "message",
         "seq": m.seq,
         "client_id": client_id,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,6 +106,8 @@ def _body(found: FirstAnswer) -> str:
 def offer(ticket: Ticket, text: str) -> Offer | None:
     """Offer the first answer to `text` (the customer's words) on `ticket`, if the desk may and
     kb.answer is confident; the public message and its event in one transaction."""
+    if not settings.FIRST_ANSWER:
+        return None
     language = "zh-hans" if (ticket.language or "").startswith("zh") else "en"
     # Cheap refusals first, without the lock; checked again under it.
     ticket = Ticket.objects.select_related("team").get(pk=ticket.pk)
