@@ -85,23 +85,38 @@ def _line(label: str, f: dict[str, float]) -> str:
 
 def tune(questions: list[dict[str, Any]], target: float) -> tuple[float, float]:
     from walletdesk.kb import answer
+    from walletdesk.kb.models import ArticleTranslation
 
+    texts = {
+        (t.article.slug, t.language): answer.article_text(t)
+        for t in ArticleTranslation.objects.select_related("article")
+        if not answer.PERSON_ONLY & set(t.article.ticket_categories or [])
+    }
     tuning = [q for q in questions if q["set"] == "tune"]
-    cands = [(q, answer._candidates(q["q"], q["lang"])) for q in tuning]
-    best: tuple[float, float, float, float] | None = None  # coverage, precision, score, margin
-    scores = sorted({round(c[0].score, 1) for _, c in cands if c})
+    cands = []
+    for q in tuning:
+        c = answer._candidates(q["q"], q["lang"])
+        text = texts.get((c[0].slug, c[0].language)) if c else None
+        cands.append((q, c, answer.coverage(q["q"], text) if text else -1.0))
+    best: tuple[float, float, float, float, float] | None = None  # coverage, precision, thresholds
+    scores = sorted({round(c[0].score, 1) for _, c, _cov in cands if c})
     for min_score in [0.0, *scores]:
         for min_margin in [m / 20 for m in range(0, 20)]:
-            rows = []
-            for q, c in cands:
-                chosen = answer.decide(c, min_score, min_margin)
-                rows.append((q, chosen.slug if chosen else None))
-            f = _figures(rows)
-            if f["precision"] >= target and (best is None or f["coverage"] > best[0]):
-                best = (f["coverage"], f["precision"], min_score, min_margin)
+            for min_cov in [m / 10 for m in range(0, 10)]:
+                rows = []
+                for q, c, cov in cands:
+                    chosen = answer.decide(c, min_score, min_margin)
+                    ok = chosen is not None and cov >= min_cov
+                    rows.append((q, chosen.slug if ok and chosen else None))
+                f = _figures(rows)
+                if f["precision"] >= target and (best is None or f["coverage"] >= best[0]):
+                    best = (f["coverage"], f["precision"], min_score, min_margin, min_cov)
     if best is None:
         raise SystemExit(f"no setting reaches precision {target} on the tuning set")
-    print(f"tuned on {len(tuning)} tuning questions: min score {best[2]}, min margin {best[3]}")
+    print(
+        f"tuned on {len(tuning)} tuning questions: min score {best[2]}, min margin {best[3]}, "
+        f"min coverage {best[4]}"
+    )
     print(f"  tuning coverage {best[0]:.3f}, tuning precision {best[1]:.3f}")
     return best[2], best[3]
 
@@ -109,8 +124,10 @@ def tune(questions: list[dict[str, Any]], target: float) -> tuple[float, float]:
 def report(questions: list[dict[str, Any]], verbose: bool = False) -> None:
     from walletdesk.kb import answer
 
-    score, margin = answer._thresholds()
-    print(f"first answer: min score {score}, min margin {margin}; retrieval {answer.RETRIEVAL}")
+    score, margin, cov = answer._thresholds()
+    print(
+        f"first answer: min score {score}, min margin {margin}, min coverage {cov}; retrieval {answer.RETRIEVAL}"
+    )
     for name in ("tune", "test"):
         subset = [q for q in questions if q["set"] == name]
         rows = []
