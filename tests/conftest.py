@@ -56,6 +56,13 @@ def _no_first_answer(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_dense(settings: Any) -> None:
+    # No embedding task (the model costs ~1 s per article on this machine) unless a test asks
+    # for dense retrieval (tests/kb/test_hybrid.py, tests/desk/test_similar_tickets.py).
+    settings.KB_DENSE = False
+
+
+@pytest.fixture(autouse=True)
 def _no_live_bridge(settings: Any) -> None:
     # The live layer's bridge between web processes (core.live) writes from a thread of its
     # own; in one test process there is nothing to bridge. The real-server tests run it.
@@ -106,6 +113,7 @@ def _release_stray_connections(request: pytest.FixtureRequest) -> Iterator[None]
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     from walletdesk.connectors.email import outbound
+    from walletdesk.kb import hybrid
     from walletdesk.registry import lookups as registry
     from walletdesk.sla import clock as sla
     from walletdesk.tickets import actions, routing, screening
@@ -117,6 +125,7 @@ def _fresh_caches() -> Iterator[None]:
         sla.forget,
         routing.forget,
         outbound.forget_mailboxes,
+        hybrid.forget,
     )
     for forget in caches:
         forget()

@@ -554,6 +554,10 @@ TRACKING_LINK_MAX_AGE_DAYS = env.integer("TRACKING_LINK_MAX_AGE_DAYS", 30)
 # The link that proves a typed email address belongs to the person (tickets/identity.py).
 EMAIL_CONFIRM_LINK_MAX_AGE_DAYS = env.integer("EMAIL_CONFIRM_LINK_MAX_AGE_DAYS", 7)
 KB_INDEX_CHECK_SECONDS = env.integer("KB_INDEX_CHECK_SECONDS", 2)  # article edits reach every process
+# Dense retrieval (#22): a task embeds articles and solved tickets with the bundled e5 model;
+# the search page, the search API and the desk's similar tickets mix it with BM25. Off: lexical
+# only, and no embedding task is enqueued (the tests turn it on where they test it).
+KB_DENSE = env.boolean("KB_DENSE", True)
 # The worker's sweep runs SLA checks this overdue whose task was lost (a failed or dead run).
 SLA_SWEEP_GRACE_SECONDS = env.integer("SLA_SWEEP_GRACE_SECONDS", 300)
 # First-reply promise per priority, in hours, until SLA policies say otherwise.

@@ -12,19 +12,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from walletdesk import shield
-from walletdesk.core import audit
-from walletdesk.kb import index
+from walletdesk.core import audit, queue
+from walletdesk.kb import dense, hybrid, index
 from walletdesk.kb.flows import LANGS, FlowError, Problem, validate_flow
 from walletdesk.kb.models import (
     LANGUAGE_CODES,
     Article,
     ArticleCategory,
+    ArticlePassage,
     ArticleStatus,
     ArticleTranslation,
     ArticleVote,
@@ -94,6 +96,16 @@ def _content_changed() -> None:
     index.changed()
 
 
+EMBED_ARTICLE = "walletdesk.kb.tasks.embed_article"
+
+
+def _embed_later(article: Article) -> None:
+    """Enqueue the embedding of `article` with this transaction (drafts too: publishing then
+    needs no model run, only the `searchable` flag). Idempotent: run twice, it writes once."""
+    if settings.KB_DENSE:
+        queue.enqueue_named(EMBED_ARTICLE, article_id=article.pk)
+
+
 # --- articles ---------------------------------------------------------------------------------
 
 
@@ -158,6 +170,7 @@ def create_article(slug: str, data: ArticleInput, *, actor: Any = None) -> Artic
     category = _check_article(data)
     article = Article(slug=slug, status=ArticleStatus.DRAFT)
     _write_article(article, data, category)
+    _embed_later(article)
     audit.record("kb.article_created", actor=actor, target=article)
     return article
 
@@ -169,6 +182,7 @@ def update_article(article: Article, data: ArticleInput, *, actor: Any = None) -
     _write_article(article, data, category)
     if article.is_published:
         _content_changed()
+    _embed_later(article)
     audit.record("kb.article_updated", actor=actor, target=article)
     return article
 
@@ -182,6 +196,7 @@ def publish_article(article: Article, *, actor: Any = None) -> Article:
     article.published_at = article.published_at or timezone.now()
     article.save(update_fields=["status", "published_at", "updated_at"])
     _content_changed()
+    _embed_later(article)
     audit.record("kb.article_published", actor=actor, target=article)
     return article
 
@@ -192,8 +207,124 @@ def unpublish_article(article: Article, *, actor: Any = None) -> Article:
     article.status = ArticleStatus.DRAFT
     article.save(update_fields=["status", "updated_at"])
     _content_changed()
+    _embed_later(article)
     audit.record("kb.article_unpublished", actor=actor, target=article)
     return article
+
+
+# --- dense vectors (walletdesk.kb.dense) ------------------------------------------------------
+
+
+def _wanted_passages(article_id: int) -> tuple[bool, list[tuple[str, int, str]]] | None:
+    """(published, [(language, position, text)]) as the article stands; None if it is gone."""
+    article = Article.objects.filter(pk=article_id).first()
+    if article is None:
+        return None
+    wanted = [
+        (t.language, position, text)
+        for t in ArticleTranslation.objects.filter(article_id=article_id).order_by("language")
+        for position, text in enumerate(dense.article_passages(t.title, t.summary, t.body_markdown))
+    ]
+    return article.is_published, wanted
+
+
+def embed_article(article_id: int) -> str:
+    """Store the passages and vectors of one article (the task `kb.tasks.embed_article`).
+
+    The model runs outside any transaction (it takes a second or more per article here); then,
+    under the article's row lock, the passages are written as the article stands *then*. A
+    passage whose text changed again meanwhile is skipped: the edit that changed it enqueued
+    its own run. Run twice, the second run embeds nothing (every content hash matches) and
+    writes nothing, so a retry after a crash or a duplicate task is harmless.
+    """
+    found = _wanted_passages(article_id)
+    if found is None:
+        return "gone"
+    _published, wanted = found
+    have = {
+        row.content_hash: row.vector
+        for row in ArticlePassage.objects.filter(article_id=article_id, model=dense.MODEL_ID)
+    }
+    todo = sorted({text for _, _, text in wanted if dense.content_hash(text) not in have})
+    fresh = dict(zip(todo, dense.embed_passages(todo), strict=True)) if todo else {}
+    vectors = {
+        **{h: bytes(v) for h, v in have.items()},
+        **{dense.content_hash(t): dense.to_bytes(v) for t, v in fresh.items()},
+    }
+    return _store_passages(article_id, vectors)
+
+
+@transaction.atomic
+def _store_passages(article_id: int, vectors: dict[str, bytes]) -> str:
+    if not Article.objects.select_for_update().filter(pk=article_id).exists():
+        return "gone"
+    found = _wanted_passages(article_id)
+    assert found is not None
+    published, wanted = found
+    existing = {
+        (row.language, row.position): row for row in ArticlePassage.objects.filter(article_id=article_id)
+    }
+    changes = 0
+    keep: set[tuple[str, int]] = set()
+    for language, position, text in wanted:
+        digest = dense.content_hash(text)
+        row = existing.get((language, position))
+        if digest not in vectors:
+            if row is not None:
+                keep.add((language, position))  # changed again since: its own run writes it
+            continue
+        keep.add((language, position))
+        if row is None:
+            ArticlePassage.objects.create(
+                article_id=article_id,
+                language=language,
+                position=position,
+                text=text,
+                content_hash=digest,
+                model=dense.MODEL_ID,
+                vector=vectors[digest],
+                searchable=published,
+            )
+            changes += 1
+        elif row.content_hash != digest or row.model != dense.MODEL_ID or row.searchable != published:
+            row.text, row.content_hash, row.model = text, digest, dense.MODEL_ID
+            row.vector, row.searchable = vectors[digest], published
+            row.save()
+            changes += 1
+    stale = [row.pk for key, row in existing.items() if key not in keep]
+    if stale:
+        ArticlePassage.objects.filter(pk__in=stale).delete()
+        changes += len(stale)
+    if changes:
+        vectors_changed()
+    return f"changed={changes}"
+
+
+def vectors_changed() -> None:
+    """Every process reloads the changed articles' vectors on its next hybrid search."""
+    IndexState.objects.update_or_create(pk=hybrid.VECTOR_STATE, defaults={"token": uuid.uuid4().hex})
+    hybrid.changed()
+
+
+def articles_to_embed() -> list[int]:
+    """Articles with a translation whose passages are missing, stale or of another model
+    (the backfill command's list); cheap: no model run, only hashes compared."""
+    out = []
+    for article_id in Article.objects.order_by("pk").values_list("pk", flat=True):
+        found = _wanted_passages(article_id)
+        if found is None:
+            continue
+        published, wanted = found
+        stored = {
+            (r.language, r.position): (r.content_hash, r.model, r.searchable)
+            for r in ArticlePassage.objects.filter(article_id=article_id)
+        }
+        expected = {
+            (lang, pos): (dense.content_hash(text), dense.MODEL_ID, published) for lang, pos, text in wanted
+        }
+        if stored != expected:
+            out.append(article_id)
+    return out
 
 
 # --- votes ------------------------------------------------------------------------------------

@@ -65,7 +65,10 @@ def search(request: HttpRequest, params: Query[SearchParams]) -> list[ArticleHit
     """Best first, in `lang` (default: the request's language), then the other language."""
     if not params.q.strip():
         return []
-    return [_hit(c) for c in queries.search_cards(params.q, params.lang or current_language(), params.k)]
+    return [
+        _hit(c)
+        for c in queries.search_cards(params.q, params.lang or current_language(), params.k, dense=True)
+    ]
 
 
 @router.get("/suggest", response=list[ArticleHitOut], summary="Articles that may answer a question")

@@ -8,7 +8,9 @@ class KbConfig(AppConfig):
 
     def ready(self) -> None:
         from walletdesk.core import warmup
-        from walletdesk.kb import index
+        from walletdesk.kb import hybrid, index
 
-        # Each web process builds its search indexes before it accepts a connection.
+        # Each web process builds its search indexes before it accepts a connection; the
+        # stored vectors load too (the model itself waits for the first hybrid query).
         warmup.register(index.warm)
+        warmup.register(hybrid.warm)

@@ -192,3 +192,34 @@ class Troubleshooter(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == ArticleStatus.PUBLISHED
+
+
+class ArticlePassage(models.Model):
+    """One passage of one translation of an article, with its dense vector (walletdesk.kb.dense).
+
+    Written only by the embedding task (actions.embed_article), off the request path, for
+    drafts too, so publishing needs no model run. `searchable` (published) decides what the
+    in-process index loads. A passage whose `content_hash` is unchanged keeps its vector.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="passages")
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES)
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    content_hash = models.CharField(max_length=32)
+    model = models.CharField(max_length=64)
+    vector = models.BinaryField()  # float16, little-endian, dense.DIM values
+    searchable = models.BooleanField(default=False)
+    embedded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article_id", "language", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "language", "position"], name="kb_one_passage_per_position"
+            )
+        ]
+        indexes = [models.Index(fields=["searchable", "model"], name="kb_passage_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}:{self.language}:{self.position}"

@@ -114,7 +114,7 @@ def vote(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     q = _query(request, "q")
-    results = queries.search_cards(q, current_language(), k=20) if q else []
+    results = queries.search_cards(q, current_language(), k=20, dense=True) if q else []
     template = "kb/partials/results.html" if _partial(request) else "kb/search.html"
     return render(request, template, {"q": q, "results": results})
 
