@@ -25,7 +25,9 @@ score must reach `FIRST_ANSWER_MIN_SCORE`, beat the runner-up by `FIRST_ANSWER_M
 question's terms. All are settings so a deployment with another retriever can re-tune without
 a release.
 
-Retrieval sits behind one function, `_candidates`, so the scorer can change under it.
+Retrieval sits behind one function, `_candidates` (kb.hybrid, or the lexical index when no
+passage has vectors yet). The passage quoted is chosen from the article's own Markdown
+(`best_passage`), not the dense passage, which is normalised text with the title prepended.
 """
 
 from __future__ import annotations
@@ -37,22 +39,22 @@ from django.conf import settings
 from django.urls import reverse
 
 from walletdesk import shield
-from walletdesk.kb import index
+from walletdesk.kb import hybrid, index
 from walletdesk.kb.models import LANGUAGE_CODES, ArticleStatus, ArticleTranslation
 from walletdesk.kb.search import analyse
 
 __all__ = ["PERSON_ONLY", "FirstAnswer", "first_answer", "passages"]
 
-# Chosen on the tuning set by bench/first_answer_eval.py --tune (lexical retrieval): among the
-# settings with the best tuning coverage at tuning precision >= 0.95, the strictest.
-MIN_SCORE = 1.4
-MIN_MARGIN = 0.5
-MIN_COVERAGE = 0.4
+# Chosen on the tuning set by bench/first_answer_eval.py --tune: among the settings with the
+# best tuning coverage at tuning precision >= 0.95, the strictest. Two sets, since the scores
+# differ: hybrid (kb.hybrid's mix, 0..1) when passages have stored vectors, and lexical (raw
+# BM25) when none do (KB_DENSE off, or a fresh install before the embedding backfill).
+HYBRID = (0.5, 0.3, 0.0)  # (min score, min margin, min coverage)
+LEXICAL = (1.4, 0.5, 0.4)
 # Ticket categories whose articles are never offered as the answer (see the docstring).
 PERSON_ONLY = frozenset({"account_stolen", "unauthorised_tx"})
 MAX_PASSAGE = 900  # characters; a longer block is not quoted (we never cut our own text)
 _CANDIDATES = 5
-RETRIEVAL = "lexical (kb.index.search)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +74,15 @@ class Candidate:
     slug: str
     score: float
     language: str
+    hybrid: bool = False  # scored by kb.hybrid with stored vectors (else raw BM25)
 
 
-def _thresholds() -> tuple[float, float, float]:
-    return (
-        float(getattr(settings, "FIRST_ANSWER_MIN_SCORE", MIN_SCORE)),
-        float(getattr(settings, "FIRST_ANSWER_MIN_MARGIN", MIN_MARGIN)),
-        float(getattr(settings, "FIRST_ANSWER_MIN_COVERAGE", MIN_COVERAGE)),
-    )
+def _thresholds(hybrid: bool) -> tuple[float, float, float]:
+    """(min score, min margin, min coverage) for this kind of score; settings override them
+    (FIRST_ANSWER_HYBRID / FIRST_ANSWER_LEXICAL, three numbers each)."""
+    name, default = ("FIRST_ANSWER_HYBRID", HYBRID) if hybrid else ("FIRST_ANSWER_LEXICAL", LEXICAL)
+    score, margin, cover = getattr(settings, name, default)
+    return float(score), float(margin), float(cover)
 
 
 def coverage(query: str, article_text: str) -> float:
@@ -94,7 +97,12 @@ def article_text(translation: ArticleTranslation) -> str:
 
 
 def _candidates(text: str, language: str) -> list[Candidate]:
-    """The retrieval the first answer trusts, best first (the one place to change scorer)."""
+    """The retrieval the first answer trusts, best first (the one place to change scorer):
+    kb.hybrid; without stored vectors its mix is BM25 divided by the best BM25 (the best is
+    always 0.4), which says nothing about confidence, so then the raw lexical scores decide."""
+    hits = hybrid.search(text, language, k=_CANDIDATES)
+    if any(h.dense > 0.0 for h in hits):
+        return [Candidate(h.slug, h.score, h.language, hybrid=True) for h in hits]
     return [Candidate(h.slug, h.score, h.language) for h in index.search(text, language, k=_CANDIDATES)]
 
 
@@ -153,8 +161,8 @@ def first_answer(text: str, language: str) -> FirstAnswer | None:
         return None
     if language not in LANGUAGE_CODES:
         language = "zh-hans" if language.lower().startswith("zh") else "en"
-    min_score, min_margin, min_coverage = _thresholds()
     candidates = _candidates(text, language)
+    min_score, min_margin, min_coverage = _thresholds(bool(candidates) and candidates[0].hybrid)
     chosen = decide(candidates, min_score, min_margin)
     if chosen is None:
         return None
