@@ -129,9 +129,9 @@ def tune(questions: list[dict[str, Any]], target: float) -> tuple[float, float]:
 
 
 def report(questions: list[dict[str, Any]], verbose: bool = False) -> None:
-    from walletdesk.kb import answer
-
     from django.conf import settings
+
+    from walletdesk.kb import answer
 
     mode = "hybrid" if settings.KB_DENSE else "lexical"
     score, margin, cov = answer._thresholds(settings.KB_DENSE)
