@@ -185,7 +185,7 @@ def test_the_chat_bot_line_and_this_solved_it_end_the_chat_solved(monkeypatch: p
     def start() -> dict[str, Any]:
         r = Client().post(
             "/api/v1/chat/conversations",
-            json.dumps({"name": "Ana", "language": "en"}),
+            json.dumps({"name": "Ana", "language": "zh-hans"}),
             content_type="application/json",
         )
         assert r.status_code == 201
@@ -197,7 +197,8 @@ def test_the_chat_bot_line_and_this_solved_it_end_the_chat_solved(monkeypatch: p
         sock = customer(mine["ws_url"])
         await sock.connect()
         await frames_until(sock, lambda f: f["type"] == "message")
-        await sock.send_json_to({"type": "message", "client_id": "c-1", "body": CLEAR_EN})
+        # In Chinese: the chat passes a stub ticket, and the offer must read the row's language.
+        await sock.send_json_to({"type": "message", "client_id": "c-1", "body": CLEAR_ZH})
         bot = (await frames_until(sock, lambda f: f["type"] == "message" and f.get("first_answer")))[-1]
         assert bot["author"] == "system" and bot["first_answer"]["state"] == "pending"
         assert bot["first_answer"]["url"] == "/help/a/transaction-pending/"

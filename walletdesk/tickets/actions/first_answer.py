@@ -108,9 +108,10 @@ def offer(ticket: Ticket, text: str) -> Offer | None:
     kb.answer is confident; the public message and its event in one transaction."""
     if not settings.FIRST_ANSWER:
         return None
-    language = "zh-hans" if (ticket.language or "").startswith("zh") else "en"
-    # Cheap refusals first, without the lock; checked again under it.
+    # Cheap refusals first, without the lock; checked again under it. Read the row: a caller
+    # may pass a stub (the chat passes Ticket(pk=...)), whose language is the default.
     ticket = Ticket.objects.select_related("team").get(pk=ticket.pk)
+    language = "zh-hans" if (ticket.language or "").startswith("zh") else "en"
     if _quiet(ticket, offers(ticket.pk)):
         return None
     found = first_answer(text, language)
