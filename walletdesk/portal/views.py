@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from walletdesk.chain import lookup
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
+from walletdesk.kb.render import render_markdown
 from walletdesk.portal.forms import RequestForm
 from walletdesk.registry.models import OfficialAddress, OfficialContact
 from walletdesk.tickets import access, actions, identity
@@ -185,10 +186,17 @@ def submitted(request: HttpRequest, token: str) -> HttpResponse:
         {
             "ticket": ticket,
             "tracking_path": reverse("portal:track", args=[token]),
-            "offer": _shown_offer(ticket),
+            **_offer_context(ticket),
             "answer_url": reverse("portal:first_answer_by_link", args=[token]),
         },
     )
+
+
+def _offer_context(ticket: Ticket) -> dict[str, object]:
+    """The offer and its passage as HTML: our own Markdown through the articles' renderer
+    (markdown-it without raw HTML, then nh3), so it reads as the article does."""
+    offer = _shown_offer(ticket)
+    return {"offer": offer, "offer_html": render_markdown(offer.passage) if offer else ""}
 
 
 def _shown_offer(ticket: Ticket) -> actions.Offer | None:
@@ -257,7 +265,7 @@ def _thread_page(
             "chain_status_url": _chain_status_url(ticket, link_token)
             if lookup.evm_hash(ticket.tx_hash)
             else "",
-            "offer": _shown_offer(ticket),
+            **_offer_context(ticket),
             "answer_url": reverse("portal:first_answer_by_link", args=[link_token])
             if link_token
             else reverse("portal:first_answer", args=[ticket.reference]),

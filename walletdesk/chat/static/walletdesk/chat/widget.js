@@ -984,7 +984,8 @@
     var bubble = el("div", "wd-bubble wd-first-answer");
     bubble.setAttribute("data-testid", "chat-first-answer");
     bubble.appendChild(el("p", "wd-fa-intro", t.faIntro));
-    bubble.appendChild(el("blockquote", "wd-fa-passage", fa.passage || ""));
+    // Plain text (textContent): the Markdown's emphasis markers would only be noise.
+    bubble.appendChild(el("blockquote", "wd-fa-passage", String(fa.passage || "").replace(/\*\*/g, "")));
     var href = safeHref(fa.url);
     var cite = el("p", "wd-fa-cite", "— ");
     if (href) {
