@@ -110,7 +110,8 @@ def ended(conversation: Conversation, ticket: Ticket) -> dict[str, Any]:
     return {
         "type": "ended",
         "reference": ticket.reference,
-        "answered": ticket.first_replied_at is not None,
+        # Solved by the customer's "this solved it" counts as answered: not "we will email you".
+        "answered": ticket.first_replied_at is not None or ticket.status == "solved",
         "csat_url": None,
     }
 
