@@ -228,6 +228,8 @@ else:
 # The in-memory layer reaches one process's sockets; this carries live events between the
 # embedded mode's processes through the database (core.live).
 LIVE_BRIDGE = env.boolean("LIVE_BRIDGE", True)
+# #22: offer one article's passage on a new request when retrieval is sure (kb/answer.py).
+FIRST_ANSWER = env.boolean("FIRST_ANSWER", True)
 # On-chain look-ups: seconds to wait for one JSON-RPC URL before trying the next (walletdesk.chain.rpc)
 CHAIN_RPC_TIMEOUT = env.integer("CHAIN_RPC_TIMEOUT", 5)
 # ...and for a whole look-up on the agent's panel (every chain, every URL): the panel loads after

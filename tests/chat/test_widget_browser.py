@@ -174,7 +174,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         found.update(json.loads(out.split("SETUP", 1)[1].strip().splitlines()[0]))
 
     with walletdesk_up(
-        tmp_path_factory.mktemp("chat"), workers=1, env={"HELPER_PROCESSES": "0"}, before_start=prepare
+        tmp_path_factory.mktemp("chat"),
+        workers=1,
+        # FIRST_ANSWER off: these chats count bubbles and seqs; a bot line would be one more
+        # (tests/kb/test_first_answer_browser.py drives the first answer).
+        env={"HELPER_PROCESSES": "0", "FIRST_ANSWER": "0"},
+        before_start=prepare,
     ) as up:
         yield Site(up, found["token"], found["app_key"])
 

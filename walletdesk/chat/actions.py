@@ -11,6 +11,7 @@ an agent comes online, ends a chat or is handed one less.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,7 @@ from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.files import CheckedFile
 from walletdesk.tickets.models import AuthorRole, Channel, Contact, Message, Status, Ticket, Visibility
 
+logger = logging.getLogger(__name__)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 LANGUAGES = ("en", "zh-hans", "zh-hant")
 
@@ -154,8 +156,38 @@ def post_customer_message(
     removed = list(screened.screened.secret_kinds) if screened is not None else []
     if removed and agent_id is not None:
         _recheck_agent(ticket_id)
+    if agent_id is None and not removed and message.body.strip():
+        _offer_first_answer(ticket_id, message.body)
     frame = getattr(message, "_chat_frame", None) or frames.message(message)
     return Posted({**frame, "client_id": client_id, "removed": removed}, duplicate=False)
+
+
+def _offer_first_answer(ticket_id: int, text: str) -> None:
+    """The bot's line (tickets.actions.offer_first_answer decides whether there is one): it
+    reaches the socket as a numbered message, like any other. Only while no agent has the
+    chat; a failure costs the customer nothing but the offer."""
+    try:
+        actions.offer_first_answer(Ticket(pk=ticket_id), text)
+    except Exception:
+        logger.exception("first answer failed on chat %s", ticket_id)
+
+
+def answer_first(ticket_id: int, seq: Any, choice: str) -> dict[str, Any]:
+    """The customer's press on the bot's line, from their own socket (its credential is the
+    proof of ownership): "solved" solves the ticket and ends the chat; "person" leaves it in
+    line for an agent and the bot quiet. Returns the `first_answer` frame all sockets get."""
+    if not isinstance(seq, int):
+        raise actions.InvalidInput("bad_frame", _("first_answer needs a seq."), field="seq")
+    message = Message.objects.filter(ticket_id=ticket_id, seq=seq).first()
+    if message is None or not actions.is_first_answer(message):
+        raise TicketError("not_found", _("No such answer on this request."))
+    ticket = Ticket.objects.get(pk=ticket_id)
+    actions.answer_offer(ticket, message.pk, choice)
+    frame = {"type": "first_answer", "seq": seq, "state": "solved" if choice == "solved" else "declined"}
+    live.publish(group(ticket_id), frame_event(ticket, frame))
+    if choice == "solved":
+        end_conversation(ticket_id, by="customer")
+    return frame
 
 
 def _recheck_agent(ticket_id: int) -> None:
@@ -346,7 +378,8 @@ def end_conversation(ticket_id: int, *, by: str, actor: Any = None) -> dict[str,
         ticket = Ticket.objects.select_related("contact").get(pk=ticket_id)
         if conversation.state == State.ENDED:
             return frames.ended(conversation, ticket)
-        answered = ticket.first_replied_at is not None
+        # Answered by an agent, or by the first answer the customer said solved it.
+        answered = ticket.first_replied_at is not None or ticket.status == Status.SOLVED
         agent_id = conversation.agent_id
         conversation.state = State.ENDED
         conversation.ended_at = timezone.now()

@@ -273,6 +273,16 @@ class CustomerConsumer(_Socket):
     async def on_end(self, frame: dict[str, Any]) -> None:
         await run_sync(_speaking(self.language, _end), self.ticket_id, "customer", None)
 
+    async def on_first_answer(self, frame: dict[str, Any]) -> None:
+        """A press on the bot's line: only on this socket's own conversation (its credential)."""
+        choice = frame.get("choice")
+        await run_sync(
+            _speaking(self.language, actions.answer_first),
+            self.ticket_id,
+            frame.get("seq"),
+            choice if isinstance(choice, str) else "",
+        )
+
     async def chat_recheck(self, event: dict[str, Any]) -> None:
         return None  # for agents' sockets
 

@@ -39,7 +39,7 @@ def message(m: Message, *, client_id: str | None = None, removed: list[str] | No
         name = m.author_contact.name if m.author_contact is not None else ""
     else:
         name = ""
-    return {
+    frame: dict[str, Any] = {
         "type": "message",
         "seq": m.seq,
         "client_id": client_id,
@@ -54,6 +54,24 @@ def message(m: Message, *, client_id: str | None = None, removed: list[str] | No
         if m.pk
         else [],
         "removed": removed or [],
+    }
+    if m.pk and actions.is_first_answer(m):
+        frame["first_answer"] = first_answer(m)
+    return frame
+
+
+def first_answer(m: Message) -> dict[str, Any] | None:
+    """The bot's line, structured for the widget: our article's passage, its title and link,
+    and whether the customer pressed already ("pending", "solved", "declined")."""
+    offer = next((o for o in actions.offers(m.ticket_id) if o.message_id == m.pk), None)
+    if offer is None:
+        return None
+    return {
+        "passage": offer.passage,
+        "title": offer.title,
+        "url": offer.url,
+        "state": offer.state,
+        "choices": ["solved", "person"],
     }
 
 
@@ -92,7 +110,8 @@ def ended(conversation: Conversation, ticket: Ticket) -> dict[str, Any]:
     return {
         "type": "ended",
         "reference": ticket.reference,
-        "answered": ticket.first_replied_at is not None,
+        # Solved by the customer's "this solved it" counts as answered: not "we will email you".
+        "answered": ticket.first_replied_at is not None or ticket.status == "solved",
         "csat_url": None,
     }
 

@@ -5,7 +5,10 @@ Thin views: forms validate the shape, actions decide and write, access decides w
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from walletdesk.chain import lookup
 from walletdesk.core import ratelimit
 from walletdesk.kb import actions as kb_actions
+from walletdesk.kb.render import render_markdown
 from walletdesk.portal.forms import RequestForm
 from walletdesk.registry.models import OfficialAddress, OfficialContact
 from walletdesk.tickets import access, actions, identity
@@ -29,6 +33,17 @@ from walletdesk.tickets.tracking import BadTrackingToken, make_token
 # the recovery form takes (checked, re-encoded, encrypted); the generic form would put them in
 # plain attachments, or not at all.
 DEDICATED_FORMS = {"account_stolen": "recovery:new"}
+
+log = logging.getLogger(__name__)
+
+
+def offer_first_answer(ticket: Ticket, text: str) -> None:
+    """Offer the first answer on a new ticket, if one is confident (kb.answer). The ticket is
+    already committed: if this fails, the customer simply waits for an agent, as before #22."""
+    try:
+        actions.offer_first_answer(ticket, text)
+    except Exception:
+        log.exception("first answer failed on %s", ticket.reference)
 
 
 def form_url(category: Category) -> str:
@@ -128,6 +143,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
             else:
                 # Suggestions were shown in this visit and a ticket was still filed: not deflected.
                 kb_actions.link_deflection_outcome(request.POST.get("kb_ds", ""), ticket.reference)
+                offer_first_answer(ticket, f"{ticket.subject}\n{form.cleaned_data['body']}")
                 return redirect("portal:submitted", token=make_token(ticket.reference, ticket.contact_id))
     else:
         # A troubleshooter's "send a request" link prefills what the customer already tried; the
@@ -171,8 +187,60 @@ def submitted(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "portal/submitted.html",
-        {"ticket": ticket, "tracking_path": reverse("portal:track", args=[token])},
+        {
+            "ticket": ticket,
+            "tracking_path": reverse("portal:track", args=[token]),
+            **_offer_context(ticket),
+            "answer_url": reverse("portal:first_answer_by_link", args=[token]),
+        },
     )
+
+
+def _offer_context(ticket: Ticket) -> dict[str, object]:
+    """The offer and its passage as HTML: our own Markdown through the articles' renderer
+    (markdown-it without raw HTML, then nh3), so it reads as the article does."""
+    offer = _shown_offer(ticket)
+    return {"offer": offer, "offer_html": render_markdown(offer.passage) if offer else ""}
+
+
+def _shown_offer(ticket: Ticket) -> actions.Offer | None:
+    """The offer a customer's page shows: the waiting one, else the last one answered."""
+    found = actions.offers(ticket.pk)
+    pending = [o for o in found if o.state == "pending"]
+    return pending[-1] if pending else (found[-1] if found else None)
+
+
+def _answer(request: HttpRequest, ticket: Ticket, back: str) -> HttpResponse:
+    try:
+        actions.answer_offer(
+            ticket,
+            request.POST.get("offer"),
+            request.POST.get("choice", ""),
+            user=request.user if request.user.is_authenticated else None,
+        )
+    except TicketError as exc:
+        flash.error(request, exc.message)
+    return redirect(back)
+
+
+@require_POST
+def first_answer_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A press on the first answer from the tracking or confirmation page: the tracking
+    token is the guest's proof of ownership (POST only, CSRF-checked by the middleware)."""
+    try:
+        ticket = _ticket_from_token(token)
+    except _LinkProblem as problem:
+        return _bad_link(request, problem)
+    return _answer(request, ticket, reverse("portal:track", args=[token]))
+
+
+@login_required
+@require_POST
+def first_answer_mine(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = access.customer_tickets(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404
+    return _answer(request, ticket, reverse("portal:my_request", args=[ticket.reference]))
 
 
 def _thread_page(
@@ -201,6 +269,10 @@ def _thread_page(
             "chain_status_url": _chain_status_url(ticket, link_token)
             if lookup.evm_hash(ticket.tx_hash)
             else "",
+            **_offer_context(ticket),
+            "answer_url": reverse("portal:first_answer_by_link", args=[link_token])
+            if link_token
+            else reverse("portal:first_answer", args=[ticket.reference]),
         },
         status=status,
     )

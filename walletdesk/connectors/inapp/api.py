@@ -8,6 +8,7 @@ recognised instead of filing the same ticket twice.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from walletdesk.tickets.schemas import (
 )
 
 router = Router(tags=["in-app"])
+log = logging.getLogger(__name__)
 
 
 class AppKeyAuth(APIKeyHeader):
@@ -103,6 +105,29 @@ class InappTicketIn(FactsIn):
     name: str = Field("", max_length=120)
 
 
+class FirstAnswerOut(Schema):
+    """The first answer: our article's passage, quoted as written, and the customer's two
+    presses (POST `action_url` with {"offer", "choice"}: "solved" or "person")."""
+
+    offer: int
+    passage: str
+    title: str
+    url: str
+    action_url: str
+    choices: list[str]
+
+
+class InappTicketCreatedOut(TicketCreatedOut):
+    # Added by #22; every earlier field is unchanged. null when no article answers with
+    # confidence: the ticket then goes to an agent as before.
+    first_answer: FirstAnswerOut | None = None
+
+
+class FirstAnswerIn(Schema):
+    offer: int
+    choice: str = Field(..., max_length=10)
+
+
 class InappReplyIn(Schema):
     message_id: str = Field(..., min_length=1, max_length=128)
     body: str = Field(..., min_length=1, max_length=20_000)
@@ -123,10 +148,10 @@ def _own_ticket(request: HttpRequest, reference: str) -> Ticket:
 
 @router.post(
     "/tickets",
-    response={201: TicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: InappTicketCreatedOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     auth=AppKeyAuth(),
 )
-def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreatedOut]:
+def create(request: HttpRequest, payload: InappTicketIn) -> Status[InappTicketCreatedOut]:
     app: AppKey = request.auth  # type: ignore[attr-defined]
     user_id = _user_id(request)
     user = _external(app, user_id)
@@ -150,7 +175,48 @@ def create(request: HttpRequest, payload: InappTicketIn) -> Status[TicketCreated
                 external_id=_message_key(app, user_id, payload.message_id),
             )
         )
-    return Status(201, created_out(ticket))
+    created = created_out(ticket)
+    return Status(
+        201,
+        InappTicketCreatedOut.model_construct(
+            **dict(created), first_answer=_first_answer(ticket, f"{payload.subject}\n{payload.body}")
+        ),
+    )
+
+
+def _first_answer(ticket: Ticket, text: str) -> FirstAnswerOut | None:
+    """Offer the first answer on a new ticket; the ticket is committed already, so a failure
+    here only means the customer waits for an agent, as before #22."""
+    try:
+        found = actions.offer_first_answer(ticket, text)
+    except Exception:
+        log.exception("first answer failed on %s", ticket.reference)
+        return None
+    if found is None:
+        return None
+    return FirstAnswerOut(
+        offer=found.message_id,
+        passage=found.passage,
+        title=found.title,
+        url=found.url,
+        action_url=f"/api/v1/inapp/tickets/{ticket.reference}/first-answer",
+        choices=["solved", "person"],
+    )
+
+
+@router.post(
+    "/tickets/{reference}/first-answer",
+    response={200: TicketDetailOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=AppKeyAuth(),
+)
+def first_answer(request: HttpRequest, reference: str, payload: FirstAnswerIn) -> Any:
+    """The app user's press on the first answer: only the ticket's own app user may (another
+    user of the app, or another app, gets 404); a second or replayed press is 409."""
+    ticket = _own_ticket(request, reference)
+    ticket = actions.answer_offer(ticket, payload.offer, payload.choice)
+    ticket = _own_ticket(request, reference)
+    messages = access.visible_messages(ticket, agent=False).prefetch_related("attachments")
+    return detail_out(ticket, list(messages))
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -41,6 +42,7 @@ from walletdesk.tickets.models import (
     Message,
     Team,
     Ticket,
+    TicketEvent,
     Visibility,
 )
 
@@ -98,7 +100,8 @@ class Report:
     resolution_sla: tuple[int, int] = (0, 0)
     backlog: list[tuple[str, int]] = field(default_factory=list)
     csat: tuple[int, int] = (0, 0)  # (good, answered)
-    deflection: float | None = None
+    deflection: float | None = None  # first answers "this solved it" / tickets they could answer
+    first_answers: tuple[int, int, int, int] = (0, 0, 0, 0)  # (eligible tickets, offered, solved, declined)
     agents: list[AgentFigures] = field(default_factory=list)
 
     @staticmethod
@@ -251,14 +254,29 @@ def backlog(tickets: QuerySet[Ticket], now: datetime) -> list[tuple[str, int]]:
     return [(label, got[f"b{i}"]) for i, (label, _lo, _hi) in enumerate(edges)]
 
 
-def deflection_rate(start: datetime, end: datetime) -> float | None:
-    """The help centre's deflection rate, if the knowledge base provides it."""
-    try:
-        from walletdesk.kb.reports import deflection_rate as kb_rate
-    except ImportError:
-        return None
-    report = kb_rate(start, end)
-    return report.rate if report.sessions_shown else None
+FIRST_ANSWER_CHANNELS = ("web", "inapp", "chat")
+
+
+def first_answers(period: QuerySet[Ticket]) -> tuple[int, int, int, int]:
+    """(tickets on the channels that offer a first answer, offered, "this solved it", "talk to a
+    person") for the period's tickets, in one query. A deflection is only a customer's own
+    "this solved it" (#22): a customer who left without a ticket may simply have given up."""
+    events = TicketEvent.objects.filter(ticket=OuterRef("pk"))
+    got = (
+        period.filter(channel__in=FIRST_ANSWER_CHANNELS)
+        .annotate(
+            fa_offered=Exists(events.filter(kind="first_answer_offered")),
+            fa_solved=Exists(events.filter(kind="first_answer_solved")),
+            fa_declined=Exists(events.filter(kind="first_answer_declined")),
+        )
+        .aggregate(
+            n=Count("pk"),
+            offered=Count("pk", filter=Q(fa_offered=True)),
+            solved=Count("pk", filter=Q(fa_solved=True)),
+            declined=Count("pk", filter=Q(fa_declined=True)),
+        )
+    )
+    return got["n"], got["offered"], got["solved"], got["declined"]
 
 
 def build(user: Any, filters: Filters) -> Report:
@@ -304,6 +322,8 @@ def build(user: Any, filters: Filters) -> Report:
         ticket__in=scope.values("pk"), answered_at__gte=filters.start_dt, answered_at__lt=filters.end_dt
     ).aggregate(good=Count("pk", filter=Q(rating="good")), answered=Count("pk", filter=~Q(rating="")))
     report.csat = (surveys["good"], surveys["answered"])
-    report.deflection = deflection_rate(filters.start_dt, filters.end_dt)
+    report.first_answers = first_answers(period)
+    eligible, _offered, solved, _declined = report.first_answers
+    report.deflection = solved / eligible if eligible else None
     report.agents = per_agent(scope, period, filters)
     return report

@@ -70,6 +70,13 @@ def rows(report: metrics.Report) -> list[tuple[str, str, str]]:
     out.append(("csat", "good_rate", _pct(report.rate(report.csat))))
     out.append(("csat", "answered", str(report.csat[1])))
     out.append(("deflection", "rate", _pct(report.deflection)))
+    eligible, offered, solved, declined = report.first_answers
+    out += [
+        ("first_answer", "eligible_tickets", str(eligible)),
+        ("first_answer", "offered", str(offered)),
+        ("first_answer", "solved_it", str(solved)),
+        ("first_answer", "talk_to_a_person", str(declined)),
+    ]
     for a in report.agents:
         name = _cell(a.name)
         out += [
@@ -109,6 +116,12 @@ def index(request: HttpRequest) -> HttpResponse:
         "resolution_sla": _pct(report.rate(report.resolution_sla)),
         "csat_rate": _pct(report.rate(report.csat)),
         "deflection": _pct(report.deflection),
+        "fa_coverage": _pct(
+            report.first_answers[1] / report.first_answers[0] if report.first_answers[0] else None
+        ),
+        "fa_acceptance": _pct(
+            report.first_answers[2] / report.first_answers[1] if report.first_answers[1] else None
+        ),
         "times": [
             (
                 _("First reply"),

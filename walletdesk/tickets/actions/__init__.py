@@ -52,6 +52,7 @@ from walletdesk.tickets.actions.create import (
     write_drafts,
 )
 from walletdesk.tickets.actions.errors import (
+    AlreadyAnswered,
     DuplicateMessage,
     InvalidInput,
     NotAllowed,
@@ -60,6 +61,14 @@ from walletdesk.tickets.actions.errors import (
     StorageUnavailable,
     TicketError,
 )
+from walletdesk.tickets.actions.first_answer import (
+    Offer,
+    answer_offer,
+    is_first_answer,
+    offers,
+    pending_offer,
+)
+from walletdesk.tickets.actions.first_answer import offer as offer_first_answer
 from walletdesk.tickets.actions.indexing import Reindexed, reindex_identifiers
 from walletdesk.tickets.actions.merging import merge
 from walletdesk.tickets.actions.messages import (
@@ -88,11 +97,13 @@ from walletdesk.tickets.actions.properties import (
 __all__ = [
     "MAX_BODY",
     "MAX_SUBJECT",
+    "AlreadyAnswered",
     "Draft",
     "DuplicateMessage",
     "InvalidInput",
     "NewTicket",
     "NotAllowed",
+    "Offer",
     "Reindexed",
     "ReplyCollision",
     "ScreenedMessage",
@@ -103,6 +114,7 @@ __all__ = [
     "add_agent_message",
     "add_customer_message",
     "add_system_note",
+    "answer_offer",
     "assign",
     "change_priority",
     "change_status",
@@ -118,9 +130,13 @@ __all__ = [
     "find_ticket_by_message_ids",
     "follow_up_by_customer",
     "forget_categories",
+    "is_first_answer",
     "last_seq",
     "link_contact_to_user",
     "merge",
+    "offer_first_answer",
+    "offers",
+    "pending_offer",
     "raise_one_step",
     "record_event",
     "reindex_identifiers",

@@ -47,3 +47,9 @@ class StaleTicket(TicketError):
 class ReplyCollision(StaleTicket):
     """Someone replied to the customer after the agent opened the ticket: sending needs a
     confirmation (send again with the new version)."""
+
+
+class AlreadyAnswered(TicketError):
+    """A second (or replayed) press on a first answer: the first one stands."""
+
+    status = 409

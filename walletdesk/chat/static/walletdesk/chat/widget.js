@@ -52,6 +52,11 @@
         "This chat has ended. Your request {ref} stays open and we will answer it by email.",
       rate: "Rate this chat",
       csatAsk: "How did we do?",
+      faIntro: "This article may answer your question:",
+      faSolved: "This solved it",
+      faPerson: "Talk to a person",
+      faThanks: "Glad it helped. We marked your request as solved.",
+      faWaiting: "An agent will answer you here.",
       good: "Good",
       bad: "Not good",
       endedShort: "This chat has ended. Your reference is {ref}.",
@@ -101,6 +106,11 @@
       endedUnanswered: "对话已结束。您的工单 {ref} 仍在处理中，我们会通过邮件回复您。",
       rate: "评价本次服务",
       csatAsk: "您对本次服务满意吗？",
+      faIntro: "这篇文章也许能解答您的问题：",
+      faSolved: "问题已解决",
+      faPerson: "转人工客服",
+      faThanks: "很高兴帮到您，我们已将您的请求标记为已解决。",
+      faWaiting: "客服人员会在这里回复您。",
       good: "满意",
       bad: "不满意",
       endedShort: "对话已结束。您的工单编号是 {ref}。",
@@ -150,6 +160,11 @@
       endedUnanswered: "對話已結束。您的工單 {ref} 仍在處理中，我們會透過電郵回覆您。",
       rate: "評價本次服務",
       csatAsk: "您對本次服務滿意嗎？",
+      faIntro: "這篇文章也許能解答您的問題：",
+      faSolved: "問題已解決",
+      faPerson: "轉人工客服",
+      faThanks: "很高興幫到您，我們已將您的請求標記為已解決。",
+      faWaiting: "客服人員會在這裡回覆您。",
       good: "滿意",
       bad: "不滿意",
       endedShort: "對話已結束。您的工單編號是 {ref}。",
@@ -717,6 +732,9 @@
       case "csat":
         this.showSurvey(data);
         break;
+      case "first_answer":
+        this.answered(data.seq, data.state);
+        break;
       case "error":
         this.showError(data);
         break;
@@ -915,7 +933,7 @@
     if (!mine && m.author !== "system") {
       row.appendChild(el("div", "wd-who", m.author_name || t.agent));
     }
-    var bubble = el("div", "wd-bubble", m.body || "");
+    var bubble = m.first_answer ? this.firstAnswer(m) : el("div", "wd-bubble", m.body || "");
     var files = Array.isArray(m.attachments) ? m.attachments : [];
     if (files.length) {
       var list = el("ul", "wd-files");
@@ -964,6 +982,69 @@
     }
     this.markRead();
     this.scroll();
+  };
+
+  Chat.prototype.firstAnswer = function (m) {
+    // The bot's line: our article's passage as written, its title linked, two buttons that
+    // send a first_answer frame on this socket (only this conversation's credential can).
+    var t = this.t;
+    var self = this;
+    var fa = m.first_answer;
+    var bubble = el("div", "wd-bubble wd-first-answer");
+    bubble.setAttribute("data-testid", "chat-first-answer");
+    bubble.appendChild(el("p", "wd-fa-intro", t.faIntro));
+    // Plain text (textContent): the Markdown's emphasis markers would only be noise.
+    bubble.appendChild(el("blockquote", "wd-fa-passage", String(fa.passage || "").replace(/\*\*/g, "")));
+    var href = safeHref(fa.url);
+    var cite = el("p", "wd-fa-cite", "— ");
+    if (href) {
+      var a = el("a", null, fa.title || href);
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.setAttribute("data-testid", "chat-first-answer-link");
+      cite.appendChild(a);
+    } else {
+      cite.appendChild(document.createTextNode(fa.title || ""));
+    }
+    bubble.appendChild(cite);
+    var buttons = el("div", "wd-fa-buttons");
+    var pairs = [["solved", t.faSolved, "wd-primary wd-button"], ["person", t.faPerson, "wd-button"]];
+    for (var i = 0; i < pairs.length; i++) {
+      var b = el("button", pairs[i][2], pairs[i][1]);
+      b.type = "button";
+      b.setAttribute("data-testid", "chat-first-answer-" + pairs[i][0]);
+      b.addEventListener("click", (function (choice) {
+        return function () {
+          if (self.frame({ type: "first_answer", seq: m.seq, choice: choice })) {
+            var all = buttons.querySelectorAll("button");
+            for (var j = 0; j < all.length; j++) all[j].disabled = true;
+          }
+        };
+      })(pairs[i][0]));
+      buttons.appendChild(b);
+    }
+    bubble.appendChild(buttons);
+    var done = el("p", "wd-fa-done");
+    done.setAttribute("data-testid", "chat-first-answer-done");
+    done.hidden = true;
+    bubble.appendChild(done);
+    this.faRows = this.faRows || {};
+    this.faRows[m.seq] = { buttons: buttons, done: done };
+    if (fa.state && fa.state !== "pending") {
+      var row = this.faRows[m.seq];
+      setTimeout(function () { self.answered(m.seq, fa.state); }, 0);
+      row.buttons.hidden = true;
+    }
+    return bubble;
+  };
+
+  Chat.prototype.answered = function (seq, state) {
+    var row = (this.faRows || {})[seq];
+    if (!row) return;
+    row.buttons.hidden = true;
+    row.done.textContent = state === "solved" ? this.t.faThanks : this.t.faWaiting;
+    row.done.hidden = false;
   };
 
   Chat.prototype.acked = function (clientId) {
