@@ -15,6 +15,7 @@ is one line on stderr naming what to change, and exit status 1 or 2; never a tra
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -23,14 +24,13 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from django.core.exceptions import ImproperlyConfigured
+from typing import Any
 
 from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log, port_problem
 
-if TYPE_CHECKING:
-    from walletdesk.demo import DemoLogin
+# Names only: core.worker imports Django, which the supervisor must not load.
+BOOST_PARENT_ENV = "WALLETDESK_BOOST_PARENT"
+CATCH_UP_ENV = "WALLETDESK_CATCH_UP"
 
 SETTINGS = "walletdesk.settings"
 
@@ -60,6 +60,50 @@ class Refusal(Exception):
     """A start-up problem the operator fixes: printed as one line, no traceback."""
 
 
+def prepare(demo: bool) -> dict[str, Any]:
+    """Migrate (and load the demo): what `up` does once before its children start.
+
+    Run in a child process of `up` (`python -m walletdesk.cli prepare`), so the supervisor that
+    then runs for days never imports Django: it held ~100 MiB of settings, models and migration
+    state for nothing. What the banner needs comes back as one JSON line.
+    """
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from walletdesk.core import outbox
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    logins = []
+    if demo:
+        from walletdesk.demo import load_demo
+
+        logins = [login.__dict__ for login in load_demo()]
+    return {
+        "data_dir": str(settings.DATA_DIR),
+        "outbox": str(outbox.directory()) if outbox.enabled() else "",
+        "logins": logins,
+    }
+
+
+def _prepared(demo: bool) -> dict[str, Any]:
+    env = _children_env()
+    proc = subprocess.run(
+        [sys.executable, "-m", "walletdesk.cli", "prepare", *(["--demo"] if demo else [])],
+        env=env,
+        stdout=subprocess.PIPE,
+        check=False,
+    )
+    if proc.returncode != 0:  # it said why on stderr, in one line for an operator's mistake
+        raise SystemExit(proc.returncode)
+    lines = proc.stdout.decode().splitlines()
+    for line in lines[:-1]:
+        print(line)
+    return dict(json.loads(lines[-1]))
+
+
 def up(args: argparse.Namespace) -> int:
     # Before migrations and children: a taken port is the commonest start-up failure, and it
     # should cost one line, not a migrate and a traceback from each web process.
@@ -69,21 +113,9 @@ def up(args: argparse.Namespace) -> int:
     # Tracking links in acknowledgements and API answers must point where we serve (set
     # SITE_URL for the public address in production); children inherit it.
     os.environ.setdefault("SITE_URL", site_url_for(args.host, args.port))
-    _django()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from walletdesk.core import outbox
-
-    print(f"walletdesk: data in {settings.DATA_DIR}", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    if settings.PRODUCTION:
-        call_command("collectstatic", interactive=False, verbosity=0)
-    logins: list[DemoLogin] = []
-    if args.demo:
-        from walletdesk.demo import load_demo
-
-        logins = load_demo()
+    ready = _prepared(args.demo)
+    data_dir = Path(ready["data_dir"])
+    print(f"walletdesk: data in {data_dir}", flush=True)
 
     env = _children_env()
     server = Child(
@@ -101,19 +133,18 @@ def up(args: argparse.Namespace) -> int:
         ],
         env,
     )
+    worker_argv = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"]
     # The worker runs at the lowest CPU priority: in a burst, requests are answered first and the
     # acknowledgement mails (durable task rows) follow when it eases, instead of both slowing
     # down together. At nice 10 it still took a tenth of the machine from the web under load.
-    worker = Child(
-        "task worker",
-        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"],
-        env,
-        _lowest_priority,
-    )
+    # When its tasks wait too long it asks (SIGUSR1) for a catch-up worker at normal priority,
+    # which exits once the queue is fresh again (core.worker): the backlog stays bounded.
+    worker = Child("task worker", worker_argv, {**env, BOOST_PARENT_ENV: str(os.getpid())}, _lowest_priority)
+    catch_up = Child("catch-up worker", worker_argv, {**env, CATCH_UP_ENV: "1"}, restart=False)
     children = (server, worker)
     for child in children:
         child.start()
-    pidfile = Path(settings.DATA_DIR) / "walletdesk.pid"
+    pidfile = data_dir / "walletdesk.pid"
     pidfile.write_text(str(server.pid))
 
     base = f"http://{args.host}:{args.port}"
@@ -123,24 +154,32 @@ def up(args: argparse.Namespace) -> int:
     print(f"  Admin:        {base}/admin/")
     print(f"  API docs:     {base}/api/v1/docs")
     print(f"  Health:       {base}/healthz")
-    if outbox.enabled():
+    if ready["outbox"]:
         # Demo and development: no mail leaves the machine; it is kept for agents to read.
-        print(f"  Mail outbox:  {base}/agent/outbox/  (agents; files in {outbox.directory()})")
+        print(f"  Mail outbox:  {base}/agent/outbox/  (agents; files in {ready['outbox']})")
+    logins = ready["logins"]
     if logins:
         print("  Demo logins (fresh passwords on every --demo run):")
-        width = max(len(login.email) + len(login.password) for login in logins) + 3
+        width = max(len(login["email"]) + len(login["password"]) for login in logins) + 3
         for login in logins:
-            print(f"    {login.role:<9} {f'{login.email} / {login.password}':<{width}} {login.sees}")
+            who = f"{login['email']} / {login['password']}"
+            print(f"    {login['role']:<9} {who:<{width}} {login['sees']}")
     sys.stdout.flush()
 
     stopping = False
+    boost = False
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
+    def lagging(signum: int, _frame: object) -> None:
+        nonlocal boost
+        boost = True
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGUSR1, lagging)
     try:
         while not stopping:
             for child in children:
@@ -149,12 +188,19 @@ def up(args: argparse.Namespace) -> int:
                 # back by the next worker (core.leases).
                 if child.supervise() and child is server:
                     pidfile.write_text(str(server.pid))
+            if boost:
+                boost = False
+                if not catch_up.running():
+                    log(
+                        "tasks are waiting longer than WORKER_BOOST_AFTER_SECONDS; starting a catch-up worker"
+                    )
+                    catch_up.start()
             time.sleep(0.3)
     finally:
-        for child in children:
+        for child in (*children, catch_up):
             child.terminate()
         deadline = time.monotonic() + 10
-        for child in children:
+        for child in (*children, catch_up):
             child.wait_or_kill(deadline)
         pidfile.unlink(missing_ok=True)
         print("walletdesk stopped.", flush=True)
@@ -165,13 +211,22 @@ class Child:
     """One supervised child process of `walletdesk up`."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], preexec: Callable[[], None] | None = None
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        preexec: Callable[[], None] | None = None,
+        *,
+        restart: bool = True,
     ) -> None:
-        self.name, self.argv, self.env, self.preexec = name, argv, env, preexec
+        self.name, self.argv, self.env, self.preexec, self.restart = name, argv, env, preexec, restart
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.restart_at: float | None = None
         self.backoff = Backoff()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def pid(self) -> int:
@@ -191,6 +246,8 @@ class Child:
 
     def supervise(self) -> bool:
         """Notice a death and schedule the restart; restart when due. True if it restarted."""
+        if not self.restart:
+            return False
         now = time.monotonic()
         if self.restart_at is None and self.proc is not None and self.proc.poll() is not None:
             pause = self.backoff.after_death(now - self.started)
@@ -310,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["manage"]:
             return manage(argv[1:])
+        if argv[:1] == ["prepare"]:  # `up`'s own first step, in a process of its own
+            print(json.dumps(prepare("--demo" in argv[1:])), flush=True)
+            return 0
         cli = parser()
         args = cli.parse_args(argv)
         if args.command == "up":
@@ -317,8 +377,14 @@ def main(argv: list[str] | None = None) -> int:
         # No command: say what there is, rather than argparse's "arguments are required".
         cli.print_help()
         return 0
-    except (Refusal, ImproperlyConfigured) as exc:
+    except Exception as exc:
         # ImproperlyConfigured comes from settings (core.env): its message names the variable.
+        # Looked up, not imported: the supervisor never loads Django.
+        django_errors = sys.modules.get("django.core.exceptions")
+        if not isinstance(exc, Refusal) and not (
+            django_errors is not None and isinstance(exc, django_errors.ImproperlyConfigured)
+        ):
+            raise
         print(f"walletdesk: {exc}", file=sys.stderr, flush=True)
         return 1
 
