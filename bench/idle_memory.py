@@ -74,10 +74,11 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=20, help="seconds idle before measuring")
     ap.add_argument("--requests", type=int, default=20, help="requests to serve before idling")
     ap.add_argument("--port", type=int, default=8767)
+    ap.add_argument("--code", default=str(ROOT), help="the checkout to run (default: this one), to compare")
     a = ap.parse_args()
     print(describe())
     data_dir = Path(tempfile.mkdtemp(prefix="wd-idle-"))
-    env = dict(os.environ, WALLETDESK_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    env = dict(os.environ, WALLETDESK_DATA_DIR=str(data_dir), PYTHONPATH=a.code, LOG_LEVEL="WARNING")
     for name in ("DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "EMAIL_BACKEND"):
         env.pop(name, None)
     proc = subprocess.Popen(
@@ -89,7 +90,7 @@ def main() -> int:
     )
     base = f"http://127.0.0.1:{a.port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2):

@@ -140,7 +140,7 @@ def up(args: argparse.Namespace) -> int:
     # When its tasks wait too long it asks (SIGUSR1) for a catch-up worker at normal priority,
     # which exits once the queue is fresh again (core.worker): the backlog stays bounded.
     worker = Child("task worker", worker_argv, {**env, BOOST_PARENT_ENV: str(os.getpid())}, _lowest_priority)
-    catch_up = Child("catch-up worker", worker_argv, {**env, CATCH_UP_ENV: "1"}, restart=False)
+    catch_up = Child("catch-up worker", [*worker_argv, "--batch"], {**env, CATCH_UP_ENV: "1"}, restart=False)
     children = (server, worker)
     for child in children:
         child.start()
