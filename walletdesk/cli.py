@@ -168,6 +168,8 @@ def up(args: argparse.Namespace) -> int:
 
     stopping = False
     boost = False
+    starving = Starvation()
+    last_boost = -1e9
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -176,12 +178,15 @@ def up(args: argparse.Namespace) -> int:
     def lagging(signum: int, _frame: object) -> None:
         nonlocal boost
         boost = True
+        starving.reason = "its tasks wait longer than WORKER_BOOST_AFTER_SECONDS"
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGUSR1, lagging)
     try:
         while not stopping:
+            if starving.check(worker.pid):
+                boost = True
             for child in children:
                 # A crashed child is restarted (after a growing pause if it keeps crashing);
                 # the other one goes on serving meanwhile. Tasks of a killed worker are handed
@@ -190,10 +195,14 @@ def up(args: argparse.Namespace) -> int:
                     pidfile.write_text(str(server.pid))
             if boost:
                 boost = False
-                if not catch_up.running():
-                    log(
-                        "tasks are waiting longer than WORKER_BOOST_AFTER_SECONDS; starting a catch-up worker"
-                    )
+                # At most one, and not again within BOOST_PAUSE of the last start: one that
+                # found the queue empty exits at once, and a busy machine keeps the idle worker
+                # starved even when it has nothing to do.
+                if not catch_up.running() and time.monotonic() - last_boost > BOOST_PAUSE:
+                    last_boost = time.monotonic()
+                    why = starving.reason or "its tasks wait too long"
+                    log(f"the task worker is behind ({why}); starting a catch-up worker")
+                    starving.reason = ""
                     catch_up.start()
             time.sleep(0.3)
     finally:
@@ -205,6 +214,45 @@ def up(args: argparse.Namespace) -> int:
         pidfile.unlink(missing_ok=True)
         print("walletdesk stopped.", flush=True)
     return 0
+
+
+BOOST_PAUSE = 30.0  # seconds between two catch-up workers
+
+
+class Starvation:
+    """Whether the idle-priority worker is starved of CPU: runnable but kept waiting.
+
+    The worker itself asks for help when the task it claims waited too long (SIGUSR1), but a
+    worker that gets no CPU at all (other processes keep both cores busy, SCHED_IDLE runs only
+    on an idle core) never claims one to notice. The kernel counts how long a process waited
+    on a run queue (/proc/<pid>/schedstat, nanoseconds): more than half of a `window` means it
+    wanted a core most of that time and did not get it. Read from /proc, no Django needed.
+    """
+
+    def __init__(self, window: float = 5.0) -> None:
+        self.window = window
+        self.since = time.monotonic()
+        self.pid = 0
+        self.waited = 0
+        self.reason = ""
+
+    def check(self, pid: int) -> bool:
+        now = time.monotonic()
+        if now - self.since < self.window:
+            return False
+        waited = _run_queue_wait(pid)
+        starved = pid == self.pid and waited is not None and waited - self.waited > 0.5e9 * (now - self.since)
+        if starved:
+            self.reason = f"starved of CPU: {((waited or 0) - self.waited) / 1e9:.1f} s waiting in {now - self.since:.0f} s"
+        self.since, self.pid, self.waited = now, pid, waited or 0
+        return starved
+
+
+def _run_queue_wait(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+    except (OSError, ValueError, IndexError):  # gone, or not Linux
+        return None
 
 
 class Child:

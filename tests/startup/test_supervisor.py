@@ -9,6 +9,7 @@ no second one. The web processes are forked from one warmed parent, so they shar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -66,7 +67,8 @@ def test_the_supervisor_does_not_hold_django(server: Walletdesk) -> None:
     # Django, the apps and the migration state are ~100 MiB; a Python running only the
     # supervisor loop is ~20. The web server and the worker are its only children.
     assert int(_status(supervisor, "VmRSS").split()[0]) < 60 * 1024
-    assert len(_children(supervisor)) == 2
+    # The web server and the worker (and a catch-up worker, if it is running).
+    assert 2 <= len(_children(supervisor)) <= 3
 
 
 def test_web_processes_share_their_warmed_parent(server: Walletdesk) -> None:
@@ -97,16 +99,17 @@ def test_a_lagging_worker_gets_one_catch_up_worker_which_stops_by_itself(server:
         return [pid for pid in _children(supervisor) if b"WALLETDESK_CATCH_UP=1" in _environ(pid)]
 
     os.kill(supervisor, signal.SIGUSR1)  # what the worker sends when its tasks wait too long
-    (helper,) = _wait("a catch-up worker", catch_up)
-    os.kill(supervisor, signal.SIGUSR1)  # again while it runs: still one
-    time.sleep(1)
+    # (On a busy machine the supervisor may have started one already, seeing the idle worker
+    # starved of CPU; then this signal falls within the pause and starts none.)
+    _wait("a catch-up worker", lambda: "starting a catch-up worker" in server.log())
+    helpers = catch_up()
+    os.kill(supervisor, signal.SIGUSR1)  # again: never two at once
     assert len(catch_up()) <= 1
-    # Not at SCHED_IDLE (policy 5) like the worker: that is its point.
-    if catch_up():
-        assert os.sched_getscheduler(helper) != os.SCHED_IDLE
+    for helper in helpers:  # not at SCHED_IDLE like the worker: that is its point
+        with contextlib.suppress(ProcessLookupError):  # it had finished already
+            assert os.sched_getscheduler(helper) != os.SCHED_IDLE
     assert os.sched_getscheduler(worker) == os.SCHED_IDLE
     # The queue is empty: it exits on its own, and the supervisor does not restart it.
     _wait("the catch-up worker to stop", lambda: not catch_up())
     assert server.proc.poll() is None
-    assert "starting a catch-up worker" in server.log()
     assert "restarted the catch-up worker" not in server.log()
