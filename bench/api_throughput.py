@@ -71,7 +71,8 @@ def start_server(
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         SITE_URL=f"http://127.0.0.1:{port}",
         LOG_LEVEL="ERROR",
-        PYTHONPATH=str(ROOT),  # the code beside this benchmark, whatever is installed
+        # the code beside this benchmark, whatever is installed (BENCH_CODE: another checkout, to compare)
+        PYTHONPATH=os.environ.get("BENCH_CODE", str(ROOT)),
         **raised_limits(),
     )
     env.pop("REDIS_URL", None)
