@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_DB = "walletdesk_bench_drain"
+PG_DB = os.environ.get("BENCH_PG_DB", "walletdesk_bench_drain")  # another name when benches run side by side
 
 
 def _postgres_cpu(database: str) -> float:
@@ -49,6 +49,8 @@ def _postgres_cpu(database: str) -> float:
 
 
 def child(args: argparse.Namespace) -> None:
+    if os.environ.get("WD_CODE"):  # another checkout's code, to compare (--code)
+        sys.path.insert(0, os.environ["WD_CODE"])
     import django
 
     django.setup()
@@ -65,8 +67,8 @@ def child(args: argparse.Namespace) -> None:
         )
         for i in range(args.tickets)
     ]
-    for start in range(0, len(news), 50):
-        actions.create_tickets(news[start : start + 50])
+    for start in range(0, len(news), args.per_batch):
+        actions.create_tickets(news[start : start + args.per_batch])
     database = str(connection.settings_dict["NAME"])
     connection.close()
 
@@ -109,6 +111,13 @@ def main() -> None:
     )
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--per-batch",
+        type=int,
+        default=50,
+        help="tickets per write batch, so per acknowledgement task (at 8 API clients a batch holds a few)",
+    )
+    parser.add_argument("--code", help="run another checkout's code (its root), to compare")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -119,7 +128,10 @@ def main() -> None:
     from bench.machine import describe
 
     print(describe())
-    print(f"{args.tickets} acknowledgements queued, then drained by one worker")
+    print(
+        f"{args.tickets} acknowledgements queued ({args.per_batch} per write batch), then drained by one worker"
+        + (f"; code from {args.code}" if args.code else "")
+    )
     with tempfile.TemporaryDirectory(prefix="wd-drain-bench-") as tmp:
         for _name, env in targets(
             args.only,
@@ -128,7 +140,17 @@ def main() -> None:
             LOG_LEVEL="ERROR",
             EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         ):
-            cmd = [sys.executable, __file__, "--child", "--tickets", str(args.tickets)]
+            if args.code:
+                env = {**env, "PYTHONPATH": args.code, "WD_CODE": args.code}
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                "--tickets",
+                str(args.tickets),
+                "--per-batch",
+                str(args.per_batch),
+            ]
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
             line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:

@@ -16,6 +16,7 @@ is one line on stderr naming what to change, and exit status 1 or 2; never a tra
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -25,14 +26,13 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from django.core.exceptions import ImproperlyConfigured
+from typing import Any
 
 from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log, port_problem
 
-if TYPE_CHECKING:
-    from walletdesk.demo import DemoLogin
+# Names only: core.worker imports Django, which the supervisor must not load.
+BOOST_PARENT_ENV = "WALLETDESK_BOOST_PARENT"
+CATCH_UP_ENV = "WALLETDESK_CATCH_UP"
 
 SETTINGS = "walletdesk.settings"
 
@@ -62,6 +62,51 @@ class Refusal(Exception):
     """A start-up problem the operator fixes: printed as one line, no traceback."""
 
 
+def prepare(demo: bool) -> dict[str, Any]:
+    """Migrate (and load the demo): what `up` does once before its children start.
+
+    Run in a child process of `up` (`python -m walletdesk.cli prepare`), so the supervisor that
+    then runs for days never imports Django: it held ~100 MiB of settings, models and migration
+    state for nothing. What the banner needs comes back as one JSON line.
+    """
+    _django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from walletdesk.core import outbox
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    logins = []
+    if demo:
+        from walletdesk.demo import load_demo
+
+        logins = [login.__dict__ for login in load_demo()]
+    return {
+        "data_dir": str(settings.DATA_DIR),
+        "metrics_dir": str(settings.METRICS_DIR),
+        "outbox": str(outbox.directory()) if outbox.enabled() else "",
+        "logins": logins,
+    }
+
+
+def _prepared(demo: bool) -> dict[str, Any]:
+    env = _children_env()
+    proc = subprocess.run(
+        [sys.executable, "-m", "walletdesk.cli", "prepare", *(["--demo"] if demo else [])],
+        env=env,
+        stdout=subprocess.PIPE,
+        check=False,
+    )
+    if proc.returncode != 0:  # it said why on stderr, in one line for an operator's mistake
+        raise SystemExit(proc.returncode)
+    lines = proc.stdout.decode().splitlines()
+    for line in lines[:-1]:
+        print(line)
+    return dict(json.loads(lines[-1]))
+
+
 def up(args: argparse.Namespace) -> int:
     # Before migrations and children: a taken port is the commonest start-up failure, and it
     # should cost one line, not a migrate and a traceback from each web process.
@@ -71,26 +116,15 @@ def up(args: argparse.Namespace) -> int:
     # Tracking links in acknowledgements and API answers must point where we serve (set
     # SITE_URL for the public address in production); children inherit it.
     os.environ.setdefault("SITE_URL", site_url_for(args.host, args.port))
-    _django()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from walletdesk.core import outbox
-
-    print(f"walletdesk: data in {settings.DATA_DIR}", flush=True)
-    call_command("migrate", interactive=False, verbosity=0)
-    if settings.PRODUCTION:
-        call_command("collectstatic", interactive=False, verbosity=0)
-    logins: list[DemoLogin] = []
-    if args.demo:
-        from walletdesk.demo import load_demo
-
-        logins = load_demo()
+    ready = _prepared(args.demo)
+    data_dir = Path(ready["data_dir"])
+    print(f"walletdesk: data in {data_dir}", flush=True)
 
     # The processes about to start count from zero (walletdesk.core.metrics): files left by
     # the last run's processes would otherwise be added to theirs.
-    shutil.rmtree(settings.METRICS_DIR, ignore_errors=True)
-    Path(settings.METRICS_DIR).mkdir(parents=True, exist_ok=True)
+    # The folder is named by the prepared child: this supervisor does not import Django.
+    shutil.rmtree(ready["metrics_dir"], ignore_errors=True)
+    Path(ready["metrics_dir"]).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     env = _children_env()
     server = Child(
@@ -108,19 +142,18 @@ def up(args: argparse.Namespace) -> int:
         ],
         env,
     )
+    worker_argv = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"]
     # The worker runs at the lowest CPU priority: in a burst, requests are answered first and the
     # acknowledgement mails (durable task rows) follow when it eases, instead of both slowing
     # down together. At nice 10 it still took a tenth of the machine from the web under load.
-    worker = Child(
-        "task worker",
-        [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"],
-        env,
-        _lowest_priority,
-    )
+    # When its tasks wait too long it asks (SIGUSR1) for a catch-up worker at normal priority,
+    # which exits once the queue is fresh again (core.worker): the backlog stays bounded.
+    worker = Child("task worker", worker_argv, {**env, BOOST_PARENT_ENV: str(os.getpid())}, _lowest_priority)
+    catch_up = Child("catch-up worker", [*worker_argv, "--batch"], {**env, CATCH_UP_ENV: "1"}, restart=False)
     children = (server, worker)
     for child in children:
         child.start()
-    pidfile = Path(settings.DATA_DIR) / "walletdesk.pid"
+    pidfile = data_dir / "walletdesk.pid"
     pidfile.write_text(str(server.pid))
 
     base = f"http://{args.host}:{args.port}"
@@ -130,38 +163,62 @@ def up(args: argparse.Namespace) -> int:
     print(f"  Admin:        {base}/admin/")
     print(f"  API docs:     {base}/api/v1/docs")
     print(f"  Health:       {base}/healthz")
-    if outbox.enabled():
+    if ready["outbox"]:
         # Demo and development: no mail leaves the machine; it is kept for agents to read.
-        print(f"  Mail outbox:  {base}/agent/outbox/  (agents; files in {outbox.directory()})")
+        print(f"  Mail outbox:  {base}/agent/outbox/  (agents; files in {ready['outbox']})")
+    logins = ready["logins"]
     if logins:
         print("  Demo logins (fresh passwords on every --demo run):")
-        width = max(len(login.email) + len(login.password) for login in logins) + 3
+        width = max(len(login["email"]) + len(login["password"]) for login in logins) + 3
         for login in logins:
-            print(f"    {login.role:<9} {f'{login.email} / {login.password}':<{width}} {login.sees}")
+            who = f"{login['email']} / {login['password']}"
+            print(f"    {login['role']:<9} {who:<{width}} {login['sees']}")
     sys.stdout.flush()
 
     stopping = False
+    boost = False
+    starving = Starvation()
+    last_boost = -1e9
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
+    def lagging(signum: int, _frame: object) -> None:
+        nonlocal boost
+        boost = True
+        starving.reason = "its tasks wait longer than WORKER_BOOST_AFTER_SECONDS"
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGUSR1, lagging)
     try:
         while not stopping:
+            if starving.check(worker.pid):
+                boost = True
             for child in children:
                 # A crashed child is restarted (after a growing pause if it keeps crashing);
                 # the other one goes on serving meanwhile. Tasks of a killed worker are handed
                 # back by the next worker (core.leases).
                 if child.supervise() and child is server:
                     pidfile.write_text(str(server.pid))
+            if boost:
+                boost = False
+                # At most one, and not again within BOOST_PAUSE of the last start: one that
+                # found the queue empty exits at once, and a busy machine keeps the idle worker
+                # starved even when it has nothing to do.
+                if not catch_up.running() and time.monotonic() - last_boost > BOOST_PAUSE:
+                    last_boost = time.monotonic()
+                    why = starving.reason or "its tasks wait too long"
+                    log(f"the task worker is behind ({why}); starting a catch-up worker")
+                    starving.reason = ""
+                    catch_up.start()
             time.sleep(0.3)
     finally:
-        for child in children:
+        for child in (*children, catch_up):
             child.terminate()
         deadline = time.monotonic() + 10
-        for child in children:
+        for child in (*children, catch_up):
             child.wait_or_kill(deadline)
         pidfile.unlink(missing_ok=True)
         print("walletdesk stopped.", flush=True)
@@ -177,17 +234,65 @@ def check_config(args: argparse.Namespace) -> int:
     return checkconfig.run(checkconfig.Layout(web=web, workers=args.workers, machines=args.machines))
 
 
+BOOST_PAUSE = 30.0  # seconds between two catch-up workers
+
+
+class Starvation:
+    """Whether the idle-priority worker is starved of CPU: runnable but kept waiting.
+
+    The worker itself asks for help when the task it claims waited too long (SIGUSR1), but a
+    worker that gets no CPU at all (other processes keep both cores busy, SCHED_IDLE runs only
+    on an idle core) never claims one to notice. The kernel counts how long a process waited
+    on a run queue (/proc/<pid>/schedstat, nanoseconds): more than half of a `window` means it
+    wanted a core most of that time and did not get it. Read from /proc, no Django needed.
+    """
+
+    def __init__(self, window: float = 5.0) -> None:
+        self.window = window
+        self.since = time.monotonic()
+        self.pid = 0
+        self.waited = 0
+        self.reason = ""
+
+    def check(self, pid: int) -> bool:
+        now = time.monotonic()
+        if now - self.since < self.window:
+            return False
+        waited = _run_queue_wait(pid)
+        starved = pid == self.pid and waited is not None and waited - self.waited > 0.5e9 * (now - self.since)
+        if starved:
+            self.reason = f"starved of CPU: {((waited or 0) - self.waited) / 1e9:.1f} s waiting in {now - self.since:.0f} s"
+        self.since, self.pid, self.waited = now, pid, waited or 0
+        return starved
+
+
+def _run_queue_wait(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
+    except (OSError, ValueError, IndexError):  # gone, or not Linux
+        return None
+
+
 class Child:
     """One supervised child process of `walletdesk up`."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], preexec: Callable[[], None] | None = None
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        preexec: Callable[[], None] | None = None,
+        *,
+        restart: bool = True,
     ) -> None:
-        self.name, self.argv, self.env, self.preexec = name, argv, env, preexec
+        self.name, self.argv, self.env, self.preexec, self.restart = name, argv, env, preexec, restart
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.restart_at: float | None = None
         self.backoff = Backoff()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def pid(self) -> int:
@@ -207,6 +312,8 @@ class Child:
 
     def supervise(self) -> bool:
         """Notice a death and schedule the restart; restart when due. True if it restarted."""
+        if not self.restart:
+            return False
         now = time.monotonic()
         if self.restart_at is None and self.proc is not None and self.proc.poll() is not None:
             pause = self.backoff.after_death(now - self.started)
@@ -343,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["manage"]:
             return manage(argv[1:])
+        if argv[:1] == ["prepare"]:  # `up`'s own first step, in a process of its own
+            print(json.dumps(prepare("--demo" in argv[1:])), flush=True)
+            return 0
         cli = parser()
         args = cli.parse_args(argv)
         if args.command == "up":
@@ -352,8 +462,14 @@ def main(argv: list[str] | None = None) -> int:
         # No command: say what there is, rather than argparse's "arguments are required".
         cli.print_help()
         return 0
-    except (Refusal, ImproperlyConfigured) as exc:
+    except Exception as exc:
         # ImproperlyConfigured comes from settings (core.env): its message names the variable.
+        # Looked up, not imported: the supervisor never loads Django.
+        django_errors = sys.modules.get("django.core.exceptions")
+        if not isinstance(exc, Refusal) and not (
+            django_errors is not None and isinstance(exc, django_errors.ImproperlyConfigured)
+        ):
+            raise
         print(f"walletdesk: {exc}", file=sys.stderr, flush=True)
         return 1
 

@@ -252,6 +252,9 @@ TASKS = {
 WORKER_HEARTBEAT_SECONDS = env.integer("WORKER_HEARTBEAT_SECONDS", 10)
 WORKER_LEASE_SECONDS = env.integer("WORKER_LEASE_SECONDS", 60)
 WORKER_SWEEP_SECONDS = env.integer("WORKER_SWEEP_SECONDS", 60)
+# `walletdesk up`'s worker runs at SCHED_IDLE; when the task it claims waited longer than this,
+# the supervisor starts a catch-up worker at normal priority until the queue is fresh (core.worker).
+WORKER_BOOST_AFTER_SECONDS = env.integer("WORKER_BOOST_AFTER_SECONDS", 10)
 
 # The chain monitor (chain/tasks.py): how often a chain is polled for new blocks, and how long a
 # worker's lease on a chain lasts (a killed worker's chain is taken over after it).
@@ -517,6 +520,11 @@ EMAIL_SEND_MAX_ATTEMPTS = env.integer("EMAIL_SEND_MAX_ATTEMPTS", 5)
 EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)  # x4 per attempt
 # A mail left "sending" this long (its worker died mid-send) is sent again, once, same Message-ID.
 EMAIL_SENDING_LEASE_SECONDS = env.integer("EMAIL_SENDING_LEASE_SECONDS", 300)
+# Acknowledgements per worker batch (queued acknowledgement tasks run together over one SMTP
+# connection), and per chunk: one UPDATE marks a chunk sent and claims the next; a worker
+# killed mid-chunk can have at most one chunk sent twice (connectors/email/outbound.py).
+EMAIL_SEND_BATCH = env.integer("EMAIL_SEND_BATCH", 200)
+EMAIL_SEND_CHUNK = env.integer("EMAIL_SEND_CHUNK", 20)
 EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
 # Inbound mail is believed to come from its From address only when it is authenticated
 # (connectors/email/authn.py): a valid DKIM signature aligned with the From domain, or an

@@ -18,15 +18,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_utils import is_checksum_address
 
 from walletdesk.chain import notices, rules
 from walletdesk.chain.models import ChainAlert, LinkChallenge, LinkedAddress
 from walletdesk.core import audit, queue
 from walletdesk.core.agents import is_agent
 from walletdesk.core.locks import lock_rows
+from walletdesk.shield.addresses import evm_checksum_ok  # eth_utils' costs ~20 MiB at import
 from walletdesk.tickets import actions as ticket_actions
 from walletdesk.tickets.actions import NewTicket
 from walletdesk.tickets.models import ACTIVE_STATUSES, Channel, Priority, Ticket
@@ -70,7 +68,7 @@ def clean_address(raw: str) -> str:
     if not rules.is_address(value):
         raise ChainError("address", _("Enter an address: 0x followed by 40 hex characters."), field="address")
     body = value[2:]
-    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
+    if body != body.lower() and body != body.upper() and not evm_checksum_ok(value):
         raise ChainError(
             "checksum",
             _("This address has a typo: its upper and lower case letters do not match."),
@@ -127,6 +125,9 @@ def start_link(user: Any, raw_address: str, *, site: str, ip: str | None = None)
 def recover_signer(message: str, signature: str) -> str | None:
     """The address that signed `message` with personal_sign, lower case; None if unreadable."""
     try:
+        from eth_account import Account  # on first use: heavy, and only this check needs it
+        from eth_account.messages import encode_defunct
+
         signer = Account.recover_message(encode_defunct(text=message), signature=signature)
     except Exception:  # any malformed signature is simply "not a valid signature"
         return None

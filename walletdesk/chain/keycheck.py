@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.tasks import task
-from eth_account import Account
 
 from walletdesk.tickets import actions
 from walletdesk.tickets.models import Ticket
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
 def address_of_key(value: str) -> str | None:
     """The address ``value`` controls if it is a private key, or None (not a valid key)."""
     try:
+        from eth_account import Account  # on first use: heavy at import, rarely needed
+
         return str(Account.from_key(value).address)
     except (ValueError, TypeError):
         return None

@@ -42,7 +42,10 @@ from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from eth_utils import keccak, to_checksum_address
+from eth_hash.auto import keccak
+
+# eth_utils' own costs ~20 MiB per process at import; the address is valid hex here (a node's answer).
+from walletdesk.shield.addresses import checksummed as to_checksum_address
 
 from . import rpc
 
@@ -58,7 +61,7 @@ NATIVE_DECIMALS = 18  # every EVM chain's native coin (ETH, BNB, POL…) counts 
 
 
 def _topic(signature: str) -> str:
-    return "0x" + keccak(text=signature).hex()
+    return "0x" + keccak(signature.encode()).hex()
 
 
 TRANSFER = _topic("Transfer(address,address,uint256)")

@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from web3 import Web3
-from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 
 if TYPE_CHECKING:
+    from web3 import Web3
+
     from .models import Chain
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,10 @@ class ChainClient:
     # --- the one way out ------------------------------------------------------------------
     def request(self, fn: Callable[[Web3], T]) -> T:
         """Run ``fn(w3)`` against the first URL that works; see the module docstring."""
+        # web3 is imported on first use: it costs ~30 MiB in every process that imports this
+        # module (all of them, through the apps), and only the chain look-ups need it.
+        from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound
+
         failures: list[tuple[str, str]] = []
         for url in self._ordered_urls():
             host = urlsplit(url).hostname or "?"
@@ -125,6 +129,8 @@ class ChainClient:
                     raise CallReverted(message[:200])
                 if code != -32601 and "not found" in message.lower():
                     return None  # some nodes answer "transaction not found" as an error
+                from web3.exceptions import Web3RPCError
+
                 raise Web3RPCError(f"JSON-RPC error {code}: {message[:200]}")
             if "result" not in response:
                 raise ValueError("JSON-RPC response without a result")
@@ -164,6 +170,8 @@ class ChainClient:
 
     # --- internals --------------------------------------------------------------------------
     def _web3(self, url: str, timeout: float) -> Web3:
+        from web3 import Web3
+
         # One per call: the timeout shrinks with the deadline. Cheap, and web3 shares the
         # HTTP session (and its kept-alive connections) per URL.
         provider = Web3.HTTPProvider(

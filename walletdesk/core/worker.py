@@ -10,17 +10,20 @@ the heartbeat every `WORKER_HEARTBEAT_SECONDS` and another runs the sweeps (core
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
+from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from walletdesk.core import leases, logs, metrics, sweeps
+from walletdesk.core import leases, logs, metrics, queue, sweeps
 from walletdesk.core.views import is_outage
 
 log = logging.getLogger(__name__)
@@ -34,9 +37,45 @@ class TaskCutShort(Exception):
     """A task stopped by a database or disk outage; handed back, not marked failed."""
 
 
+# Set by `walletdesk up` in its idle-priority worker: the supervisor's pid, which starts a
+# catch-up worker at normal priority when this one signals SIGUSR1 (see `_lagging`).
+BOOST_PARENT_ENV = "WALLETDESK_BOOST_PARENT"
+# Set in the catch-up worker: it exits once it has caught up (see `run_task`).
+CATCH_UP_ENV = "WALLETDESK_CATCH_UP"
+
+
+def lag_of(db_task_result: Any) -> float:
+    """Seconds the task waited since it was due (its enqueue time, or its run_after if later)."""
+    due = max(db_task_result.enqueued_at, min(db_task_result.run_after, timezone.now()))
+    return (timezone.now() - due).total_seconds()
+
+
 class Worker(db_worker.Worker):
     # The task being run (its id and claim time) while it runs: see _hand_back_interrupted.
     _interrupted: tuple[Any, Any] | None = None
+    _asked_at = 0.0
+    _fresh_claims = 0
+
+    def _lagging(self, lag: float) -> None:
+        """Ask the supervisor for a catch-up worker when the claimed task waited too long.
+
+        This worker runs at SCHED_IDLE under `walletdesk up` and cannot raise its own priority
+        back (Linux needs CAP_SYS_NICE to leave SCHED_IDLE); its parent runs at normal priority
+        and can start a second worker there. The lag of the task just claimed is the queue's
+        age, known without a query.
+        """
+        parent = os.environ.get(BOOST_PARENT_ENV, "")
+        if not parent.isdigit() or lag < settings.WORKER_BOOST_AFTER_SECONDS:
+            return
+        now = time.monotonic()
+        if now - self._asked_at < 5:
+            return
+        self._asked_at = now
+        try:
+            os.kill(int(parent), signal.SIGUSR1)
+        except OSError:  # the supervisor is gone: this worker is about to be stopped too
+            return
+        log.info("worker %s: tasks wait %.0f s; asked for a catch-up worker", self.worker_id, lag)
 
     def run(self) -> None:
         leases.beat(self.worker_id)
@@ -90,6 +129,8 @@ class Worker(db_worker.Worker):
                 pause = min(pause * 2, 5.0)
 
     def run_task(self, db_task_result: Any) -> None:
+        lag = lag_of(db_task_result)
+        self._lagging(lag)
         self._interrupted = (db_task_result.pk, db_task_result.started_at)
         give_up = db_task_result.set_failed
 
@@ -106,7 +147,8 @@ class Worker(db_worker.Worker):
         token = logs.bind(logs.Origin(rid) if rid else None)
         start = time.perf_counter()
         try:
-            super().run_task(db_task_result)
+            with queue.running(str(db_task_result.pk), self.worker_id):
+                super().run_task(db_task_result)
         finally:
             seconds = time.perf_counter() - start
             status = str(db_task_result.status)
@@ -130,6 +172,14 @@ class Worker(db_worker.Worker):
                 )
             logs.unbind(token)
         self._interrupted = None
+        if os.environ.get(CATCH_UP_ENV):
+            # Caught up when the tasks it claims were due less than half the boost threshold
+            # ago, several times in a row: the idle-priority worker keeps up again alone.
+            fresh = lag < settings.WORKER_BOOST_AFTER_SECONDS / 2
+            self._fresh_claims = self._fresh_claims + 1 if fresh else 0
+            if self._fresh_claims >= 20:
+                log.info("catch-up worker %s: the queue is fresh again; exiting", self.worker_id)
+                self.running = False
 
     def _hand_back_interrupted(self) -> None:
         """The task the outage cut short: its result could not be written, so it is still
@@ -142,6 +192,18 @@ class Worker(db_worker.Worker):
         DBTaskResult.objects.filter(pk=pk, status=TaskResultStatus.RUNNING, started_at=started_at).update(
             status=TaskResultStatus.READY
         )
+        # The runs it took along (core.queue.take_more: acknowledgements sent in one batch) are
+        # RUNNING under this worker too; they go back with it. A worker runs one task at a time,
+        # so every RUNNING row last claimed by this worker is one of them.
+        taken = [
+            row.pk
+            for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("pk", "worker_ids")
+            if row.worker_ids and row.worker_ids[-1] == self.worker_id
+        ]
+        if taken:
+            DBTaskResult.objects.filter(pk__in=taken, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.READY
+            )
         self._interrupted = None
         log.warning(
             "worker %s: task %s, cut short by the outage, handed back to the queue", self.worker_id, pk

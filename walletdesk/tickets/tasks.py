@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.conf import settings
 from django.tasks import task
 
+from walletdesk.core import queue
 from walletdesk.core.views import is_outage
 from walletdesk.tickets import channels
 from walletdesk.tickets.models import Message, Ticket
@@ -43,20 +45,49 @@ def notify_customers(ticket_ids: list[int], kind: str) -> str:
     dead run recorded but never tried; the one mail it was sending is the stalled-mail sweep's
     (connectors/email/outbound.py, "Crash safety").
     """
-    tickets = Ticket.objects.select_related("contact", "category").in_bulk(ticket_ids)
-    outcomes: Counter[str] = Counter(skipped=len(set(ticket_ids) - tickets.keys()))
-    failed: list[int] = []
+    # Other acknowledgement batches already queued go out with this one: claimed for this
+    # worker (core.queue.take_more), so a crash hands them back like this task.
+    room = settings.EMAIL_SEND_BATCH - len(ticket_ids)
+    same = queue.take_more(
+        notify_customers, room, same={"kind": kind}, weight=lambda kwargs: len(kwargs.get("ticket_ids", []))
+    )
+    owners: dict[int, str | None] = dict.fromkeys(ticket_ids, None)
+    for pk, kwargs in same:
+        for ticket_id in kwargs.get("ticket_ids", []):
+            owners.setdefault(ticket_id, pk)
+    tickets = Ticket.objects.select_related("contact", "category").in_bulk(list(owners))
+    sent = channels.send_to_customers([tickets[i] for i in owners if i in tickets], kind)
+    summaries: dict[str | None, Counter[str]] = {None: Counter(), **{pk: Counter() for pk, _ in same}}
+    failures: dict[str | None, list[int]] = {}
     outage: Exception | None = None
-    sent = channels.send_to_customers([tickets[i] for i in dict.fromkeys(ticket_ids) if i in tickets], kind)
-    for ticket_id, outcome in sent.items():
+    for ticket_id, owner in owners.items():
+        outcome = sent.get(ticket_id, "skipped")
         if isinstance(outcome, Exception):
-            failed.append(ticket_id)
+            failures.setdefault(owner, []).append(ticket_id)
             outage = outage or (outcome if is_outage(outcome) else None)
         else:
-            outcomes[outcome] += 1
-    summary = " ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items()) if n)
-    if failed:
-        # Chained to an outage (the database restarting mid-batch), the worker hands the task
-        # back instead of failing it (core.worker), and the re-run sends what is left.
-        raise NotifyFailed(f"{kind} notification failed for tickets {sorted(failed)}; {summary}") from outage
+            summaries[owner][outcome] += 1
+    if outage is not None:
+        # The database (or disk) went away mid-batch: nothing is settled. Chained to the outage,
+        # the worker hands this run and the runs it took back to the queue instead of failing
+        # them (core.worker), and their re-runs send what is left.
+        unsent = sorted(t for ids in failures.values() for t in ids)
+        raise NotifyFailed(f"{kind} notification interrupted by an outage for tickets {unsent}") from outage
+    queue.settle(
+        {pk: _summary(summaries[pk]) for pk, _ in same if pk not in failures},
+        {
+            pk: f"{kind} notification failed for tickets {sorted(failures[pk])}"
+            for pk, _ in same
+            if pk in failures
+        },
+    )
+    summary = _summary(summaries[None])
+    if same:
+        summary += f" (with {len(same)} more queued batch(es))"
+    if None in failures:
+        raise NotifyFailed(f"{kind} notification failed for tickets {sorted(failures[None])}; {summary}")
     return summary
+
+
+def _summary(outcomes: Counter[str]) -> str:
+    return " ".join(f"{outcome}={n}" for outcome, n in sorted(outcomes.items()) if n)

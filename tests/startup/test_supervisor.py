@@ -1,0 +1,115 @@
+"""`walletdesk up`'s supervisor, as a real process tree: slim, and it starts a catch-up worker.
+
+One server for the module. The supervisor must not hold Django (it ran migrations itself and
+kept ~100 MiB for days): it prepares in a child. When the idle-priority worker says its tasks
+wait too long (SIGUSR1, core.worker), the supervisor starts one catch-up worker at normal
+priority, which stops by itself once the queue is empty; a second signal while it runs starts
+no second one. The web processes are forked from one warmed parent, so they share its memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers import Walletdesk, walletdesk_up
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walletdesk]:
+    with walletdesk_up(tmp_path_factory.mktemp("supervisor"), workers=2) as running:
+        yield running
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _status(pid: int, field: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+    return value
+
+
+def test_the_supervisor_does_not_hold_django(server: Walletdesk) -> None:
+    assert server.proc is not None
+    supervisor = server.proc.pid
+    # Django, the apps and the migration state are ~100 MiB; a Python running only the
+    # supervisor loop is ~20. The web server and the worker are its only children.
+    assert int(_status(supervisor, "VmRSS").split()[0]) < 60 * 1024
+    # The web server and the worker (and a catch-up worker, if it is running).
+    assert 2 <= len(_children(supervisor)) <= 3
+
+
+def test_web_processes_share_their_warmed_parent(server: Walletdesk) -> None:
+    assert server.proc is not None
+    (web_parent,) = [
+        pid
+        for pid in _children(server.proc.pid)
+        if b"walletdesk.core.serve" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    web = _children(web_parent)
+    assert len(web) == 2
+    for pid in web:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        shared = next(
+            int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Shared_Dirty:")
+        )
+        assert shared > 50 * 1024  # the loaded app, shared with the parent it was forked from
+
+
+def test_a_lagging_worker_gets_one_catch_up_worker_which_stops_by_itself(server: Walletdesk) -> None:
+    assert server.proc is not None
+    supervisor = server.proc.pid
+    (worker,) = [pid for pid in _children(supervisor) if b"WALLETDESK_BOOST_PARENT=" in _environ(pid)]
+    assert _status(worker, "State")  # the idle worker, told where to ask
+    assert f"WALLETDESK_BOOST_PARENT={supervisor}".encode() in _environ(worker)
+
+    def catch_up() -> list[int]:
+        return [pid for pid in _children(supervisor) if b"WALLETDESK_CATCH_UP=1" in _environ(pid)]
+
+    os.kill(supervisor, signal.SIGUSR1)  # what the worker sends when its tasks wait too long
+    # (On a busy machine the supervisor may have started one already, seeing the idle worker
+    # starved of CPU; then this signal falls within the pause and starts none.)
+    _wait("a catch-up worker", lambda: "starting a catch-up worker" in server.log())
+    helpers = catch_up()
+    os.kill(supervisor, signal.SIGUSR1)  # again: never two at once
+    assert len(catch_up()) <= 1
+    for helper in helpers:  # not at SCHED_IDLE like the worker: that is its point
+        with contextlib.suppress(ProcessLookupError):  # it had finished already
+            assert os.sched_getscheduler(helper) != os.SCHED_IDLE
+    assert os.sched_getscheduler(worker) == os.SCHED_IDLE
+    # The queue is empty: it exits on its own, and the supervisor does not restart it.
+    _wait("the catch-up worker to stop", lambda: not catch_up())
+    assert server.proc.poll() is None
+    assert "restarted the catch-up worker" not in server.log()
