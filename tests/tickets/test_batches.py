@@ -266,7 +266,7 @@ def test_a_new_ticket_writes_only_the_indexes_something_reads() -> None:
         constraints = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
     indexes = {name for name, c in constraints.items() if c["index"] and not c["unique"]}
     common = {
-        "ticket_inbox_idx",
+        "ticket_due_idx",
         "ticket_assignee_idx",
         "ticket_team_idx",
         "ticket_contact_idx",

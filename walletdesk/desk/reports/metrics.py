@@ -22,10 +22,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDate
@@ -35,13 +33,10 @@ from walletdesk.sla.models import CsatSurvey
 from walletdesk.tickets import access
 from walletdesk.tickets.models import (
     ACTIVE_STATUSES,
-    AuthorRole,
     Category,
     Channel,
-    Message,
     Team,
     Ticket,
-    Visibility,
 )
 
 
@@ -168,18 +163,6 @@ def durations_by(rows: QuerySet[Ticket], group: str, start: str, end: str) -> di
     return out
 
 
-def first_replier() -> Subquery:
-    """The author of a ticket's first public agent message: whoever's reply set
-    `first_replied_at` (a correlated subquery on the message index, not a query per ticket)."""
-    return Subquery(
-        Message.objects.filter(
-            ticket=OuterRef("pk"), author_role=AuthorRole.AGENT, visibility=Visibility.PUBLIC
-        )
-        .order_by("created_at", "id")
-        .values("author_user")[:1]
-    )
-
-
 def per_agent(scope: QuerySet[Ticket], period: QuerySet[Ticket], filters: Filters) -> list[AgentFigures]:
     """The per-agent table, in five queries whatever the number of agents and tickets.
 
@@ -205,8 +188,9 @@ def per_agent(scope: QuerySet[Ticket], period: QuerySet[Ticket], filters: Filter
     ):
         figures = row(r["assignee"])
         figures.assigned, figures.solved, figures.breaches = r["n"], r["solved"], r["late"]
-    replied = period.annotate(replier=first_replier())
-    for agent, d in durations_by(replied, "replier", "created_at", "first_replied_at").items():
+    # The agent whose reply set first_replied_at, stored by that reply (Ticket.first_replied_by):
+    # a correlated look-up of every ticket's first agent message cost seconds at 1M tickets.
+    for agent, d in durations_by(period, "first_replied_by", "created_at", "first_replied_at").items():
         row(agent).first_reply = d
     for agent, d in durations_by(period, "assignee", "created_at", "solved_at").items():
         row(agent).resolution = d
