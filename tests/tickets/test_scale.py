@@ -183,25 +183,21 @@ def test_reference_prefix_reads_an_index() -> None:
             assert "USING INDEX" in plan and "reference" in plan, plan
 
 
-def test_due_order_and_counts_read_the_partial_index() -> None:
-    active = inbox.only_active(Ticket.objects.all())
-    queries = [
-        active.order_by("inbox_due", "pk")[:51],
-        active.filter(assignee__isnull=True).order_by("inbox_due", "pk")[:51],
-    ]
-    for qs in queries:
-        sql, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET enable_seqscan = off")
-                cursor.execute(f"EXPLAIN {sql}", params)
-                plan = " ".join(str(r[0]) for r in cursor.fetchall())
-                cursor.execute("SET enable_seqscan = on")
-            else:
-                cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-                plan = " ".join(str(r[-1]) for r in cursor.fetchall())
-        assert "ticket_due_idx" in plan, plan
-        assert "TEMP B-TREE" not in plan  # SQLite: no sort step, the index's order
+def test_due_order_reads_the_partial_index() -> None:
+    """The default inbox order is the index's order: no sort step over the active tickets."""
+    qs = inbox.only_active(Ticket.objects.all()).order_by("inbox_due", "pk")[:51]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")  # an empty table: make the planner say
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(str(r[0]) for r in cursor.fetchall())
+            cursor.execute("SET enable_seqscan = on")
+            assert "ticket_due_idx" in plan and "Sort" not in plan, plan
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(r[-1]) for r in cursor.fetchall())
+            assert "ticket_due_idx" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def brute_force(tickets: list[Ticket], start: Any, end: Any) -> dict[str, Any]:
