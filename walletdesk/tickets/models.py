@@ -334,10 +334,11 @@ class Ticket(models.Model):
         indexes = [
             # The inbox's order (due time, then id) over active tickets only: a new ticket
             # writes it, a solved one leaves it, so its size follows the backlog, not the
-            # history. The trailing columns are what the view counts read (`inbox.counts`),
-            # so counting is an index-only scan on both databases (SQLite has no INCLUDE).
+            # history. The trailing columns are what the view counts (`inbox.counts`) and the
+            # reports' backlog by age read, so both are index-only scans on both databases
+            # (SQLite has no INCLUDE).
             models.Index(
-                fields=["inbox_due", "id", "priority", "assignee", "team"],
+                fields=["inbox_due", "id", "priority", "assignee", "team", "created_at"],
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="ticket_due_idx",
             ),

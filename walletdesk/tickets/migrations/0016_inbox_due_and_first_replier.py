@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
             model_name="ticket",
             index=models.Index(
                 condition=models.Q(("status__in", ACTIVE)),
-                fields=["inbox_due", "id", "priority", "assignee", "team"],
+                fields=["inbox_due", "id", "priority", "assignee", "team", "created_at"],
                 name="ticket_due_idx",
             ),
         ),
