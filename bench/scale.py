@@ -174,6 +174,7 @@ def main() -> None:
     parser.add_argument("--generate", type=int, help="replace the tickets with this many generated ones")
     parser.add_argument("--rounds", type=int, default=30, help="requests per page (reports: an eighth)")
     parser.add_argument("--no-measure", action="store_true", help="generate only")
+    parser.add_argument("--users", choices=["both", "admin", "agent"], default="both", help="who to time as")
     args = parser.parse_args()
 
     setup()
@@ -204,7 +205,10 @@ def main() -> None:
     )[:40]
     Ticket.objects.filter(pk__in=list(mine)).update(assignee=agent)
     pages = probes(agent)
-    for who, user in (("admin (sees every team)", admin), ("General-team agent", agent)):
+    users = [("admin (sees every team)", admin, "admin"), ("General-team agent", agent, "agent")]
+    for who, user, key in users:
+        if args.users not in ("both", key):
+            continue
         client = Client(HTTP_HOST="localhost")
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         report(who, time_pages(client, pages, args.rounds))
