@@ -6,7 +6,7 @@ validates, writes in one transaction and records a `TicketEvent`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -204,6 +204,35 @@ class ContactIdentity(models.Model):
         return f"{self.channel}:{self.external_id}"
 
 
+# What the inbox sorts a ticket with nothing due by (paused, answered, done): after every real
+# due time. A value, not NULL, so one ascending index order serves both databases (SQLite puts
+# NULLs first, PostgreSQL last).
+NEVER_DUE = datetime(9999, 1, 1, tzinfo=UTC)
+# The columns `inbox_due` is worked out from: a save() that writes any of them writes it too.
+INBOX_DUE_INPUTS = frozenset({"status", "first_replied_at", "first_reply_due", "next_reply_due", "inbox_due"})
+_PAUSED_STATUSES = (Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED)
+
+
+def inbox_due_of(ticket: Ticket) -> datetime:
+    """The due time the inbox sorts by: the first reply's until there is one, then the next
+    reply's; NEVER_DUE while paused or with nothing due. `tickets.inbox` orders by it."""
+    if ticket.status in _PAUSED_STATUSES:
+        return NEVER_DUE
+    due = ticket.first_reply_due if ticket.first_replied_at is None else ticket.next_reply_due
+    return due or NEVER_DUE
+
+
+class InboxDueField(models.DateTimeField):
+    """A column the model works out for itself on every write (`inbox_due_of`), on the
+    ORM's save() and on the hot path's plain INSERT (`core.rows`, which calls pre_save too):
+    a stored value an index can serve, where the inbox used to sort by a CASE expression."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> datetime:
+        value = inbox_due_of(model_instance)  # type: ignore[arg-type]
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Ticket(models.Model):
     reference = models.CharField(max_length=20, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=200)
@@ -249,14 +278,14 @@ class Ticket(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups", db_index=False
     )
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Indexed by `ticket_period_idx`, which leads with it.
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     first_replied_at = models.DateTimeField(null=True, blank=True)
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # Not indexed: the inbox sorts by a CASE over this and next_reply_due, which no index on
-    # one column serves; timers live in SlaCheck.
+    # Not indexed: the inbox sorts by `inbox_due`, worked out from these; timers live in SlaCheck.
     first_reply_due = models.DateTimeField(null=True, blank=True)
     next_reply_due = models.DateTimeField(null=True, blank=True)
     resolution_due = models.DateTimeField(null=True, blank=True)
@@ -272,6 +301,20 @@ class Ticket(models.Model):
     sla_pauses = models.JSONField(default=list, blank=True)
     awaiting_reply_since = models.DateTimeField(null=True, blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)  # last "follow up" press
+    # The sort key of the inbox's due-time order, kept by the model (InboxDueField, save()).
+    inbox_due = InboxDueField(default=NEVER_DUE, editable=False)
+    # The agent whose public reply set first_replied_at: the reports' per-agent first-reply
+    # figures read it instead of looking up every ticket's first agent message. No index: only
+    # the reports read it, over a period's rows.
+    first_replied_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
 
     # jieba-segmented subject + public and internal message text, for full-text search.
     search_text = models.TextField(blank=True, editable=False)
@@ -289,7 +332,36 @@ class Ticket(models.Model):
         # A foreign key that leads one of these composite indexes gets no index of its own
         # (db_index=False above): every index is written on every new ticket.
         indexes = [
-            models.Index(fields=["status", "priority", "created_at"], name="ticket_inbox_idx"),
+            # The inbox's order (due time, then id) over active tickets only: a new ticket
+            # writes it, a solved one leaves it, so its size follows the backlog, not the
+            # history. The trailing columns are what the view counts (`inbox.counts`) and the
+            # reports' backlog by age read, so both are index-only scans on both databases
+            # (SQLite has no INCLUDE).
+            models.Index(
+                fields=["inbox_due", "id", "priority", "assignee", "team", "created_at"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="ticket_due_idx",
+            ),
+            # Tickets created in a period (the reports, newest-first lists), carrying every
+            # column the reports aggregate: each figure is an index-only read of the period's
+            # entries, not of its rows (search_text makes a row about a kilobyte). It replaces
+            # the plain created_at index, so a new ticket writes no more indexes than before.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "channel",
+                    "category",
+                    "team",
+                    "assignee",
+                    "status",
+                    "first_replied_at",
+                    "first_replied_by",
+                    "solved_at",
+                    "first_reply_due",
+                    "resolution_due",
+                ],
+                name="ticket_period_idx",
+            ),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
             models.Index(fields=["team", "status"], name="ticket_team_idx"),
             models.Index(fields=["contact", "created_at"], name="ticket_contact_idx"),
@@ -311,6 +383,8 @@ class Ticket(models.Model):
         statement. Actions write a ticket they read under its row lock (`lock_rows`), so the
         increment computed here cannot be lost to a concurrent writer."""
         fields = kwargs.get("update_fields")
+        if fields is not None and INBOX_DUE_INPUTS.intersection(fields):
+            fields = kwargs["update_fields"] = list(dict.fromkeys([*fields, "inbox_due"]))
         if self._state.adding or kwargs.get("force_insert") or (fields is not None and not fields):
             super().save(*args, **kwargs)
             return

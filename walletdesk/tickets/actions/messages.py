@@ -240,7 +240,8 @@ def add_agent_message(
         if not internal:
             if ticket.first_replied_at is None:
                 ticket.first_replied_at = now
-                fields.append("first_replied_at")
+                ticket.first_replied_by = agent  # the reports' first replier
+                fields += ["first_replied_at", "first_replied_by"]
             fields += lifecycle.clock.on_agent_reply(ticket, now)
         ticket.save(update_fields=list(dict.fromkeys(fields)))
         _event(
