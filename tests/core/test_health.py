@@ -22,7 +22,9 @@ from walletdesk.connectors.email.models import Mailbox
 from walletdesk.tickets.models import Ticket
 from walletdesk.tickets.tracking import make_token
 
-pytestmark = pytest.mark.django_db
+# Committed, not rolled back: /readyz writes its probe row on a connection of its own, as on a
+# real SQLite file (the tests' database is one), which an open test transaction would lock out.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_healthz_is_liveness_only(django_assert_num_queries: Any) -> None:
