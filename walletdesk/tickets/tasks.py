@@ -80,6 +80,7 @@ def notify_customers(ticket_ids: list[int], kind: str) -> str:
             for pk, _ in same
             if pk in failures
         },
+        error_class=NotifyFailed,
     )
     summary = _summary(summaries[None])
     if same:
