@@ -215,7 +215,9 @@ def take_more(
     return [(str(pk), dict(args_kwargs.get("kwargs", {}))) for pk, _ids, args_kwargs in found]
 
 
-def settle(done: dict[str, str], failed: dict[str, str], *, error_class: type[BaseException] = Exception) -> None:
+def settle(
+    done: dict[str, str], failed: dict[str, str], *, error_class: type[BaseException] = Exception
+) -> None:
     """Record the outcome of runs claimed with `take_more`: {id: summary} and {id: message}, the
     failures recorded as raised by `error_class` (the caller's exception class; core imports no app)."""
     if not done and not failed:
