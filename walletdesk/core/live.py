@@ -38,8 +38,13 @@ from django.db import close_old_connections, connection, transaction
 
 logger = logging.getLogger(__name__)
 
+
+def _new_origin() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 # This process, as the bridge table names it (a pid can be reused by the next process).
-ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+ORIGIN = _new_origin()
 POLL_SECONDS = 0.2
 KEEP_SECONDS = 120
 
@@ -54,6 +59,35 @@ _bridge_thread: threading.Thread | None = None
 _poller: asyncio.Task[None] | None = None
 _sending: set[asyncio.Future[None]] = set()
 _thread_sender: _ThreadSender | None = None
+
+
+def _forked() -> None:
+    """In a child just forked (core.serve forks the web processes from a warmed parent): a new
+    origin, or every web process would carry the parent's and skip the others' bridged events
+    as its own (seen: a new ticket did not reach an agent's inbox on the other web process),
+    and none of the parent's loop, poller or bridge thread, which did not survive the fork."""
+    global \
+        ORIGIN, \
+        _loop, \
+        _bridge_queue, \
+        _bridge_thread, \
+        _poller, \
+        _thread_sender, \
+        _outbox, \
+        _outbox_lock, \
+        _sending
+    ORIGIN = _new_origin()
+    _loop = None
+    _outbox = []
+    _outbox_lock = threading.Lock()
+    _bridge_queue = queue.SimpleQueue()
+    _bridge_thread = None
+    _poller = None
+    _sending = set()
+    _thread_sender = None
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def in_memory() -> bool:
