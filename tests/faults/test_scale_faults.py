@@ -258,12 +258,16 @@ def test_postgres_restart_answers_503_loses_nothing_and_recovers(scale: Scale) -
     stored = {ref: int(n) for ref, n in rows}
     assert references <= set(stored), references - set(stored)
     assert all(n >= 1 for n in stored.values()), {r: n for r, n in stored.items() if n < 1}
-    # The whole job: each accepted ticket's acknowledgement went out, once (the worker too
-    # lived through the restart).
+    # The whole job: each accepted ticket's acknowledgement went out (the worker too lived
+    # through the restart). Acknowledgements are marked sent one chunk per UPDATE
+    # (EMAIL_SEND_CHUNK, "Sustained throughput" in docs/architecture.md): the chunk on the wire
+    # when the database went away cannot be marked and is sent again, so at most one chunk
+    # arrives twice, never three times, and none is lost.
     emails = set(traffic.created.values())
     _wait("every acknowledgement", lambda: emails <= set(_acks_per_customer(scale)), 90)
     acks = _acks_per_customer(scale)
-    assert {e: acks[e] for e in emails if acks[e] != 1} == {}
+    assert {e: acks[e] for e in emails if acks[e] not in (1, 2)} == {}
+    assert sum(1 for e in emails if acks[e] == 2) <= 20  # EMAIL_SEND_CHUNK's default
 
 
 # --- 2. Redis goes away ----------------------------------------------------------------------------
