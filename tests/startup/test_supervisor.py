@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,6 +94,29 @@ def test_web_processes_and_the_worker_share_their_warmed_parent(server: Walletde
         # The loaded app, shared with the parent it was forked from (a worker that loaded its
         # own Django held ~95 MiB of it privately).
         assert _shared_dirty(pid) > 50 * 1024
+
+
+def test_a_client_pausing_between_requests_keeps_its_connection(server: Walletdesk) -> None:
+    """A client that pauses longer than uvicorn's default keep-alive (5 s) between two requests
+    on one connection gets its second answer on it. With the default the server closed the
+    connection at 5 s, and a request sent as that happened was reset: errors in bench/load.py,
+    whose agents poll every 5-15 s."""
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+
+    def answer(conn: socket.socket) -> bytes:
+        conn.sendall(request)
+        got = b""
+        while b"\r\n\r\nok" not in got:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return got  # closed by the server
+            got += chunk
+        return got
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        assert answer(conn).startswith(b"HTTP/1.1 200")
+        time.sleep(6)  # the pause of a client between two polls
+        assert answer(conn).startswith(b"HTTP/1.1 200")
 
 
 def test_a_lagging_worker_gets_one_catch_up_worker_which_stops_by_itself(server: Walletdesk) -> None:

@@ -35,6 +35,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+KEEP_ALIVE_SECONDS = 75  # how long an idle HTTP connection stays open (see _run_worker)
+
 
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -158,6 +160,13 @@ def _run_worker(host: str, port: int, application: Any) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        # uvicorn closes an idle keep-alive connection after 5 s. A client that sends its next
+        # request as that close happens gets a reset, not an answer (bench/load.py: agents
+        # polling every 5-15 s saw "connection reset" errors, more often the busier the
+        # process, whose close then lands late). Longer than a client's usual pause and than a
+        # proxy's idle timeout (nginx's upstream keepalive_timeout and AWS ALB's are 60 s), so
+        # the client side closes first; an idle connection costs a few KiB.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     uvicorn.Server(config).run()
 
