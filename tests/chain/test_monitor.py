@@ -177,6 +177,25 @@ def test_alerts_open_one_urgent_security_ticket_and_mail_the_customer(
     assert Ticket.objects.filter(contact__user=carol).count() == 1
 
 
+def test_a_traditional_chinese_customers_alert_mail_is_in_traditional(
+    story: dict[str, Any], chain: Any, carol: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from walletdesk.core.hant import to_hant
+
+    carol.language = "zh-hant"
+    carol.save(update_fields=["language"])
+    poison(story)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(chain)
+    alerts_mail = [m for m in mailoutbox if "On-chain alert" in m.body]
+    assert len(alerts_mail) == 3
+    for message in alerts_mail:
+        first = message.body.split("-" * 40)[0]
+        assert "鏈上" in first and any("\u4e00" <= c <= "\u9fff" for c in message.subject), message.subject
+        assert to_hant(first) == first and to_hant(message.subject) == message.subject
+        assert "链上" not in message.body  # Traditional, then English: no Simplified part
+
+
 def test_the_activity_page_shows_the_flags_to_the_owner_only(
     story: dict[str, Any], chain: Any, carol: Any, dave: Any, alice: Any
 ) -> None:
