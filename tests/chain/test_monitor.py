@@ -228,6 +228,35 @@ def test_the_activity_page_shows_the_flags_to_the_owner_only(
     assert client_for(alice).get("/account/addresses/activity/").status_code == 403
 
 
+def test_the_activity_page_shows_token_amounts_with_the_tokens_decimals(
+    story: dict[str, Any], chain: Any, carol: Any
+) -> None:
+    from html import unescape
+
+    from tests.conftest import client_for
+
+    evm, token = story["evm"], story["token"]
+    # A token whose decimals() answers nonsense: its amount stays in raw units.
+    liar = evm.deploy("LiarToken")
+    evm.send(liar.functions.transfer(story["victim"], 5000), evm.accounts[0])
+    run(chain)
+    html = unescape(client_for(carol).get("/account/addresses/activity/").content.decode())
+    short = token.address[:10] + "…"
+    amounts = [
+        line.split("</strong> · ", 1)[1].split("</p>")[0]
+        for line in html.splitlines()
+        if "</strong> · " in line
+    ]
+    # USDT has 6 decimals: the three payments of 10**6 read 1 USDT, the drain 997 USDT.
+    assert amounts.count(f"1 USDT (token {short})") == 3, amounts
+    assert f"997 USDT (token {short})" in amounts and f"1000 USDT (token {short})" in amounts
+    assert "1000000" not in " ".join(amounts)
+    assert f"5000 units of {liar.address[:10]}…" in amounts
+    zh = client_for(carol)
+    zh.cookies["django_language"] = "zh-hant"
+    assert f"997 USDT（代幣 {short}）" in unescape(zh.get("/account/addresses/activity/").content.decode())
+
+
 def test_a_transfer_to_an_address_on_an_imported_scam_list_alerts_with_the_list(
     story: dict[str, Any], chain: Any, tmp_path: Any
 ) -> None:
