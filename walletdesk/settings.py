@@ -391,6 +391,12 @@ RATE_LIMIT_PASSWORD_RESET_MAIL = ratelimit.validate(
 RATE_LIMIT_GUEST_TICKET = ratelimit.validate(
     env.string("RATE_LIMIT_GUEST_TICKET", "300/h/ip,10/h/email"), "RATE_LIMIT_GUEST_TICKET"
 )
+# A guest's report in a security category (stolen account, unauthorised transaction) counts in
+# its own bucket, so other people's traffic behind one carrier NAT cannot lock a theft victim
+# out (tickets/guestlimits.py says why it still has a per-address limit).
+RATE_LIMIT_GUEST_SECURITY_REPORT = ratelimit.validate(
+    env.string("RATE_LIMIT_GUEST_SECURITY_REPORT", "100/h/ip,5/h/email"), "RATE_LIMIT_GUEST_SECURITY_REPORT"
+)
 RATE_LIMIT_GUEST_REPLY = ratelimit.validate(
     env.string("RATE_LIMIT_GUEST_REPLY", "600/h/ip,60/h/email"), "RATE_LIMIT_GUEST_REPLY"
 )

@@ -15,6 +15,7 @@ from django.core.mail import EmailMessage
 from django.test import Client
 
 from walletdesk.accounts import tasks
+from walletdesk.core.hant import to_hant
 from walletdesk.sla import notify
 from walletdesk.tickets import actions
 from walletdesk.tickets.actions import NewTicket
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 NEVER_ASK = {
     "en": "Support is free. We never ask for your recovery phrase, private key or any fee.",
     "zh-hans": "客服永远免费。我们绝不会索要您的助记词、私钥或任何费用。",
+    "zh-hant": to_hant("客服永远免费。我们绝不会索要您的助记词、私钥或任何费用。"),
 }
 TEXT = {
     "en": "My wallet says my account is locked and I cannot send anything.",
@@ -53,7 +55,11 @@ def check(message: EmailMessage, language: str, brand: str = "walletdesk", *, qu
         assert brand in body, body
         assert "Hello from" not in body and "的 Hello" not in body, body
         assert "Thank you for using" not in body, body
-    if language == "zh-hans":
+    if language == "zh-hant":
+        # Traditional throughout its own part (the English part is under the divider).
+        first = str(message.body).split("-" * 40)[0]
+        assert to_hant(first) == first and to_hant(subject) == subject, (subject, first)
+    if language.startswith("zh"):
         ours = re.sub(r"WD-[0-9A-Z-]+", "", subject.replace(brand, "").replace(quoted, ""))
         words = re.findall(r"[A-Za-z]{3,}", ours)
         assert not words, f"English in a Chinese subject: {subject!r}"
@@ -68,7 +74,7 @@ def person(carol: Any) -> Any:
     return carol
 
 
-@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant", "en"])
 def test_security_notices(person: Any, language: str) -> None:
     person.language = language
     person.save(update_fields=["language"])

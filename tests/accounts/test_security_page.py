@@ -11,6 +11,7 @@ from django.test import Client
 
 from tests.accounts.conftest import login
 from walletdesk.accounts.models import LoginEvent
+from walletdesk.core.hant import to_hant
 from walletdesk.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,19 @@ def test_new_device_sign_in_sends_a_notice_once(carol: Any) -> None:
     assert notice.to == ["carol@example.com"] and "New sign-in" in notice.subject
     assert "203.0.113.9" in notice.body and "Unknown Browser" in notice.body
     assert LoginEvent.objects.filter(user=carol, outcome="success").count() == 3
+
+
+def test_a_traditional_chinese_sign_in_gets_its_new_device_notice_in_traditional(carol: Any) -> None:
+    # A Taiwan browser: Django's LocaleMiddleware serves it zh-hant.
+    login(Client(HTTP_USER_AGENT="Phone", REMOTE_ADDR="10.1.0.5", HTTP_ACCEPT_LANGUAGE="zh-TW"), carol.email)
+    carol.refresh_from_db()
+    assert carol.language == "zh-hant"
+    login(
+        Client(HTTP_USER_AGENT="Unknown Browser", REMOTE_ADDR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="zh-TW"),
+        carol.email,
+    )
+    (notice,) = mail.outbox
+    first = notice.body.split("-" * 40)[0]
+    assert "203.0.113.9" in first and "新" in notice.subject  # Chinese first, then English under it
+    assert to_hant(notice.subject) == notice.subject and to_hant(first) == first
+    assert "from a device or network" in notice.body and "登录" not in notice.body  # no Simplified

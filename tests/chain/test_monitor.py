@@ -177,6 +177,25 @@ def test_alerts_open_one_urgent_security_ticket_and_mail_the_customer(
     assert Ticket.objects.filter(contact__user=carol).count() == 1
 
 
+def test_a_traditional_chinese_customers_alert_mail_is_in_traditional(
+    story: dict[str, Any], chain: Any, carol: Any, mailoutbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from walletdesk.core.hant import to_hant
+
+    carol.language = "zh-hant"
+    carol.save(update_fields=["language"])
+    poison(story)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(chain)
+    alerts_mail = [m for m in mailoutbox if "On-chain alert" in m.body]
+    assert len(alerts_mail) == 3
+    for message in alerts_mail:
+        first = message.body.split("-" * 40)[0]
+        assert "鏈上" in first and any("\u4e00" <= c <= "\u9fff" for c in message.subject), message.subject
+        assert to_hant(first) == first and to_hant(message.subject) == message.subject
+        assert "链上" not in message.body  # Traditional, then English: no Simplified part
+
+
 def test_the_activity_page_shows_the_flags_to_the_owner_only(
     story: dict[str, Any], chain: Any, carol: Any, dave: Any, alice: Any
 ) -> None:
@@ -207,6 +226,35 @@ def test_the_activity_page_shows_the_flags_to_the_owner_only(
     assert other.status_code == 200 and poisoned not in other.content.decode()
     assert client_for(None).get("/account/addresses/activity/").status_code == 302
     assert client_for(alice).get("/account/addresses/activity/").status_code == 403
+
+
+def test_the_activity_page_shows_token_amounts_with_the_tokens_decimals(
+    story: dict[str, Any], chain: Any, carol: Any
+) -> None:
+    from html import unescape
+
+    from tests.conftest import client_for
+
+    evm, token = story["evm"], story["token"]
+    # A token whose decimals() answers nonsense: its amount stays in raw units.
+    liar = evm.deploy("LiarToken")
+    evm.send(liar.functions.transfer(story["victim"], 5000), evm.accounts[0])
+    run(chain)
+    html = unescape(client_for(carol).get("/account/addresses/activity/").content.decode())
+    short = token.address[:10] + "…"
+    amounts = [
+        line.split("</strong> · ", 1)[1].split("</p>")[0]
+        for line in html.splitlines()
+        if "</strong> · " in line
+    ]
+    # USDT has 6 decimals: the three payments of 10**6 read 1 USDT, the drain 997 USDT.
+    assert amounts.count(f"1 USDT (token {short})") == 3, amounts
+    assert f"997 USDT (token {short})" in amounts and f"1000 USDT (token {short})" in amounts
+    assert "1000000" not in " ".join(amounts)
+    assert f"5000 units of {liar.address[:10]}…" in amounts
+    zh = client_for(carol)
+    zh.cookies["django_language"] = "zh-hant"
+    assert f"997 USDT（代幣 {short}）" in unescape(zh.get("/account/addresses/activity/").content.decode())
 
 
 def test_a_transfer_to_an_address_on_an_imported_scam_list_alerts_with_the_list(

@@ -213,3 +213,57 @@ def test_limits_hold_in_the_database_while_redis_is_unreachable(settings: Any, m
         ratelimit.charge(charge)
     assert RateCounter.objects.count() == 1
     monkeypatch.setattr(ratelimit, "_redis_client", None)  # not left pointing at the dead port
+
+
+def security_report(ip: str, email: str, n: int = 0) -> Any:
+    return Client(REMOTE_ADDR=ip).post(
+        "/api/v1/tickets",
+        {
+            "email": email,
+            "subject": f"my account was taken over {n}",
+            "body": f"someone changed my password and is sending my funds away {n}",
+            "category": "account_stolen",
+            "account": email,
+        },
+        content_type="application/json",
+    )
+
+
+def test_a_theft_victim_behind_a_busy_carrier_nat_can_still_report(settings: Any) -> None:
+    settings.RATE_LIMIT_GUEST_TICKET = "3/h/ip,10/h/email"
+    settings.RATE_LIMIT_GUEST_SECURITY_REPORT = "3/h/ip,5/h/email"
+    # Other people behind the same carrier address use up its hour of ordinary tickets.
+    assert [guest_post("100.64.0.1", f"other{n}@example.com", n).status_code for n in range(3)] == [201] * 3
+    assert guest_post("100.64.0.1", "other9@example.com", 9).status_code == 429
+    # The victim's report from that address still gets through, as a Security desk ticket.
+    report = security_report("100.64.0.1", "victim@example.com")
+    assert report.status_code == 201, report.content
+    ticket = Ticket.objects.get(reference=report.json()["reference"])
+    assert ticket.category.slug == "account_stolen" and ticket.team.slug == "security"
+    # The web form too: the same address, refused for an ordinary request, takes the report.
+    form = Client(REMOTE_ADDR="100.64.0.1")
+    page = form.post(
+        "/new/",
+        {
+            "category": "account_stolen",
+            "email": "victim2@example.com",
+            "subject": "account stolen",
+            "body": "someone took over my account",
+            "account": "victim2@example.com",
+        },
+    )
+    assert page.status_code == 302, page.content.decode()[-800:]
+
+
+def test_one_address_still_cannot_file_unlimited_security_reports(settings: Any) -> None:
+    settings.RATE_LIMIT_GUEST_TICKET = "3/h/ip,10/h/email"
+    settings.RATE_LIMIT_GUEST_SECURITY_REPORT = "3/h/ip,2/h/email"
+    # A new email each time does not help: the address's security bucket runs out as well.
+    codes = [security_report("100.64.0.2", f"flood{n}@example.com", n).status_code for n in range(5)]
+    assert codes == [201, 201, 201, 429, 429]
+    codes = [guest_post("100.64.0.2", f"flood{n}@example.com", n).status_code for n in range(5)]
+    assert codes == [201, 201, 201, 429, 429]
+    assert Ticket.objects.count() == 6  # the ordinary limit plus the security one, no more
+    # And one email cannot be flooded with acknowledgements from many addresses.
+    codes = [security_report(f"100.64.1.{n}", "target@example.com", n).status_code for n in range(3)]
+    assert codes == [201, 201, 429]

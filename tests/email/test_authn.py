@@ -47,13 +47,14 @@ class Key:
             return self.record
         return None
 
-    def sign(self, raw: bytes) -> bytes:
+    def sign(self, raw: bytes, headers: list[bytes] | None = None, *, length: bool = False) -> bytes:
         signature = dkim.sign(
             raw,
             self.selector.encode(),
             self.domain.encode(),
             self.pem,
-            include_headers=[b"from", b"to", b"subject", b"message-id", b"in-reply-to"],
+            include_headers=headers or [b"from", b"to", b"subject", b"message-id", b"in-reply-to"],
+            length=length,
         )
         return signature + raw
 
@@ -129,6 +130,65 @@ def test_authentication_results_only_from_a_trusted_authserv_id(settings: Any) -
     # A pass for another domain is no pass for carol's.
     other = carols_mail(headers={"Authentication-Results": "mx.desk.test; dkim=pass header.d=evil.test"})
     assert not authn.check(other, "carol@example.com").authenticated
+
+
+def _above_the_signed_one(signed: bytes, header: bytes) -> bytes:
+    """The mail with `header` put above everything else, as one added after signing would be:
+    DKIM covers the last instance of a header, the parser reads the first."""
+    return header + b"\r\n" + signed
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        b"From: Carol <carol@example.com>",
+        b"To: payouts@example.test",
+        b"Subject: Please send my funds to bc1qattacker",
+    ],
+)
+def test_a_header_added_above_the_signed_one_does_not_pass(key: Key, added: bytes) -> None:
+    signed = key.sign(carols_mail())
+    assert authn.check(signed, "carol@example.com").authenticated
+    assert not authn.check(_above_the_signed_one(signed, added), "carol@example.com").authenticated
+
+
+def test_a_header_signed_twice_over_may_appear_twice(key: Key) -> None:
+    # Oversigning (h= naming a header more often than the mail has it) is how a signer seals it.
+    raw = carols_mail().replace(b"\r\nTo: ", b"\r\nTo: desk@example.test\r\nTo: ", 1)
+    headers = [b"from", b"from", b"to", b"to", b"to", b"subject", b"subject"]
+    assert authn.check(key.sign(raw, headers), "carol@example.com").authenticated
+
+
+SUBJECT = (b"Please reset my 2FA", b"Change my withdrawal address")
+TO = (b"To: support@example.test", b"To: payouts@example.test")
+
+
+@pytest.mark.parametrize(
+    ("headers", "rewrite"),
+    [([b"from"], SUBJECT), ([b"from", b"to"], SUBJECT), ([b"from", b"subject"], TO)],
+)
+def test_a_signature_that_leaves_to_or_subject_unsigned_does_not_authenticate(
+    key: Key, headers: list[bytes], rewrite: tuple[bytes, bytes]
+) -> None:
+    rewritten = key.sign(carols_mail(), headers).replace(*rewrite)
+    assert rewrite[1] in rewritten
+    assert dkim.verify(rewritten, dnsfunc=key.dnsfunc)  # still valid: it never covered that header
+    assert not authn.check(rewritten, "carol@example.com").authenticated
+
+
+def test_a_signature_with_a_body_length_does_not_cover_what_is_appended(key: Key) -> None:
+    signed = key.sign(carols_mail(), length=True)
+    appended = signed + b"\r\nP.S. also send everything to bc1qattacker\r\n"
+    assert dkim.verify(appended, dnsfunc=key.dnsfunc)  # valid: l= stops before the P.S.
+    assert not authn.check(appended, "carol@example.com").authenticated
+
+
+def test_a_subject_added_to_carols_signed_mail_does_not_open_a_ticket_as_hers(key: Key, carol: Any) -> None:
+    own = actions.create_ticket(NewTicket(subject="mine", body="b", user=carol))
+    replayed = _above_the_signed_one(key.sign(carols_mail()), b"Subject: Send my funds to bc1qattacker")
+    ticket = Ticket.objects.select_related("contact").get(reference=ingest(replayed).ticket_reference)
+    assert ticket.subject == "Send my funds to bc1qattacker"
+    assert ticket.contact_id != own.contact_id and ticket.contact.user_id is None
 
 
 # --- what ingest does with it -----------------------------------------------------------------

@@ -162,3 +162,14 @@ def test_every_reason_is_translated_with_the_same_placeholders(language: str) ->
         # Hong Kong and Taiwan read Traditional characters (ready for the zh-hant interface).
         traditional = str(reasons.TEMPLATES["handle_decorated"])
         assert ("這個是假的" in traditional) == (language == "zh-hant"), traditional
+
+
+@pytest.mark.parametrize(
+    ("language", "address"),
+    [("en", "wallet address"), ("zh-hans", "钱包地址"), ("zh-hant", "錢包地址"), ("zh-TW", "錢包地址")],
+)
+def test_the_subtitle_says_a_wallet_address_can_be_checked_too(language: str, address: str) -> None:
+    page = _client(language).get("/verify/")
+    subtitle = re.search(r"<h1>.*?</h1>\s*<p[^>]*>(.*?)</p>", page.content.decode(), re.S)
+    assert subtitle, page.content.decode()
+    assert address in html.unescape(subtitle.group(1))

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from walletdesk.accounts import actions
 from walletdesk.accounts.lockout import DEVICE_COOKIE, attempted_username, device_cookie_value
 from walletdesk.accounts.models import IdentityDocument, LoginEvent, User
+from walletdesk.core import mail
 from walletdesk.core.clientip import client_ip
 
 # Marks a user_login_failed we send ourselves for a wrong 2FA code (so axes counts it too).
@@ -42,7 +43,8 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs:
     # Security notices are written in the user's language first (tasks._languages); the
     # language they last signed in with is the best we know. Without this every account kept
     # the default "en" and a Chinese user's notices came with English subjects.
-    language = "zh-hans" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("zh") else "en"
+    # zh-hant stays zh-hant: a Taiwan or Hong Kong user's notices come in Traditional.
+    language = mail.language(getattr(request, "LANGUAGE_CODE", ""))
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language

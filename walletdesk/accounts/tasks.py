@@ -25,12 +25,12 @@ from walletdesk.accounts import actions
 from walletdesk.accounts.models import User
 from walletdesk.core import mail
 
-LANGUAGES = ("en", "zh-hans")
-
 
 def _languages(user: User) -> list[str]:
-    first = "zh-hans" if (user.language or "").startswith("zh") else "en"
-    return [first, *(code for code in LANGUAGES if code != first)]
+    """The user's language (Traditional Chinese too), then English, or Simplified Chinese under
+    English: two, so a wrong setting still leaves one the reader can read, and no longer."""
+    first = mail.language(user.language)
+    return [first, "zh-hans" if first == "en" else "en"]
 
 
 def _send(user: User, kind: str, context: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from walletdesk.chain import notices, rules
 from walletdesk.chain.models import ChainAlert, LinkChallenge, LinkedAddress
-from walletdesk.core import audit, queue
+from walletdesk.core import audit, mail, queue
 from walletdesk.core.agents import is_agent
 from walletdesk.core.locks import lock_rows
 from walletdesk.shield.addresses import evm_checksum_ok  # eth_utils' costs ~20 MiB at import
@@ -200,7 +200,7 @@ _DELIVER_ALERT = "walletdesk.chain.tasks.deliver_alert"
 
 
 def _language(user: Any) -> str:
-    return "zh-hans" if (getattr(user, "language", "") or "").startswith("zh") else "en"
+    return mail.language(getattr(user, "language", ""))
 
 
 def explorer_tx(chain: Any, tx_hash: str) -> str:

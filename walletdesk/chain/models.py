@@ -243,6 +243,26 @@ class ChainEvent(models.Model):
         return f"{self.kind} {self.tx_hash}#{self.log_index}"
 
 
+class ChainToken(models.Model):
+    """An ERC-20 token's symbol and decimals as its contract answered (`lookup.token_info`),
+    stored by the monitor the first time an event of that token is stored, so the activity page
+    shows 1 USDT rather than 1000000 without asking the node while it renders. `decimals` is
+    null when the contract did not answer a sane one: the page then shows the raw units. Any
+    token may lie about its symbol, so the page always shows the address beside it."""
+
+    chain = models.ForeignKey(Chain, on_delete=models.CASCADE, related_name="tokens")
+    address = models.CharField(max_length=42, help_text="Lower case.")
+    symbol = models.CharField(max_length=16, blank=True)
+    decimals = models.PositiveSmallIntegerField(null=True, blank=True)
+    checked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "address"], name="uniq_chain_token")]
+
+    def __str__(self) -> str:
+        return f"{self.symbol or '?'} {self.address}"
+
+
 class ChainAlert(models.Model):
     """A rule's finding about a linked address: fires once per (chain, rule, tx hash, log
     index, address), whatever happens to the block it came from (a reorg that re-includes the

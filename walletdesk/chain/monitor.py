@@ -37,6 +37,7 @@ from walletdesk.chain.models import (
     ChainAlert,
     ChainCursor,
     ChainEvent,
+    ChainToken,
     LinkedAddress,
     RiskRule,
     SeenBlock,
@@ -53,6 +54,9 @@ TOPICS = [
 ]
 KEEP_BLOCKS = 128  # recent block hashes kept for reorgs: deeper than any reorg seen on a PoS chain
 HISTORY = 500  # past events per address the rules see
+# New tokens asked for their symbol and decimals per step: an airdrop of a thousand spam tokens
+# to a linked address must not make one step a thousand node calls (the rest wait for the next).
+NEW_TOKENS_PER_STEP = 20
 
 
 def lease_seconds() -> int:
@@ -147,7 +151,8 @@ def step(chain: Chain, owner: str, *, max_blocks: int = 50) -> Step:
         return Step()
     watched = sorted(set(LinkedAddress.objects.values_list("address", flat=True)))
     events, logs = _collect(client, blocks, set(watched)) if watched else ([], 0)
-    alerts = _commit(chain, owner, cursor.block_number, blocks, events, watched)
+    tokens = _new_tokens(client, chain, events)
+    alerts = _commit(chain, owner, cursor.block_number, blocks, events, watched, tokens)
     return Step(
         blocks=len(blocks),
         logs=logs,
@@ -246,6 +251,24 @@ def _collect(
     return events, len(seen)
 
 
+def _new_tokens(client: rpc.ChainClient, chain: Chain, events: list[ChainEvent]) -> list[ChainToken]:
+    """Symbol and decimals of the ERC-20 tokens of `events` not stored yet, asked before the
+    write transaction (node calls never hold it open). A token the node failed on is left out
+    and asked again with the next event of it; until then its amounts show as raw units."""
+    wanted = {e.token for e in events if e.standard == "erc20" and e.token}
+    if not wanted:
+        return []
+    known = set(ChainToken.objects.filter(chain=chain, address__in=wanted).values_list("address", flat=True))
+    found = []
+    for address in sorted(wanted - known)[:NEW_TOKENS_PER_STEP]:
+        token, complete = lookup.token_info(client, chain.chain_id, address)
+        if complete:
+            found.append(
+                ChainToken(chain=chain, address=address, symbol=token.symbol or "", decimals=token.decimals)
+            )
+    return found
+
+
 def as_rule_event(e: ChainEvent) -> rules.Event:
     return rules.Event(
         kind=e.kind,
@@ -270,6 +293,7 @@ def _commit(
     blocks: list[dict[str, Any]],
     events: list[ChainEvent],
     watched: list[str],
+    tokens: list[ChainToken],
 ) -> list[int]:
     top = blocks[-1]
     with transaction.atomic():
@@ -279,6 +303,7 @@ def _commit(
         for e in events:
             e.chain = chain
         ChainEvent.objects.bulk_create(events, ignore_conflicts=True)
+        ChainToken.objects.bulk_create(tokens, ignore_conflicts=True)
         SeenBlock.objects.bulk_create(
             [
                 SeenBlock(

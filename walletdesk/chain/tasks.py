@@ -88,9 +88,6 @@ def sweep_undelivered() -> int:
     return len(ids)
 
 
-LANGUAGES = ("en", "zh-hans")
-
-
 @task(queue_name="email")
 def send_alert_mail(alert_id: int, user_id: int, ticket_id: int) -> str:
     """The customer's notice: their language first, the other under it (a security mail must be
@@ -100,11 +97,11 @@ def send_alert_mail(alert_id: int, user_id: int, ticket_id: int) -> str:
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if alert is None or user is None or not user.email:
         return "skipped"
-    first = "zh-hans" if (user.language or "").startswith("zh") else "en"
+    first = mail.language(user.language)  # zh-hant readers get Traditional, not Simplified
     site = settings.SITE_URL.rstrip("/")
     explorer = actions.explorer_tx(alert.chain, alert.tx_hash)
     parts = []
-    for code in (first, *(c for c in LANGUAGES if c != first)):
+    for code in (first, "zh-hans" if first == "en" else "en"):
         with translation.override(code):
             notice = notices.ticket_notice(alert, site_url=site, explorer=explorer)
             parts.append(notice.body)

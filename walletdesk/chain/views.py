@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from walletdesk.accounts.models import User
 from walletdesk.chain import actions, lookup, notices, rules
 from walletdesk.chain.actions import ChainError
-from walletdesk.chain.models import ChainAlert, ChainEvent, LinkChallenge, LinkedAddress
+from walletdesk.chain.models import ChainAlert, ChainEvent, ChainToken, LinkChallenge, LinkedAddress
 from walletdesk.core.agents import is_agent
 from walletdesk.core.clientip import client_ip
 
@@ -135,7 +135,11 @@ def activity(request: HttpRequest) -> HttpResponse:
         .select_related("chain")
         .order_by("-block_number", "-log_index")[:ACTIVITY_LIMIT]
     )
-    # One query for every flag of the page (no query per row).
+    # One query for the page's tokens' decimals, one for every flag of the page (none per row).
+    tokens = {
+        (t.chain_id, t.address): t
+        for t in ChainToken.objects.filter(address__in={e.token for e in events if e.standard == "erc20"})
+    }
     alerts: dict[tuple[int, str, int, str], list[ChainAlert]] = {}
     for alert in ChainAlert.objects.filter(address__in=mine, tx_hash__in={e.tx_hash for e in events}):
         alerts.setdefault((alert.chain_id, alert.tx_hash, alert.log_index, alert.address), []).append(alert)
@@ -170,7 +174,7 @@ def activity(request: HttpRequest) -> HttpResponse:
                 address=rules.checksum(address),
                 direction=direction,
                 counterparty=rules.checksum(counterparty),
-                amount=_amount(e),
+                amount=_amount(e, tokens.get((e.chain_id, e.token))),
                 flags=flags,
                 explorer=actions.explorer_tx(e.chain, e.tx_hash),
                 report_url=f"{new_request}?{query}",
@@ -179,7 +183,9 @@ def activity(request: HttpRequest) -> HttpResponse:
     return render(request, "chain/activity.html", {"rows": rows, "linked": bool(mine)})
 
 
-def _amount(e: ChainEvent) -> str:
+def _amount(e: ChainEvent, token: ChainToken | None = None) -> str:
+    """What moved, as a person reads it: 1 USDT (with the token's address, as any token may call
+    itself USDT) when the token's decimals are known, the raw integer in "units" when not."""
     value = int(e.value)
     if e.kind == ChainEvent.Kind.APPROVAL_FOR_ALL:
         return _("all NFTs") if e.approved else _("revoked")
@@ -189,4 +195,14 @@ def _amount(e: ChainEvent) -> str:
         return f"{lookup.units(value, lookup.NATIVE_DECIMALS).normalize():f} {e.chain.native_symbol}"
     if e.standard == "erc721":
         return f"NFT #{e.token_id}"
-    return _("%(amount)s units of %(token)s") % {"amount": value, "token": rules.checksum(e.token)[:10] + "…"}
+    short = rules.checksum(e.token)[:10] + "…"
+    if e.standard == "erc20" and token is not None and token.decimals is not None:
+        amount = f"{lookup.units(value, token.decimals):f}"
+        if token.symbol:
+            return _("%(amount)s %(symbol)s (token %(token)s)") % {
+                "amount": amount,
+                "symbol": token.symbol,
+                "token": short,
+            }
+        return _("%(amount)s of token %(token)s") % {"amount": amount, "token": short}
+    return _("%(amount)s units of %(token)s") % {"amount": value, "token": short}

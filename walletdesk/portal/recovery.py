@@ -18,7 +18,7 @@ from walletdesk.accounts.documents import DocumentRejected, PreparedDocument, pr
 from walletdesk.accounts.forms import RecoveryCaseForm
 from walletdesk.accounts.models import DocumentSide, RecoveryCase
 from walletdesk.core import ratelimit as shared_ratelimit
-from walletdesk.tickets import actions
+from walletdesk.tickets import actions, guestlimits
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.models import Channel
 from walletdesk.tickets.tracking import make_token
@@ -43,9 +43,7 @@ def new_recovery_case(request: HttpRequest) -> HttpResponse:
             # A guest's case is a guest ticket, mailed to the typed address: the same shared
             # per-address limit as the ticket form and API, or this form mails anyone's inbox
             # from as many addresses as the sender has.
-            charge = shared_ratelimit.guest_charge(
-                request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, form.cleaned_data["email"]
-            )
+            charge = guestlimits.ticket_charge(request, form.cleaned_data["email"], "account_stolen")
             try:
                 shared_ratelimit.charge(charge)
             except shared_ratelimit.RateLimited as exc:

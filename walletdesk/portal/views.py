@@ -23,7 +23,7 @@ from walletdesk.kb import actions as kb_actions
 from walletdesk.kb.render import render_markdown
 from walletdesk.portal.forms import RequestForm
 from walletdesk.registry.models import OfficialAddress, OfficialContact
-from walletdesk.tickets import access, actions, identity
+from walletdesk.tickets import access, actions, guestlimits, identity
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.forms import ReplyForm
 from walletdesk.tickets.models import Attachment, Category, Channel, Ticket
@@ -86,14 +86,12 @@ def _too_many(exc: ratelimit.RateLimited) -> str:
     return f"{text} 请求过于频繁：您填写的内容已保留，请稍后再提交。"
 
 
-def _guest_limit(
-    request: HttpRequest, action: str, spec: str, email: str | None
-) -> ratelimit.RateLimited | None:
+def _guest_limit(request: HttpRequest, charge: ratelimit.Charge | None) -> ratelimit.RateLimited | None:
     """Count a guest's post (signed-in users are not guests); the refusal, if over the limit."""
     if request.user.is_authenticated:
         return None
     try:
-        ratelimit.charge(ratelimit.guest_charge(request, action, spec, email))
+        ratelimit.charge(charge)
     except ratelimit.RateLimited as exc:
         return exc
     return None
@@ -111,9 +109,11 @@ def new_request(request: HttpRequest) -> HttpResponse:
         form = RequestForm(request.POST, request.FILES, category=category, user=request.user)
         refused = None
         if form.is_valid():
-            refused = _guest_limit(
-                request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, form.cleaned_data.get("email")
+            # A security report has its own bucket (tickets/guestlimits.py).
+            charge = guestlimits.ticket_charge(
+                request, form.cleaned_data.get("email"), form.cleaned_data["category"].slug
             )
+            refused = _guest_limit(request, charge)
         if refused is not None:
             form.add_error(None, _too_many(refused))
             response = render(request, "portal/new.html", {"form": form, "category": category}, status=429)
@@ -328,7 +328,12 @@ def _handle_customer_post(
         return redirect(post_url)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid() and link_token:
-        refused = _guest_limit(request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email)
+        refused = _guest_limit(
+            request,
+            ratelimit.guest_charge(
+                request, "guest-reply", settings.RATE_LIMIT_GUEST_REPLY, ticket.contact.email
+            ),
+        )
         if refused is not None:
             form.add_error(None, _too_many(refused))
             response = _thread_page(request, ticket, post_url, form, link_token, status=429)

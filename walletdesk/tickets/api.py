@@ -30,7 +30,7 @@ from ninja.utils import check_csrf
 from walletdesk.accounts.actions import user_for_api_token
 from walletdesk.accounts.models import User
 from walletdesk.core import deferred, ratelimit
-from walletdesk.tickets import access, actions, inbox, intake
+from walletdesk.tickets import access, actions, guestlimits, inbox, intake
 from walletdesk.tickets.actions import NewTicket, TicketError
 from walletdesk.tickets.models import Channel, Team, Ticket
 from walletdesk.tickets.schemas import (
@@ -188,7 +188,7 @@ def create_ticket(request: HttpRequest, payload: TicketCreateIn) -> Any:
     charge = (
         None
         if getattr(caller, "is_authenticated", False)
-        else ratelimit.guest_charge(request, "guest-ticket", settings.RATE_LIMIT_GUEST_TICKET, new.email)
+        else guestlimits.ticket_charge(request, new.email, payload.category)
     )
     if deferred.can_defer(request):
         future = intake.submit(new, then=lambda outcome: _created_response(request, outcome), charge=charge)

@@ -10,6 +10,14 @@ Anyone can write any From. A mail is *authenticated* when either
   the sender can write one too. The operator's MTA must add its own header to every mail
   (and should remove incoming ones that claim its id, as RFC 8601 asks).
 
+A DKIM signature proves only what it covers, and an authenticated mail is taken whole as the
+sender's: its From (who), its Subject (the ticket's subject, and a reference that threads it)
+and its body (the message). So a signature counts only when its `h=` covers From, To and Subject
+(To: what the sender addressed; not routed on, but a mail re-addressed after signing is not the
+one signed) as many times as the mail has them, so no copy was added after signing (DKIM signs
+the last instance of a header; the parser reads the first), when the mail has exactly one From,
+and when it has no `l=` (a body length: anything appended after it would be unsigned).
+
 An unauthenticated mail is kept and answered like any guest's: its ticket lands on the
 address's claim contact and never on the account that owns the address.
 
@@ -164,6 +172,24 @@ def _trusted_results(headers: list[tuple[str, str]], from_domain: str) -> Verdic
     return None
 
 
+# The headers an authenticated mail is trusted for, each of which the signature must cover.
+COVERED = (b"from", b"to", b"subject")
+
+
+def _covers(tags: dict[bytes, bytes], headers: list[tuple[str, str]]) -> str:
+    """Why this signature does not cover what the desk trusts, or "" when it does."""
+    if b"l" in tags:
+        return "l= leaves the rest of the body unsigned"
+    signed = [h.strip().lower() for h in tags.get(b"h", b"").split(b":")]
+    present = {name: sum(1 for n, _v in headers if n.encode() == name) for name in COVERED}
+    if present[b"from"] != 1:
+        return f"{present[b'from']} From headers"
+    for name in COVERED:
+        if signed.count(name) < max(present[name], 1):
+            return f"{name.decode()} is not signed (or was added after signing)"
+    return ""
+
+
 def _dkim(raw: bytes, headers: list[tuple[str, str]], from_domain: str, dnsfunc: DnsFunc | None) -> Verdict:
     signatures = [value for name, value in headers if name == "dkim-signature"]
     if not signatures:
@@ -179,6 +205,9 @@ def _dkim(raw: bytes, headers: list[tuple[str, str]], from_domain: str, dnsfunc:
             continue
         if not aligned(signer, from_domain):
             continue  # a valid signature by another domain says nothing about From
+        if why := _covers(tags, headers):
+            logger.info("DKIM signature %d does not cover the mail: %s", idx, why)
+            continue
         try:
             verifier = dkim.DKIM(raw, timeout=timeout)
             if verifier.verify(idx=idx, dnsfunc=lookup):

@@ -91,10 +91,11 @@ def deliver(delivery_id: int) -> str:
         if not endpoint.wants(delivery.event_type):
             raise _Outcome("the endpoint no longer subscribes to this event", retry=False)
         try:
-            guard.check(endpoint.url, resolve=True)
+            # Resolved once, here: the POST goes to the address checked, not to the name again.
+            target = guard.pin(endpoint.url)
         except guard.RefusedURL as exc:
             raise _Outcome(f"refused: {exc}", retry=False) from None
-        status, excerpt, retry_after = _post(endpoint.url, endpoint.secret(), delivery)
+        status, excerpt, retry_after = _post(target, endpoint.secret(), delivery)
     except _Outcome as outcome:
         return _failed(delivery, outcome)
     except Exception as exc:  # a bug or a broken secret: logged, and retried like a 5xx
@@ -117,9 +118,10 @@ def deliver(delivery_id: int) -> str:
     )
 
 
-def _post(url: str, secret: str, delivery: WebhookDelivery) -> tuple[int, str, float | None]:
+def _post(target: guard.Target, secret: str, delivery: WebhookDelivery) -> tuple[int, str, float | None]:
     body = body_of(delivery)
     headers = {
+        "Host": target.host_header,
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         signing.HEADER: signing.header(secret, body),
@@ -130,7 +132,9 @@ def _post(url: str, secret: str, delivery: WebhookDelivery) -> tuple[int, str, f
     try:
         with (
             httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream("POST", url, content=body, headers=headers) as response,
+            client.stream(
+                "POST", target.url, content=body, headers=headers, extensions=target.extensions()
+            ) as response,
         ):
             # Read only the start of the answer, for a bounded time: a receiver may send
             # anything, of any size, as slowly as it likes.

@@ -6,14 +6,22 @@ admin page on localhost, a router. So only http(s) URLs, with no credentials in 
 `WEBHOOK_ALLOW_PRIVATE_ADDRESSES` (on outside production, off in it) says otherwise, only to
 public addresses: checked when the endpoint is saved (a literal address, "localhost") and again
 before every send, on every address the name resolves to then.
+
+The send connects to the address that was checked (`pin`), never to the name: resolving the name
+once for the check and letting the HTTP client resolve it again would let the name's DNS answer a
+public address to the check and 127.0.0.1 to the connection (DNS rebinding). The request keeps
+the name in its Host header and, for https, as the TLS server name, so the receiver's certificate
+is still verified against the name the administrator typed.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 
 
@@ -28,11 +36,56 @@ def _public(address: str) -> bool:
     return bool(ip.is_global) and not ip.is_multicast
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a send goes: `url` has the checked address in place of the name."""
+
+    url: str
+    host_header: str
+    sni_hostname: str | None
+
+    def extensions(self) -> dict[str, str]:
+        return {"sni_hostname": self.sni_hostname} if self.sni_hostname else {}
+
+
+def pin(url: str) -> Target:
+    """Check `url`, resolve its name once, check every address, and return the first to connect to."""
+    check(url)
+    parsed = httpx.URL(url)
+    host = parsed.raw_host.decode("ascii")  # IDNA-encoded, as it goes on the wire
+    host_header = parsed.netloc.decode("ascii")  # the name (and port) the receiver expects
+    if _literal(parsed.host):
+        return Target(url, host_header, None)  # an address already: nothing to resolve or rebind
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        # The one place a send turns the name into addresses (the tests put a rebinding DNS here).
+        addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    except OSError as exc:
+        raise RefusedURL(f"{host} does not resolve: {exc}") from None
+    if not addresses:
+        raise RefusedURL(f"{host} does not resolve")
+    if not settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        private = sorted({a for a in addresses if not _public(a)})
+        if private:
+            raise RefusedURL(f"{host} resolves to a non-public address ({', '.join(private)})")
+    address = addresses[0].split("%", 1)[0]  # a link-local zone id: only ever allowed outside production
+    pinned = str(parsed.copy_with(host=address))
+    return Target(pinned, host_header, host if parsed.scheme == "https" else None)
+
+
+def _literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def check(url: str, *, resolve: bool = False) -> None:
     """Raise RefusedURL (with the reason) for a URL a webhook must not go to."""
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
         raise RefusedURL(f"not a valid URL: {exc}") from None
     if parts.scheme not in ("http", "https"):
@@ -56,10 +109,4 @@ def check(url: str, *, resolve: bool = False) -> None:
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         raise RefusedURL(f"{host} is not a public address")
     if resolve:
-        try:
-            infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80))
-        except OSError as exc:
-            raise RefusedURL(f"{host} does not resolve: {exc}") from None
-        private = sorted({str(info[4][0]) for info in infos if not _public(str(info[4][0]))})
-        if private:
-            raise RefusedURL(f"{host} resolves to a non-public address ({', '.join(private)})")
+        pin(url)  # a check only: a send must use the Target pin returns, not resolve again
