@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from walletdesk.tickets import search
-from walletdesk.tickets.models import ACTIVE_STATUSES, NEVER_DUE, Priority, Status, Ticket
+from walletdesk.tickets.models import ACTIVE_STATUSES, NEVER_DUE, Category, Priority, Status, Team, Ticket
 
 ViewName = Literal["unassigned", "mine", "urgent", "open", "all"]
 VIEWS: tuple[ViewName, ...] = ("unassigned", "mine", "urgent", "open", "all")
@@ -51,16 +51,20 @@ def filtered(tickets: QuerySet[Ticket], user: Any, params: dict[str, Any]) -> Qu
         tickets = tickets.filter(status=params["status"])
     if params.get("priority"):
         tickets = tickets.filter(priority=params["priority"])
+    # Category and team by id, looked up first: filtering on the joined slug left PostgreSQL
+    # without an estimate for the team, so at 1M tickets it joined and sorted all 8k of the
+    # General queue's active tickets (0.2 s) instead of reading ticket_due_idx in order to
+    # the LIMIT.
     if params.get("category"):
-        tickets = tickets.filter(category__slug=params["category"])
+        category = Category.objects.filter(slug=params["category"]).values_list("pk", flat=True).first()
+        tickets = tickets.filter(category_id=category) if category is not None else tickets.none()
     if params.get("channel"):
         tickets = tickets.filter(channel=params["channel"])
-    if params.get("team"):
-        tickets = (
-            tickets.filter(team__slug=params["team"])
-            if params["team"] != "none"
-            else tickets.filter(team__isnull=True)
-        )
+    if params.get("team") == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif params.get("team"):
+        team = Team.objects.filter(slug=params["team"]).values_list("pk", flat=True).first()
+        tickets = tickets.filter(team_id=team) if team is not None else tickets.none()
     if params.get("q"):
         q = params["q"].strip()
         if q.upper().startswith("WD-"):
