@@ -139,8 +139,12 @@ def page_by_due(
             tickets = tickets.filter(Q(inbox_due__gt=after) | Q(inbox_due=after, pk__gt=int(pk)))
         except (ValueError, OverflowError):
             pass
-    ordered = tickets.order_by("inbox_due", "pk")
-    rows = list(ordered.select_related("category", "team", "assignee", "contact")[: limit + 1])
+    # The page's ids first, then their rows with what they show: PostgreSQL estimated a
+    # view's rows from the whole table (unassigned: 63 where 6,190 of the backlog are) and so
+    # joined every contact before sorting for the LIMIT (0.16 s at 1M tickets).
+    ids = list(tickets.order_by("inbox_due", "pk").values_list("pk", flat=True)[: limit + 1])
+    by_id = Ticket.objects.select_related("category", "team", "assignee", "contact").in_bulk(ids)
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
