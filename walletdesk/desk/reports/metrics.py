@@ -286,10 +286,12 @@ def daily_counts(period: QuerySet[Ticket], filters: Filters) -> dict[date, int]:
     if minutes is None:
         by_day = period.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("pk")).order_by()
         return {r["day"]: r["n"] for r in by_day}
+    # Without the fraction: SQLite rounds it to the millisecond, so 23:59:59.9996 would be
+    # the next day.
     local_day = Func(
         F("created_at"),
         function="date",
-        template=f"%(function)s(%(expressions)s, '{minutes:+d} minutes')",
+        template=f"%(function)s(substr(%(expressions)s, 1, 19), '{minutes:+d} minutes')",
         output_field=CharField(),
     )
     by_text = period.annotate(day=local_day).values("day").annotate(n=Count("pk")).order_by()
