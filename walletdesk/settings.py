@@ -173,6 +173,15 @@ if DATABASE_URL:
     import dj_database_url
 
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # Per session, measured at 1M tickets (bench/scale.py, docs/architecture.md "A million
+        # tickets"): with the default 4 MB a search for two common words made its bitmap lossy
+        # and re-tokenised 18k rows' text (2.6 s; 0.17 s with 16 MB), and JIT compiled the
+        # reports' first-answer count for 0.44 s of its 0.76 s. No query here runs long enough
+        # for JIT to pay; work_mem is per sort or hash node, a few per connection.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = env.string(
+            "POSTGRES_SESSION_OPTIONS", "-c work_mem=16MB -c jit=off"
+        )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from walletdesk.tickets import search
-from walletdesk.tickets.models import ACTIVE_STATUSES, NEVER_DUE, Priority, Status, Ticket
+from walletdesk.tickets.models import ACTIVE_STATUSES, NEVER_DUE, Category, Priority, Status, Team, Ticket
 
 ViewName = Literal["unassigned", "mine", "urgent", "open", "all"]
 VIEWS: tuple[ViewName, ...] = ("unassigned", "mine", "urgent", "open", "all")
@@ -51,16 +51,20 @@ def filtered(tickets: QuerySet[Ticket], user: Any, params: dict[str, Any]) -> Qu
         tickets = tickets.filter(status=params["status"])
     if params.get("priority"):
         tickets = tickets.filter(priority=params["priority"])
+    # Category and team by id, looked up first: filtering on the joined slug left PostgreSQL
+    # without an estimate for the team, so at 1M tickets it joined and sorted all 8k of the
+    # General queue's active tickets (0.2 s) instead of reading ticket_due_idx in order to
+    # the LIMIT.
     if params.get("category"):
-        tickets = tickets.filter(category__slug=params["category"])
+        category = Category.objects.filter(slug=params["category"]).values_list("pk", flat=True).first()
+        tickets = tickets.filter(category_id=category) if category is not None else tickets.none()
     if params.get("channel"):
         tickets = tickets.filter(channel=params["channel"])
-    if params.get("team"):
-        tickets = (
-            tickets.filter(team__slug=params["team"])
-            if params["team"] != "none"
-            else tickets.filter(team__isnull=True)
-        )
+    if params.get("team") == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif params.get("team"):
+        team = Team.objects.filter(slug=params["team"]).values_list("pk", flat=True).first()
+        tickets = tickets.filter(team_id=team) if team is not None else tickets.none()
     if params.get("q"):
         q = params["q"].strip()
         if q.upper().startswith("WD-"):
@@ -135,8 +139,12 @@ def page_by_due(
             tickets = tickets.filter(Q(inbox_due__gt=after) | Q(inbox_due=after, pk__gt=int(pk)))
         except (ValueError, OverflowError):
             pass
-    ordered = tickets.order_by("inbox_due", "pk")
-    rows = list(ordered.select_related("category", "team", "assignee", "contact")[: limit + 1])
+    # The page's ids first, then their rows with what they show: PostgreSQL estimated a
+    # view's rows from the whole table (unassigned: 63 where 6,190 of the backlog are) and so
+    # joined every contact before sorting for the LIMIT (0.16 s at 1M tickets).
+    ids = list(tickets.order_by("inbox_due", "pk").values_list("pk", flat=True)[: limit + 1])
+    by_id = Ticket.objects.select_related("category", "team", "assignee", "contact").in_bulk(ids)
+    rows = [by_id[pk] for pk in ids if pk in by_id]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
