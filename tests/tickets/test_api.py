@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.test import Client
 
 from walletdesk.accounts.actions import issue_api_token
 from walletdesk.tickets.models import Message, Status, Ticket, TicketEvent
-from walletdesk.tickets.tracking import make_token
+from walletdesk.tickets.tracking import make_token, read_token
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,13 @@ def test_guest_create_returns_reference_status_and_tracking_url() -> None:
     # The acknowledgement carries the reference and the tracking link.
     assert len(mail.outbox) == 1
     assert data["reference"] in mail.outbox[0].subject
-    assert data["tracking_url"] in mail.outbox[0].body
+    # The same link, though maybe signed a second later: tokens carry the time they were made.
+    in_mail = re.search(r"/track/([^/\s]+)/", mail.outbox[0].body)
+    in_api = re.search(r"/track/([^/\s]+)/", data["tracking_url"])
+    assert in_mail and in_api
+    assert (
+        read_token(in_mail.group(1)) == read_token(in_api.group(1)) == (data["reference"], ticket.contact_id)
+    )
 
 
 def test_reference_is_not_the_primary_key_and_is_unguessable() -> None:
