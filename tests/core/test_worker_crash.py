@@ -32,17 +32,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.conftest import need
-from tests.servers import RecordingHandler, SmtpServer, smtp_server
+from tests.servers import RecordingHandler, SmtpServer, scratch_postgres, smtp_env, smtp_server, wait_until
+from tests.servers import start_worker as start_worker_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 N = 200
@@ -106,32 +104,10 @@ class KillPointServer(RecordingHandler):
         return reply
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_kill"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(parts._replace(path="/" + name))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("_kill") as url:
+        yield url
 
 
 def _env(tmp_path: Path, smtp: SmtpServer, database_url: str | None) -> dict[str, str]:
@@ -140,8 +116,7 @@ def _env(tmp_path: Path, smtp: SmtpServer, database_url: str | None) -> dict[str
         DJANGO_SETTINGS_MODULE="walletdesk.settings",
         PYTHONPATH=str(ROOT),
         WALLETDESK_DATA_DIR=str(tmp_path),
-        EMAIL_HOST=smtp.host,
-        EMAIL_PORT=str(smtp.port),
+        **smtp_env(smtp),
         HELPER_PROCESSES="0",
         LOG_LEVEL="WARNING",
         # Short leases so the test waits seconds, not minutes.
@@ -179,13 +154,11 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
         query = _query(tmp_path, database_url)
         subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=tmp_path, check=True, timeout=300)
         assert query("SELECT count(*) FROM email_channel_outboundemail") == [(0,)]
-        log = (tmp_path / "workers.log").open("ab")
         workers: list[subprocess.Popen[bytes]] = []
 
         def start_worker() -> subprocess.Popen[bytes]:
-            cmd = ["db_worker", "--queue-name", "*", "--no-startup-delay", "--interval", "0.2"]
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "django", *cmd], env=env, cwd=tmp_path, stdout=log, stderr=log
+            proc = start_worker_in(
+                env, tmp_path, "--no-startup-delay", "--interval", "0.2", log_name="workers.log"
             )
             workers.append(proc)
             return proc
@@ -217,7 +190,7 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
             lost_at_rcpt = kill_when_held(second, "rcpt", len(smtp.messages) + 30)
             # 3. A worker that is left alone finishes the job.
             last = start_worker()
-            _wait(
+            wait_until(
                 "every acknowledgement recorded as sent",
                 lambda: (
                     query("SELECT state, count(*) FROM email_channel_outboundemail GROUP BY state")
@@ -225,7 +198,7 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
                 ),
                 240,
             )
-            _wait(
+            wait_until(
                 "no task left running",
                 lambda: (
                     query("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'")
@@ -240,7 +213,6 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait(30)
-            log.close()
 
         received = smtp.messages
         per_customer = Counter(m.rcpt_tos[0] for m in received)

@@ -37,7 +37,7 @@ import pytest
 from tests.core.test_worker_crash import KillPointServer
 from tests.faults.procs import PostgresCluster, RedisServer
 from tests.faults.stack import Answer, Stack, call
-from tests.servers import SmtpServer, smtp_server
+from tests.servers import SmtpServer, smtp_server, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -178,17 +178,6 @@ def _statuses(answers: list[tuple[float, str, Answer, float]]) -> Counter[tuple[
     return Counter((kind, a.status) for _, kind, a, _ in answers)
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _acks_per_customer(scale: Scale) -> Counter[str]:
     return Counter(
         m.rcpt_tos[0]
@@ -266,9 +255,9 @@ def test_postgres_restart_answers_503_loses_nothing_and_recovers(scale: Scale) -
     # arrive twice is one whose sender never read the server's answer (not here: the worker
     # lived), and none is lost.
     emails = set(traffic.created.values())
-    _wait("every acknowledgement", lambda: emails <= set(_acks_per_customer(scale)), 90)
+    wait_until("every acknowledgement", lambda: emails <= set(_acks_per_customer(scale)), 90)
     # Nothing left to send (a re-sent chunk would go out after its lease, 2 s, after the rest).
-    _wait(
+    wait_until(
         "no mail left to send",
         lambda: (
             scale.sql(
@@ -349,7 +338,9 @@ def test_redis_down_site_serves_chat_says_so_and_recovers(scale: Scale) -> None:
         async with connect(base.replace("http://", "ws://") + body["ws_url"], open_timeout=20) as ws:
             return dict(json.loads(await asyncio.wait_for(ws.recv(), 10)))
 
-    hello = _wait("the chat socket after Redis came back", lambda: _try(lambda: asyncio.run(reopen())), 30)
+    hello = wait_until(
+        "the chat socket after Redis came back", lambda: _try(lambda: asyncio.run(reopen())), 30
+    )
     assert hello["type"] == "hello", hello
 
 
@@ -375,10 +366,10 @@ def test_worker_killed_mid_reply_every_reply_sent_once(scale: Scale) -> None:
         )
         assert answer.status == 201, answer.text
         references.append(answer.json()["reference"])
-    _wait("acknowledgements", lambda: set(customers) <= set(_acks_per_customer(scale)), 60)
+    wait_until("acknowledgements", lambda: set(customers) <= set(_acks_per_customer(scale)), 60)
     # A second worker beside the first: it must not take the first one's task while it lives.
     sibling = stack.start_worker()
-    first = stack.workers[0]
+    first = stack.task_workers[0]
     handler.arm("rcpt")
     for reference in references:
         answer = call(
@@ -405,7 +396,7 @@ def test_worker_killed_mid_reply_every_reply_sent_once(scale: Scale) -> None:
     def replies() -> Counter[str]:
         return Counter(m.rcpt_tos[0] for m in scale.smtp.messages if b"Reply-Marker" in m.data)
 
-    _wait("every reply", lambda: set(customers) <= set(replies()), 90)
+    wait_until("every reply", lambda: set(customers) <= set(replies()), 90)
     time.sleep(2)  # a duplicate would come from a sweep handing the task back: give it a beat
     got = replies()
     assert {c: got[c] for c in customers if got[c] != 1} == {}, (held, got)
