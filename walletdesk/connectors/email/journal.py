@@ -131,8 +131,18 @@ class Writer:
         except OSError:
             logger.warning("the sent journal cannot be emptied", exc_info=True)
 
+    def forget_after_fork(self) -> None:
+        """In a forked child: let go of the parent's file. The child's copy of the descriptor
+        would keep the parent's lock alive after the parent died, and its file would then look
+        like a live writer's (read, but never removed) for as long as the child runs."""
+        if self._fd is not None and self._pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd, self._path, self._unsettled = None, None, set()
+
 
 writer = Writer()
+os.register_at_fork(after_in_child=lambda: writer.forget_after_fork())
 
 
 def read() -> Accepted:
