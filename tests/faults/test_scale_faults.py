@@ -14,6 +14,11 @@
    reaches its customer exactly once. tests/core/test_worker_crash.py covers the
    acknowledgement batch with one worker at a time; this is the reply path, over HTTP, with
    a live sibling worker that must not take the task while its owner lives.
+4. The only worker is killed with SIGKILL mid-batch, mid-chunk: a backlog of acknowledgements
+   queued while no worker ran goes out as one batch; the SMTP server stores the 6th mail of
+   the second chunk of 20 and holds its answer. Each customer gets one acknowledgement except
+   that one mail, which arrives twice: the five before it in its chunk are in the dead
+   worker's sent journal (connectors/email/journal.py), and without it arrived twice too.
 
 One module fixture starts everything once; the tests run in order and each leaves the
 services up as it found them.
@@ -404,3 +409,44 @@ def test_worker_killed_mid_reply_every_reply_sent_once(scale: Scale) -> None:
     assert {c: acks[c] for c in customers if acks[c] != 1} == {}
     running = scale.sql("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'")
     assert running == [["0"]]
+
+
+# --- 4. the only worker killed mid acknowledgement batch -----------------------------------------
+
+
+def test_worker_killed_mid_batch_sends_at_most_one_mail_twice(scale: Scale) -> None:
+    base, stack, handler = scale.stack.base, scale.stack, scale.handler
+    for worker in stack.task_workers:
+        if worker.poll() is None:
+            stack.kill_worker(worker)
+    customers = [f"batch-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(40)]
+    for email in customers:  # queued: no worker runs
+        answer = call(
+            f"{base}/api/v1/tickets", {"email": email, "subject": "Deposit missing", "body": "Where?"}
+        )
+        assert answer.status == 201, answer.text
+    before = len(scale.smtp.messages)
+    handler.arm("data", before + 26)  # the 26th mail of the batch: the 6th of its second chunk
+    doomed = stack.start_worker()
+    assert handler.held.wait(180), "the batch did not reach its 26th mail"
+    stack.kill_worker(doomed)
+    handler.release.set()
+    stack.start_worker()
+
+    def acks() -> Counter[str]:
+        return Counter(m.rcpt_tos[0] for m in scale.smtp.messages if m.rcpt_tos[0] in customers)
+
+    wait_until("every acknowledgement of the batch", lambda: set(customers) <= set(acks()), 120)
+    # Nothing left to send: the chunk on the wire was re-sent after its lease (2 s), or not.
+    wait_until(
+        "no mail left to send",
+        lambda: (
+            scale.sql(
+                "SELECT count(*) FROM email_channel_outboundemail WHERE state IN ('queued', 'sending', 'retry')"
+            )
+            == [["0"]]
+        ),
+        90,
+    )
+    got = acks()
+    assert {c: n for c, n in got.items() if n != 1} == {handler.held_rcpt: 2}

@@ -154,6 +154,10 @@ def read() -> Accepted:
         names = os.listdir(where)
     except FileNotFoundError:
         return found
+    except OSError:
+        # Unreadable: the stalled mails still go out (the lease's bound), never wait on it.
+        logger.warning("the sent journals in %s cannot be read", where, exc_info=True)
+        return found
     own = writer.path
     for name in names:
         path = where / name
