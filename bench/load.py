@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py                       # 10 minutes (needs the `bench` extra)
     .venv/bin/python bench/load.py --smoke               # 1 minute, fewer users: the smoke run
     .venv/bin/python bench/load.py --duration 120 --agents 50 --db-name walletdesk_faults --redis-db 8
+    .venv/bin/python bench/load.py --duration 120 --probe /tmp/probe  # + queue wait vs run time
 
 What runs, each in its own process:
 - PostgreSQL: a fresh database `--db-name` on DATABASE_URL's server (or 127.0.0.1:5432), dropped
@@ -174,6 +175,26 @@ def stats_from_csv(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def print_probe(folder: Path) -> None:
+    """bench/chat_probe's figures, summed over the web processes: per function run on the sync
+    threads, how long a call waited for a thread (the queue) and how long it ran."""
+    rows: dict[str, list[float]] = {}
+    for path in folder.glob("probe-*.json"):
+        for name, (calls, waited, ran, most) in json.loads(path.read_text()).items():
+            row = rows.setdefault(name, [0, 0.0, 0.0, 0.0])
+            row[0] += calls
+            row[1] += waited
+            row[2] += ran
+            row[3] = max(row[3], most)
+    print(f"{'sync work (probe)':52} {'calls':>7} {'wait ms':>8} {'run ms':>7} {'max wait':>8}")
+    for name, (calls, waited, ran, most) in sorted(rows.items(), key=lambda item: -item[1][0]):
+        if calls:
+            print(
+                f"{name[-52:]:52} {calls:7.0f} {1000 * waited / calls:8.0f} {1000 * ran / calls:7.0f}"
+                f" {1000 * most:8.0f}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,6 +209,12 @@ def main() -> int:
     parser.add_argument("--db-name", default="walletdesk_load")
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--probe",
+        metavar="DIR",
+        help="time the web processes' sync work (bench/chat_probe): per call, how long it waited "
+        "for a sync thread and how long it ran",
+    )
     a = parser.parse_args()
     if a.smoke:
         a.duration, a.agents, a.customers, a.chats, a.grace = min(a.duration, 60), 20, 6, 3, 30
@@ -237,15 +264,25 @@ def main() -> int:
         print(f"set up (migrate, {a.agents} agents, mailbox) in {time.monotonic() - started:.0f} s")
         log = (data_dir / "server.log").open("ab")
 
-        def spawn(argv: list[str]) -> subprocess.Popen[bytes]:
+        def spawn(argv: list[str], environment: dict[str, str] = env) -> subprocess.Popen[bytes]:
             proc = subprocess.Popen(
-                argv, env=env, cwd=data_dir, stdout=log, stderr=log, start_new_session=True
+                argv, env=environment, cwd=data_dir, stdout=log, stderr=log, start_new_session=True
             )
             procs.append(proc)
             return proc
 
+        web_env = dict(env)
+        if a.probe:
+            Path(a.probe).mkdir(parents=True, exist_ok=True)
+            web_env.update(
+                CHAT_PROBE_DIR=str(Path(a.probe).resolve()),
+                PYTHONPATH=f"{ROOT / 'bench' / 'chat_probe'}{os.pathsep}{env['PYTHONPATH']}",
+            )
         try:
-            spawn([sys.executable, "-m", "walletdesk.core.serve", "--port", str(port), "--workers", "2"])
+            spawn(
+                [sys.executable, "-m", "walletdesk.core.serve", "--port", str(port), "--workers", "2"],
+                web_env,
+            )
             for _ in range(2):
                 spawn([sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"])
             deadline = time.monotonic() + 120
@@ -358,6 +395,8 @@ def main() -> int:
         f"tickets without a message: {check['tickets_without_message']}; "
         f"tickets {check['tickets']}, messages {check['messages']}; mails sent by the workers: {mails}"
     )
+    if a.probe:
+        print_probe(Path(a.probe))
     aggregated = next((row for row in stats if row["name"] == "Aggregated"), None)
     lost = sum(check["lost"].values())
     verdict = {

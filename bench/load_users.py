@@ -65,7 +65,7 @@ class Customer(HttpUser):
         }
         with self.client.post("/api/v1/tickets", json=body, name="create ticket", catch_response=True) as r:
             if r.status_code != 201:
-                r.failure(f"{r.status_code}: {r.text[:200]}")
+                r.failure(f"{r.status_code}: {r.error or r.text[:200]}")
                 return
             accepted("ticket", mark)
             tracking = r.json()["tracking_url"]
@@ -93,7 +93,7 @@ class Agent(HttpUser):
             catch_response=True,
         ) as r:
             if r.status_code != 200:
-                r.failure(f"{r.status_code}: {r.text[:200]}")
+                r.failure(f"{r.status_code}: {r.error or r.text[:200]}")
                 return
             items = r.json()["items"]
         if not items or random.random() > 0.33:
@@ -113,7 +113,7 @@ class Agent(HttpUser):
             elif r.status_code == 409:
                 r.success()  # another agent changed it first: the desk asks to reload, as it should
             else:
-                r.failure(f"{r.status_code}: {r.text[:200]}")
+                r.failure(f"{r.status_code}: {r.error or r.text[:200]}")
 
 
 class ChatCustomer(User):

@@ -86,6 +86,7 @@ class Load:
         self.due: dict[int, float] = {}  # request number -> wall time it was due
         self.latency: list[float] = []
         self.refused = 0
+        self.refused_by: dict[int, int] = {}  # status -> count, so a run says why it was refused
         self.errors = 0
         self.dropped = 0  # due while every connection was busy and the cap was reached
 
@@ -133,6 +134,7 @@ class Load:
             self.due[n] = due
         else:
             self.refused += 1
+            self.refused_by[status] = self.refused_by.get(status, 0) + 1
         self.idle.append((reader, writer))
 
     async def run(self) -> None:
@@ -236,6 +238,11 @@ def run_rate(db: str, rate: float, duration: float, port: int, drain: float) -> 
         "late": late,
         "missing": missing,
         "refused": load.refused + load.errors + load.dropped,
+        "refused_by": {
+            "errors": load.errors,
+            "dropped": load.dropped,
+            **{str(k): v for k, v in load.refused_by.items()},
+        },
         "backlog": [b for _t, b in backlog],
         "growth_per_s": growth,
         "catch_up_starts": catch_ups,

@@ -53,6 +53,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 
 @pytest.fixture(autouse=True)
+def _close_sync_thread_connections() -> Iterator[None]:
+    """After a test that ran work on the web process's sync threads (core.asgi: the real ASGI
+    application, `run_sync`), close their database connections: each thread keeps one, and
+    PostgreSQL refuses to drop the test database while any is open."""
+    yield
+    import sys
+
+    asgi = sys.modules.get("walletdesk.core.asgi")
+    if asgi is not None and asgi._sync_pool._threads:
+        import asyncio
+
+        asyncio.run(asgi.close_connections())
+
+
+@pytest.fixture(autouse=True)
 def _immediate_tasks(settings: Any) -> None:
     # Tasks run inline in tests unless a test asks for the database queue explicitly.
     settings.TASKS = {

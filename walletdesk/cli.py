@@ -3,11 +3,11 @@
     walletdesk up [--demo] [--host H] [--port P] [--workers N]
     walletdesk check-config [--web N] [--workers M] [--machines K]
 
-applies migrations, optionally loads demo data, then runs the ASGI server and a task worker
-side by side until Ctrl-C, and stops both cleanly. A child that crashes or is killed is
-restarted (after a pause that grows while it keeps crashing) and the restart is logged on
-stderr; the other child serves on meanwhile. Everything else is `walletdesk manage …`,
-which is Django's manage.py (`walletdesk manage help` lists our commands first).
+applies migrations, optionally loads demo data, then runs the ASGI server, whose warmed parent
+forks the web processes and a task worker (core.serve), until Ctrl-C, and stops them cleanly.
+A process that crashes or is killed is restarted (after a pause that grows while it keeps
+crashing) and the restart is logged on stderr; the others serve on meanwhile. Everything else
+is `walletdesk manage …`, which is Django's manage.py (`walletdesk manage help` lists our commands first).
 
 A mistake the operator can fix (a taken port, a missing SECRET_KEY, a bad environment value)
 is one line on stderr naming what to change, and exit status 1 or 2; never a traceback.
@@ -23,16 +23,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from walletdesk.core.serve import Backoff, describe_exit, die_with_parent, log, port_problem
-
-# Names only: core.worker imports Django, which the supervisor must not load.
-BOOST_PARENT_ENV = "WALLETDESK_BOOST_PARENT"
-CATCH_UP_ENV = "WALLETDESK_CATCH_UP"
 
 SETTINGS = "walletdesk.settings"
 
@@ -127,6 +122,13 @@ def up(args: argparse.Namespace) -> int:
     Path(ready["metrics_dir"]).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     env = _children_env()
+    # One child: the web server's parent loads and warms the application once, then forks the
+    # web processes and the task worker from it (`--task-worker`), which share its memory
+    # instead of each loading Django (issue #23). The worker runs at the lowest CPU priority:
+    # in a burst, requests are answered first and the acknowledgement mails (durable task
+    # rows) follow when it eases. When its tasks wait too long the server's parent starts a
+    # catch-up worker at normal priority, which exits once the queue is fresh again
+    # (core.serve, core.worker): the backlog stays bounded.
     server = Child(
         "web server",
         [
@@ -139,25 +141,16 @@ def up(args: argparse.Namespace) -> int:
             str(args.port),
             "--workers",
             str(args.workers),
+            "--task-worker",
         ],
         env,
     )
-    worker_argv = [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"]
-    # The worker runs at the lowest CPU priority: in a burst, requests are answered first and the
-    # acknowledgement mails (durable task rows) follow when it eases, instead of both slowing
-    # down together. At nice 10 it still took a tenth of the machine from the web under load.
-    # When its tasks wait too long it asks (SIGUSR1) for a catch-up worker at normal priority,
-    # which exits once the queue is fresh again (core.worker): the backlog stays bounded.
-    worker = Child("task worker", worker_argv, {**env, BOOST_PARENT_ENV: str(os.getpid())}, _lowest_priority)
-    catch_up = Child("catch-up worker", [*worker_argv, "--batch"], {**env, CATCH_UP_ENV: "1"}, restart=False)
-    children = (server, worker)
-    for child in children:
-        child.start()
+    server.start()
     pidfile = data_dir / "walletdesk.pid"
     pidfile.write_text(str(server.pid))
 
     base = f"http://{args.host}:{args.port}"
-    print(f"walletdesk is up (server pid {server.pid}, worker pid {worker.pid}); Ctrl-C stops it.")
+    print(f"walletdesk is up (server pid {server.pid}: web processes and task worker); Ctrl-C stops it.")
     print(f"  Help centre:  {base}/")
     print(f"  Agent desk:   {base}/agent/")
     print(f"  Admin:        {base}/admin/")
@@ -176,50 +169,24 @@ def up(args: argparse.Namespace) -> int:
     sys.stdout.flush()
 
     stopping = False
-    boost = False
-    starving = Starvation()
-    last_boost = -1e9
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    def lagging(signum: int, _frame: object) -> None:
-        nonlocal boost
-        boost = True
-        starving.reason = "its tasks wait longer than WORKER_BOOST_AFTER_SECONDS"
-
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGUSR1, lagging)
     try:
         while not stopping:
-            if starving.check(worker.pid):
-                boost = True
-            for child in children:
-                # A crashed child is restarted (after a growing pause if it keeps crashing);
-                # the other one goes on serving meanwhile. Tasks of a killed worker are handed
-                # back by the next worker (core.leases).
-                if child.supervise() and child is server:
-                    pidfile.write_text(str(server.pid))
-            if boost:
-                boost = False
-                # At most one, and not again within BOOST_PAUSE of the last start: one that
-                # found the queue empty exits at once, and a busy machine keeps the idle worker
-                # starved even when it has nothing to do.
-                if not catch_up.running() and time.monotonic() - last_boost > BOOST_PAUSE:
-                    last_boost = time.monotonic()
-                    why = starving.reason or "its tasks wait too long"
-                    log(f"the task worker is behind ({why}); starting a catch-up worker")
-                    starving.reason = ""
-                    catch_up.start()
+            # A crashed server is restarted (after a growing pause if it keeps crashing); its
+            # parent restarts a web process or task worker that dies on its own. Tasks of a
+            # killed worker are handed back by the next worker (core.leases).
+            if server.supervise():
+                pidfile.write_text(str(server.pid))
             time.sleep(0.3)
     finally:
-        for child in (*children, catch_up):
-            child.terminate()
-        deadline = time.monotonic() + 10
-        for child in (*children, catch_up):
-            child.wait_or_kill(deadline)
+        server.terminate()
+        server.wait_or_kill(time.monotonic() + 10)
         pidfile.unlink(missing_ok=True)
         print("walletdesk stopped.", flush=True)
     return 0
@@ -234,65 +201,15 @@ def check_config(args: argparse.Namespace) -> int:
     return checkconfig.run(checkconfig.Layout(web=web, workers=args.workers, machines=args.machines))
 
 
-BOOST_PAUSE = 30.0  # seconds between two catch-up workers
-
-
-class Starvation:
-    """Whether the idle-priority worker is starved of CPU: runnable but kept waiting.
-
-    The worker itself asks for help when the task it claims waited too long (SIGUSR1), but a
-    worker that gets no CPU at all (other processes keep both cores busy, SCHED_IDLE runs only
-    on an idle core) never claims one to notice. The kernel counts how long a process waited
-    on a run queue (/proc/<pid>/schedstat, nanoseconds): more than half of a `window` means it
-    wanted a core most of that time and did not get it. Read from /proc, no Django needed.
-    """
-
-    def __init__(self, window: float = 5.0) -> None:
-        self.window = window
-        self.since = time.monotonic()
-        self.pid = 0
-        self.waited = 0
-        self.reason = ""
-
-    def check(self, pid: int) -> bool:
-        now = time.monotonic()
-        if now - self.since < self.window:
-            return False
-        waited = _run_queue_wait(pid)
-        starved = pid == self.pid and waited is not None and waited - self.waited > 0.5e9 * (now - self.since)
-        if starved:
-            self.reason = f"starved of CPU: {((waited or 0) - self.waited) / 1e9:.1f} s waiting in {now - self.since:.0f} s"
-        self.since, self.pid, self.waited = now, pid, waited or 0
-        return starved
-
-
-def _run_queue_wait(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1])
-    except (OSError, ValueError, IndexError):  # gone, or not Linux
-        return None
-
-
 class Child:
     """One supervised child process of `walletdesk up`."""
 
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        env: dict[str, str],
-        preexec: Callable[[], None] | None = None,
-        *,
-        restart: bool = True,
-    ) -> None:
-        self.name, self.argv, self.env, self.preexec, self.restart = name, argv, env, preexec, restart
+    def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, env
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.restart_at: float | None = None
         self.backoff = Backoff()
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     @property
     def pid(self) -> int:
@@ -300,20 +217,13 @@ class Child:
 
     def start(self) -> None:
         parent = os.getpid()
-        self.proc = subprocess.Popen(self.argv, env=self.env, preexec_fn=lambda: self._in_child(parent))
+        # A `walletdesk up` killed with SIGKILL cannot stop its children: they get SIGTERM.
+        self.proc = subprocess.Popen(self.argv, env=self.env, preexec_fn=lambda: die_with_parent(parent))
         self.started = time.monotonic()
         self.restart_at = None
 
-    def _in_child(self, parent: int) -> None:
-        # A `walletdesk up` killed with SIGKILL cannot stop its children: they get SIGTERM.
-        die_with_parent(parent)
-        if self.preexec is not None:
-            self.preexec()
-
     def supervise(self) -> bool:
         """Notice a death and schedule the restart; restart when due. True if it restarted."""
-        if not self.restart:
-            return False
         now = time.monotonic()
         if self.restart_at is None and self.proc is not None and self.proc.poll() is not None:
             pause = self.backoff.after_death(now - self.started)
@@ -356,20 +266,6 @@ def manage(argv: list[str]) -> int:
         return 0
     execute_from_command_line(["walletdesk manage", *argv])
     return 0
-
-
-def _lowest_priority() -> None:
-    """The task worker's CPU priority: nice 19 and, on Linux, SCHED_IDLE.
-
-    At nice 19 a worker with a backlog still woke between requests and held a core a web
-    process was waiting for; SCHED_IDLE yields to any normal process as soon as it is runnable.
-    Measured at PostgreSQL c=32, three interleaved rounds: 470 tickets/s at nice 19, 512 with
-    SCHED_IDLE (medians). The worker still runs whenever a core is free, so the
-    acknowledgements go out as soon as the burst eases (tests/e2e/test_server_concurrency.py).
-    """
-    os.nice(19)
-    if hasattr(os, "SCHED_IDLE"):  # Linux; no privilege needed to lower one's own class
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def version() -> str:

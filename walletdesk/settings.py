@@ -202,6 +202,13 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads per web process for the sync views and the sockets' database work (core/asgi.py): a
+# request waiting on the database no longer holds up the others of its process. Each keeps a
+# connection open. SQLite gets two: its writers queue on one lock anyway, and a thread waiting
+# for the GIL while holding that lock makes every other writer wait too.
+WEB_THREADS = env.integer("WEB_THREADS", 4 if DATABASE_URL else 2)
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured(f"WEB_THREADS must be 1 or more; got {WEB_THREADS}.")
 
 # --- cache, channels ----------------------------------------------------------------------------
 REDIS_URL = env.string("REDIS_URL", "")

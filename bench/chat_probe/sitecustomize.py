@@ -1,8 +1,8 @@
-"""A measuring hook for bench/chat_load.py --probe: loaded by a web process at start-up
-(this directory goes first on its PYTHONPATH), it changes nothing the server does.
+"""A measuring hook for bench/chat_load.py and bench/load.py --probe: loaded by a web process
+at start-up (this directory goes first on its PYTHONPATH), it changes nothing the server does.
 
-When walletdesk.core.asgi is imported, its `_SyncThread` (the process's one thread for the
-ORM) is wrapped to record, per function, how long a call waited in the queue and how long it
+When walletdesk.core.asgi is imported, its `_SyncPool` (the process's threads for the ORM) is
+wrapped to record, per function, how long a call waited in the queue and how long it
 ran, and with CHAT_PROBE_PROFILE=1 each call runs under cProfile (which, on Python 3.12, also
 records what the event loop thread runs meanwhile). Every few seconds the figures are written to
 $CHAT_PROBE_DIR/probe-<pid>.json and .prof (the web processes end with os._exit: no atexit).
@@ -31,10 +31,11 @@ profiling = threading.Lock()  # the profile: one call at a time on the sync thre
 
 
 def _patch(module: Any) -> None:
-    cls = module._SyncThread
+    cls = module._SyncPool
     run = cls.run
 
     async def timed_run(self: Any, fn: Any, *args: Any) -> Any:
+        _ensure_dumping()
         queued = time.perf_counter()
         name = getattr(fn, "__qualname__", repr(fn))
         started: list[float] = []
@@ -62,7 +63,18 @@ def _patch(module: Any) -> None:
         return await run(self, measured, *args)
 
     cls.run = timed_run
-    threading.Thread(target=_dump_forever, daemon=True).start()
+
+
+_dumping_in: int | None = None  # the process whose dumping thread runs
+
+
+def _ensure_dumping() -> None:
+    """Start the dumping thread in this process: core.serve forks the web processes from a
+    parent that imported this, and a thread does not survive a fork."""
+    global _dumping_in
+    if _dumping_in != os.getpid():
+        _dumping_in = os.getpid()
+        threading.Thread(target=_dump_forever, daemon=True).start()
 
 
 def _dump_forever() -> None:

@@ -56,19 +56,17 @@ async def quiet(sock: WebsocketCommunicator, seconds: float = 0.3) -> list[dict[
 
 
 def close_sync_connections() -> None:
-    """Close the database connection of the process's sync thread (core.asgi), which the
+    """Close the database connections of the process's sync threads (core.asgi), which the
     consumers used: left open, PostgreSQL refuses to drop the test database at the end."""
-    from django.db import connections
+    from walletdesk.core.asgi import close_connections
 
-    from walletdesk.core.asgi import run_sync
-
-    asyncio.run(run_sync(connections.close_all))
+    asyncio.run(close_connections())
 
 
 def inline_sync_work(monkeypatch: Any) -> None:
     """Run the consumers' database work on the test's own thread, in its connection.
 
-    In a process the consumers hand it to the one sync thread (core.asgi.run_sync), with a
+    In a process the consumers hand it to the sync threads (core.asgi.run_sync), each with a
     connection of its own; in a test on SQLite's shared in-memory database that second
     connection's table locks made the transactional test's flush fail now and then ("database
     table is locked"). The real-server tests (test_widget_browser, the panel's, the live desk's)
@@ -80,4 +78,4 @@ def inline_sync_work(monkeypatch: Any) -> None:
         return fn(*args)
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    monkeypatch.setattr(asgi._sync_thread, "run", inline)
+    monkeypatch.setattr(asgi._sync_pool, "run", inline)

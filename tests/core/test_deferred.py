@@ -82,13 +82,13 @@ def test_a_batch_wakes_the_loop_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert wakeups == [1]
 
 
-def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
-    """The ASGI handler's sync work: one long-lived thread (its database connection persists
-    between requests), each call in a copy of the caller's context, results and errors
+def test_every_request_runs_on_the_long_lived_sync_threads_in_its_own_context() -> None:
+    """The ASGI handler's sync work: a few long-lived threads (their database connections
+    persist between requests), each call in a copy of the caller's context, results and errors
     delivered to the right caller even when many are in flight."""
     import contextvars
 
-    from walletdesk.core.asgi import _sync_thread
+    from walletdesk.core.asgi import _sync_pool
 
     who: contextvars.ContextVar[str] = contextvars.ContextVar("who")
 
@@ -99,13 +99,13 @@ def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
 
     async def one(n: int) -> Any:
         who.set(f"request {n}")
-        return await _sync_thread.run(work, n)
+        return await _sync_pool.run(work, n)
 
     async def many() -> list[Any]:
         return await asyncio.gather(*(one(n) for n in range(20)), return_exceptions=True)
 
     first = asyncio.run(many())
-    second = asyncio.run(many())  # a later loop, the same thread
+    second = asyncio.run(many())  # a later loop, the same threads
     threads = set()
     for outcomes in (first, second):
         for n, outcome in enumerate(outcomes):
@@ -114,7 +114,9 @@ def test_every_request_runs_on_the_one_sync_thread_in_its_own_context() -> None:
                 continue
             assert outcome[:2] == (n, f"request {n}")
             threads.add(outcome[2])
-    assert len(threads) == 1 and threading.get_ident() not in threads
+    pool = {thread.ident for thread in _sync_pool._threads}
+    assert threads <= pool and len(pool) == _sync_pool.size
+    assert threading.get_ident() not in threads
 
 
 def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,24 +125,26 @@ def test_a_deferred_response_comes_back_once_its_batch_is_written(monkeypatch: p
     then costs the loop one wake-up, not one for the hand-offs and another for the batch."""
     from django.http import HttpResponse
 
-    from walletdesk.core.asgi import _sync_thread
+    from walletdesk.core.asgi import _sync_pool
     from walletdesk.core.deferred import DeferredResponse
 
     wakeups = [-1]
     futures: list[Future[Any]] = [Future() for _ in range(12)]
     handed = threading.Event()
+    views_run: list[int] = []
 
     def view(n: int) -> DeferredResponse:
-        if n == len(futures) - 1:
+        views_run.append(n)  # on the sync threads, in any order
+        if len(views_run) == len(futures):
             handed.set()
         return DeferredResponse(futures[n])
 
     async def run() -> list[Any]:
         nonlocal wakeups
-        requests = [asyncio.ensure_future(_sync_thread.run(view, n)) for n in range(len(futures))]
-        await asyncio.sleep(0)  # every request reaches the sync thread's queue
+        requests = [asyncio.ensure_future(_sync_pool.run(view, n)) for n in range(len(futures))]
+        await asyncio.sleep(0)  # every request reaches the sync threads' queue
         assert handed.wait(timeout=10)
-        await asyncio.sleep(0.05)  # the loop is free to take whatever the sync thread handed back
+        await asyncio.sleep(0.05)  # the loop is free to take whatever the sync threads handed back
         assert not any(r.done() for r in requests), "handed back before its ticket was written"
         wakeups = _count_wakeups(monkeypatch, asyncio.get_running_loop())
 

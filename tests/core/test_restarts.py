@@ -2,7 +2,9 @@
 
 Before: a killed task worker or web server stopped the whole service ("the worker exited with
 -9; stopping."), and a killed web process made core.serve stop the others. Now each is
-restarted after a short pause, the restart is logged, and Ctrl-C still stops everything.
+restarted after a short pause, the restart is logged, and Ctrl-C still stops everything. The
+web processes and the task worker are forked by the web server's parent (core.serve), which
+restarts them; `up` restarts the web server.
 """
 
 from __future__ import annotations
@@ -59,35 +61,44 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
     def logged(text: str) -> None:
         wait_until(f"{text!r} in the log", lambda: text in log(), 30)
 
-    def child(marker: bytes) -> int:
-        found = [pid for pid in _children(up.pid) if marker in _cmdline(pid) and _alive(pid)]
+    def child(marker: bytes, parent: int = 0) -> int:
+        found = [pid for pid in _children(parent or up.pid) if marker in _cmdline(pid) and _alive(pid)]
         return found[0] if len(found) == 1 else 0
+
+    def web_processes(server: int) -> list[int]:
+        return [pid for pid in _children(server) if b"db_worker" not in _cmdline(pid) and _alive(pid)]
 
     try:
         assert up.poll() is None, log()
 
         # 1. A web process (a child of core.serve) is killed: core.serve starts another.
         server = wait_until("the web server", lambda: child(b"walletdesk.core.serve"), 10)
-        (web,) = wait_until("a web process", lambda: _children(server), 10)
+        (web,) = wait_until("a web process", lambda: web_processes(server), 10)
         os.kill(web, signal.SIGKILL)
-        wait_until("the web process to be replaced", lambda: [p for p in _children(server) if p != web], 30)
+        wait_until(
+            "the web process to be replaced", lambda: [p for p in web_processes(server) if p != web], 30
+        )
         wait_until("the service to answer again", lambda: _answers(port), 60)
         logged(f"web process {web} was killed by SIGKILL")
         logged(f"restarted web process {web} as ")
 
-        # 2. The task worker is killed: `up` starts another, at idle priority like the first.
-        worker = wait_until("the task worker", lambda: child(b"db_worker"), 10)
+        # 2. The task worker (forked by the server's parent) is killed: the parent forks
+        # another, at idle priority like the first.
+        worker = wait_until("the task worker", lambda: child(b"db_worker", server), 10)
         os.kill(worker, signal.SIGKILL)
-        new_worker = wait_until("a new task worker", lambda: (w := child(b"db_worker")) != worker and w, 30)
+        new_worker = wait_until(
+            "a new task worker", lambda: (w := child(b"db_worker", server)) != worker and w, 30
+        )
         logged(f"the task worker (pid {worker}) was killed by SIGKILL; restarting it in")
         logged(f"restarted the task worker (pid {worker} -> {new_worker})")
         assert os.sched_getscheduler(new_worker) == os.SCHED_IDLE
 
         # 3. The web server's parent itself is killed: its web process dies with it (no orphan
         # left serving on the port), and `up` starts a new server that answers.
-        (web,) = _children(server)
+        (web,) = web_processes(server)
         os.kill(server, signal.SIGKILL)
         wait_until("the old web process to die with its parent", lambda: not _alive(web), 30)
+        wait_until("the old task worker to die with its parent", lambda: not _alive(new_worker), 30)
         new_server = wait_until(
             "a new web server", lambda: (s := child(b"walletdesk.core.serve")) != server and s, 30
         )

@@ -60,13 +60,13 @@ def test_the_ticket_step_loads_segmentation_and_stores_nothing() -> None:
 
 
 def test_a_web_process_freezes_again_after_its_first_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    from walletdesk.core.asgi import _SyncThread
+    from walletdesk.core.asgi import _SyncPool
 
     settled: list[int] = []
     served: list[int] = []
     monkeypatch.setattr(warmup, "SETTLE_AFTER", 3)
     monkeypatch.setattr(warmup, "settle", lambda: settled.append(len(served)))
-    thread = _SyncThread()
+    thread = _SyncPool(size=2)
 
     async def requests() -> None:
         for n in range(6):

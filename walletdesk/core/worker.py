@@ -35,8 +35,9 @@ class TaskCutShort(Exception):
     """A task stopped by a database or disk outage; handed back, not marked failed."""
 
 
-# Set by `walletdesk up` in its idle-priority worker: the supervisor's pid, which starts a
-# catch-up worker at normal priority when this one signals SIGUSR1 (see `_lagging`).
+# Set in the idle-priority worker that `walletdesk up`'s web server parent forks (core.serve):
+# that parent's pid, which starts a catch-up worker at normal priority when this one signals
+# SIGUSR1 (see `_lagging`).
 BOOST_PARENT_ENV = "WALLETDESK_BOOST_PARENT"
 # Set in the catch-up worker: it exits once it has caught up (see `run_task`).
 CATCH_UP_ENV = "WALLETDESK_CATCH_UP"

@@ -276,8 +276,14 @@ def _tokenizer() -> jieba.Tokenizer:
         with _jieba_lock:
             if _jieba_tokenizer is None:
                 jieba.setLogLevel(logging.WARNING)
+                # Built on the global tokenizer's dictionary (tickets.search loads it too)
+                # rather than loading jieba's dictionary a second time: a copy of the dict
+                # shares its ~500k words and costs ~15 MiB, a second load ~55 MiB (issue #23).
+                # Nothing adds words to the global one, so both start from the same words.
+                jieba.initialize()
                 tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
+                tokenizer.FREQ, tokenizer.total = dict(jieba.dt.FREQ), jieba.dt.total
+                tokenizer.initialized = True
                 for word in EXTRA_CHINESE_WORDS:
                     tokenizer.add_word(word, freq=200_000)
                 for members in SYNONYM_GROUPS.values():

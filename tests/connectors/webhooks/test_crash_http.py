@@ -71,8 +71,9 @@ def _children(pid: int) -> list[int]:
 
 
 def _worker(server: Walletdesk) -> int:
+    """The task worker: forked by the web server's parent, `up`'s child (core.serve)."""
     assert server.proc is not None
-    for pid in _children(server.proc.pid):
+    for pid in [p for parent in _children(server.proc.pid) for p in _children(parent)]:
         try:
             if b"db_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return pid

@@ -38,18 +38,16 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.tasks import default_task_backend
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from walletdesk.core import mail, metrics, queue
 from walletdesk.core.cache import ProcessCache
 from walletdesk.core.hant import to_hant
 from walletdesk.core.retry import backoff as backoff_from
-from walletdesk.tickets import actions, identity
+from walletdesk.tickets import actions
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
-from walletdesk.tickets.tracking import tracking_url
 
-from . import journal
+from . import bodies, journal
 from .models import Mailbox, OutboundEmail
 
 _DELIVER_OUTBOUND = "walletdesk.connectors.email.tasks.deliver_outbound"
@@ -161,17 +159,6 @@ def _aware(value: datetime | str) -> datetime:
     return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
-def _context(ticket: Ticket, kind: str, message: Message | None) -> dict[str, object]:
-    return {
-        "ticket": ticket,
-        "message": message,
-        "kind": kind,
-        "tracking_url": tracking_url(ticket.reference, ticket.contact_id),
-        # Sent only to the typed address, so only its owner can confirm the request is theirs.
-        "confirm_url": identity.confirm_url(ticket) if kind == "created" else None,
-    }
-
-
 def _language(ticket: Ticket) -> str:
     # A zh-hant ticket (tickets.language: Traditional text) is answered with the zh-hant
     # templates, which scripts/make_zh_hant generates from the zh-hans ones.
@@ -201,12 +188,9 @@ def render_subject(ticket: Ticket, kind: str) -> str:
 
 
 def render_bodies(ticket: Ticket, kind: str, message: Message | None) -> tuple[str, str]:
-    language = _language(ticket)
-    with translation.override(language):
-        context = _context(ticket, kind, message)
-        text = render_to_string(f"email_channel/notification.{language}.txt", context)
-        html = render_to_string(f"email_channel/notification.{language}.html", context)
-    return text, html
+    # Rendered once per shape and filled in per mail (bodies.py): the template engine was
+    # about half of an acknowledgement's worker CPU.
+    return bodies.render_bodies(ticket, kind, message, _language(ticket))
 
 
 def _dedupe_key(ticket: Ticket, kind: str, message: Message | None) -> str | None:
