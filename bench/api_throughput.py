@@ -22,32 +22,18 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.databases import reset_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
+from bench.up import raised_limits, start_up, stop_up  # noqa: E402
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/walletdesk_bench"
-# Every request comes from 127.0.0.1, and a guest's tickets are limited per address
-# (RATE_LIMIT_GUEST_TICKET, core.ratelimit): the run raises the limits, it does not switch them
-# off, so the counting is still measured. Set the variables yourself to override.
-RAISED_LIMITS = {
-    "RATE_LIMIT_GUEST_TICKET": "100000000/h/ip,100000000/h/email",
-    "RATE_LIMIT_GUEST_REPLY": "100000000/h/ip,100000000/h/email",
-}
-
-
-def raised_limits() -> dict[str, str]:
-    return {name: os.environ.get(name, value) for name, value in RAISED_LIMITS.items()}
 
 
 RESULT = re.compile(r"(\S+)=(\S+)")
@@ -60,55 +46,6 @@ def find_loadgen(explicit: str | None) -> Path:
         if c and Path(c).exists():
             return Path(c)
     sys.exit("loadgen.py not found: pass --loadgen PATH (shared/peer/loadgen.py)")
-
-
-def start_server(
-    db: str, port: int, workers: int, data_dir: Path
-) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    env = dict(os.environ)
-    env.update(
-        WALLETDESK_DATA_DIR=str(data_dir),
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        LOG_LEVEL="ERROR",
-        # the code beside this benchmark, whatever is installed (BENCH_CODE: another checkout, to compare)
-        PYTHONPATH=os.environ.get("BENCH_CODE", str(ROOT)),
-        **raised_limits(),
-    )
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    if db == "postgres":
-        url = os.environ.get("DATABASE_URL", PG_DEFAULT)
-        reset_postgres(url)
-        env["DATABASE_URL"] = url
-        env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=str(data_dir),
-    )
-    deadline = time.monotonic() + 300  # a shared, loaded machine starts slowly
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return proc, env
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            sys.exit(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-    stop_server(proc)  # not left running (and holding the port) behind the benchmark
-    sys.exit("server did not answer /healthz within 300 s")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def run_point(loadgen: Path, port: int, conc: int, duration: int, pidfile: Path) -> dict[str, str]:
@@ -178,14 +115,23 @@ def main() -> int:
             # drains the acknowledgements of the points before it, as after any real burst.
             for group in [[c] for c in concs] if a.isolated else [concs]:
                 data_dir = Path(tempfile.mkdtemp(prefix="wd-bench-"))
-                proc, _env = start_server(db, a.port, a.workers, data_dir)
+                proc, _env = start_up(
+                    db,
+                    a.port,
+                    data_dir,
+                    web_workers=a.workers,
+                    postgres_url=os.environ.get("DATABASE_URL", PG_DEFAULT),
+                    # the code beside this benchmark, whatever is installed (BENCH_CODE: another checkout)
+                    code=os.environ.get("BENCH_CODE", str(ROOT)),
+                    EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+                )
                 try:
                     for conc in group:
                         samples[conc].append(
                             run_point(loadgen, a.port, conc, a.duration, data_dir / "walletdesk.pid")
                         )
                 finally:
-                    stop_server(proc)
+                    stop_up(proc)
                     shutil.rmtree(data_dir, ignore_errors=True)
         for conc in concs:
             s = samples[conc]

@@ -26,19 +26,16 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.api_throughput import raised_limits  # noqa: E402
-from bench.databases import reset_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
+from bench.up import start_up, stop_up  # noqa: E402
 
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/walletdesk_bench_sustained"
 BODY = (
@@ -76,54 +73,6 @@ def start_sink(log: Path) -> tuple[subprocess.Popen[str], int]:
     )
     assert proc.stdout is not None
     return proc, int(proc.stdout.readline())
-
-
-def start_server(db: str, port: int, smtp_port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        WALLETDESK_DATA_DIR=str(data_dir),
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
-        SITE_URL=f"http://127.0.0.1:{port}",
-        LOG_LEVEL="ERROR",
-        PYTHONPATH=str(ROOT),
-        **raised_limits(),
-    )
-    env.pop("REDIS_URL", None)
-    env.pop("DATABASE_URL", None)
-    if db == "postgres":
-        url = os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT)
-        reset_postgres(url)
-        env["DATABASE_URL"] = url
-        env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "ab"),  # noqa: SIM115 (the child keeps it)
-        cwd=str(data_dir),
-    )
-    deadline = time.monotonic() + 300  # a shared, loaded machine starts slowly
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            sys.exit(f"server exited: {(data_dir / 'server.log').read_text()[-2000:]}")
-    stop(proc)
-    sys.exit("server did not answer /healthz within 300 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class Load:
@@ -229,7 +178,15 @@ def run_rate(db: str, rate: float, duration: float, port: int, drain: float) -> 
     data_dir = Path(tempfile.mkdtemp(prefix="wd-sustained-"))
     log = data_dir / "sink.log"
     sink, smtp_port = start_sink(log)
-    server = start_server(db, port, smtp_port, data_dir)
+    server, _env = start_up(
+        db,
+        port,
+        data_dir,
+        web_workers=2,
+        postgres_url=os.environ.get("BENCH_DATABASE_URL", PG_DEFAULT),
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+    )
     load = Load(port, rate, duration)
     backlog: list[tuple[float, int]] = []
     started = time.time()
@@ -253,7 +210,7 @@ def run_rate(db: str, rate: float, duration: float, port: int, drain: float) -> 
     while time.time() < ended + drain and len(acks(log)) < len(load.due):
         time.sleep(1)
     got = acks(log)
-    stop(server)
+    stop_up(server)
     assert sink.stdin is not None
     sink.stdin.close()
     sink.wait(10)

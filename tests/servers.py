@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 DOVECOT = "/usr/sbin/dovecot"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -441,7 +442,7 @@ class Walletdesk:
         self.workers = workers
         self.task_worker = task_worker
         # False: the database is shared with a server that migrated it (the production layout)
-        self.migrate = migrate
+        self.migrate_first = migrate
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
@@ -485,25 +486,38 @@ class Walletdesk:
             [sys.executable, "-m", "walletdesk.cli", "manage", *args], stdin=stdin, timeout=timeout
         )
 
-    def start(self, timeout: float = 180) -> None:
-        if self.task_worker:
-            argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port), *self.up_args]
-        else:
-            if self.migrate:
-                self.manage("migrate", "--noinput", "-v", "0")
-            # `up` points links where it serves unless SITE_URL says otherwise; so do we.
-            self.env.setdefault("SITE_URL", self.base_url)
-            argv = [sys.executable, "-m", "walletdesk.core.serve", "--port", str(self.port)]
+    def migrate(self) -> None:
+        self.manage("migrate", "--noinput", "-v", "0")
+
+    def shell(self, code: str, timeout: float = 300) -> str:
+        """Run Python code in a Django shell against this server's data; what it printed."""
+        return self.manage("shell", "-c", code, timeout=timeout)
+
+    def spawn(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        """Start a process of this server (its environment, data directory and log), in a process
+        group of its own, so that it and all it starts can be stopped or killed together."""
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*argv, "--workers", str(self.workers)],
+            return subprocess.Popen(
+                argv,
                 env=self.env,
                 cwd=self.data_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() reaches every child
+                start_new_session=True,
             )
+
+    def start(self, timeout: float = 180) -> None:
+        if self.task_worker:
+            argv = [sys.executable, "-m", "walletdesk.cli", "up", "--port", str(self.port), *self.up_args]
+        else:
+            if self.migrate_first:
+                self.migrate()
+            # `up` points links where it serves unless SITE_URL says otherwise; so do we.
+            self.env.setdefault("SITE_URL", self.base_url)
+            argv = [sys.executable, "-m", "walletdesk.core.serve", "--port", str(self.port)]
+        # Its own process group: stop() reaches every child.
+        self.proc = self.spawn([*argv, "--workers", str(self.workers)])
         deadline = time.monotonic() + timeout
         while not self.ready():
             if self.proc.poll() is not None:
@@ -529,12 +543,7 @@ class Walletdesk:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+            _wait_or_kill_group(proc, timeout)
         # Whatever it started and left behind (a web process of a killed server, say): noted
         # for the test to see, then killed.
         self.leftovers = _group_members(proc.pid)
@@ -554,6 +563,95 @@ class Walletdesk:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float, every: float = 0.2) -> Any:
+    """Poll `check` until it returns something true (returned); fail naming `what` after
+    `timeout` s. For real processes on a busy machine: a bound on a wait, never a speed check."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+@contextlib.contextmanager
+def scratch_postgres(suffix: str) -> Iterator[str]:
+    """A fresh database on DATABASE_URL's server, named after it plus `suffix`, dropped after;
+    its URL. Skipped (failed in CI) without a PostgreSQL DATABASE_URL."""
+    from tests.conftest import need
+
+    url = os.environ.get("DATABASE_URL", "")
+    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + suffix
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path="/" + name))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def smtp_env(smtp: SmtpServer) -> dict[str, str]:
+    """The environment that sends a walletdesk process's mail to `smtp`."""
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": smtp.host,
+        "EMAIL_PORT": str(smtp.port),
+    }
+
+
+def start_worker(
+    env: Mapping[str, str], data_dir: Path, *args: str, log_name: str = "worker.log"
+) -> subprocess.Popen[bytes]:
+    """A real task worker (`db_worker` on every queue, as `walletdesk up` runs it; `args` add
+    to its flags) in `data_dir`, printing to data_dir/`log_name`, in a process group of its own
+    (`stop_workers`, or a test's SIGKILL of the group)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / log_name).open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", *args],
+            env={
+                **env,
+                "WALLETDESK_DATA_DIR": str(data_dir),
+                "DJANGO_SETTINGS_MODULE": "walletdesk.settings",
+            },
+            cwd=data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """SIGTERM to each live worker's group (a worker finishes its task first), SIGKILL if it
+    lingers past `timeout`."""
+    running = [proc for proc in workers if proc.poll() is None]
+    for proc in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in running:
+        _wait_or_kill_group(proc, timeout)
+
+
+def _wait_or_kill_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a process asked to stop; past `timeout`, SIGKILL its whole group."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -601,7 +699,12 @@ __all__ = [
     "dovecot_server",
     "free_port",
     "require_binary",
+    "scratch_postgres",
+    "smtp_env",
     "smtp_server",
+    "start_worker",
+    "stop_workers",
+    "wait_until",
     "walletdesk_up",
 ]
 

@@ -543,10 +543,14 @@ EMAIL_SEND_RETRY_BASE_SECONDS = env.integer("EMAIL_SEND_RETRY_BASE_SECONDS", 60)
 # A mail left "sending" this long (its worker died mid-send) is sent again, once, same Message-ID.
 EMAIL_SENDING_LEASE_SECONDS = env.integer("EMAIL_SENDING_LEASE_SECONDS", 300)
 # Acknowledgements per worker batch (queued acknowledgement tasks run together over one SMTP
-# connection), and per chunk: one UPDATE marks a chunk sent and claims the next; a worker
-# killed mid-chunk can have at most one chunk sent twice (connectors/email/outbound.py).
+# connection), and per chunk: one UPDATE marks a chunk sent and claims the next. Each mail the
+# server accepted is written to the sent journal at once (connectors/email/journal.py), so a
+# worker killed mid-chunk sends at most one mail twice, the one whose reply it never read.
 EMAIL_SEND_BATCH = env.integer("EMAIL_SEND_BATCH", 200)
 EMAIL_SEND_CHUNK = env.integer("EMAIL_SEND_CHUNK", 20)
+# fdatasync each journal line: the bound holds through a kernel crash or power cut too. Off, a
+# line outlives the process (kill -9, OOM) but not the machine (then: one chunk twice at most).
+EMAIL_JOURNAL_FSYNC = env.boolean("EMAIL_JOURNAL_FSYNC", True)
 EMAIL_MESSAGE_ID_DOMAIN = env.string("EMAIL_MESSAGE_ID_DOMAIN", "")  # default: DEFAULT_FROM_EMAIL's
 # Inbound mail is believed to come from its From address only when it is authenticated
 # (connectors/email/authn.py): a valid DKIM signature aligned with the From domain, or an

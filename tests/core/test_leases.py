@@ -118,6 +118,24 @@ def test_a_hand_back_loses_to_a_new_claim(db: None) -> None:
     assert DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL"
 
 
+def test_a_live_worker_cut_short_by_an_outage_hands_back_its_claims_and_no_others(
+    db: None, settings: Any
+) -> None:
+    """After a database outage the worker gives back the task it was running and the batches it
+    took along (they are RUNNING under it, alive, so no sweep would), however often it was
+    claimed before: an outage is not a death. Another worker's task stays its own."""
+    settings.TASK_MAX_ATTEMPTS = 3
+    mine = _running(["me"])
+    taken_along = _running(["someone", "me"])
+    claimed_often = _running(["me", "me", "me"])
+    other = _running(["other"])
+    earlier_mine = _running(["me", "other"])  # claimed by "other" since: not mine any more
+    assert leases.hand_back_claims("me", died=False) == 3
+    status = dict(DBTaskResult.objects.values_list("pk", "status"))
+    assert status[mine.pk] == status[taken_along.pk] == status[claimed_often.pk] == "READY"
+    assert status[other.pk] == status[earlier_mine.pk] == "RUNNING"
+
+
 def test_a_new_worker_runs_the_task_its_dead_predecessor_left_running(
     transactional_db: None, settings: Any
 ) -> None:

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from tests.servers import Walletdesk
+from tests.servers import Walletdesk, wait_until
 from walletdesk.core.serve import Backoff, describe_exit
 
 
@@ -43,17 +40,6 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
@@ -73,7 +59,7 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
         return log_path.read_text(errors="replace")
 
     def logged(text: str) -> None:
-        _wait(f"{text!r} in the log", lambda: text in log(), 30)
+        wait_until(f"{text!r} in the log", lambda: text in log(), 30)
 
     def child(marker: bytes, parent: int = 0) -> int:
         found = [pid for pid in _children(parent or up.pid) if marker in _cmdline(pid) and _alive(pid)]
@@ -86,19 +72,21 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
         assert up.poll() is None, log()
 
         # 1. A web process (a child of core.serve) is killed: core.serve starts another.
-        server = _wait("the web server", lambda: child(b"walletdesk.core.serve"), 10)
-        (web,) = _wait("a web process", lambda: web_processes(server), 10)
+        server = wait_until("the web server", lambda: child(b"walletdesk.core.serve"), 10)
+        (web,) = wait_until("a web process", lambda: web_processes(server), 10)
         os.kill(web, signal.SIGKILL)
-        _wait("the web process to be replaced", lambda: [p for p in web_processes(server) if p != web], 30)
-        _wait("the service to answer again", lambda: _answers(port), 60)
+        wait_until(
+            "the web process to be replaced", lambda: [p for p in web_processes(server) if p != web], 30
+        )
+        wait_until("the service to answer again", lambda: _answers(port), 60)
         logged(f"web process {web} was killed by SIGKILL")
         logged(f"restarted web process {web} as ")
 
         # 2. The task worker (forked by the server's parent) is killed: the parent forks
         # another, at idle priority like the first.
-        worker = _wait("the task worker", lambda: child(b"db_worker", server), 10)
+        worker = wait_until("the task worker", lambda: child(b"db_worker", server), 10)
         os.kill(worker, signal.SIGKILL)
-        new_worker = _wait(
+        new_worker = wait_until(
             "a new task worker", lambda: (w := child(b"db_worker", server)) != worker and w, 30
         )
         logged(f"the task worker (pid {worker}) was killed by SIGKILL; restarting it in")
@@ -109,12 +97,12 @@ def test_up_restarts_a_killed_child_and_still_stops_cleanly(tmp_path: Path) -> N
         # left serving on the port), and `up` starts a new server that answers.
         (web,) = web_processes(server)
         os.kill(server, signal.SIGKILL)
-        _wait("the old web process to die with its parent", lambda: not _alive(web), 30)
-        _wait("the old task worker to die with its parent", lambda: not _alive(new_worker), 30)
-        new_server = _wait(
+        wait_until("the old web process to die with its parent", lambda: not _alive(web), 30)
+        wait_until("the old task worker to die with its parent", lambda: not _alive(new_worker), 30)
+        new_server = wait_until(
             "a new web server", lambda: (s := child(b"walletdesk.core.serve")) != server and s, 30
         )
-        _wait("the service to answer again", lambda: _answers(port), 60)
+        wait_until("the service to answer again", lambda: _answers(port), 60)
         logged(f"the web server (pid {server}) was killed by SIGKILL; restarting it in")
         logged(f"restarted the web server (pid {server} -> {new_server})")
         assert (tmp_path / "walletdesk.pid").read_text() == str(new_server)

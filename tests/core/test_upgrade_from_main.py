@@ -27,12 +27,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.conftest import need
 from tests.fixtures.upgrade import make_db
+from tests.servers import scratch_postgres
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "upgrade"
@@ -377,21 +377,9 @@ def test_upgrade_sqlite_database_from_main(tmp_path: Path) -> None:
 
 @pytest.fixture
 def upgrade_database_url() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
     need(shutil.which("psql") is not None, "psql")
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"walletdesk_upgrade_{uuid.uuid4().hex[:12]}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path="/" + name))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres(f"_upgrade_{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -5,18 +5,21 @@ API does). A real `db_worker` process, which runs the queued batches together an
 sent one chunk of CHUNK at a time (connectors/email/outbound.py, "Crash safety"), sends them to
 a slow aiosmtpd server and is killed with SIGKILL at two chosen moments:
 
-1. while the server holds mail k at RCPT TO (the mail is not accepted: the connection dies
-   before the final dot). Before the lease fix the task stayed RUNNING forever and the rest of
-   the batch was never told.
-2. right after the server stored mail m, before it answered 250: the one moment no SMTP client
-   can know whether the mail went.
+1. mid-batch, mid-chunk: right after the server stored mail m (the 6th of its chunk of 10),
+   before it answered 250, the one moment no SMTP client can know whether the mail went.
+   Before the lease fix the task stayed RUNNING forever and the rest of the batch was never
+   told.
+2. while the server holds mail k at RCPT TO (the mail is not accepted: the connection dies
+   before the final dot); the re-run sends the rest one mail per UPDATE.
 
-The rows of the chunk on the wire were "sending": after their lease they are sent again, with
-their own Message-IDs, so the mails of that chunk the server had already accepted arrive twice
-(at most one chunk per kill, each mail at most twice, recognisable by its Message-ID), and none
-is lost. Then new workers run, and every customer has an acknowledgement; no task is left
-RUNNING and no mail "sending". The moments are chosen by the server (it blocks and signals),
-not by timing, so the test does not depend on the machine's speed.
+The rows of the chunk on the wire were "sending". The five mails of it the server had accepted
+and answered are in the dead worker's sent journal (connectors/email/journal.py): the next
+worker records them sent. The rest are sent again after their lease, with their own
+Message-IDs; of those only mail m had reached the server, so exactly one mail arrives twice
+over both kills (before the journal, all six did), recognisable by its Message-ID, and none is
+lost. Then new workers run, and every customer has an acknowledgement; no task is left RUNNING,
+no mail "sending", and no journal holds a line. The moments are chosen by the server (it
+blocks and signals), not by timing, so the test does not depend on the machine's speed.
 """
 
 from __future__ import annotations
@@ -29,17 +32,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.conftest import need
-from tests.servers import RecordingHandler, SmtpServer, smtp_server
+from tests.servers import RecordingHandler, SmtpServer, scratch_postgres, smtp_env, smtp_server, wait_until
+from tests.servers import start_worker as start_worker_in
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 N = 200
@@ -69,17 +70,21 @@ class KillPointServer(RecordingHandler):
         super().__init__()
         self.delay = delay
         self.hold_at: str | None = None
+        self.hold_after = 0
         self.held = threading.Event()
         self.release = threading.Event()
         self.held_rcpt = ""
 
-    def arm(self, where: str) -> None:
+    def arm(self, where: str, after: int = 0) -> None:
+        """Hold the next mail at `where` once `after` mails are stored (counting one held at
+        "data", which is stored before it is held)."""
         self.held.clear()
         self.release.clear()
+        self.hold_after = after
         self.hold_at = where
 
     async def _maybe_hold(self, where: str, rcpt: str) -> None:
-        if self.hold_at != where:
+        if self.hold_at != where or len(self.messages) < self.hold_after:
             return
         self.hold_at = None
         self.held_rcpt = rcpt
@@ -99,32 +104,10 @@ class KillPointServer(RecordingHandler):
         return reply
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_kill"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(parts._replace(path="/" + name))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres("_kill") as url:
+        yield url
 
 
 def _env(tmp_path: Path, smtp: SmtpServer, database_url: str | None) -> dict[str, str]:
@@ -133,8 +116,7 @@ def _env(tmp_path: Path, smtp: SmtpServer, database_url: str | None) -> dict[str
         DJANGO_SETTINGS_MODULE="walletdesk.settings",
         PYTHONPATH=str(ROOT),
         WALLETDESK_DATA_DIR=str(tmp_path),
-        EMAIL_HOST=smtp.host,
-        EMAIL_PORT=str(smtp.port),
+        **smtp_env(smtp),
         HELPER_PROCESSES="0",
         LOG_LEVEL="WARNING",
         # Short leases so the test waits seconds, not minutes.
@@ -172,30 +154,28 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
         query = _query(tmp_path, database_url)
         subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=tmp_path, check=True, timeout=300)
         assert query("SELECT count(*) FROM email_channel_outboundemail") == [(0,)]
-        log = (tmp_path / "workers.log").open("ab")
         workers: list[subprocess.Popen[bytes]] = []
 
         def start_worker() -> subprocess.Popen[bytes]:
-            cmd = ["db_worker", "--queue-name", "*", "--no-startup-delay", "--interval", "0.2"]
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "django", *cmd], env=env, cwd=tmp_path, stdout=log, stderr=log
+            proc = start_worker_in(
+                env, tmp_path, "--no-startup-delay", "--interval", "0.2", log_name="workers.log"
             )
             workers.append(proc)
             return proc
 
         def kill_when_held(proc: subprocess.Popen[bytes], where: str, after: int) -> str:
-            _wait(f"{after} mails", lambda: len(smtp.messages) >= after, 180)
-            handler.arm(where)
-            assert handler.held.wait(60), f"no mail reached {where}"
+            handler.arm(where, after)
+            assert handler.held.wait(240), f"no mail reached {where} after {after}"
             proc.send_signal(signal.SIGKILL)
             proc.wait(30)
             handler.release.set()
             return handler.held_rcpt
 
         try:
-            # 1. Killed while mail k waits at RCPT TO: not accepted, mid-batch.
+            # 1. Killed after the server stored mail m, before it answered: the 66th, the 6th
+            # of the batch's 7th chunk.
             first = start_worker()
-            lost_at_rcpt = kill_when_held(first, "rcpt", 60)
+            accepted_unanswered = kill_when_held(first, "data", 6 * CHUNK + 6)
             running = query(
                 "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'"
             )
@@ -204,13 +184,13 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
             assert running == [(N // 50,)]
             stuck = query("SELECT count(*) FROM email_channel_outboundemail WHERE state = 'sending'")
             # Only the chunk on the wire; the chunks before it are marked sent, those after queued.
-            assert 1 <= stuck[0][0] <= CHUNK
-            # 2. Killed after the server stored mail m, before it answered.
+            assert stuck == [(CHUNK,)]
+            # 2. Killed while mail k waits at RCPT TO: not accepted.
             second = start_worker()
-            accepted_unanswered = kill_when_held(second, "data", len(smtp.messages) + 30)
+            lost_at_rcpt = kill_when_held(second, "rcpt", len(smtp.messages) + 30)
             # 3. A worker that is left alone finishes the job.
             last = start_worker()
-            _wait(
+            wait_until(
                 "every acknowledgement recorded as sent",
                 lambda: (
                     query("SELECT state, count(*) FROM email_channel_outboundemail GROUP BY state")
@@ -218,7 +198,7 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
                 ),
                 240,
             )
-            _wait(
+            wait_until(
                 "no task left running",
                 lambda: (
                     query("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'RUNNING'")
@@ -233,18 +213,15 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait(30)
-            log.close()
 
         received = smtp.messages
         per_customer = Counter(m.rcpt_tos[0] for m in received)
         assert set(per_customer) == {f"customer{i}@example.com" for i in range(N)}  # none lost
         assert per_customer[lost_at_rcpt] == 1  # never accepted before the kill: sent once
         duplicates = {rcpt: n for rcpt, n in per_customer.items() if n != 1}
-        # Re-sent: the mails the server had accepted in each killed chunk (at most one chunk per
-        # kill), the one it stored while its sender died among them; each is sent twice at most.
-        assert accepted_unanswered in duplicates
-        assert set(duplicates.values()) == {2}
-        assert len(duplicates) <= 2 * CHUNK
+        # Re-sent: only the mail the server stored while its sender died, before it answered;
+        # the other accepted mails of both killed chunks were in the journal.
+        assert duplicates == {accepted_unanswered: 2}
         for rcpt in duplicates:
             message_ids = {
                 re.search(rb"(?im)^Message-ID:\s*<([^>]+)>", m.data).group(1).decode()  # type: ignore[union-attr]
@@ -265,6 +242,9 @@ def _every_customer_told_once(tmp_path: Path, database_url: str | None) -> None:
         )
         assert tasks == [("SUCCESSFUL", N // 50)]
         assert query("SELECT count(*) FROM core_workerheartbeat") == [(0,)]  # dead ones reaped
+        # The journals of the killed workers were read and removed; the last one emptied its own.
+        journals = list((tmp_path / "mail-journal").glob("*.log"))
+        assert len(journals) <= 1 and all(j.stat().st_size == 0 for j in journals), journals
 
 
 def test_killed_worker_every_customer_told_once_sqlite(tmp_path: Path) -> None:

@@ -16,22 +16,29 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from cryptography.fernet import Fernet
 
 from tests.conftest import need
-from tests.servers import SmtpServer, Walletdesk, free_port, smtp_server
+from tests.servers import (
+    SmtpServer,
+    Walletdesk,
+    free_port,
+    scratch_postgres,
+    smtp_env,
+    smtp_server,
+    start_worker,
+    stop_workers,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,14 +69,7 @@ class Cluster:
 
 
 def _until(what: str, check: Any, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return wait_until(what, check, timeout)
 
 
 @contextlib.contextmanager
@@ -103,26 +103,6 @@ def _ping(client: Any) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _database() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    need(url.startswith("postgres"), "PostgreSQL (set DATABASE_URL=postgres://…)")
-    need(bool(os.environ.get("REDIS_URL")), "Redis (set REDIS_URL=redis://…)")
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_layout"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path="/" + name))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 _AGENT = """
 from django.test import Client
 from walletdesk.accounts.models import User
@@ -138,43 +118,22 @@ print("SESSION=" + client.cookies["sessionid"].value)
 """
 
 
-def _worker(env: dict[str, str], data_dir: Path) -> subprocess.Popen[bytes]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "worker.log").open("ab")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "walletdesk.cli",
-            "manage",
-            "db_worker",
-            "--queue-name",
-            "*",
-            "--verbosity",
-            "0",
-        ],
-        env={**env, "WALLETDESK_DATA_DIR": str(data_dir)},
-        cwd=data_dir,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     base = tmp_path_factory.mktemp("layout")
-    with _database() as database_url, _redis_server(base / "redis") as redis_url, smtp_server() as smtp:
+    need(bool(os.environ.get("REDIS_URL")), "Redis (set REDIS_URL=redis://…)")
+    with (
+        scratch_postgres("_layout") as database_url,
+        _redis_server(base / "redis") as redis_url,
+        smtp_server() as smtp,
+    ):
         shared = {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             # Generated per data directory when unset: each "machine" would have its own.
             "SECRET_KEY": secrets.token_urlsafe(64),
             "DOCUMENT_KEYS": Fernet.generate_key().decode(),
-            "EMAIL_HOST": smtp.host,
-            "EMAIL_PORT": str(smtp.port),
-            "EMAIL_BACKEND": "",
+            **smtp_env(smtp),
             # Three guest tickets per address and hour, counted across every process.
             "RATE_LIMIT_GUEST_TICKET": "300/h/ip,3/h/email",
             "HELPER_PROCESSES": "0",
@@ -187,18 +146,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             web2.start()
             cookie = web1.manage("shell", "-c", _AGENT).split("SESSION=")[1].split()[0]
             worker_env = {**web1.env, "SITE_URL": web1.base_url}
-            workers = [_worker(worker_env, base / f"worker{i}") for i in (1, 2)]
+            workers = [start_worker(worker_env, base / f"worker{i}", "--verbosity", "0") for i in (1, 2)]
             yield Cluster(web1, web2, workers, smtp, cookie, database_url)
         finally:
-            for proc in workers:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-            for proc in workers:
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait(10)
+            stop_workers(workers)
             web2.stop()
             web1.stop()
 

@@ -3,8 +3,9 @@ workers (`django db_worker`), each started and killed on its own.
 
 `walletdesk up` supervises both and restarts a child that dies; a fault test wants to kill one
 worker with SIGKILL and decide itself when another starts, so it starts them the way `up` does
-(same commands, same environment) but one by one. bench/load.py uses it for its 2 web + 2
-worker layout.
+(same commands, same environment) but one by one. The environment, the data directory, the
+commands run against it and the web processes are tests/servers.py's `Walletdesk` (web
+processes alone, without `up`); this adds the workers.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -23,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.servers import ROOT, free_port
+from tests.servers import Walletdesk, start_worker, stop_workers
 
-_NOT_INHERITED = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "EMAIL_HOST", "EMAIL_PORT")
+# Not taken from the tests' own environment: where they send mail is theirs, not the stack's.
+_NOT_INHERITED = ("EMAIL_HOST", "EMAIL_PORT")
 
 
 @dataclass
@@ -64,88 +64,30 @@ def call(
         return Answer(0, {}, repr(e).encode())
 
 
-class Stack:
+class Stack(Walletdesk):
     """One walletdesk: a data directory, an environment, web processes and workers."""
 
     def __init__(self, data_dir: Path, env: Mapping[str, str] | None = None, *, web_workers: int = 1) -> None:
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.web_workers = web_workers
-        self.env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-        self.env.update(
-            WALLETDESK_DATA_DIR=str(self.data_dir),
-            PYTHONPATH=str(ROOT),
-            DJANGO_SETTINGS_MODULE="walletdesk.settings",
-            SITE_URL=self.base,
-            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
-            PYTHONUNBUFFERED="1",
+        super().__init__(
+            data_dir,
+            workers=web_workers,
+            env={"PYTHONUNBUFFERED": "1", **(env or {})},
+            task_worker=False,  # the web processes alone; the workers are started one by one
+            log_name="stack.log",
+            migrate=False,  # the test migrates (or prepares its data) first
         )
-        self.env.update(env or {})
-        self.web: subprocess.Popen[bytes] | None = None
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.log_path = self.data_dir / "stack.log"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def manage(self, *args: str, stdin: bytes = b"", timeout: float = 300) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "walletdesk.cli", "manage", *args],
-            env=self.env,
-            cwd=self.data_dir,
-            input=stdin,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-        output = (done.stdout + done.stderr).decode(errors="replace")
-        assert done.returncode == 0, f"manage {args[:2]} exited with {done.returncode}:\n{output[-4000:]}"
-        return output
-
-    def shell(self, code: str, timeout: float = 300) -> str:
-        """Run Python code in a Django shell against this stack's data; what it printed."""
-        return self.manage("shell", "-c", code, timeout=timeout)
-
-    def _spawn(self, argv: list[str]) -> subprocess.Popen[bytes]:
-        with self.log_path.open("ab") as log:
-            return subprocess.Popen(
-                argv,
-                env=self.env,
-                cwd=self.data_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def migrate(self) -> None:
-        self.manage("migrate", "--noinput", "-v", "0")
+        for name in _NOT_INHERITED:
+            if name not in (env or {}):
+                self.env.pop(name, None)
+        self.base = self.base_url
+        self.task_workers: list[subprocess.Popen[bytes]] = []
 
     def start_web(self, timeout: float = 120) -> None:
-        self.web = self._spawn(
-            [
-                sys.executable,
-                "-m",
-                "walletdesk.core.serve",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.web_workers),
-            ]
-        )
-        deadline = time.monotonic() + timeout
-        while call(f"{self.base}/healthz", timeout=2).status != 200:
-            if self.web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"web did not start:\n{self.log()[-4000:]}")
-            time.sleep(0.2)
+        self.start(timeout)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = self._spawn(
-            [sys.executable, "-m", "django", "db_worker", "--queue-name", "*", "--verbosity", "0"]
-        )
-        self.workers.append(worker)
+        worker = start_worker(self.env, self.data_dir, "--verbosity", "0", log_name=self.log_path.name)
+        self.task_workers.append(worker)
         return worker
 
     def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
@@ -154,21 +96,7 @@ class Stack:
             os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
 
-    def stop(self) -> None:
-        for proc in [*self.workers, *([self.web] if self.web else [])]:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        for proc in [*self.workers, *([self.web] if self.web else [])]:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
-
-    def __enter__(self) -> Stack:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def stop(self, timeout: float = 60) -> int | None:
+        """The workers (SIGTERM, SIGKILL if they linger), then the web processes."""
+        stop_workers(self.task_workers, 15)
+        return super().stop(timeout)

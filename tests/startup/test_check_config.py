@@ -84,9 +84,6 @@ BAD: dict[str, Case] = {
         {"DOCUMENT_KEYS": "not-a-fernet-key"}, ("DOCUMENT_KEYS must be comma-separated Fernet keys",)
     ),
     "metrics token weak": Case({"METRICS_TOKEN": "metrics"}, ("METRICS_TOKEN is weak",)),
-    "metrics on without a token": Case(
-        {"METRICS_TOKEN": UNSET, "METRICS_ENABLED": "1"}, ("METRICS_ENABLED is on without METRICS_TOKEN",)
-    ),
     "mail password in clear": Case(
         {"EMAIL_USE_TLS": "0"}, ("EMAIL_HOST_PASSWORD is set but EMAIL_USE_TLS is off",)
     ),

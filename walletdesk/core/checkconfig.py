@@ -172,16 +172,12 @@ def _environment_problems(layout: Layout) -> list[str]:
                 "would travel in clear; set EMAIL_USE_TLS=1 (or relay through a local MTA)."
             )
 
+    # /metrics exists only with a token (core.metrics), so the token is the one thing to check.
     metrics_token = env.string("METRICS_TOKEN", "")
-    metrics_on = read(lambda: env.boolean("METRICS_ENABLED", False), False)
     if metrics_token and _weak_secret(metrics_token, minimum=MIN_TOKEN_LENGTH):
         problems.append(
             f"METRICS_TOKEN is weak ({_weak_secret(metrics_token, minimum=MIN_TOKEN_LENGTH)}): "
             f"use {MIN_TOKEN_LENGTH}+ random characters."
-        )
-    elif metrics_on and not metrics_token:
-        problems.append(
-            "METRICS_ENABLED is on without METRICS_TOKEN: anyone could read /metrics; set a token."
         )
     return problems
 
@@ -217,9 +213,6 @@ def _settings_problems(conf: ModuleType, layout: Layout) -> list[str]:
             )
     if getattr(conf, "DEBUG", False) and production:  # a custom settings module
         problems.append("DEBUG is on in production; set DEBUG=0.")
-    token = getattr(conf, "METRICS_TOKEN", None)
-    if getattr(conf, "METRICS_ENABLED", False) and not token:
-        problems.append("Metrics are enabled without METRICS_TOKEN: anyone could read /metrics; set a token.")
     return problems
 
 

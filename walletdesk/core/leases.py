@@ -35,6 +35,7 @@ import socket
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -128,31 +129,75 @@ def is_dead(row: WorkerHeartbeat, now: datetime) -> bool:
     return row.beat_at < now - lease()
 
 
+Claim = tuple[Any, list[str], datetime | None]  # a RUNNING task: (id, worker_ids, started_at)
+
+
 def requeue_orphans(now: datetime | None = None) -> int:
     """Hand the RUNNING tasks of dead workers back to the queue; reap dead workers' rows.
 
-    RUNNING tasks are few (one per worker), so they are judged in Python; the worker ids live
-    in a JSON list whose last element no portable SQL reads.
+    RUNNING tasks are few (one per worker, or a batch it took along), so they are judged in
+    Python; the worker ids live in a JSON list whose last element no portable SQL reads.
     """
     now = now or timezone.now()
-    running = list(
-        DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
-            "id", "worker_ids", "started_at"
-        )
-    )
+    running = _running()
     owners = {ids[-1] for _pk, ids, _at in running if ids}
     beats = {row.worker_id: row for row in WorkerHeartbeat.objects.filter(worker_id__in=owners)}
+    dead = {worker_id for worker_id, row in beats.items() if is_dead(row, now)}
+    # No row: a worker whose row was reaped already, or one without a heartbeat at all; its
+    # tasks go back once they started more than a lease ago.
+    unknown = [
+        claim
+        for claim in running
+        if (not claim[1] or claim[1][-1] not in beats) and (claim[2] is None or claim[2] < now - lease())
+    ]
+    handed_back = sum(hand_back_claims(worker_id, now, running=running) for worker_id in sorted(dead))
+    handed_back += _hand_back(unknown, now, died=True)
+    # Reap the rows of dead workers whose tasks are settled (a worker killed between tasks).
+    stale = [row.pk for row in WorkerHeartbeat.objects.all() if is_dead(row, now)]
+    if stale:
+        WorkerHeartbeat.objects.filter(pk__in=stale).delete()
+    return handed_back
+
+
+def _running() -> list[Claim]:
+    return [
+        (pk, list(ids or []), at)
+        for pk, ids, at in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
+            "id", "worker_ids", "started_at"
+        )
+    ]
+
+
+def hand_back_claims(
+    worker_id: str, now: datetime | None = None, *, died: bool = True, running: list[Claim] | None = None
+) -> int:
+    """Hand back to the queue every task `worker_id` holds RUNNING (its last claimer): the task
+    it ran and the runs it took along with it (`core.queue.take_more`). The one place a claim
+    is given up, for both reasons:
+
+    - its worker died (`requeue_orphans`, `died=True`): a task handed back `TASK_MAX_ATTEMPTS`
+      times (one that kills its worker, say) is marked FAILED instead of looping;
+    - its live worker lost the database mid-task (`core.worker`, `died=False`): the result
+      could not be written and no sweep would ever hand it back; an outage is no attempt, so
+      it always goes back.
+
+    Each hand-back is an UPDATE conditional on the claim judged (RUNNING, the same started_at),
+    so two sweepers, or a sweeper and the owner finishing, cannot both win.
+    """
+    now = now or timezone.now()
+    claims = [
+        claim for claim in (running if running is not None else _running()) if claim[1][-1:] == [worker_id]
+    ]
+    return _hand_back(claims, now, died=died)
+
+
+def _hand_back(claims: list[Claim], now: datetime, *, died: bool) -> int:
     handed_back = 0
-    for pk, ids, started_at in running:
-        owner = beats.get(ids[-1]) if ids else None
-        # No row: a worker whose row was reaped already, or one without a heartbeat at all.
-        orphan = owner is None and (started_at is None or started_at < now - lease())
-        if not orphan and (owner is None or not is_dead(owner, now)):
-            continue
+    for pk, ids, started_at in claims:
         same_claim = Q(pk=pk, status=TaskResultStatus.RUNNING)
         same_claim &= Q(started_at=started_at) if started_at else Q(started_at__isnull=True)
         with transaction.atomic():
-            if len(ids) >= settings.TASK_MAX_ATTEMPTS:
+            if died and len(ids) >= settings.TASK_MAX_ATTEMPTS:
                 done = DBTaskResult.objects.filter(same_claim).update(
                     status=TaskResultStatus.FAILED,
                     finished_at=now,
@@ -166,11 +211,8 @@ def requeue_orphans(now: datetime | None = None) -> int:
                 verb = "handed back to the queue"
         if done:
             handed_back += 1
+            why = "dead" if died else "interrupted"
             log.warning(
-                "task %s of dead worker %s %s (attempt %d)", pk, ids[-1] if ids else "?", verb, len(ids)
+                "task %s of %s worker %s %s (attempt %d)", pk, why, ids[-1] if ids else "?", verb, len(ids)
             )
-    # Reap the rows of dead workers whose tasks are settled (a worker killed between tasks).
-    stale = [row.pk for row in WorkerHeartbeat.objects.all() if is_dead(row, now)]
-    if stale:
-        WorkerHeartbeat.objects.filter(pk__in=stale).delete()
     return handed_back

@@ -19,9 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
-from django_tasks_db.models import DBTaskResult
 
 from walletdesk.core import leases, logs, metrics, queue, sweeps
 from walletdesk.core.views import is_outage
@@ -184,27 +182,14 @@ class Worker(db_worker.Worker):
 
     def _hand_back_interrupted(self) -> None:
         """The task the outage cut short: its result could not be written, so it is still
-        RUNNING under this (live) worker, and no sweep would ever hand it back. Back to the
-        queue, as a dead worker's would be (tasks are idempotent on their own keys)."""
-        interrupted = self._interrupted
-        if interrupted is None:
+        RUNNING under this (live) worker, with the runs it took along, and no sweep would
+        ever hand them back. Back to the queue, as a dead worker's would be (tasks are
+        idempotent on their own keys); a worker runs one task at a time, so every RUNNING row
+        it claimed last is one of them."""
+        if self._interrupted is None:
             return
-        pk, started_at = interrupted
-        DBTaskResult.objects.filter(pk=pk, status=TaskResultStatus.RUNNING, started_at=started_at).update(
-            status=TaskResultStatus.READY
-        )
-        # The runs it took along (core.queue.take_more: acknowledgements sent in one batch) are
-        # RUNNING under this worker too; they go back with it. A worker runs one task at a time,
-        # so every RUNNING row last claimed by this worker is one of them.
-        taken = [
-            row.pk
-            for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("pk", "worker_ids")
-            if row.worker_ids and row.worker_ids[-1] == self.worker_id
-        ]
-        if taken:
-            DBTaskResult.objects.filter(pk__in=taken, status=TaskResultStatus.RUNNING).update(
-                status=TaskResultStatus.READY
-            )
+        pk = self._interrupted[0]
+        leases.hand_back_claims(self.worker_id, died=False)
         self._interrupted = None
         log.warning(
             "worker %s: task %s, cut short by the outage, handed back to the queue", self.worker_id, pk

@@ -9,17 +9,19 @@ task with `run_after`; after the last attempt the ticket gets a note and a flag.
 Crash safety. SMTP has no idempotency: the server accepts a mail when it has read the final
 dot, and a sender that dies before it records that cannot know whether it did. So each
 attempt is recorded before the send (state "sending" with a lease, `EMAIL_SENDING_LEASE_SECONDS`)
-and its result right after the server's answer, mail by mail, never at the end of a batch.
-A worker killed mid-batch then leaves: mails already sent marked "sent" (never sent again),
-mails not yet tried "queued" (sent by the re-run task: the worker's lease hands it back), and
-at most one mail "sending", the one on the wire. That one is sent again once its lease
-expires (`recover_stalled`, run by the worker's sweep), with the same Message-ID. "Without a
-second copy" therefore means: no mail the server was known to accept is sent again; the only
-possible duplicate is the one mail per dead worker that the server had accepted in the
-instant between its reply and our UPDATE, and it carries the same Message-ID as the first, so
-mail systems that collapse duplicates by Message-ID (and any reader) see one message. The
-alternative, marking sent before sending, loses that mail instead; a lost acknowledgement is
-the worse failure for a customer whose wallet was just emptied.
+and its result right after the server's answer: a single mail by its own UPDATE, a batch's
+mails by one line each in the sent journal (journal.py) and one UPDATE per chunk of
+`EMAIL_SEND_CHUNK`. A worker killed mid-batch then leaves: mails recorded "sent" or journaled
+(never sent again: the sweep reads the journals first), mails not yet tried "queued" (sent by
+the re-run task: the worker's lease hands it back), and the rest of the chunk on the wire
+"sending", sent again once its lease expires (`recover_stalled`, run by the worker's sweep),
+each with its own Message-ID. "Without a second copy" therefore means: no mail the server was
+known to accept is sent again; the only possible duplicate is the one mail per dead worker that
+the server had accepted in the instant between its reply and our journal line, and it carries
+the same Message-ID as the first, so mail systems that collapse duplicates by Message-ID (and
+any reader) see one message. The alternative, marking sent before sending, loses that mail
+instead; a lost acknowledgement is the worse failure for a customer whose wallet was just
+emptied.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from walletdesk.core.retry import backoff as backoff_from
 from walletdesk.tickets import actions
 from walletdesk.tickets.models import AuthorRole, Channel, Message, Ticket
 
-from . import bodies
+from . import bodies, journal
 from .models import Mailbox, OutboundEmail
 
 _DELIVER_OUTBOUND = "walletdesk.connectors.email.tasks.deliver_outbound"
@@ -300,6 +302,7 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
             outcomes[ticket.pk] = "skipped"
     if not todo:
         return outcomes
+    _record_leftovers()
     automatic = kind in AUTOMATIC_KINDS
     counts = _recent_automatic(to for _ticket, to in todo) if automatic else {}
     headers = thread_headers_of([ticket.pk for ticket, _to in todo])
@@ -315,10 +318,11 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
     except IntegrityError:
         return outcomes | {ticket.pk: send_notification(ticket, kind, None) for ticket, _to in todo}
     # In chunks: one UPDATE marks the previous chunk sent and claims the next ("sending", with a
-    # lease), so a worker killed mid-chunk leaves at most that chunk "sending" (re-sent after the
-    # lease: the mails of it the server had already accepted arrive twice, same Message-ID) and
-    # the rest "queued" (sent once by the re-run). One UPDATE per mail cost ~1 ms of worker CPU
-    # and one commit per acknowledgement.
+    # lease), so a worker killed mid-chunk leaves at most that chunk "sending" and the rest
+    # "queued" (sent once by the re-run). Of the chunk on the wire, each mail the server
+    # accepted is in the sent journal (one line, no round trip), which the stalled-mail sweep
+    # reads before it sends again: only the mail whose reply we never read can arrive twice.
+    # One UPDATE per mail cost ~1 ms of worker CPU and one commit per acknowledgement.
     pending: list[tuple[Ticket, OutboundEmail]] = []
     for (ticket, to), row in zip(todo, records, strict=True):
         if row.state == OutboundEmail.State.SUPPRESSED:
@@ -332,6 +336,7 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             claimed = _claim_chunk(just_sent, [row for _ticket, row in chunk])
+            _settled(just_sent)
             just_sent = []
             for ticket, row in chunk:
                 if row.pk not in claimed:  # the stalled-mail sweep took it (past its lease)
@@ -339,13 +344,41 @@ def send_notifications(tickets: Sequence[Ticket], kind: str) -> dict[int, str]:
                     continue
                 error = _send(row, ticket, None, mailer)
                 if error is None:
+                    journal.writer.accepted(row.pk, row.message_id_header)  # before anything else
                     just_sent.append(row.pk)
                     outcomes[ticket.pk] = "sent"
                 else:
                     outcomes[ticket.pk] = _failed(row, error)
     if just_sent:
         _mark_sent(just_sent)
+        _settled(just_sent)
     return outcomes
+
+
+def _settled(pks: Sequence[int]) -> None:
+    """These journaled mails are recorded sent: the journal may forget them once that commits
+    (at once in autocommit mode)."""
+    if pks:
+        done = list(pks)
+        transaction.on_commit(lambda: journal.writer.settled(done))
+
+
+def _record_leftovers() -> None:
+    """Mails this process journaled in an earlier batch that never got their UPDATE (the
+    database went away mid-batch): recorded sent now, before this batch, which is the moment
+    the database is back for this worker. The stalled-mail sweep would record them too, after
+    their lease; this worker knows sooner."""
+    leftovers = journal.writer.unsettled()
+    if not leftovers:
+        return
+    OutboundEmail.objects.filter(pk__in=leftovers, state__in=_JOURNALED_STATES).update(
+        state="sent", sent_at=timezone.now(), last_error="", lease_until=None
+    )
+    _settled(leftovers)
+
+
+# A journaled mail was accepted by the server: whatever of these its row says, it was sent.
+_JOURNALED_STATES = ("queued", "sending", "retry")
 
 
 def _claim_chunk(just_sent: Sequence[int], rows: Sequence[OutboundEmail]) -> set[int]:
@@ -481,18 +514,37 @@ def _mark_sent(pks: Sequence[int]) -> None:
 
 
 def recover_stalled(now: datetime | None = None, limit: int = 500) -> int:
-    """Send again, once, the mails left "sending" past their lease (their sender died).
+    """Send again, once, the mails left "sending" past their lease (their sender died), unless
+    the sent journal says the server accepted them.
 
-    The sweep of every worker runs this (core.worker). Each row is put back to "retry" with a
-    conditional UPDATE (so two sweepers cannot both take it) and a delivery task is queued;
-    `deliver` claims it like any retry, with the row's own Message-ID. Rows written before the
-    lease existed (no lease_until) count as expired.
+    The sweep of every worker runs this (core.worker). First the journals (journal.py): the
+    mails of writers that died are recorded sent and their files removed; a stalled mail a live
+    writer journaled (its UPDATE failed: the database went away) is recorded sent too. Each
+    other stalled row is put back to "retry" with a conditional UPDATE (so two sweepers cannot
+    both take it) and a delivery task is queued; `deliver` claims it like any retry, with the
+    row's own Message-ID. Rows written before the lease existed (no lease_until) count as
+    expired.
     """
     now = now or timezone.now()
+    accepted = journal.read()
+    try:
+        # A dead writer updates nothing any more: its journaled rows are recorded now, lease or not.
+        _record_journaled(accepted.dead, Q(state__in=_JOURNALED_STATES))
+    except BaseException:
+        accepted.release(remove=False)
+        raise
+    accepted.release(remove=True)
     expired = Q(state=OutboundEmail.State.SENDING) & (Q(lease_until__lt=now) | Q(lease_until__isnull=True))
-    stalled = list(OutboundEmail.objects.filter(expired).values_list("pk", flat=True)[:limit])
+    stalled = list(OutboundEmail.objects.filter(expired).values_list("pk", "message_id_header")[:limit])
+    ids = {message_id: pk for pk, message_id in stalled}
+    # A live writer's journaled mail past its lease: its chunk's UPDATE failed (the database
+    # went away) and the writer has not recorded it since. Accepted: recorded, not sent again.
+    known = {mid: line for mid, line in accepted.live.items() if ids.get(mid) == line[0]}
+    _record_journaled(known, expired)
     recovered = 0
-    for pk in stalled:
+    for pk, message_id in stalled:
+        if message_id in known:
+            continue
         with transaction.atomic():
             taken = OutboundEmail.objects.filter(expired, pk=pk).update(
                 state="retry",
@@ -505,6 +557,20 @@ def recover_stalled(now: datetime | None = None, limit: int = 500) -> int:
     if recovered:
         logger.warning("re-sending %d mail(s) left 'sending' by a worker that died", recovered)
     return recovered
+
+
+def _record_journaled(lines: dict[str, tuple[int, float]], still: Q) -> int:
+    """Record sent, at the time the journal says, the rows of these journal lines (Message-ID ->
+    (row id, time)) that are still in `still`; both the id and the Message-ID must match, so a
+    journal left from another database records nothing."""
+    recorded = 0
+    for message_id, (pk, at) in lines.items():
+        recorded += OutboundEmail.objects.filter(still, pk=pk, message_id_header=message_id).update(
+            state="sent", sent_at=datetime.fromtimestamp(at, tz=UTC), last_error="", lease_until=None
+        )
+    if recorded:
+        logger.warning("recorded %d mail(s) as sent from the sent journal; not sending them again", recorded)
+    return recorded
 
 
 def _send(row: OutboundEmail, ticket: Ticket, message: Message | None, mailer: Any = None) -> str | None:
