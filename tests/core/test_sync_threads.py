@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections, transaction
 
+from tests import asgi
 from walletdesk.accounts.actions import issue_api_token
 from walletdesk.core.asgi import close_connections
 from walletdesk.tickets import actions
@@ -27,45 +28,10 @@ from walletdesk.tickets.models import Message, Ticket
 
 
 async def _asgi(method: str, path: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    from walletdesk.asgi import application
-
     raw = json.dumps(body).encode() if body is not None else b""
-    route, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": route,
-        "raw_path": route.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"authorization", f"Bearer {token}".encode()),
-        ],
-        "client": ("127.0.0.1", 5555),
-        "server": ("testserver", 80),
-    }
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        await asyncio.Event().wait()  # no disconnect
-        return {}
-
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, receive, send)
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    headers = [(b"content-type", b"application/json"), (b"authorization", f"Bearer {token}".encode())]
+    status, _headers, answer = await asgi.request(method, path, raw, headers)
+    return status, json.loads(answer)
 
 
 class _LockHolder(threading.Thread):

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from tests import asgi
 from tests.conftest import ensure_seed_data
 from walletdesk.sla import clock as sla
 from walletdesk.tickets import actions, intake
@@ -108,40 +109,8 @@ def test_concurrent_api_creations_each_get_their_own_committed_ticket() -> None:
 
 
 async def _asgi_post(body: dict[str, Any]) -> tuple[int, dict[bytes, bytes], bytes]:
-    from walletdesk.asgi import application
-
-    raw = json.dumps(body).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/tickets",
-        "raw_path": b"/api/v1/tickets",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 5555),
-        "server": ("testserver", 80),
-    }
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        await asyncio.Event().wait()  # no disconnect
-        return {}
-
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, receive, send)
-    return sent[0]["status"], {k.lower(): v for k, v in sent[0]["headers"]}, sent[1]["body"]
+    headers = [(b"content-type", b"application/json")]
+    return await asgi.request("POST", "/api/v1/tickets", json.dumps(body).encode(), headers)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.http import HttpResponse
 
+from tests import asgi
 from tests.conftest import ensure_seed_data
 from walletdesk.connectors.social import inbound, intake
 from walletdesk.connectors.social.base import Inbound
@@ -36,44 +37,11 @@ def _update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
 
 
 async def _asgi_push(body: dict[str, Any], secret: str) -> tuple[int, bytes]:
-    from walletdesk.asgi import application
-
-    raw = json.dumps(body).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/hooks/telegram/main",
-        "raw_path": b"/hooks/telegram/main",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"x-telegram-bot-api-secret-token", secret.encode()),
-        ],
-        "client": ("149.154.167.220", 443),
-        "server": ("testserver", 80),
-    }
-    delivered = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        await asyncio.Event().wait()  # no disconnect
-        return {}
-
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await application(scope, receive, send)
-    return sent[0]["status"], sent[1]["body"]
+    headers = [(b"content-type", b"application/json"), (b"x-telegram-bot-api-secret-token", secret.encode())]
+    status, _headers, answer = await asgi.request(
+        "POST", "/hooks/telegram/main", json.dumps(body).encode(), headers, client=("149.154.167.220", 443)
+    )
+    return status, answer
 
 
 @pytest.fixture
