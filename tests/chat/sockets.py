@@ -60,7 +60,7 @@ def close_sync_connections() -> None:
     consumers used: left open, PostgreSQL refuses to drop the test database at the end."""
     from walletdesk.core.asgi import close_connections
 
-    asyncio.run(close_connections())
+    close_connections()
 
 
 def inline_sync_work(monkeypatch: Any) -> None:

@@ -106,7 +106,7 @@ def test_an_inbox_poll_is_answered_while_a_reply_waits_for_the_ticket_lock(alice
     finally:
         holder.release.set()
         holder.join(timeout=30)
-        asyncio.run(close_connections())
+        close_connections()
     assert poll_status == 200 and ticket.reference in [item["reference"] for item in inbox["items"]]
     assert reply_was_waiting  # the poll was answered while the reply still waited for the lock
     assert reply_status == 201  # and the reply went through once the lock was let go

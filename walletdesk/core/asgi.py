@@ -34,7 +34,6 @@ works: the sync chain runs it through `async_to_sync`.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import itertools
 import logging
@@ -166,9 +165,11 @@ class _SyncPool:
             self._start()
         return future
 
-    async def run_on_every_thread(self, fn: Callable[[], Any]) -> None:
-        """`fn` once on each thread (to close each one's database connection); nothing if no
-        thread was started yet."""
+    def run_on_every_thread(self, fn: Callable[[], Any]) -> None:
+        """`fn` once on each thread (to close each one's database connection), waiting here for
+        all of them; nothing if no thread was started yet. Blocking and without an event loop:
+        its callers are tests, some inside a running loop of their own (Playwright's sync API),
+        where `asyncio.run` refuses to start another."""
         threads = self._threads
         if not threads:
             return
@@ -181,7 +182,8 @@ class _SyncPool:
             finally:
                 barrier.wait(timeout=60)  # a thread stuck in a request breaks it, not hangs all
 
-        await asyncio.gather(*(deferred.wait(self._submit(once)) for _ in threads))
+        for future in [self._submit(once) for _ in threads]:
+            future.result(timeout=120)
 
     def _start(self) -> None:
         with self._lock:
@@ -225,12 +227,12 @@ async def run_sync(fn: Callable[..., Any], *args: Any) -> Any:
     return await _sync_pool.run(fn, *args)
 
 
-async def close_connections() -> None:
+def close_connections() -> None:
     """Close every sync thread's database connections (tests: PostgreSQL refuses to drop a
     database with connections open)."""
     from django.db import connections
 
-    await _sync_pool.run_on_every_thread(connections.close_all)
+    _sync_pool.run_on_every_thread(connections.close_all)
 
 
 def get_asgi_application() -> PersistentASGIHandler:
