@@ -58,9 +58,10 @@ def _close_sync_thread_connections(django_db_setup: None, django_db_blocker: Any
     process's sync threads (core.asgi: the real ASGI application, `run_sync`): each thread keeps
     one, and PostgreSQL refuses to drop a database while any is open.
 
-    Once, at the end of the session, not after every test: run after every test it failed
-    teardowns in a row whenever a thread was still busy with an earlier test's socket work on a
-    loaded machine (each wait ran out, and the next rounds met the calls left queued)."""
+    Once, at the end of the session, and blocking: run after every test through `asyncio.run`,
+    it failed the teardown of every browser test once a test had started the threads, since
+    Playwright's sync API keeps an event loop running in the test's thread and `asyncio.run`
+    refuses to start a second one (CI rehearsal: 18 teardown errors)."""
     yield
     import sys
     import warnings
