@@ -47,6 +47,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import probe  # noqa: E402
 from bench.databases import reset_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
 
@@ -178,14 +179,7 @@ def stats_from_csv(path: Path) -> list[dict[str, Any]]:
 def print_probe(folder: Path) -> None:
     """bench/chat_probe's figures, summed over the web processes: per function run on the sync
     threads, how long a call waited for a thread (the queue) and how long it ran."""
-    rows: dict[str, list[float]] = {}
-    for path in folder.glob("probe-*.json"):
-        for name, (calls, waited, ran, most) in json.loads(path.read_text()).items():
-            row = rows.setdefault(name, [0, 0.0, 0.0, 0.0])
-            row[0] += calls
-            row[1] += waited
-            row[2] += ran
-            row[3] = max(row[3], most)
+    rows = probe.merged(folder)
     print(f"{'sync work (probe)':52} {'calls':>7} {'wait ms':>8} {'run ms':>7} {'max wait':>8}")
     for name, (calls, waited, ran, most) in sorted(rows.items(), key=lambda item: -item[1][0]):
         if calls:

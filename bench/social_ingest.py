@@ -68,6 +68,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import probe  # noqa: E402
 from bench.databases import fresh_postgres  # noqa: E402
 from bench.machine import describe  # noqa: E402
 from tests.connectors.standin import StandIn  # noqa: E402
@@ -688,14 +689,7 @@ def busy_box(r: dict[str, Any]) -> bool:
 def read_probe(directory: Path, profile: bool) -> None:
     """What the web processes' sync threads did (bench/chat_probe), and where the time went."""
     time.sleep(3.5)  # the probe writes its figures every 3 s
-    merged: dict[str, list[float]] = {}
-    for path in directory.glob("probe-*.json"):
-        for name, (calls, waited, ran, most) in json.loads(path.read_text()).items():
-            row = merged.setdefault(name, [0, 0.0, 0.0, 0.0])
-            row[0] += calls
-            row[1] += waited
-            row[2] += ran
-            row[3] = max(row[3], most)
+    merged = probe.merged(directory)
     print("  web processes' sync thread (all rounds, both processes): calls, mean wait, mean run, max wait")
     for name, (calls, waited, ran, most) in sorted(merged.items(), key=lambda kv: -kv[1][2])[:8]:
         print(
