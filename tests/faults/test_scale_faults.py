@@ -183,6 +183,21 @@ def _statuses(answers: list[tuple[float, str, Answer, float]]) -> Counter[tuple[
     return Counter((kind, a.status) for _, kind, a, _ in answers)
 
 
+def _wait_until_nothing_left_to_send(scale: Scale) -> None:
+    """Until no mail is queued, sending or due a retry: a re-sent chunk goes out only after its
+    lease (2 s here), after the rest, so counting before this would miss a duplicate."""
+    wait_until(
+        "no mail left to send",
+        lambda: (
+            scale.sql(
+                "SELECT count(*) FROM email_channel_outboundemail WHERE state IN ('queued', 'sending', 'retry')"
+            )
+            == [["0"]]
+        ),
+        90,
+    )
+
+
 def _acks_per_customer(scale: Scale) -> Counter[str]:
     return Counter(
         m.rcpt_tos[0]
@@ -261,17 +276,7 @@ def test_postgres_restart_answers_503_loses_nothing_and_recovers(scale: Scale) -
     # lived), and none is lost.
     emails = set(traffic.created.values())
     wait_until("every acknowledgement", lambda: emails <= set(_acks_per_customer(scale)), 90)
-    # Nothing left to send (a re-sent chunk would go out after its lease, 2 s, after the rest).
-    wait_until(
-        "no mail left to send",
-        lambda: (
-            scale.sql(
-                "SELECT count(*) FROM email_channel_outboundemail WHERE state IN ('queued', 'sending', 'retry')"
-            )
-            == [["0"]]
-        ),
-        90,
-    )
+    _wait_until_nothing_left_to_send(scale)
     acks = _acks_per_customer(scale)
     assert {e: acks[e] for e in emails if acks[e] not in (1, 2)} == {}
     assert sum(1 for e in emails if acks[e] == 2) <= 1
@@ -438,15 +443,6 @@ def test_worker_killed_mid_batch_sends_at_most_one_mail_twice(scale: Scale) -> N
 
     wait_until("every acknowledgement of the batch", lambda: set(customers) <= set(acks()), 120)
     # Nothing left to send: the chunk on the wire was re-sent after its lease (2 s), or not.
-    wait_until(
-        "no mail left to send",
-        lambda: (
-            scale.sql(
-                "SELECT count(*) FROM email_channel_outboundemail WHERE state IN ('queued', 'sending', 'retry')"
-            )
-            == [["0"]]
-        ),
-        90,
-    )
+    _wait_until_nothing_left_to_send(scale)
     got = acks()
     assert {c: n for c, n in got.items() if n != 1} == {handler.held_rcpt: 2}
