@@ -371,9 +371,7 @@ def _record_leftovers() -> None:
     leftovers = journal.writer.unsettled()
     if not leftovers:
         return
-    OutboundEmail.objects.filter(pk__in=leftovers, state__in=_JOURNALED_STATES).update(
-        state="sent", sent_at=timezone.now(), last_error="", lease_until=None
-    )
+    _mark_sent(leftovers, only_in=_JOURNALED_STATES)
     _settled(leftovers)
 
 
@@ -507,10 +505,12 @@ def _attempt(row: OutboundEmail, ticket: Ticket, message: Message | None) -> str
     return "sent"
 
 
-def _mark_sent(pks: Sequence[int]) -> None:
-    OutboundEmail.objects.filter(pk__in=pks).update(
-        state="sent", sent_at=timezone.now(), last_error="", lease_until=None
-    )
+def _mark_sent(pks: Sequence[int], *, only_in: Sequence[str] = ()) -> None:
+    """Record these mails sent now (only those still in one of `only_in`'s states, if given)."""
+    rows = OutboundEmail.objects.filter(pk__in=pks)
+    if only_in:
+        rows = rows.filter(state__in=list(only_in))
+    rows.update(state="sent", sent_at=timezone.now(), last_error="", lease_until=None)
 
 
 def recover_stalled(now: datetime | None = None, limit: int = 500) -> int:
