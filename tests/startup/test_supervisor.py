@@ -15,13 +15,12 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.servers import Walletdesk, walletdesk_up
+from tests.servers import Walletdesk, wait_until, walletdesk_up
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +58,6 @@ def _web_parent(server: Walletdesk) -> int:
     (web_parent,) = _children(server.proc.pid)  # the supervisor's only child
     assert b"walletdesk.core.serve" in _cmdline(web_parent)
     return web_parent
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return value
 
 
 def test_the_supervisor_does_not_hold_django(server: Walletdesk) -> None:
@@ -134,7 +124,7 @@ def test_a_lagging_worker_gets_one_catch_up_worker_which_stops_by_itself(server:
     os.kill(web_parent, signal.SIGUSR1)  # what the worker sends when its tasks wait too long
     # (On a busy machine the parent may have started one already, seeing the idle worker
     # starved of CPU; then this signal falls within the pause and starts none.)
-    _wait("a catch-up worker", lambda: "starting a catch-up worker" in server.log())
+    wait_until("a catch-up worker", lambda: "starting a catch-up worker" in server.log(), 120)
     helpers = workers(catch_up=True)
     os.kill(web_parent, signal.SIGUSR1)  # again: never two at once
     assert len(workers(catch_up=True)) <= 1
@@ -143,7 +133,7 @@ def test_a_lagging_worker_gets_one_catch_up_worker_which_stops_by_itself(server:
             assert os.sched_getscheduler(helper) != os.SCHED_IDLE
     assert os.sched_getscheduler(worker) == os.SCHED_IDLE
     # The queue is empty: it exits on its own, and nobody restarts it.
-    _wait("the catch-up worker to stop", lambda: not workers(catch_up=True))
+    wait_until("the catch-up worker to stop", lambda: not workers(catch_up=True), 120)
     assert server.proc.poll() is None
     assert workers(catch_up=False) == [worker]  # the idle worker serves on
     assert "restarted the catch-up worker" not in server.log()

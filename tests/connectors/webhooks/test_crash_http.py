@@ -11,16 +11,14 @@ import os
 import signal
 import sqlite3
 import threading
-import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.connectors.standin import Recorded, StandIn
 from tests.connectors.webhooks.conftest import SECRET, verified
-from tests.servers import Walletdesk, walletdesk_up
+from tests.servers import Walletdesk, wait_until, walletdesk_up
 
 ENV = {
     "HELPER_PROCESSES": "0",
@@ -51,16 +49,6 @@ class Receiver:
             self.held.set()
             self.release.wait(60)  # until the test has killed the worker that sent this
         return (200, {"ok": True})
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def _children(pid: int) -> list[int]:
@@ -119,10 +107,12 @@ def test_every_event_arrives_after_a_down_receiver_and_a_killed_worker(tmp_path:
 
             # 1. The receiver is down: the ticket is made anyway, its event retried with backoff.
             first = _create(server, 1)
-            _wait("two refused attempts", lambda: len(stand_in.requests) >= 2)
+            wait_until("two refused attempts", lambda: len(stand_in.requests) >= 2, 60, 0.1)
             assert rows()[0][1] in ("retry", "sending")
             receiver.mode = "up"
-            _wait("the event delivered once the receiver is back", lambda: rows()[0][1] == "delivered")
+            wait_until(
+                "the event delivered once the receiver is back", lambda: rows()[0][1] == "delivered", 60, 0.1
+            )
             assert rows()[0][2] >= 3  # two refused, then delivered; the log counts them
 
             # 2. The worker is killed while its POST is at the receiver (not yet answered).
@@ -135,8 +125,10 @@ def test_every_event_arrives_after_a_down_receiver_and_a_killed_worker(tmp_path:
             receiver.release.set()
             # Made while no worker runs: its task waits in the queue for the next one.
             third = _create(server, 3)
-            _wait("`up` to restart the worker", lambda: _worker(server) not in (0, worker), 30)
-            _wait("every event delivered", lambda: [s for _, s, _ in rows()] == ["delivered"] * 3, 90)
+            wait_until("`up` to restart the worker", lambda: _worker(server) not in (0, worker), 30, 0.1)
+            wait_until(
+                "every event delivered", lambda: [s for _, s, _ in rows()] == ["delivered"] * 3, 90, 0.1
+            )
             assert "restarted the task worker" in server.log()
 
         received = [verified(r) for r in stand_in.requests_to("/hook")]
